@@ -1,0 +1,216 @@
+/**
+ * The proxy's HTTP API end to end: a sandbox network, real Redis, real sealed queues and ONNX Runtime workers.
+ */
+import { randomBytes } from 'node:crypto';
+import { Job, Queue } from 'bullmq';
+import { queueNameForModel } from '../../worker-runtime/src/queue';
+import { toNano } from '@ton/core';
+import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
+import { signRequest } from '../../worker-runtime/src/protocol/request';
+import { verifyVoucher, VoucherOp } from '../../worker-runtime/src/protocol/voucher';
+import { voucherFromJson } from '../../worker-runtime/src/roles/proxy';
+import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
+import { RegistryView } from '../../worker-runtime/src/chain/registryView';
+import { meter } from '../../worker-runtime/src/inference';
+import { createHarness, devnetClient, Harness, mlpInputs, newClient, REDIS_URL } from './harness';
+
+jest.setTimeout(60000);
+
+let h: Harness;
+let client: ChrysalisClient;
+
+beforeAll(async () => {
+    h = await createHarness({ area: 'proxy-api' });
+    client = await devnetClient(h);
+});
+
+afterAll(async () => {
+    await h?.close();
+});
+
+async function post(body: unknown, contentType = 'application/json') {
+    const res = await fetch(`${h.url}/v1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json().catch(() => null)) as { error?: string; message?: string } };
+}
+
+async function jobExists(requestId: string): Promise<boolean> {
+    const queue = new Queue(queueNameForModel(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
+    try {
+        return (await Job.fromId(queue, requestId)) !== undefined;
+    } finally {
+        await queue.close();
+    }
+}
+
+async function signedBody(inputs = mlpInputs(), over: Record<string, unknown> = {}) {
+    const c = h.net.client;
+    return signRequest(
+        {
+            requestId: randomBytes(32).toString('hex'),
+            model: h.model.hash,
+            inputs,
+            account: c.account.address.toString(),
+            validUntil: (await h.chain.now()) + 300,
+            ...over,
+        },
+        c.keyPair.secretKey,
+    );
+}
+
+test('a paid request returns the model outputs, a receipt the SDK verifies and a charge voucher', async () => {
+    const inputs = mlpInputs(2, 7);
+    const expected = await h.pool.run(inputs);
+    const res = await client.infer(h.model.hash, inputs);
+    expect(res.outputs).toEqual(expected);
+    expect(res.tokens).toBe(meter('classifier', inputs, expected));
+    expect(res.receipt.workerKey).toBe(h.workers[0].workerKey);
+    // The voucher is the proxy's, for this account, covering the metered tokens.
+    const v = verifyVoucher(voucherFromJson(res.voucher), h.net.proxy.keyPair.publicKey, {
+        op: VoucherOp.charge,
+        target: client.account,
+    });
+    expect(v?.cumulative).toBe(BigInt(res.tokens));
+    // The worker's payout voucher is waiting in Redis for it.
+    const payout = JSON.parse((await h.redis.get(RedisKeys.payout(h.prefix, res.workerKey)))!);
+    expect(BigInt(payout.cumulative)).toBe(BigInt(res.tokens));
+    // And the receipt can be fetched again by id, without outputs.
+    const stored = (await (await fetch(`${h.url}/v1/receipts/${res.requestId}`)).json()) as Record<string, unknown>;
+    expect(stored.receipt).toEqual(res.receipt);
+    expect(stored.outputs).toBeUndefined();
+});
+
+test('cumulative vouchers grow with each request and the same request id is never charged twice', async () => {
+    const first = await client.infer(h.model.hash, mlpInputs(1, 3));
+    const second = await client.infer(h.model.hash, mlpInputs(3, 4));
+    expect(BigInt(second.voucher.cumulative) - BigInt(first.voucher.cumulative)).toBe(BigInt(second.tokens));
+    await expect(client.infer(h.model.hash, mlpInputs(1, 3), second.requestId)).rejects.toMatchObject({
+        status: 409,
+        code: 'duplicate_request',
+    });
+    expect(await h.proxy.counters.clientTokens(client.account.toRawString())).toBe(BigInt(second.voucher.cumulative));
+});
+
+test('the same signed request posted twice at once is computed once and charged once', async () => {
+    const body = await signedBody(mlpInputs(2, 77));
+    const before = await h.proxy.counters.clientTokens(h.net.client.account.address.toRawString());
+    const jobsBefore = h.workers[0].jobs;
+    const [a, b] = await Promise.all([post(body), post(body)]);
+    expect(h.workers[0].jobs - jobsBefore).toBe(1);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const ra = a.body as unknown as { outputs: unknown; tokens: number; receipt: unknown };
+    const rb = b.body as unknown as { outputs: unknown; tokens: number; receipt: unknown };
+    expect(ra.outputs).toEqual(rb.outputs);
+    expect(ra.receipt).toEqual(rb.receipt);
+    const after = await h.proxy.counters.clientTokens(h.net.client.account.address.toRawString());
+    expect(after - before).toBe(BigInt(ra.tokens));
+});
+
+test('the SDK verifies the proxy attestation against the registry and the Proxy contract key', async () => {
+    const view = await RegistryView.open({
+        chain: h.chain,
+        redis: h.redis,
+        registry: h.net.registry.address,
+        prefix: h.prefix,
+    });
+    try {
+        await expect(client.verifyProxy(view)).resolves.toBeUndefined();
+        // A registry that does not allow the proxy's image refuses it.
+        const strict = { isTestNetwork: () => true, workerImageAllowed: () => true, proxyImageAllowed: () => false };
+        await expect(client.verifyProxy(strict)).rejects.toThrow(/proxy attestation refused/);
+    } finally {
+        await view.stop();
+    }
+});
+
+test('a forged client signature is refused with 401 and nothing is queued', async () => {
+    const body = await signedBody();
+    const forged = { ...body, signature: signRequest(body, randomBytes(64)).signature };
+    const res = await post(forged);
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('bad_signature');
+    // A signature over other inputs is refused too.
+    const tampered = await post({ ...body, inputs: mlpInputs(1, 99) });
+    expect(tampered.status).toBe(401);
+    expect(await jobExists(body.requestId)).toBe(false);
+});
+
+test('a client without funds gets 402 before any work is queued', async () => {
+    const { client: poor } = await newClient(h, 'poor', { deposit: toNano('1') });
+    await poor.withdraw((await poor.accountData()).balance);
+    expect((await poor.accountData()).balance).toBe(0n);
+    const requestId = randomBytes(32).toString('hex');
+    const err = (await poor.infer(h.model.hash, mlpInputs(), requestId).catch((e) => e)) as ProxyError;
+    expect(err).toBeInstanceOf(ProxyError);
+    expect(err.status).toBe(402);
+    expect(err.code).toBe('insufficient_funds');
+    expect(err.message).toMatch(/top up/);
+    expect(await jobExists(requestId)).toBe(false);
+    // After a top-up the same client is served.
+    await poor.topUp(toNano('1'));
+    await expect(poor.infer(h.model.hash, mlpInputs())).resolves.toMatchObject({ tokens: 2 });
+});
+
+test('a closing or closed account gets 402', async () => {
+    const { client: leaving, wallet } = await newClient(h, 'leaving');
+    await h.chain
+        .open((await import('../../wrappers/ClientAccount')).ClientAccount.fromAddress(leaving.account))
+        .send(wallet.sender, { value: toNano('0.05') }, { $$type: 'RequestRefund', queryId: 0n });
+    const requestId = randomBytes(32).toString('hex');
+    const err = (await leaving.infer(h.model.hash, mlpInputs(), requestId).catch((e) => e)) as ProxyError;
+    expect(err.status).toBe(402);
+    expect(err.code).toBe('account_not_active');
+    expect(await jobExists(requestId)).toBe(false);
+});
+
+test('an address that is no ClientAccount of this proxy gets 402', async () => {
+    const { client: stranger } = await newClient(h, 'no-account', { open: false });
+    const err = (await stranger.infer(h.model.hash, mlpInputs()).catch((e) => e)) as ProxyError;
+    expect(err.status).toBe(402);
+    expect(err.code).toBe('unknown_account');
+});
+
+test('malformed bodies get 4xx and the proxy stays up', async () => {
+    const cases: [unknown, string?][] = [
+        ['{not json', 'application/json'],
+        ['[]'],
+        [{}],
+        ['"a string"'],
+        [{ ...(await signedBody()), requestId: 'xyz' }],
+        [{ ...(await signedBody()), account: 'not an address' }],
+        [{ ...(await signedBody()), signature: 'zz' }],
+        [{ ...(await signedBody()), validUntil: 'soon' }],
+        ['x'.repeat(10), 'text/plain'],
+    ];
+    for (const [body, type] of cases) {
+        const res = await post(body, type);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+    }
+    // Inputs that do not match the model's declared signature: 400 with the validator's message, never queued.
+    const wrongShape = await signedBody({ features: { type: 'float32', dims: [1, 3], data: [1, 2, 3] } });
+    const shape = await post(wrongShape);
+    expect(shape.status).toBe(400);
+    expect(shape.body.error).toBe('invalid_input');
+    expect(await jobExists(wrongShape.requestId)).toBe(false);
+    const unknownModel = await post(await signedBody(mlpInputs(), { model: 'ab'.repeat(32) }));
+    expect(unknownModel.status).toBe(404);
+    const expired = await post(await signedBody(mlpInputs(), { validUntil: (await h.chain.now()) - 1 }));
+    expect(expired.body.error).toBe('expired');
+    // Still serving.
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    await expect(client.infer(h.model.hash, mlpInputs())).resolves.toHaveProperty('outputs');
+});
+
+test('models, metrics and health are served', async () => {
+    const models = await client.models();
+    expect(models.map((m) => m.hash)).toEqual([h.model.hash]);
+    expect(models[0].inputs).toEqual([{ name: 'features', type: 'float32', dims: ['batch', 16] }]);
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toMatch(/chrysalis_requests_total\{.*outcome="ok".*\} \d+/);
+    expect(metrics).toMatch(/bullmq_job_count/);
+    expect(await (await fetch(`${h.url}/healthz`)).json()).toEqual({ ok: true });
+});

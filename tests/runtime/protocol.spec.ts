@@ -1,0 +1,108 @@
+import { Address } from '@ton/core';
+import { keyPairFromSeed } from '@ton/crypto';
+import { canonicalJson, hashJson } from '../../worker-runtime/src/protocol/canonical';
+import {
+    signAnnouncement,
+    signGrant,
+    verifyAnnouncement,
+    verifyGrant,
+} from '../../worker-runtime/src/protocol/announcement';
+import { requestDigest, signRequest, verifyRequestSignature } from '../../worker-runtime/src/protocol/request';
+
+const client = keyPairFromSeed(Buffer.alloc(32, 7));
+const stranger = keyPairFromSeed(Buffer.alloc(32, 8));
+const account = new Address(0, Buffer.alloc(32, 1));
+
+function request() {
+    return {
+        requestId: 'ab'.repeat(32),
+        model: 'cd'.repeat(32),
+        inputs: { x: { type: 'float32', dims: [1, 2], data: [0.5, -1] } },
+        account: account.toString(),
+        validUntil: 1_900_000_000,
+    };
+}
+
+describe('canonical JSON', () => {
+    it('sorts keys at every depth and ignores insertion order', () => {
+        expect(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' } })).toBe('{"a":{"c":"x","d":[1,2]},"b":1}');
+        expect(hashJson({ a: 1, b: 2 })).toBe(hashJson({ b: 2, a: 1 }));
+    });
+
+    it('writes bigints and typed arrays like their JSON counterparts', () => {
+        expect(canonicalJson({ n: 12345678901234567890n })).toBe('{"n":"12345678901234567890"}');
+        expect(canonicalJson(new Float32Array([0.5, 2]))).toBe('[0.5,2]');
+    });
+
+    it('distinguishes different tensors', () => {
+        expect(hashJson({ data: [1, 2] })).not.toBe(hashJson({ data: [2, 1] }));
+    });
+});
+
+describe('signed inference requests', () => {
+    it('verifies with the client key and not with another', () => {
+        const signed = signRequest(request(), client.secretKey);
+        expect(verifyRequestSignature(signed, client.publicKey)).toBe(true);
+        expect(verifyRequestSignature(signed, stranger.publicKey)).toBe(false);
+    });
+
+    it('fails when any field changes after signing', () => {
+        const signed = signRequest(request(), client.secretKey);
+        const tampered = [
+            { ...signed, requestId: 'ef'.repeat(32) },
+            { ...signed, model: 'ee'.repeat(32) },
+            { ...signed, inputs: { x: { type: 'float32', dims: [1, 2], data: [0.5, -2] } } },
+            { ...signed, account: new Address(0, Buffer.alloc(32, 2)).toString() },
+            { ...signed, validUntil: signed.validUntil + 1 },
+        ];
+        for (const t of tampered) expect(verifyRequestSignature(t, client.publicKey)).toBe(false);
+    });
+
+    it('treats friendly and raw spellings of the account as the same request', () => {
+        const friendly = request();
+        const raw = { ...friendly, account: account.toRawString() };
+        expect(requestDigest(friendly).equals(requestDigest(raw))).toBe(true);
+    });
+
+    it('rejects a malformed signature without throwing', () => {
+        const signed = signRequest(request(), client.secretKey);
+        expect(verifyRequestSignature({ ...signed, signature: 'zz' }, client.publicKey)).toBe(false);
+    });
+});
+
+describe('worker announcements and queue-key grants', () => {
+    const worker = keyPairFromSeed(Buffer.alloc(32, 9));
+    const proxy = keyPairFromSeed(Buffer.alloc(32, 10));
+    const announcement = {
+        workerKey: worker.publicKey.toString('hex'),
+        sealingKey: '11'.repeat(32),
+        modelHash: '22'.repeat(32),
+        owner: account.toString(),
+        attestation: { kind: 'simulated', quote: 'AA==' },
+        issuedAt: 1_800_000_000,
+    };
+
+    it('an announcement verifies only with its own worker key and unmodified', () => {
+        const signed = signAnnouncement(announcement, worker.secretKey);
+        expect(verifyAnnouncement(signed)).toBe(true);
+        expect(verifyAnnouncement({ ...signed, sealingKey: '33'.repeat(32) })).toBe(false);
+        expect(verifyAnnouncement({ ...signed, workerKey: stranger.publicKey.toString('hex') })).toBe(false);
+        expect(verifyAnnouncement({ ...signed, workerKey: 'nothex' })).toBe(false);
+    });
+
+    it('a grant verifies only with the proxy key that signed it', () => {
+        const grant = signGrant(
+            {
+                workerKey: announcement.workerKey,
+                modelHash: announcement.modelHash,
+                keyVersion: 1,
+                wrappedKey: '00',
+                issuedAt: 1,
+            },
+            proxy.secretKey,
+        );
+        expect(verifyGrant(grant, proxy.publicKey)).toBe(true);
+        expect(verifyGrant(grant, worker.publicKey)).toBe(false);
+        expect(verifyGrant({ ...grant, keyVersion: 2 }, proxy.publicKey)).toBe(false);
+    });
+});

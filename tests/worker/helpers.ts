@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Address, toNano } from '@ton/core';
+import { KeyPair, keyPairFromSeed } from '@ton/crypto';
+import { Redis } from 'ioredis';
+import { generateModels } from '../../worker-runtime/scripts/generateModels';
+import { RegistryView, SandboxChain, Wallet } from '../../worker-runtime/src/chain';
+import { generatedModelPath, sha256Hex } from '../../worker-runtime/src/inference';
+import { WorkerAdmission } from '../../worker-runtime/src/roles/admission';
+import { readWorkerConfig, WorkerConfig, WorkerRole, WorkerRoleDeps } from '../../worker-runtime/src/roles/worker';
+import { imageHashBigInt, SIMULATED_MEASUREMENTS, SimulatedProvider } from '../../worker-runtime/src/tee';
+import { deployNetwork, Network } from '../fixtures/network';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const quiet = { warn: () => undefined };
+
+export function uniquePrefix(area: string): string {
+    return `chrysalis-test:${area}:${randomBytes(4).toString('hex')}`;
+}
+
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
+    let cursor = '0';
+    do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (batch.length) await redis.del(...batch);
+    } while (cursor !== '0');
+}
+
+/** A request id as clients make them: 32 random bytes in hex (never all digits in practice). */
+export function newRequestId(): string {
+    return randomBytes(32).toString('hex');
+}
+
+export function features(seed = 0, rows = 1) {
+    return {
+        features: {
+            type: 'float32',
+            dims: [rows, 16],
+            data: Array.from({ length: rows * 16 }, (_, i) => Math.sin(seed * 31 + i * 0.37)),
+        },
+    };
+}
+
+type RegistryMessage = Parameters<Network['registry']['send']>[2];
+
+export async function adminSend(net: Network, message: RegistryMessage): Promise<void> {
+    const result = await net.registry.send(net.owner.getSender(), { value: toNano('0.1') }, message);
+    const tx = result.transactions.find((t) => t.inMessage?.info.dest?.toString() === net.registry.address.toString());
+    const d = tx?.description;
+    if (!d || d.type !== 'generic' || d.computePhase.type !== 'vm' || !d.computePhase.success) {
+        throw new Error(`registry refused ${(message as { $$type?: string } | null)?.$$type}`);
+    }
+}
+
+/**
+ * A sandbox network ready for workers: the registry allows the simulated TEE image and the tiny MLP, lists one
+ * proxy key; a registry view, a proxy-side admission and a Redis client, all under a prefix of their own.
+ */
+export interface WorkerTestbed {
+    net: Network;
+    chain: SandboxChain;
+    redis: Redis;
+    prefix: string;
+    view: RegistryView;
+    admission: WorkerAdmission;
+    proxyKeys: KeyPair;
+    modelPath: string;
+    modelHash: string;
+    operatorWallet: Wallet;
+    workerConfig(overrides?: Partial<WorkerConfig>): WorkerConfig;
+    /** Creates (announces) a worker that registers its own stake through the operator's wallet. */
+    createWorker(overrides?: Partial<WorkerConfig>, deps?: Partial<WorkerRoleDeps>): Promise<WorkerRole>;
+    close(): Promise<void>;
+}
+
+export async function workerTestbed(area: string): Promise<WorkerTestbed> {
+    generateModels();
+    const net = await deployNetwork();
+    const chain = new SandboxChain(net.blockchain);
+    const redis = new Redis(REDIS_URL);
+    const prefix = uniquePrefix(area);
+    const modelPath = generatedModelPath('tiny-mlp');
+    const modelHash = sha256Hex(readFileSync(modelPath));
+    const proxyKeys = keyPairFromSeed(randomBytes(32));
+    await adminSend(net, {
+        $$type: 'AllowWorkerImage',
+        queryId: 0n,
+        imageHash: imageHashBigInt(SIMULATED_MEASUREMENTS),
+    });
+    await adminSend(net, {
+        $$type: 'AllowModel',
+        queryId: 0n,
+        modelHash: BigInt('0x' + modelHash),
+        kind: 2n,
+        name: 'tiny-mlp',
+    });
+    await adminSend(net, {
+        $$type: 'RegisterProxy',
+        queryId: 0n,
+        proxyId: 1n,
+        publicKey: BigInt('0x' + proxyKeys.publicKey.toString('hex')),
+        proxyAddress: net.stranger.address,
+        endpoint: 'http://127.0.0.1:0',
+    });
+    const view = await RegistryView.open({ chain, redis, registry: net.registry.address, prefix });
+    const admission = await WorkerAdmission.create({
+        redis,
+        chain,
+        registryView: view,
+        prefix,
+        proxyKeyPair: proxyKeys,
+        policy: { logger: quiet },
+    });
+    const operatorWallet = { address: net.operator.address, sender: net.operator.getSender() };
+    const workers: WorkerRole[] = [];
+    const workerConfig = (overrides: Partial<WorkerConfig> = {}) =>
+        readWorkerConfig(
+            {},
+            {
+                redisUrl: REDIS_URL,
+                prefix,
+                registryAddress: net.registry.address.toString(),
+                modelPath,
+                attestation: 'simulated',
+                register: true,
+                httpEnabled: false,
+                grantPollMs: 50,
+                lockDurationMs: 1_000,
+                stalledIntervalMs: 500,
+                shutdownTimeoutMs: 2_000,
+                payoutCheckMs: 0,
+                ...overrides,
+            },
+        );
+    return {
+        net,
+        chain,
+        redis,
+        prefix,
+        view,
+        admission,
+        proxyKeys,
+        modelPath,
+        modelHash,
+        operatorWallet,
+        workerConfig,
+        async createWorker(overrides = {}, deps = {}) {
+            const worker = await WorkerRole.create({
+                config: workerConfig(overrides),
+                chain,
+                registryView: view,
+                wallet: operatorWallet,
+                provider: new SimulatedProvider({ logger: quiet }),
+                attestationPolicy: { logger: quiet },
+                ...deps,
+            });
+            workers.push(worker);
+            return worker;
+        },
+        async close() {
+            await Promise.allSettled(workers.map((w) => w.stop()));
+            await deleteKeysUnder(redis, prefix);
+            await redis.quit();
+        },
+    };
+}
+
+export function addressOf(w: Wallet): Address {
+    return w.address;
+}

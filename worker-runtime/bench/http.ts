@@ -1,0 +1,132 @@
+/**
+ * End-to-end benchmark through the proxy's HTTP API: the devnet's whole stack in one process (sandbox chain, Redis,
+ * proxy, two real workers with the tiny MLP), signed requests posted at several concurrencies. Each request is
+ * authenticated, funds-checked, validated, sealed, run by a worker, receipt-verified, metered, charged and answered
+ * with a signed voucher. Prints requests/s and p50/p99 latency per concurrency.
+ *
+ *   npx tsx worker-runtime/bench/http.ts [--requests 400] [--concurrency 1,4,16]
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { toNano } from '@ton/core';
+import { Devnet, startDevnet } from '../src/devnet/orchestrator';
+import { signRequest } from '../src/protocol/request';
+
+export interface HttpBenchRow {
+    concurrency: number;
+    requests: number;
+    requestsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    failures: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+    if (!sorted.length) return NaN;
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function tinyMlpInputs(i: number) {
+    return {
+        features: { type: 'float32', dims: [1, 16], data: Array.from({ length: 16 }, (_, k) => Math.sin(i + k)) },
+    };
+}
+
+async function runLevel(devnet: Devnet, concurrency: number, requests: number): Promise<HttpBenchRow> {
+    const model = devnet.network.models[0].hashHex;
+    const account = devnet.network.client.account.address.toString();
+    const secretKey = devnet.network.client.keyPair.secretKey;
+    const validUntil = (await devnet.network.chain.now()) + 3600;
+    const bodies = Array.from({ length: requests }, (_, i) =>
+        JSON.stringify(
+            signRequest(
+                { requestId: randomBytes(32).toString('hex'), model, inputs: tinyMlpInputs(i), account, validUntil },
+                secretKey,
+            ),
+        ),
+    );
+    const latencies: number[] = [];
+    let failures = 0;
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+            while (next < bodies.length) {
+                const body = bodies[next++];
+                const t0 = performance.now();
+                const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
+                    method: 'POST',
+                    headers: { 'content-type': 'application/json' },
+                    body,
+                });
+                await res.arrayBuffer();
+                if (res.ok) latencies.push(performance.now() - t0);
+                else failures++;
+            }
+        }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+        concurrency,
+        requests,
+        requestsPerSecond: latencies.length / seconds,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        failures,
+    };
+}
+
+/** Starts a devnet (tiny MLP, two workers), measures each concurrency level, stops the devnet. */
+export async function benchHttp(options: { requests?: number; concurrency?: number[] } = {}): Promise<HttpBenchRow[]> {
+    const requests = options.requests ?? 400;
+    const levels = options.concurrency ?? [1, 4, 16];
+    // A stake large enough that the benchmark never runs into "commit your voucher" (50 TON = 50,000 units).
+    const devnet = await startDevnet({
+        workers: 2,
+        models: ['tiny-mlp'],
+        port: 0,
+        logLevel: 'silent',
+        clientStake: toNano('50'),
+        clientDeposit: toNano('100'),
+        clientFunding: toNano('200'),
+    });
+    try {
+        await runLevel(devnet, 4, Math.min(50, requests)); // warm-up: connections, sessions, caches
+        const rows: HttpBenchRow[] = [];
+        for (const c of levels) rows.push(await runLevel(devnet, c, requests));
+        return rows;
+    } finally {
+        await devnet.stop();
+    }
+}
+
+export function formatHttpBench(rows: HttpBenchRow[]): string {
+    const lines = [
+        'end-to-end through HTTP (proxy + 2 workers, tiny MLP, signed requests, vouchers): ',
+        'concurrency   requests   req/s    p50 ms   p99 ms   failures',
+    ];
+    for (const r of rows) {
+        lines.push(
+            `${String(r.concurrency).padStart(11)}   ${String(r.requests).padStart(8)}   ${r.requestsPerSecond
+                .toFixed(0)
+                .padStart(5)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${r.failures}`,
+        );
+    }
+    return lines.join('\n');
+}
+
+if (require.main === module) {
+    const { values } = parseArgs({
+        options: { requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '1,4,16' } },
+    });
+    benchHttp({ requests: Number(values.requests), concurrency: values.concurrency!.split(',').map(Number) })
+        .then((rows) => {
+            console.log(formatHttpBench(rows));
+            process.exit(0);
+        })
+        .catch((err) => {
+            console.error(err);
+            process.exit(1);
+        });
+}

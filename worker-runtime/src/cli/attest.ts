@@ -1,0 +1,228 @@
+/**
+ * `chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem>]... [--crl <file>]... [--collateral <dir>]`
+ * `chrysalis attest image-hash <file> [--json]`
+ *
+ * Reads a quote in binary, hex (optional 0x), base64, or an attestation document ({"kind","quote"}).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+    AttestationError,
+    Collateral,
+    decodeDocument,
+    evaluateTcb,
+    imageHash,
+    INTEL_SGX_ROOT_CA,
+    parseQuote,
+    TdReport,
+    verifyCollateral,
+    verifyQuote,
+    verifySimulatedQuote,
+} from '../tee';
+
+export const summary = 'verify Intel TDX quotes and print image hashes (verify, image-hash)';
+
+const USAGE = `usage:
+  chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem file>]... [--crl <file>]... [--collateral <dir>]
+  chrysalis attest image-hash <file> [--json]
+
+<file> holds a quote as binary, hex (optional 0x), base64, or an attestation document {"kind","quote"}.
+--collateral <dir> reads tcbInfo.json, qeIdentity.json and tcbSignChain.pem (as served by a PCCS); the quote is then
+valid only with TCB status UpToDate.`;
+
+interface Input {
+    kind: 'tdx' | 'simulated';
+    bytes: Buffer;
+}
+
+/** Decodes the file: text that is entirely hex is hex, a JSON object is a document, other text is base64. */
+export function decodeQuoteFile(raw: Buffer): Input {
+    const isText =
+        raw.length > 0 && raw.every((b) => (b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09);
+    if (!isText) return { kind: 'tdx', bytes: raw };
+    const text = raw.toString('ascii').trim();
+    if (text.startsWith('{')) {
+        const doc = decodeDocument(text);
+        return { kind: doc.kind, bytes: doc.bytes };
+    }
+    const compact = text.replace(/\s+/g, '');
+    const hex = compact.replace(/^0x/i, '');
+    if (/^[0-9a-fA-F]+$/.test(hex) && hex.length % 2 === 0) return { kind: 'tdx', bytes: Buffer.from(hex, 'hex') };
+    if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0) {
+        return { kind: 'tdx', bytes: Buffer.from(compact, 'base64') };
+    }
+    throw new AttestationError('malformed', 'input is text but neither hex nor base64');
+}
+
+function readCollateral(dir: string): Collateral {
+    const read = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
+    return {
+        tcbInfoJson: read('tcbInfo.json'),
+        qeIdentityJson: read('qeIdentity.json'),
+        tcbSigningChainPem: read('tcbSignChain.pem'),
+    };
+}
+
+interface Report {
+    valid: boolean;
+    kind: 'tdx' | 'simulated' | null;
+    version: number | null;
+    teeType: number | null;
+    bodyType: string | null;
+    mrTd: string | null;
+    rtmr0: string | null;
+    rtmr1: string | null;
+    rtmr2: string | null;
+    rtmr3: string | null;
+    reportData: string | null;
+    debug: boolean | null;
+    fmspc: string | null;
+    pcesvn: number | null;
+    tcbStatus: string | null;
+    imageHash: string | null;
+    error: string | null;
+}
+
+function emptyReport(): Report {
+    return {
+        valid: false,
+        kind: null,
+        version: null,
+        teeType: null,
+        bodyType: null,
+        mrTd: null,
+        rtmr0: null,
+        rtmr1: null,
+        rtmr2: null,
+        rtmr3: null,
+        reportData: null,
+        debug: null,
+        fmspc: null,
+        pcesvn: null,
+        tcbStatus: null,
+        imageHash: null,
+        error: null,
+    };
+}
+
+function fillBody(report: Report, body: TdReport): void {
+    report.mrTd = body.mrTd.toString('hex');
+    report.rtmr0 = body.rtmr0.toString('hex');
+    report.rtmr1 = body.rtmr1.toString('hex');
+    report.rtmr2 = body.rtmr2.toString('hex');
+    report.rtmr3 = body.rtmr3.toString('hex');
+    report.reportData = body.reportData.toString('hex');
+    report.debug = (body.tdAttributes[0] & 1) === 1;
+    report.imageHash = imageHash(body).toString('hex');
+}
+
+function check(
+    input: Input,
+    options: { at: Date; roots?: string[]; crls?: Buffer[]; collateral?: Collateral },
+): Report {
+    const report = emptyReport();
+    report.kind = input.kind;
+    try {
+        if (input.kind === 'simulated') {
+            fillBody(report, verifySimulatedQuote(input.bytes).body);
+            throw new AttestationError(
+                'policy',
+                'simulated quote (software-signed, no TEE): peers accept it only on test networks',
+            );
+        }
+        const quote = parseQuote(input.bytes);
+        report.version = quote.header.version;
+        report.teeType = quote.header.teeType;
+        report.bodyType = quote.bodyType;
+        fillBody(report, quote.body);
+        const verified = verifyQuote(quote, { at: options.at, roots: options.roots, crls: options.crls });
+        report.fmspc = verified.pck.fmspc;
+        report.pcesvn = verified.pck.pceSvn;
+        if (options.collateral) {
+            const roots = options.roots ?? [INTEL_SGX_ROOT_CA];
+            const { tcbInfo, qeIdentity } = verifyCollateral(options.collateral, {
+                roots,
+                at: options.at,
+                crls: options.crls,
+            });
+            const tcb = evaluateTcb(quote, verified.pck, tcbInfo, qeIdentity);
+            report.tcbStatus = tcb.status;
+            if (tcb.status !== 'UpToDate')
+                throw new AttestationError('policy', `TCB status ${tcb.status} is not UpToDate`);
+        }
+        report.valid = true;
+    } catch (err) {
+        report.error = err instanceof AttestationError ? `${err.code}: ${err.message}` : (err as Error).message;
+    }
+    return report;
+}
+
+function printReport(report: Report): void {
+    const lines: [string, unknown][] = [
+        ['kind', report.kind],
+        ['version', report.version],
+        ['tee type', report.teeType === null ? null : `0x${report.teeType.toString(16)}`],
+        ['body', report.bodyType],
+        ['MRTD', report.mrTd],
+        ['RTMR0', report.rtmr0],
+        ['RTMR1', report.rtmr1],
+        ['RTMR2', report.rtmr2],
+        ['RTMR3', report.rtmr3],
+        ['report_data', report.reportData],
+        ['debug', report.debug],
+        ['FMSPC', report.fmspc],
+        ['PCESVN', report.pcesvn],
+        ['TCB status', report.tcbStatus ?? (report.valid ? 'not evaluated (no collateral)' : null)],
+        ['image hash', report.imageHash],
+    ];
+    for (const [name, value] of lines)
+        if (value !== null) process.stdout.write(`${name.padEnd(12)} ${String(value)}\n`);
+    process.stdout.write(report.valid ? 'verdict      VALID\n' : `verdict      INVALID: ${report.error}\n`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+    const [command, ...rest] = argv;
+    if (command !== 'verify' && command !== 'image-hash') {
+        process.stderr.write(`${USAGE}\n`);
+        return command === undefined || command === '--help' ? 0 : 2;
+    }
+    const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+            at: { type: 'string' },
+            json: { type: 'boolean', default: false },
+            root: { type: 'string', multiple: true },
+            crl: { type: 'string', multiple: true },
+            collateral: { type: 'string' },
+        },
+    });
+    if (positionals.length !== 1) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+    }
+    const at = values.at === undefined ? new Date() : new Date(values.at);
+    if (Number.isNaN(at.getTime())) throw new Error(`--at "${values.at}" is not an ISO time`);
+    const input = decodeQuoteFile(fs.readFileSync(positionals[0]));
+
+    if (command === 'image-hash') {
+        const body = input.kind === 'simulated' ? verifySimulatedQuote(input.bytes).body : parseQuote(input.bytes).body;
+        const hash = imageHash(body).toString('hex');
+        process.stdout.write(
+            values.json
+                ? `${JSON.stringify({ imageHash: hash, imageHashDecimal: BigInt('0x' + hash).toString() })}\n`
+                : `${hash}\n`,
+        );
+        return 0;
+    }
+    const report = check(input, {
+        at,
+        roots: values.root?.map((f) => fs.readFileSync(f, 'utf8')),
+        crls: values.crl?.map((f) => fs.readFileSync(f)),
+        collateral: values.collateral ? readCollateral(values.collateral) : undefined,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else printReport(report);
+    return report.valid ? 0 : 1;
+}

@@ -1,0 +1,35 @@
+/**
+ * The CLI client's configuration (`npx chrysalis client ...`): one validated object from the environment, with
+ * defaults and descriptions (docs/client.md's table is `describeSchema(CLIENT_SCHEMA)`).
+ */
+import { ConfigOf, enumSetting, readConfig, stringSetting } from '../config/schema';
+
+export const CLIENT_SCHEMA = {
+    proxyUrl: stringSetting('CHRYSALIS_PROXY_URL', 'base URL of the proxy HTTP API', 'http://127.0.0.1:8080'),
+    proxyAddress: stringSetting('CHRYSALIS_PROXY_ADDRESS', 'address of the Proxy contract the account is opened at'),
+    registryAddress: stringSetting(
+        'CHRYSALIS_REGISTRY',
+        'address of the Registry, whose allow-lists `verify-proxy` checks the attestation against',
+        '',
+    ),
+    network: enumSetting('CHRYSALIS_NETWORK', 'TON network', ['testnet', 'mainnet'] as const, 'testnet'),
+    endpoint: stringSetting(
+        'CHRYSALIS_TON_ENDPOINT',
+        'toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network)',
+        '',
+    ),
+    apiKey: stringSetting('CHRYSALIS_TON_API_KEY', 'API key of the endpoint', ''),
+    mnemonic: stringSetting(
+        'CHRYSALIS_CLIENT_MNEMONIC',
+        "the client wallet's 24 words (a v4 wallet; it signs requests)",
+    ),
+};
+
+export type ClientConfig = ConfigOf<typeof CLIENT_SCHEMA>;
+
+export function readClientConfig(
+    env: Record<string, string | undefined> = process.env,
+    overrides: Partial<ClientConfig> = {},
+): ClientConfig {
+    return readConfig(CLIENT_SCHEMA, env, overrides);
+}

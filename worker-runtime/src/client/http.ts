@@ -1,0 +1,40 @@
+/** A small JSON-over-HTTP helper for the SDK: the proxy's refusals come back as {@link ProxyError}s. */
+
+export class ProxyError extends Error {
+    constructor(
+        readonly status: number,
+        /** The proxy's refusal code (e.g. `insufficient_funds`), or `http_<status>`. */
+        readonly code: string,
+        message: string,
+    ) {
+        super(`${status} ${code}: ${message}`);
+        this.name = 'ProxyError';
+    }
+}
+
+export async function requestJson<T>(
+    baseUrl: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    timeoutMs = 60000,
+): Promise<T> {
+    const res = await fetch(new URL(path, baseUrl), {
+        method,
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+        parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+        throw new ProxyError(res.status, `http_${res.status}`, text.slice(0, 200));
+    }
+    if (!res.ok) {
+        const p = (parsed ?? {}) as { error?: string; message?: string };
+        throw new ProxyError(res.status, p.error ?? `http_${res.status}`, p.message ?? text.slice(0, 200));
+    }
+    return parsed as T;
+}

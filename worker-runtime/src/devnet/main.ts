@@ -1,0 +1,142 @@
+/**
+ * `npm run devnet [-- --requests N --workers N --concurrency N --keep-running --port P --json]`: the whole network
+ * on this machine — sandbox chain, Redis, proxy, workers (simulated TEE), demo client — with a stream of paid
+ * requests, on-chain settlement and a balance table that adds up. Exit code 0 only when every request succeeded and
+ * the balances reconcile.
+ */
+import { parseArgs } from 'node:util';
+import { startDevnet } from './orchestrator';
+import { RedisUnavailableError } from './redis';
+import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
+import { runOnDevnet } from './run';
+
+export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--concurrency N] [--keep-running] [--port P] [--json]
+  --requests N      requests the demo client sends, round-robin over the models (default 200)
+  --workers N       worker operators; each runs one worker per model (default 2)
+  --concurrency N   requests in flight at once (default 8)
+  --keep-running    after the run, keep serving the proxy API until Ctrl-C (port 8080 unless --port)
+  --port P          port of the proxy API (default: any free port; 8080 with --keep-running)
+  --seed S          derives every key and address (default devnet)
+  --json            print one JSON object (progress goes to stderr)`;
+
+export interface DevnetCliOptions {
+    requests: number;
+    workers: number;
+    concurrency: number;
+    keepRunning: boolean;
+    port: number;
+    seed: string;
+    json: boolean;
+}
+
+export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            requests: { type: 'string' },
+            workers: { type: 'string' },
+            concurrency: { type: 'string' },
+            'keep-running': { type: 'boolean', default: false },
+            port: { type: 'string' },
+            seed: { type: 'string', default: 'devnet' },
+            json: { type: 'boolean', default: false },
+            help: { type: 'boolean', default: false },
+        },
+        strict: true,
+        allowPositionals: false,
+    });
+    if (values.help) throw new UsageHelp();
+    const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
+        if (text === undefined) return fallback;
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < min || n > max) {
+            throw new TypeError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+        }
+        return n;
+    };
+    const keepRunning = values['keep-running'] ?? false;
+    return {
+        requests: int('requests', values.requests, 200, 1, 1_000_000),
+        workers: int('workers', values.workers, 2, 1, 16),
+        concurrency: int('concurrency', values.concurrency, 8, 1, 1024),
+        keepRunning,
+        port: int('port', values.port, keepRunning ? 8080 : 0, 0, 65535),
+        seed: values.seed ?? 'devnet',
+        json: values.json ?? false,
+    };
+}
+
+class UsageHelp extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+    let options: DevnetCliOptions;
+    try {
+        options = parseDevnetArgs(argv);
+    } catch (err) {
+        if (err instanceof UsageHelp) {
+            console.log(USAGE);
+            return 0;
+        }
+        console.error(`${(err as Error).message}\n${USAGE}`);
+        return 2;
+    }
+    // With --json, stdout carries only the JSON object.
+    const say = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+    let devnet;
+    const t0 = Date.now();
+    try {
+        devnet = await startDevnet({ workers: options.workers, seed: options.seed, port: options.port, onStep: say });
+    } catch (err) {
+        if (err instanceof RedisUnavailableError) {
+            console.error(err.message);
+            return 1;
+        }
+        throw err;
+    }
+    let ok = false;
+    try {
+        const result = await runOnDevnet(
+            devnet,
+            {
+                requests: options.requests,
+                concurrency: options.concurrency,
+                onProgress: (p) => say(progressLine(p)),
+                onSettlement: (s) => say(settlementLine(s)),
+            },
+            Date.now() - t0,
+        );
+        if (options.json) {
+            console.log(JSON.stringify(toJson(result)));
+            say(balanceTable(result.ledger));
+        } else {
+            say(summaryText(result));
+        }
+        ok = result.reconciled && result.stream.failed === 0;
+        if (options.keepRunning) {
+            const account = devnet.network.client.account.address.toString();
+            say(
+                `\nserving the proxy API at ${devnet.proxyUrl} (models: GET ${devnet.proxyUrl}/v1/models); Ctrl-C stops.\n` +
+                    `send a request as the demo client:\n  npx tsx worker-runtime/src/devnet/send.ts --url ${devnet.proxyUrl} ` +
+                    `--account ${account} --model silero-vad` +
+                    (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`),
+            );
+            await new Promise<void>((resolve) => {
+                process.once('SIGINT', resolve);
+                process.once('SIGTERM', resolve);
+            });
+        }
+    } finally {
+        await devnet.stop();
+    }
+    return ok ? 0 : 1;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (err) => {
+            console.error(`devnet failed: ${(err as Error).stack ?? err}`);
+            process.exit(1);
+        },
+    );
+}

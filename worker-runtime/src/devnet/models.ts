@@ -1,0 +1,59 @@
+/**
+ * The models the devnet lists in its registry: the generated ones (`npm run models`) and the real Silero VAD model.
+ * Each is identified on chain by the SHA-256 of its file and carries its metering kind as a uint8.
+ */
+import { GeneratedModelName, KNOWN_MODEL_KINDS, generatedModelPath, sileroVadModelPath } from '../inference/catalog';
+import { MODEL_KINDS, ModelKind } from '../inference/metering';
+import { readModelFile } from '../inference/modelFile';
+
+export type DevnetModelName = GeneratedModelName | 'silero-vad';
+
+export const DEVNET_MODEL_NAMES: readonly DevnetModelName[] = ['tiny-mlp', 'embedding', 'dtype-mix', 'silero-vad'];
+
+export interface DevnetModel {
+    name: DevnetModelName;
+    path: string;
+    /** SHA-256 of the file, 64 lowercase hex characters. */
+    hashHex: string;
+    /** The same hash as the registry stores it (uint256). */
+    hash: bigint;
+    kind: ModelKind;
+    /** The kind as the registry's `ModelInfo.kind` (uint8): 1 + its index in MODEL_KINDS. */
+    kindCode: bigint;
+}
+
+/** Registry kind code of a metering kind (0 is left unused so that a missing kind is never a valid one). */
+export function modelKindCode(kind: ModelKind): bigint {
+    return BigInt(MODEL_KINDS.indexOf(kind) + 1);
+}
+
+/** The metering kind of a registry kind code; throws on a code no kind has. */
+export function modelKindFromCode(code: bigint | number): ModelKind {
+    const kind = MODEL_KINDS[Number(code) - 1];
+    if (kind === undefined) throw new RangeError(`unknown model kind code ${code} (known: 1..${MODEL_KINDS.length})`);
+    return kind;
+}
+
+export function devnetModelPath(name: DevnetModelName): string {
+    return name === 'silero-vad' ? sileroVadModelPath() : generatedModelPath(name);
+}
+
+/** Reads and hashes the devnet's models (run `npm run models` first for the generated ones). */
+export async function loadDevnetModels(names: readonly DevnetModelName[] = DEVNET_MODEL_NAMES): Promise<DevnetModel[]> {
+    return Promise.all(
+        names.map(async (name) => {
+            if (!DEVNET_MODEL_NAMES.includes(name)) {
+                throw new RangeError(`unknown devnet model '${name}' (known: ${DEVNET_MODEL_NAMES.join(', ')})`);
+            }
+            const path = devnetModelPath(name);
+            let hashHex: string;
+            try {
+                hashHex = (await readModelFile(path)).hash;
+            } catch (err) {
+                throw new Error(`${(err as Error).message} (run \`npm run models\` to generate the devnet models)`);
+            }
+            const kind = KNOWN_MODEL_KINDS[name];
+            return { name, path, hashHex, hash: BigInt('0x' + hashHex), kind, kindCode: modelKindCode(kind) };
+        }),
+    );
+}

@@ -1,0 +1,247 @@
+/**
+ * Starts the whole devnet in one process: Redis, the sandbox chain and its contracts, the registry view, worker
+ * admission, the proxy's HTTP API and one worker role per (operator, model), all with simulated attestation; then
+ * hands back the demo client. The sandbox chain lives in memory, so every role must share this process.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { SandboxChain } from '../chain/sandboxChain';
+import { RegistryView } from '../chain/registryView';
+import { Wallet } from '../chain/chain';
+import { ChrysalisClient } from '../client';
+import { readSignature } from '../inference/modelFile';
+import { readFileSync } from 'node:fs';
+import { createLogger, Logger } from '../observability';
+import { closeRedisClient, createRedisClient } from '../queue';
+import { WorkerAdmission } from '../roles/admission';
+import { ProxyRole, ServedModel } from '../roles/proxy';
+import { readWorkerConfig } from '../roles/worker/config';
+import { WorkerRole } from '../roles/worker/worker';
+import { SimulatedProvider } from '../tee';
+import { deployNetwork, DeployNetworkOptions, DevnetNetwork, DevnetWorkerKey } from './deployNetwork';
+import { DevnetRedis, ensureRedis } from './redis';
+
+export interface StartDevnetOptions extends DeployNetworkOptions {
+    /** Port of the proxy's HTTP API (0 = any free port). */
+    port?: number;
+    host?: string;
+    /** Log level of the roles' own (pino) logs; default LOG_LEVEL or 'error' (the devnet prints its own progress). */
+    logLevel?: string;
+    /** Tells what is happening while the network starts. */
+    onStep?: (message: string) => void;
+}
+
+export interface RunningWorker {
+    operator: number;
+    key: DevnetWorkerKey;
+    role: WorkerRole;
+}
+
+export interface Devnet {
+    network: DevnetNetwork;
+    redis: DevnetRedis;
+    /** Redis key prefix of this run (unique, removed on stop). */
+    prefix: string;
+    /** A connection of the devnet's own (registry view, admission, reading payout vouchers). */
+    redisClient: Redis;
+    registryView: RegistryView;
+    admission: WorkerAdmission;
+    proxy: ProxyRole;
+    proxyUrl: string;
+    workers: RunningWorker[];
+    client: ChrysalisClient;
+    stop(): Promise<void>;
+}
+
+/** How often the proxy looks for new worker announcements, and the sandbox clock follows the wall clock. */
+const ADMISSION_POLL_MS = 100;
+const CLOCK_TICK_MS = 1000;
+/** Simulated quotes warn on every use; the devnet says it once, in its own output. */
+const QUIET = { warn: () => undefined };
+
+export async function startDevnet(options: StartDevnetOptions = {}): Promise<Devnet> {
+    const step = options.onStep ?? (() => undefined);
+    const logLevel = options.logLevel ?? process.env.LOG_LEVEL ?? 'error';
+    const stops: Array<() => Promise<unknown>> = [];
+    const stopAll = async () => {
+        for (const stop of stops.reverse()) await stop().catch(() => undefined);
+        stops.length = 0;
+    };
+    try {
+        const redis = await ensureRedis();
+        stops.push(() => redis.stop());
+        step(`redis: ${redis.url} (${redis.source})`);
+
+        const chain = await SandboxChain.create();
+        const network = await deployNetwork(chain, options);
+        step(
+            `chain: registry ${network.registry.address.toString()}, proxy ${network.proxy.contract.address.toString()}, ` +
+                `${network.workers.length} workers × ${network.models.length} models, client account ` +
+                network.client.account.address.toString(),
+        );
+        // Requests and vouchers carry wall-clock validity: keep the sandbox's clock with it.
+        const clock = setInterval(() => {
+            const now = Math.floor(Date.now() / 1000);
+            if ((chain.blockchain.now ?? 0) < now) chain.blockchain.now = now;
+        }, CLOCK_TICK_MS);
+        clock.unref();
+        stops.push(async () => clearInterval(clock));
+
+        const prefix = `chrysalis-devnet:${randomBytes(4).toString('hex')}`;
+        const control = createRedisClient(redis.url);
+        stops.push(() => removePrefix(control, prefix).finally(() => closeRedisClient(control)));
+        const registryView = await RegistryView.open({
+            chain,
+            redis: control,
+            registry: network.registry.address,
+            prefix,
+        });
+        stops.push(() => registryView.stop());
+
+        const admission = await WorkerAdmission.create({
+            redis: control,
+            chain,
+            registryView,
+            prefix,
+            proxyKeyPair: network.proxy.keyPair,
+            policy: { logger: QUIET },
+        });
+        const proxyWallet: Wallet = { address: network.proxy.owner.address, sender: network.proxy.owner.getSender() };
+        const proxy = new ProxyRole({
+            chain,
+            proxyAddress: network.proxy.contract.address,
+            proxyKeys: network.proxy.keyPair,
+            wallet: proxyWallet,
+            models: await servedModels(network),
+            admission,
+            quoteProvider: new SimulatedProvider({ logger: QUIET }),
+            config: {
+                host: options.host ?? '127.0.0.1',
+                port: options.port ?? 0,
+                redisUrl: redis.url,
+                prefix,
+                allowSimulatedAttestation: true,
+            },
+            logger: createLogger('proxy', logLevel),
+        });
+        const { url: proxyUrl } = await proxy.start();
+        stops.push(() => proxy.stop());
+        step(`proxy: ${proxyUrl}`);
+
+        let admitting = false;
+        const admitter = setInterval(() => {
+            if (admitting) return;
+            admitting = true;
+            void admission
+                .admitPending()
+                .catch(() => undefined)
+                .finally(() => (admitting = false));
+        }, ADMISSION_POLL_MS);
+        stops.push(async () => clearInterval(admitter));
+
+        const workers = await startWorkers(network, chain, registryView, redis.url, prefix, logLevel);
+        // Stopped before the proxy (registered later, stopped earlier): in-flight jobs finish first.
+        stops.push(async () => {
+            for (const w of workers) await w.role.stop().catch(() => undefined);
+        });
+        step(
+            `workers: ${workers.length} consuming (simulated TEE: software-signed quotes, no TEE protection), ${network.models.map((m) => m.name).join(', ')}`,
+        );
+
+        const client = await ChrysalisClient.connect({
+            proxyUrl,
+            chain,
+            proxyAddress: network.proxy.contract.address,
+            wallet: {
+                address: network.client.wallet.address,
+                sender: network.client.sender,
+                keyPair: network.client.keyPair,
+            },
+        });
+        return {
+            network,
+            redis,
+            prefix,
+            redisClient: control,
+            registryView,
+            admission,
+            proxy,
+            proxyUrl,
+            workers,
+            client,
+            stop: stopAll,
+        };
+    } catch (err) {
+        await stopAll();
+        throw err;
+    }
+}
+
+/** What the proxy serves: each model with the inputs and outputs it declares (read once with ONNX Runtime). */
+async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
+    const served: ServedModel[] = [];
+    for (const m of network.models) {
+        const { inputs, outputs } = await readSignature(new Uint8Array(readFileSync(m.path)));
+        served.push({ hash: m.hashHex, name: m.name, kind: m.kind, inputs, outputs });
+    }
+    return served;
+}
+
+async function startWorkers(
+    network: DevnetNetwork,
+    chain: SandboxChain,
+    registryView: RegistryView,
+    redisUrl: string,
+    prefix: string,
+    logLevel: string,
+): Promise<RunningWorker[]> {
+    const started = await Promise.allSettled(
+        network.workers.flatMap((operator) =>
+            operator.keys.map(async (key): Promise<RunningWorker> => {
+                const config = readWorkerConfig(
+                    {},
+                    {
+                        redisUrl,
+                        prefix,
+                        registryAddress: network.registry.address.toString(),
+                        modelPath: key.model.path,
+                        attestation: 'simulated',
+                        workerSeed: key.keySeed.toString('hex'),
+                        httpEnabled: false,
+                        payoutCheckMs: 0, // the devnet claims payouts itself at the end, and prints them
+                        payoutThreshold: '1',
+                        grantTimeoutMs: 30_000,
+                        grantPollMs: 1000, // each look verifies the grant's signature (pure-JS Ed25519): keep it rare
+                    },
+                );
+                const role = await WorkerRole.start({
+                    config,
+                    chain,
+                    registryView,
+                    provider: new SimulatedProvider({ logger: QUIET }),
+                    attestationPolicy: { logger: QUIET },
+                    wallet: { address: operator.owner.address, sender: operator.owner.getSender() },
+                    logger: createLogger(`worker-${operator.index}-${key.model.name}`, logLevel),
+                });
+                return { operator: operator.index, key, role };
+            }),
+        ),
+    );
+    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+        for (const w of workers) await w.role.stop().catch(() => undefined);
+        throw failed.reason;
+    }
+    return workers;
+}
+
+/** Deletes this run's keys (and only them: the prefix is unique to the run). */
+async function removePrefix(redis: Redis, prefix: string): Promise<void> {
+    let cursor = '0';
+    do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+    } while (cursor !== '0');
+}

@@ -1,0 +1,95 @@
+/**
+ * Sends one signed request to a running devnet (`npm run devnet -- --keep-running`) as its demo client, and checks
+ * the receipt. The devnet's chain lives inside the devnet process, so this talks to the proxy's HTTP API only; the
+ * client's key comes from the devnet seed, and the account address is the one the devnet printed.
+ *
+ *   npx tsx worker-runtime/src/devnet/send.ts --account <address> --model tiny-mlp [--url http://127.0.0.1:8080]
+ *       [--input inputs.json | --n 3] [--seed devnet]
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Address } from '@ton/core';
+import { requestJson } from '../client/http';
+import { verifyInferenceReceipt } from '../client/verify';
+import { InferenceRequest, signRequest } from '../protocol/request';
+import type { InferResponse } from '../roles/proxy/service';
+import { demoInputs } from './demoInputs';
+import { devnetKeyPair } from './keys';
+import { DEVNET_MODEL_NAMES, DevnetModelName } from './models';
+
+export interface SendOptions {
+    url: string;
+    account: string;
+    /** A model name the proxy lists (or its hash). */
+    model: string;
+    /** Inputs; default the demo client's request number `n` for that model. */
+    inputs?: Record<string, unknown>;
+    n?: number;
+    seed?: string;
+}
+
+export interface SendResult {
+    response: InferResponse;
+    receiptValid: boolean;
+    reason?: string;
+}
+
+export async function sendDemoRequest(o: SendOptions): Promise<SendResult> {
+    const listed = (await requestJson<{ models: { hash: string; name: string }[] }>(o.url, 'GET', '/v1/models')).models;
+    const model = listed.find((m) => m.name === o.model || m.hash === o.model.toLowerCase());
+    if (!model)
+        throw new Error(`the proxy serves no model '${o.model}' (it serves ${listed.map((m) => m.name).join(', ')})`);
+    let inputs = o.inputs;
+    if (!inputs) {
+        if (!DEVNET_MODEL_NAMES.includes(model.name as DevnetModelName)) {
+            throw new Error(`no demo inputs for '${model.name}': pass --input`);
+        }
+        inputs = demoInputs(model.name as DevnetModelName, o.n ?? 0);
+    }
+    const request: InferenceRequest = {
+        requestId: randomBytes(32).toString('hex'),
+        model: model.hash,
+        inputs,
+        account: Address.parse(o.account).toString(),
+        validUntil: Math.floor(Date.now() / 1000) + 300, // the devnet's chain clock follows the wall clock
+    };
+    const signed = signRequest(request, devnetKeyPair(o.seed ?? 'devnet', 'client').secretKey);
+    const response = await requestJson<InferResponse>(o.url, 'POST', '/v1/infer', signed);
+    const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
+    return check.ok ? { response, receiptValid: true } : { response, receiptValid: false, reason: check.reason };
+}
+
+if (require.main === module) {
+    const { values } = parseArgs({
+        options: {
+            url: { type: 'string', default: 'http://127.0.0.1:8080' },
+            account: { type: 'string' },
+            model: { type: 'string', default: 'tiny-mlp' },
+            input: { type: 'string' },
+            n: { type: 'string', default: '0' },
+            seed: { type: 'string', default: 'devnet' },
+        },
+    });
+    if (!values.account) {
+        console.error('--account is required: the client account address the devnet printed');
+        process.exit(2);
+    }
+    sendDemoRequest({
+        url: values.url!,
+        account: values.account,
+        model: values.model!,
+        inputs: values.input ? (JSON.parse(readFileSync(values.input, 'utf8')) as Record<string, unknown>) : undefined,
+        n: Number(values.n),
+        seed: values.seed,
+    })
+        .then(({ response, receiptValid, reason }) => {
+            console.log(JSON.stringify(response, null, 2));
+            console.log(receiptValid ? 'receipt: valid (hashes and worker signature)' : `receipt: INVALID: ${reason}`);
+            process.exit(receiptValid ? 0 : 1);
+        })
+        .catch((err) => {
+            console.error((err as Error).message);
+            process.exit(1);
+        });
+}

@@ -1,0 +1,100 @@
+/**
+ * Every settlement transaction of the run, as the chain recorded it: charges on the client's account, payouts on
+ * the workers' accounts and the proxy's state commitments, whoever sent them (the SDK commits charges by itself
+ * when half the stake is unsettled; the devnet commits the rest at the end). `poll()` returns the new ones.
+ */
+import { Address, Transaction } from '@ton/core';
+import { SandboxChain } from '../chain/sandboxChain';
+import { COMMIT_STATE_OP, parseVoucher, VoucherOp } from '../protocol/voucher';
+import { DevnetNetwork } from './deployNetwork';
+import { outcomeOf, txHashHex } from './transactions';
+
+export interface SettlementRecord {
+    kind: 'charge' | 'payout' | 'state-commit';
+    /** `client`, `worker <i>` or `proxy`. */
+    party: string;
+    /** Cumulative billing units of the voucher (the seqno for a state commitment). */
+    cumulative: string;
+    txHash: string;
+    lt: string;
+    success: boolean;
+}
+
+interface Watched {
+    address: Address;
+    party: string;
+    since: bigint;
+}
+
+export class SettlementLog {
+    readonly records: SettlementRecord[] = [];
+    private readonly seen = new Set<string>();
+
+    private constructor(
+        private readonly chain: SandboxChain,
+        private readonly watched: Watched[],
+    ) {}
+
+    static async open(network: DevnetNetwork): Promise<SettlementLog> {
+        const targets = [
+            { address: network.client.account.address, party: 'client' },
+            { address: network.proxy.contract.address, party: 'proxy' },
+            ...network.workers.map((w) => ({ address: w.payoutAccount.address, party: `worker ${w.index}` })),
+        ];
+        const watched: Watched[] = [];
+        for (const t of targets) {
+            watched.push({ ...t, since: (await network.chain.blockchain.getContract(t.address)).lastTransactionLt });
+        }
+        return new SettlementLog(network.chain, watched);
+    }
+
+    /** Settlement transactions recorded since the last poll, oldest first. */
+    async poll(): Promise<SettlementRecord[]> {
+        const fresh: SettlementRecord[] = [];
+        for (const w of this.watched) {
+            // getTransactions reorders the sandbox's shared list in place: copy, then order by logical time.
+            const txs = [...(await this.chain.blockchain.getTransactions(w.address))]
+                .filter((tx) => tx.lt > w.since)
+                .sort((a, b) => (a.lt < b.lt ? -1 : a.lt > b.lt ? 1 : 0));
+            for (const tx of txs) {
+                const hash = txHashHex(tx);
+                if (this.seen.has(hash)) continue;
+                this.seen.add(hash);
+                const record = settlementOf(tx, w.party, hash);
+                if (record) fresh.push(record);
+            }
+        }
+        fresh.sort((a, b) => (BigInt(a.lt) < BigInt(b.lt) ? -1 : 1));
+        this.records.push(...fresh);
+        return fresh;
+    }
+}
+
+function settlementOf(tx: Transaction, party: string, txHash: string): SettlementRecord | null {
+    const body = tx.inMessage?.body.beginParse();
+    if (!body || body.remainingBits < 32) return null;
+    const op = body.loadUint(32);
+    const base = { party, txHash, lt: tx.lt.toString(), success: outcomeOf(tx).success };
+    if (op === VoucherOp.charge || op === VoucherOp.payout) {
+        const voucher = parseVoucher(tx.inMessage!.body.refs[0]);
+        return {
+            ...base,
+            kind: op === VoucherOp.charge ? 'charge' : 'payout',
+            cumulative: voucher.cumulative.toString(),
+        };
+    }
+    if (op === COMMIT_STATE_OP) {
+        // CommitState: op, signature, ^commit{op, proxy, seqno, digest}.
+        const commit = tx.inMessage!.body.refs[0]?.beginParse();
+        let seqno = '?';
+        try {
+            commit?.skip(32);
+            commit?.loadAddress();
+            seqno = commit?.loadUintBig(64).toString() ?? '?';
+        } catch {
+            // an unreadable commit is still a settlement transaction worth listing
+        }
+        return { ...base, party: 'proxy', kind: 'state-commit', cumulative: seqno };
+    }
+    return null;
+}

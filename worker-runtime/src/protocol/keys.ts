@@ -1,0 +1,39 @@
+/**
+ * The Redis key names the roles share (docs/runtime.md). One place, so the proxy and the worker cannot drift apart.
+ * `prefix` is the deployment's key prefix (e.g. `chrysalis`); keys hold signed or sealed values only, because Redis
+ * is outside the TEE.
+ */
+
+function hex(key: string | Uint8Array): string {
+    return typeof key === 'string' ? key.toLowerCase().replace(/^0x/, '') : Buffer.from(key).toString('hex');
+}
+
+export const RedisKeys = {
+    /** A worker's signed announcement (JSON SignedAnnouncement), written by the worker. */
+    announcement: (prefix: string, workerKey: string | Uint8Array) => `${prefix}:workers:${hex(workerKey)}`,
+    /** Match pattern for every announcement (SCAN). */
+    announcementPattern: (prefix: string) => `${prefix}:workers:*`,
+    /** The proxy's signed grant for a worker (JSON SignedGrant); deleted when the worker is demoted. */
+    grant: (prefix: string, workerKey: string | Uint8Array) => `${prefix}:grants:${hex(workerKey)}`,
+    /** The latest payout voucher for a worker (JSON StoredPayoutVoucher), written by the proxy. */
+    payout: (prefix: string, workerKey: string | Uint8Array) => `${prefix}:payout:${hex(workerKey)}`,
+    /** Set of worker keys the proxy admitted for a model (hex). */
+    admitted: (prefix: string, modelHash: string) => `${prefix}:admitted:${modelHash}`,
+    /** Set of demoted worker keys (hex): never re-admitted until removed by an operator. */
+    demoted: (prefix: string) => `${prefix}:demoted`,
+    /** The registry view persisted by the chain watcher (a hash of fields; see chain/registryView.ts). */
+    registryView: (prefix: string) => `${prefix}:registry-view`,
+    /** The chain watcher's cursors live under this prefix. */
+    watcher: (prefix: string) => `${prefix}:watcher`,
+} as const;
+
+/**
+ * A payout voucher as the proxy stores it for the worker: the signed cell (base64 BOC), its signature and, in clear
+ * for convenience, the cumulative units and the WorkerAccount it is for (the worker re-reads both from the cell).
+ */
+export interface StoredPayoutVoucher {
+    voucher: string;
+    signature: string;
+    cumulative: string;
+    target: string;
+}

@@ -1,0 +1,24 @@
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis client for the queue's own keys (the idempotency ledger). `maxRetriesPerRequest: null` is what BullMQ
+ * requires of the connections it blocks on, and it keeps our commands waiting through a brief Redis restart
+ * instead of failing a job that has already been computed.
+ */
+export function createRedisClient(redisUrl: string): Redis {
+    return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+/** Connection options for BullMQ: each Queue/Worker/QueueEvents opens (and closes) its own connections. */
+export function bullConnection(redisUrl: string): { url: string; maxRetriesPerRequest: null } {
+    return { url: redisUrl, maxRetriesPerRequest: null };
+}
+
+/** QUIT rather than disconnect(): ioredis keeps a 2 s timer alive after disconnect(), which delays process exit. */
+export async function closeRedisClient(redis: Redis): Promise<void> {
+    try {
+        await redis.quit();
+    } catch {
+        redis.disconnect(); // already closed or unreachable: nothing left to flush
+    }
+}

@@ -1,0 +1,16 @@
+/**
+ * The sealed model queues: what the proxy (producer) and worker (consumer) roles call. See docs/queue.md.
+ */
+export type { QueueConfig } from './config';
+export { DEFAULT_QUEUE_CONFIG, loadQueueConfig, validateQueueConfig } from './config';
+export { queueNameForModel, modelHashFromQueueName, normalizeModelHash, validateRequestId } from './naming';
+export type { JobRequest, SealedJobData, FailureDescription } from './envelope';
+export { sealJob, openJob, sealResult, openResult, sealFailure, openFailure, sealingAad } from './envelope';
+export { RequestLedger } from './ledger';
+export { SealedJobQueue } from './producer';
+export type { SealedJobQueueOptions } from './producer';
+export { SealedWorker } from './worker';
+export type { SealedWorkerOptions, SealedProcessor, ProcessContext, CloseOutcome } from './worker';
+export type { AttestationCheck, QueueKeyGrant } from './keyDistribution';
+export { createQueueKey, grantQueueKey, acceptQueueKey } from './keyDistribution';
+export { createRedisClient, closeRedisClient } from './connection';

@@ -1,0 +1,151 @@
+import { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { InvalidInputError, JobFailedError, JobTimeoutError } from '../errors';
+import { assertLength, SYMMETRIC_KEY_BYTES } from '../crypto/keys';
+import { loadQueueConfig, QueueConfig } from './config';
+import { bullConnection, closeRedisClient, createRedisClient } from './connection';
+import { JobRequest, openFailure, openResult, sealJob } from './envelope';
+import { RequestLedger } from './ledger';
+import { normalizeModelHash, queueNameForModel, validateRequestId } from './naming';
+
+export interface SealedJobQueueOptions {
+    modelHash: string | Uint8Array;
+    /** The model queue's 32-byte AES key (the proxy generates it and wraps it to attested workers). */
+    queueKey: Uint8Array;
+    config?: Partial<QueueConfig>;
+}
+
+/**
+ * The producer side (the proxy): seals each request with the queue key and adds it under `jobId = requestId`, so a
+ * second add of the same request id is ignored by BullMQ; waits for the sealed result through QueueEvents and
+ * opens it. Redis never sees inputs, outputs or error messages in clear.
+ */
+export class SealedJobQueue {
+    readonly config: QueueConfig;
+    readonly modelHash: string;
+    readonly queueName: string;
+    readonly queue: Queue;
+    readonly ledger: RequestLedger;
+    private readonly queueKey: Buffer;
+    private readonly events: QueueEvents;
+    private readonly redis: Redis;
+
+    constructor(options: SealedJobQueueOptions) {
+        this.config = loadQueueConfig(options.config);
+        this.modelHash = normalizeModelHash(options.modelHash);
+        this.queueName = queueNameForModel(this.modelHash);
+        assertLength(options.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
+        this.queueKey = Buffer.from(options.queueKey);
+        const connection = bullConnection(this.config.redisUrl);
+        this.queue = new Queue(this.queueName, {
+            connection,
+            prefix: this.config.prefix,
+            defaultJobOptions: this.jobOptions(),
+        });
+        // Every pending waitUntilFinished adds a 'closing' listener to the queue; a proxy waits on many at once.
+        this.queue.setMaxListeners(0);
+        this.events = new QueueEvents(this.queueName, { connection, prefix: this.config.prefix });
+        this.redis = createRedisClient(this.config.redisUrl);
+        this.ledger = new RequestLedger(this.redis, this.config.prefix, this.queueName, {
+            resultSeconds: this.config.resultTtlSeconds,
+            chargeSeconds: this.config.chargeTtlSeconds,
+        });
+    }
+
+    /** Resolves once the queue and its event stream are connected (call before the first add). */
+    async ready(): Promise<void> {
+        await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    }
+
+    /**
+     * Seals and enqueues a request. Adding a request id that is already queued, running or kept as completed is a
+     * no-op: the queue keeps the first job.
+     */
+    async add(request: JobRequest): Promise<Job> {
+        const data = sealJob(this.queueKey, this.modelHash, request);
+        return this.queue.add('infer', data, { jobId: data.requestId });
+    }
+
+    /** Seals and enqueues many requests in one round trip (same duplicate rule as `add`). */
+    async addBulk(requests: JobRequest[]): Promise<Job[]> {
+        return this.queue.addBulk(
+            requests.map((request) => {
+                const data = sealJob(this.queueKey, this.modelHash, request);
+                return { name: 'infer', data, opts: { jobId: data.requestId } };
+            }),
+        );
+    }
+
+    /** Waits for a request's result and opens it; rethrows the worker's failure (opened) or a timeout. */
+    async waitForResult<O = unknown>(requestId: string, timeoutMs = this.config.resultTimeoutMs): Promise<O> {
+        validateRequestId(requestId);
+        const job = await Job.fromId(this.queue, requestId);
+        if (!job) {
+            // The job may have been evicted after completing (removeOnComplete): the result record still holds it.
+            const stored = await this.ledger.getResult(requestId);
+            if (stored === null) throw new InvalidInputError(`no job and no result for request ${requestId}`);
+            return openResult<O>(this.queueKey, this.modelHash, requestId, stored);
+        }
+        let sealed: unknown;
+        try {
+            sealed = await job.waitUntilFinished(this.events, timeoutMs);
+        } catch (err) {
+            // The job can finish and be evicted between fromId and the wait ("Missing key for job"); a completed job
+            // always left its result record first, so look there before reporting a failure.
+            if (/Missing key for job/.test((err as Error)?.message ?? '')) {
+                const stored = await this.ledger.getResult(requestId);
+                if (stored !== null) return openResult<O>(this.queueKey, this.modelHash, requestId, stored);
+            }
+            throw this.describeFailure(requestId, err as Error, timeoutMs);
+        }
+        return openResult<O>(this.queueKey, this.modelHash, requestId, sealed);
+    }
+
+    /** add + waitForResult. */
+    async submit<O = unknown>(request: JobRequest, timeoutMs?: number): Promise<O> {
+        await this.add(request);
+        return this.waitForResult<O>(request.requestId, timeoutMs);
+    }
+
+    /** True the first time for a request id: the caller that gets true bills it (see RequestLedger). */
+    markCharged(requestId: string): Promise<boolean> {
+        return this.ledger.markCharged(requestId);
+    }
+
+    async close(): Promise<void> {
+        await Promise.allSettled([this.events.close(), this.queue.close()]);
+        await closeRedisClient(this.redis);
+    }
+
+    private jobOptions(): JobsOptions {
+        return {
+            attempts: this.config.attempts,
+            backoff: { type: 'exponential', delay: this.config.backoffDelayMs },
+            removeOnComplete: { count: this.config.removeOnCompleteCount },
+            removeOnFail: { count: this.config.removeOnFailCount },
+            // Stack traces are noise here (and the message part is sealed anyway): keep only the last one.
+            stackTraceLimit: 1,
+        };
+    }
+
+    private describeFailure(requestId: string, err: Error, timeoutMs: number): Error {
+        const message = err?.message ?? String(err);
+        if (/timed out before finishing/.test(message)) {
+            return new JobTimeoutError(`request ${requestId} did not finish within ${timeoutMs} ms`);
+        }
+        let failure;
+        try {
+            failure = openFailure(this.queueKey, this.modelHash, requestId, message);
+        } catch {
+            // The worker sealed its report with another key: it could not have opened the job either.
+            return new JobFailedError(
+                requestId,
+                'SealedPayloadError',
+                'the failure report does not open with this queue key (the worker holds a different key)',
+                true,
+            );
+        }
+        if (failure.name === 'InvalidInputError') return new InvalidInputError(failure.message);
+        return new JobFailedError(requestId, failure.name, failure.message, failure.permanent);
+    }
+}

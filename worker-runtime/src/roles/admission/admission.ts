@@ -1,0 +1,249 @@
+import { Address } from '@ton/core';
+import type { Redis } from 'ioredis';
+import { Chain, RegistryView } from '../../chain';
+import { createQueueKey, grantQueueKey, normalizeModelHash } from '../../queue';
+import { SignedAnnouncement, signGrant, verifyAnnouncement } from '../../protocol/announcement';
+import { RedisKeys } from '../../protocol/keys';
+import { AttestationPolicy, verifyAttestation } from '../../tee';
+import { readStake, stakeProblem } from '../worker/stake';
+
+export interface AdmissionOptions {
+    redis: Redis;
+    chain: Chain;
+    registryView: RegistryView;
+    /** Redis key prefix shared with the workers. */
+    prefix: string;
+    /** The proxy's Ed25519 key pair (64-byte secret key); its public key must be registered in the registry. */
+    proxyKeyPair: { publicKey: Buffer; secretKey: Buffer };
+    /** Extra attestation policy (collateral source, accepted TCB statuses, cache); registry and role are fixed. */
+    policy?: Partial<Omit<AttestationPolicy, 'registry' | 'role'>>;
+    /** Queue keys to start from (e.g. handed over inside the TEE); otherwise each model gets a fresh one. */
+    queueKeys?: Map<string, { key: Buffer; version: number }>;
+}
+
+export interface AdmittedWorker {
+    workerKey: string;
+    owner: Address;
+    modelHash: string;
+    sealingKey: string;
+    keyVersion: number;
+}
+
+export type AdmissionOutcome =
+    { workerKey: string; admitted: true; keyVersion: number } | { workerKey: string; admitted: false; reason: string };
+
+/**
+ * The proxy's side of a worker joining (docs/runtime.md): reads announcements, checks each one — worker-key
+ * signature, attestation against the registry's policy, model on the registry, WorkerStake Active for that model,
+ * owner and image — and grants the model's queue key wrapped to the worker's sealing key, signed by the proxy key.
+ * Queue keys live only in this process (inside the proxy's TEE); their versions are counted in Redis so that they
+ * grow across restarts and workers always recognise a newer key.
+ */
+export class WorkerAdmission {
+    private readonly keys = new Map<string, { key: Buffer; version: number }>();
+    private readonly admitted = new Map<string, AdmittedWorker>();
+
+    private constructor(private readonly o: AdmissionOptions) {
+        for (const [model, entry] of o.queueKeys ?? []) this.keys.set(normalizeModelHash(model), entry);
+    }
+
+    static async create(options: AdmissionOptions): Promise<WorkerAdmission> {
+        if (!options.registryView.isRegisteredProxyKey(options.proxyKeyPair.publicKey)) {
+            // Workers only accept grants signed by a registered proxy key: granting with another key is pointless.
+            throw new Error(
+                `proxy key ${options.proxyKeyPair.publicKey.toString('hex')} is not registered in the registry`,
+            );
+        }
+        return new WorkerAdmission(options);
+    }
+
+    /** The model's current queue key and version (created on first use). */
+    async queueKey(modelHash: string): Promise<{ key: Buffer; version: number }> {
+        const model = normalizeModelHash(modelHash);
+        const existing = this.keys.get(model);
+        if (existing) return existing;
+        return this.rotate(model);
+    }
+
+    /** A worker with a grant under the model's current key, or null. */
+    async admittedWorker(workerKey: string): Promise<AdmittedWorker | null> {
+        const worker = this.admitted.get(workerKey.toLowerCase());
+        if (!worker) return null;
+        return worker.keyVersion === this.keys.get(worker.modelHash)?.version ? worker : null;
+    }
+
+    async admittedWorkers(modelHash: string): Promise<AdmittedWorker[]> {
+        const model = normalizeModelHash(modelHash);
+        return [...this.admitted.values()].filter((w) => w.modelHash === model);
+    }
+
+    /** Checks every announcement in Redis that has no current grant and grants those that pass. */
+    async admitPending(): Promise<AdmissionOutcome[]> {
+        const { redis, prefix } = this.o;
+        const demoted = new Set(await redis.smembers(RedisKeys.demoted(prefix)));
+        const outcomes: AdmissionOutcome[] = [];
+        for (const key of await scanKeys(redis, RedisKeys.announcementPattern(prefix))) {
+            const workerKey = key.slice(key.lastIndexOf(':') + 1).toLowerCase();
+            if (demoted.has(workerKey)) continue;
+            const raw = await redis.get(key);
+            if (raw === null) continue;
+            // Already granted under the current key, to the sealing key announced now (a restarted worker announces
+            // a fresh sealing key, and must be granted again).
+            const current = this.admitted.get(workerKey);
+            if (
+                current &&
+                current.keyVersion === this.keys.get(current.modelHash)?.version &&
+                current.sealingKey === announcedSealingKey(raw)
+            ) {
+                continue;
+            }
+            try {
+                const worker = await this.check(workerKey, raw);
+                const keyVersion = await this.grant(worker);
+                outcomes.push({ workerKey, admitted: true, keyVersion });
+            } catch (err) {
+                outcomes.push({ workerKey, admitted: false, reason: (err as Error).message });
+            }
+        }
+        return outcomes;
+    }
+
+    /**
+     * Drops a worker from routing: its grant is deleted, it is never re-admitted, and the model's queue key is rotated
+     * (new version) and granted again to the remaining workers, so the demoted worker cannot open new jobs.
+     */
+    async demote(workerKey: string, reason = 'demoted by the proxy'): Promise<void> {
+        const key = workerKey.toLowerCase();
+        const { redis, prefix } = this.o;
+        await redis
+            .multi()
+            .sadd(RedisKeys.demoted(prefix), key)
+            .hset(`${RedisKeys.demoted(prefix)}:reasons`, key, reason)
+            .del(RedisKeys.grant(prefix, key))
+            .exec();
+        const worker = this.admitted.get(key);
+        this.admitted.delete(key);
+        if (!worker) return;
+        await redis.srem(RedisKeys.admitted(prefix, worker.modelHash), key);
+        await this.rotate(worker.modelHash);
+        for (const other of await this.admittedWorkers(worker.modelHash)) await this.grant(other);
+    }
+
+    /**
+     * Re-reads the stake of every admitted worker and demotes those whose stake is no longer Active for their model
+     * (unbonding, withdrawn, slashed away): an unbonding worker takes no new jobs. Returns the demoted keys. Call it
+     * periodically, or when the watcher reports a WorkerStake event.
+     */
+    async revalidate(): Promise<string[]> {
+        const demoted: string[] = [];
+        for (const worker of [...this.admitted.values()]) {
+            const stake = await readStake(
+                this.o.chain,
+                this.o.registryView.registryAddress,
+                BigInt('0x' + worker.workerKey),
+            );
+            const problem = stakeProblem(stake, BigInt('0x' + worker.modelHash));
+            if (!problem) continue;
+            await this.demote(worker.workerKey, problem);
+            demoted.push(worker.workerKey);
+        }
+        return demoted;
+    }
+
+    // ---------------- internals ----------------
+
+    private async check(workerKey: string, raw: string): Promise<Omit<AdmittedWorker, 'keyVersion'>> {
+        let signed: SignedAnnouncement;
+        try {
+            signed = JSON.parse(raw) as SignedAnnouncement;
+        } catch {
+            throw new Error('announcement is not JSON');
+        }
+        if (typeof signed !== 'object' || signed === null || typeof signed.workerKey !== 'string') {
+            throw new Error('announcement is malformed');
+        }
+        if (signed.workerKey.toLowerCase() !== workerKey) throw new Error('announcement is filed under another key');
+        if (!verifyAnnouncement(signed)) throw new Error('announcement signature does not verify with its worker key');
+        if (!/^[0-9a-f]{64}$/i.test(String(signed.sealingKey))) throw new Error('announcement has no sealing key');
+        const modelHash = normalizeModelHash(String(signed.modelHash));
+        const view = this.o.registryView;
+        if (!view.isModelAllowed(BigInt('0x' + modelHash)))
+            throw new Error(`model ${modelHash} is not on the registry`);
+
+        const verdict = await verifyAttestation(
+            { document: signed.attestation as never, publicKey: Buffer.from(workerKey, 'hex') },
+            { ...this.o.policy, registry: view, role: 'worker' },
+        );
+        if (!verdict.valid) throw new Error(`attestation refused (${verdict.error.code}): ${verdict.error.message}`);
+
+        const stake = await readStake(this.o.chain, view.registryAddress, BigInt('0x' + workerKey));
+        const problem = stakeProblem(stake, BigInt('0x' + modelHash));
+        if (problem) throw new Error(problem);
+        let owner: Address;
+        try {
+            owner = Address.parse(String(signed.owner));
+        } catch {
+            throw new Error('announcement owner is not an address');
+        }
+        if (!stake!.owner.equals(owner)) throw new Error('announcement owner is not the owner of the WorkerStake');
+        if (stake!.imageHash !== BigInt('0x' + verdict.imageHashHex)) {
+            throw new Error('the attested image is not the image the WorkerStake was registered with');
+        }
+        return { workerKey, owner, modelHash, sealingKey: signed.sealingKey.toLowerCase() };
+    }
+
+    private async grant(worker: Omit<AdmittedWorker, 'keyVersion'>): Promise<number> {
+        const { key, version } = await this.queueKey(worker.modelHash);
+        const wrapped = await grantQueueKey({
+            queueKey: key,
+            modelHash: worker.modelHash,
+            workerPublicKey: Buffer.from(worker.sealingKey, 'hex'),
+            attested: true, // check() has just verified the attestation that binds this sealing key
+        });
+        const signed = signGrant(
+            {
+                workerKey: worker.workerKey,
+                modelHash: worker.modelHash,
+                keyVersion: version,
+                wrappedKey: wrapped.wrappedKey.toString('hex'),
+                issuedAt: Math.floor(Date.now() / 1000),
+            },
+            this.o.proxyKeyPair.secretKey,
+        );
+        const { redis, prefix } = this.o;
+        await redis
+            .multi()
+            .set(RedisKeys.grant(prefix, worker.workerKey), JSON.stringify(signed))
+            .sadd(RedisKeys.admitted(prefix, worker.modelHash), worker.workerKey)
+            .exec();
+        this.admitted.set(worker.workerKey, { ...worker, keyVersion: version });
+        return version;
+    }
+
+    private async rotate(model: string): Promise<{ key: Buffer; version: number }> {
+        const version = await this.o.redis.incr(`${RedisKeys.admitted(this.o.prefix, model)}:version`);
+        const entry = { key: createQueueKey(), version };
+        this.keys.set(model, entry);
+        return entry;
+    }
+}
+
+function announcedSealingKey(raw: string): string | null {
+    try {
+        const key = (JSON.parse(raw) as { sealingKey?: unknown }).sealingKey;
+        return typeof key === 'string' ? key.toLowerCase() : null;
+    } catch {
+        return null;
+    }
+}
+
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        keys.push(...batch);
+    } while (cursor !== '0');
+    return keys;
+}

@@ -1,0 +1,114 @@
+/**
+ * The client side of admission to the queue: is this ClientAccount one of ours, who owns it, which key signs for
+ * it, and can it pay? Everything is read from the chain: the account's getter, the Proxy's address derivation (so a
+ * look-alike contract elsewhere cannot pose as an account) and the owner wallet's `get_public_key`.
+ */
+import { Address } from '@ton/core';
+import { Chain } from '../../chain';
+import { ClientAccount, ClientState } from '../../../../wrappers/ClientAccount';
+import { Proxy } from '../../../../wrappers/Proxy';
+import { refuse } from './errors';
+
+export interface AccountSnapshot {
+    address: Address;
+    owner: Address;
+    /** The owner wallet's Ed25519 public key: the key that signs this account's requests. */
+    ownerPublicKey: Buffer;
+    /** nanoTON available to charges (held − stake − reserve, as the contract computes it). */
+    balance: bigint;
+    stake: bigint;
+    /** Billing units already charged on chain. */
+    charged: bigint;
+    state: bigint;
+    /** nanoTON per billing unit. */
+    price: bigint;
+}
+
+interface Identity {
+    owner: Address;
+    ownerPublicKey: Buffer;
+}
+
+/** Reads and caches ClientAccount facts: identities forever (they cannot change), balances for `cacheMs`. */
+export class ClientAccounts {
+    private readonly identities = new Map<string, Identity>();
+    private readonly balances = new Map<string, { at: number; snapshot: AccountSnapshot }>();
+
+    constructor(
+        private readonly chain: Chain,
+        private readonly proxyAddress: Address,
+        private readonly cacheMs: number,
+    ) {}
+
+    /** The account's current state, or a 402 refusal when it is not an account of this proxy. */
+    async read(account: Address, fresh = false): Promise<AccountSnapshot> {
+        const key = account.toRawString();
+        const cached = this.balances.get(key);
+        if (!fresh && cached && Date.now() - cached.at < this.cacheMs) return cached.snapshot;
+        const data = await this.accountData(account);
+        const identity = await this.identity(account, data.owner, data.proxy);
+        const snapshot: AccountSnapshot = {
+            address: account,
+            owner: identity.owner,
+            ownerPublicKey: identity.ownerPublicKey,
+            balance: data.balance,
+            stake: data.stake,
+            charged: data.charged,
+            state: data.state,
+            price: data.price,
+        };
+        this.balances.set(key, { at: Date.now(), snapshot });
+        return snapshot;
+    }
+
+    /** Forget a cached balance (after a charge the proxy itself caused, or a refusal). */
+    invalidate(account: Address): void {
+        this.balances.delete(account.toRawString());
+    }
+
+    private async accountData(account: Address) {
+        const state = await this.chain.provider(account).getState();
+        if (state.state.type !== 'active') {
+            refuse('unknown_account', `no ClientAccount is deployed at ${account.toString()}: open one first`);
+        }
+        try {
+            return await this.chain.open(ClientAccount.fromAddress(account)).getAccountData();
+        } catch {
+            return refuse('unknown_account', `${account.toString()} is not a ClientAccount`);
+        }
+    }
+
+    private async identity(account: Address, owner: Address, proxy: Address): Promise<Identity> {
+        const key = account.toRawString();
+        const known = this.identities.get(key);
+        if (known) return known;
+        if (!proxy.equals(this.proxyAddress)) {
+            refuse('unknown_account', `${account.toString()} is an account of another proxy (${proxy.toString()})`);
+        }
+        // The account's own getter could lie; the address the Proxy derives for this owner cannot.
+        const expected = await this.chain.open(Proxy.fromAddress(this.proxyAddress)).getClientAccountAddress(owner);
+        if (!expected.equals(account)) {
+            refuse(
+                'unknown_account',
+                `${account.toString()} is not the ClientAccount this proxy derives for its owner`,
+            );
+        }
+        const identity = { owner, ownerPublicKey: await this.walletPublicKey(owner) };
+        this.identities.set(key, identity);
+        return identity;
+    }
+
+    private async walletPublicKey(owner: Address): Promise<Buffer> {
+        try {
+            const res = await this.chain.provider(owner).get('get_public_key', []);
+            return Buffer.from(res.stack.readBigNumber().toString(16).padStart(64, '0'), 'hex');
+        } catch {
+            return refuse(
+                'unknown_account',
+                `the account owner ${owner.toString()} is not a wallet with get_public_key: requests cannot be authenticated`,
+            );
+        }
+    }
+}
+
+export { ClientState };

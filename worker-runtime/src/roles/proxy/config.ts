@@ -1,0 +1,99 @@
+/**
+ * The proxy's one configuration object: every option has an environment variable, a default and a description
+ * (docs/proxy.md's table is `describeSchema(PROXY_SCHEMA)`). Keys, wallets and the chain are passed in code, since
+ * they are objects rather than strings; everything an operator tunes is here.
+ */
+import { boolSetting, ConfigOf, intSetting, readConfig, stringSetting } from '../../config/schema';
+
+export const PROXY_SCHEMA = {
+    host: stringSetting('CHRYSALIS_PROXY_HOST', 'address the HTTP API listens on', '127.0.0.1'),
+    port: intSetting('CHRYSALIS_PROXY_PORT', 'port of the HTTP API (0 = any free port)', 8080),
+    redisUrl: stringSetting('REDIS_URL', 'Redis holding the queues, counters and receipts', 'redis://127.0.0.1:6379'),
+    prefix: stringSetting(
+        'CHRYSALIS_PREFIX',
+        'prefix of every Redis key (queues, counters, workers, grants)',
+        'chrysalis',
+    ),
+    resultTimeoutMs: intSetting(
+        'CHRYSALIS_PROXY_RESULT_TIMEOUT_MS',
+        'how long one attempt waits for a worker before the worker counts as timed out',
+        10000,
+        1,
+    ),
+    maxAttempts: intSetting(
+        'CHRYSALIS_PROXY_MAX_ATTEMPTS',
+        'how many workers a request may be tried on (timeouts and failures move it to the next one)',
+        3,
+        1,
+    ),
+    rotationGraceMs: intSetting(
+        'CHRYSALIS_PROXY_ROTATION_GRACE_MS',
+        'after a queue-key rotation, how long a request waits for admitted workers to pick up the new key ' +
+            '(their failures to open a job meanwhile are not held against them)',
+        15000,
+        0,
+    ),
+    bodyLimitBytes: intSetting(
+        'CHRYSALIS_PROXY_BODY_LIMIT',
+        'largest accepted HTTP body in bytes',
+        4 * 1024 * 1024,
+        1024,
+    ),
+    requestMaxValiditySeconds: intSetting(
+        'CHRYSALIS_PROXY_MAX_VALIDITY_S',
+        'largest accepted validUntil − now of a signed request (limits replay of a captured request)',
+        3600,
+        1,
+    ),
+    voucherValiditySeconds: intSetting(
+        'CHRYSALIS_PROXY_VOUCHER_VALIDITY_S',
+        'validUntil of signed charge and payout vouchers, in seconds from now',
+        30 * 86400,
+        60,
+    ),
+    accountCacheMs: intSetting(
+        'CHRYSALIS_PROXY_ACCOUNT_CACHE_MS',
+        'how long an on-chain ClientAccount read is reused (0 = read on every request)',
+        500,
+        0,
+    ),
+    reputationMinSuccessRate: intSetting(
+        'CHRYSALIS_PROXY_MIN_SUCCESS_PCT',
+        'success rate (percent, over the window) below which a worker is demoted',
+        50,
+        0,
+    ),
+    reputationMinSamples: intSetting(
+        'CHRYSALIS_PROXY_MIN_SAMPLES',
+        'attempts a worker must have made before its success rate can demote it',
+        3,
+        1,
+    ),
+    reputationWindow: intSetting('CHRYSALIS_PROXY_REPUTATION_WINDOW', 'attempts remembered per worker', 50, 1),
+    commitEveryRequests: intSetting(
+        'CHRYSALIS_PROXY_COMMIT_EVERY',
+        'commit the counters digest on chain after this many charged requests (0 = only on timer/shutdown)',
+        100,
+        0,
+    ),
+    commitIntervalMs: intSetting(
+        'CHRYSALIS_PROXY_COMMIT_INTERVAL_MS',
+        'commit the counters digest on chain at least this often when something changed (0 = never on a timer)',
+        60000,
+        0,
+    ),
+    allowSimulatedAttestation: boolSetting(
+        'CHRYSALIS_PROXY_SIMULATED',
+        'allow a simulated attestation provider (software quotes, no TEE); refused unless the network is a test network',
+        false,
+    ),
+};
+
+export type ProxyConfig = ConfigOf<typeof PROXY_SCHEMA>;
+
+export function readProxyConfig(
+    env: Record<string, string | undefined> = process.env,
+    overrides: Partial<ProxyConfig> = {},
+): ProxyConfig {
+    return readConfig(PROXY_SCHEMA, env, overrides);
+}

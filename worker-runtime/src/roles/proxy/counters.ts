@@ -1,0 +1,120 @@
+/**
+ * Cumulative usage counters, the single source of the vouchers the proxy signs. One Lua script charges a request:
+ * it claims the request id (SET NX), adds the tokens to the client's and the worker owner's running totals and
+ * counts the change for the next state commitment, all in one atomic step, so a request is billed exactly once
+ * however often it is delivered, retried or raced, and the two totals never disagree.
+ */
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { proxyKeys } from './redisKeys';
+
+const CHARGE_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[4]) == false then
+    return {0, redis.call('HGET', KEYS[2], ARGV[1]) or '0', redis.call('HGET', KEYS[3], ARGV[2]) or '0',
+        redis.call('GET', KEYS[1])}
+end
+local c = redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[5])
+local w = redis.call('HINCRBY', KEYS[3], ARGV[2], ARGV[5])
+redis.call('INCR', KEYS[4])
+return {1, tostring(c), tostring(w), ARGV[3]}
+`;
+
+export interface ChargeOutcome {
+    /** False when this request id had been charged before (nothing was added). */
+    charged: boolean;
+    /** The client's cumulative tokens after the charge. */
+    clientTokens: bigint;
+    /** The worker owner's cumulative tokens after the charge. */
+    workerTokens: bigint;
+    /** The record stored for the request (this call's, or the first one's). */
+    record: string;
+}
+
+export class UsageCounters {
+    private readonly keys: ReturnType<typeof proxyKeys>;
+
+    constructor(
+        private readonly redis: Redis,
+        prefix: string,
+        private readonly recordTtlSeconds = 30 * 86400,
+    ) {
+        this.keys = proxyKeys(prefix);
+    }
+
+    async charge(args: {
+        requestId: string;
+        client: string;
+        workerOwner: string;
+        tokens: bigint;
+        record: string;
+    }): Promise<ChargeOutcome> {
+        if (args.tokens < 0n) throw new RangeError('tokens must not be negative');
+        const res = (await this.redis.eval(
+            CHARGE_SCRIPT,
+            4,
+            this.keys.charged(args.requestId),
+            this.keys.clientTokens,
+            this.keys.workerTokens,
+            this.keys.uncommitted,
+            args.client,
+            args.workerOwner,
+            args.record,
+            String(this.recordTtlSeconds),
+            args.tokens.toString(),
+        )) as [number, string, string, string];
+        return {
+            charged: res[0] === 1,
+            clientTokens: BigInt(res[1]),
+            workerTokens: BigInt(res[2]),
+            record: res[3],
+        };
+    }
+
+    async chargedRecord(requestId: string): Promise<string | null> {
+        return this.redis.get(this.keys.charged(requestId));
+    }
+
+    async clientTokens(client: string): Promise<bigint> {
+        return BigInt((await this.redis.hget(this.keys.clientTokens, client)) ?? '0');
+    }
+
+    async workerTokens(owner: string): Promise<bigint> {
+        return BigInt((await this.redis.hget(this.keys.workerTokens, owner)) ?? '0');
+    }
+
+    /** Charges since the last commitment. */
+    async uncommitted(): Promise<number> {
+        return Number((await this.redis.get(this.keys.uncommitted)) ?? '0');
+    }
+
+    /**
+     * SHA-256 over every counter in a fixed order (`c:<account>=<tokens>\n…w:<owner>=<tokens>\n…`, each list sorted),
+     * as the uint256 CommitState carries. Returns the uncommitted count read in the same transaction, so the caller
+     * can subtract exactly what the digest covers.
+     */
+    async digest(): Promise<{ digest: bigint; covered: number }> {
+        const res = await this.redis
+            .multi()
+            .hgetall(this.keys.clientTokens)
+            .hgetall(this.keys.workerTokens)
+            .get(this.keys.uncommitted)
+            .exec();
+        if (!res) throw new Error('Redis transaction for the counters digest was aborted');
+        const [clients, workers, uncommitted] = res.map(([err, value]) => {
+            if (err) throw err;
+            return value;
+        }) as [Record<string, string>, Record<string, string>, string | null];
+        const hash = createHash('sha256');
+        for (const [tag, map] of [
+            ['c', clients],
+            ['w', workers],
+        ] as const) {
+            for (const k of Object.keys(map).sort()) hash.update(`${tag}:${k}=${map[k]}\n`);
+        }
+        return { digest: BigInt('0x' + hash.digest('hex')), covered: Number(uncommitted ?? '0') };
+    }
+
+    async markCommitted(covered: number): Promise<void> {
+        await this.redis.decrby(this.keys.uncommitted, covered);
+    }
+}

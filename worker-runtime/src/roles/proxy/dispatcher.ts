@@ -1,0 +1,130 @@
+/**
+ * One attempt of a request on the model's sealed queue, and what happened: a result, a worker failure, a timeout, or
+ * bad input. The proxy runs its own retries (jobs are queued with attempts = 1) because it must know which worker
+ * failed before deciding where the request goes next, and because a demotion rotates the queue key, so a retried job
+ * has to be sealed again under the new key. BullMQ records the consuming worker's name (`processedBy`); workers name
+ * themselves by their worker key, which is how a failure or a timeout is attributed.
+ */
+import { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { InvalidInputError, JobFailedError, JobTimeoutError } from '../../errors';
+import { SealedJobQueue } from '../../queue';
+import { WorkerAdmissionPort } from './workers';
+
+export type AttemptResult =
+    | { kind: 'result'; raw: unknown; ms: number; queueVersion: number }
+    /** `staleKey`: the worker could not open the job (it holds another queue key version, e.g. mid-rotation). */
+    | { kind: 'failure'; worker: string | null; message: string; ms: number; staleKey: boolean }
+    | { kind: 'timeout'; worker: string | null; ms: number }
+    | { kind: 'invalid_input'; message: string };
+
+interface VersionedQueue {
+    version: number;
+    queue: SealedJobQueue;
+}
+
+export class Dispatcher {
+    private readonly current = new Map<string, VersionedQueue>();
+    private readonly retired: SealedJobQueue[] = [];
+    private readonly opening = new Map<string, Promise<VersionedQueue>>();
+
+    constructor(
+        private readonly admission: WorkerAdmissionPort,
+        private readonly redis: Redis,
+        private readonly queueConfig: { redisUrl: string; prefix: string },
+    ) {}
+
+    /** Queues the request (sealed under the model's current key) and waits up to `timeoutMs` for its outcome. */
+    async attempt(
+        modelHash: string,
+        requestId: string,
+        inputs: unknown,
+        timeoutMs: number,
+        retry = false,
+    ): Promise<AttemptResult> {
+        const { queue, version } = await this.queueFor(modelHash);
+        // Only a retry can find an earlier attempt's job under this id (a new id is checked against the charge records).
+        if (retry) await this.clearPrevious(queue, requestId);
+        const started = Date.now();
+        await queue.add({ requestId, inputs });
+        try {
+            const raw = await queue.waitForResult(requestId, timeoutMs);
+            return { kind: 'result', raw, ms: Date.now() - started, queueVersion: version };
+        } catch (err) {
+            const ms = Date.now() - started;
+            if (err instanceof InvalidInputError) return { kind: 'invalid_input', message: err.message };
+            const job = await Job.fromId(queue.queue, requestId);
+            const worker = job?.processedBy ?? null;
+            if (err instanceof JobTimeoutError) {
+                if (job) await this.reclaim(queue, job);
+                return { kind: 'timeout', worker, ms };
+            }
+            const message = err instanceof JobFailedError ? err.message : String((err as Error)?.message ?? err);
+            const staleKey = err instanceof JobFailedError && err.remoteName === 'SealedPayloadError';
+            return { kind: 'failure', worker, message, ms, staleKey };
+        }
+    }
+
+    /** BullMQ metrics of every model queue, in Prometheus text form. */
+    async prometheus(): Promise<string> {
+        const parts = await Promise.all([...this.current.values()].map((q) => q.queue.queue.exportPrometheusMetrics()));
+        return parts.join('\n');
+    }
+
+    async close(): Promise<void> {
+        const all = [...[...this.current.values()].map((q) => q.queue), ...this.retired];
+        this.current.clear();
+        await Promise.allSettled(all.map((q) => q.close()));
+    }
+
+    private async queueFor(modelHash: string): Promise<VersionedQueue> {
+        const { key, version } = await this.admission.queueKey(modelHash);
+        const existing = this.current.get(modelHash);
+        if (existing && existing.version === version) return existing;
+        const pending = this.opening.get(modelHash);
+        if (pending) return pending;
+        const opened = (async () => {
+            const queue = new SealedJobQueue({
+                modelHash,
+                queueKey: key,
+                config: { ...this.queueConfig, attempts: 1 },
+            });
+            await queue.ready();
+            const entry = { version, queue };
+            // The old producer may still have waits in flight; it is closed with the dispatcher.
+            if (existing) this.retired.push(existing.queue);
+            this.current.set(modelHash, entry);
+            return entry;
+        })();
+        this.opening.set(modelHash, opened);
+        try {
+            return await opened;
+        } finally {
+            this.opening.delete(modelHash);
+        }
+    }
+
+    /** A previous attempt of this request id leaves a failed (or reclaimed) job behind: remove it to queue anew. */
+    private async clearPrevious(queue: SealedJobQueue, requestId: string): Promise<void> {
+        const job = await Job.fromId(queue.queue, requestId);
+        if (!job) return;
+        const state = await job.getState();
+        if (state === 'failed' || state === 'completed') await job.remove();
+        else if (state === 'active') await this.reclaim(queue, job);
+        else await job.remove().catch(() => undefined);
+    }
+
+    /**
+     * Takes a job back from a worker that holds it past the timeout: fail it under the worker's own lock token (so the
+     * worker's late completion is refused as "missing lock") and remove it.
+     */
+    private async reclaim(queue: SealedJobQueue, job: Job): Promise<void> {
+        const token = await this.redis.get(`${queue.queue.toKey(job.id!)}:lock`);
+        try {
+            if (token) await job.moveToFailed(new Error('reclaimed by the proxy after a timeout'), token, false);
+        } catch {
+            // the worker finished or released it meanwhile
+        }
+        await job.remove().catch(() => undefined);
+    }
+}

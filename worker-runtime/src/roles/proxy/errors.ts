@@ -1,0 +1,52 @@
+/**
+ * What the HTTP API answers when it refuses a request: each refusal has a status and a stable code a client can act
+ * on, and its message says what to do (top up, commit a voucher, fix the input, retry later).
+ */
+export type RefusalCode =
+    | 'bad_request'
+    | 'bad_signature'
+    | 'expired'
+    | 'unknown_model'
+    | 'unknown_account'
+    | 'account_not_active'
+    | 'insufficient_funds'
+    | 'uncommitted_usage'
+    | 'invalid_input'
+    | 'duplicate_request'
+    | 'not_found'
+    | 'no_worker'
+    | 'state_rolled_back'
+    | 'unavailable';
+
+const STATUS: Record<RefusalCode, number> = {
+    bad_request: 400,
+    bad_signature: 401,
+    expired: 400,
+    unknown_model: 404,
+    unknown_account: 402,
+    account_not_active: 402,
+    insufficient_funds: 402,
+    uncommitted_usage: 402,
+    invalid_input: 400,
+    duplicate_request: 409,
+    not_found: 404,
+    no_worker: 503,
+    state_rolled_back: 503,
+    unavailable: 503,
+};
+
+export class ProxyRefusal extends Error {
+    readonly status: number;
+    constructor(
+        readonly code: RefusalCode,
+        message: string,
+    ) {
+        super(message);
+        this.name = 'ProxyRefusal';
+        this.status = STATUS[code];
+    }
+}
+
+export function refuse(code: RefusalCode, message: string): never {
+    throw new ProxyRefusal(code, message);
+}

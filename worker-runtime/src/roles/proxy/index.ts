@@ -1,0 +1,20 @@
+/** The proxy role: HTTP API, client accounts, metering, vouchers, reputation and state commitments. */
+export { ProxyRole } from './proxyRole';
+export type { ProxyRoleOptions } from './proxyRole';
+export { PROXY_SCHEMA, readProxyConfig } from './config';
+export type { ProxyConfig } from './config';
+export { InferenceService } from './service';
+export type { ServedModel, InferResponse, ChargedRecord } from './service';
+export { ProxyRefusal } from './errors';
+export type { RefusalCode } from './errors';
+export { UsageCounters } from './counters';
+export { StateCommitter, COMMIT_STATE_VALUE } from './stateCommit';
+export type { Commitment, RollbackCheck } from './stateCommit';
+export { ReputationBook } from './reputation';
+export type { WorkerReputation, ReputationPolicy } from './reputation';
+export { VoucherSigner, voucherFromJson, voucherToJson } from './vouchers';
+export type { VoucherJson } from './vouchers';
+export { parseWorkerResult, expectedReceipt, checkReceipt } from './workers';
+export type { WorkerAdmissionPort, AdmittedWorker, WorkerResult, ReceiptJson } from './workers';
+export { ClientAccounts } from './accounts';
+export type { AccountSnapshot } from './accounts';

@@ -1,0 +1,183 @@
+/**
+ * The proxy role: composes the chain, Redis, admission, the sealed queues and the HTTP API into one process.
+ *
+ *   const proxy = new ProxyRole({ chain, proxyAddress, proxyKeys, wallet, models, admission, quoteProvider });
+ *   const { url } = await proxy.start();     // checks Redis against the on-chain commitment first
+ *   ...
+ *   await proxy.stop();                      // commits the counters, closes queues and connections
+ */
+import { Address } from '@ton/core';
+import { KeyPair } from '@ton/crypto';
+import { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { Chain, Wallet } from '../../chain';
+import { ConfigError } from '../../errors';
+import { createLogger, Logger, RoleMetrics } from '../../observability';
+import { closeRedisClient, createRedisClient } from '../../queue';
+import { QuoteProvider } from '../../tee';
+import { Proxy } from '../../../../wrappers/Proxy';
+import { ClientAccounts } from './accounts';
+import { ProxyConfig, readProxyConfig } from './config';
+import { UsageCounters } from './counters';
+import { Dispatcher } from './dispatcher';
+import { ReputationBook } from './reputation';
+import { buildServer } from './server';
+import { InferenceService, ServedModel } from './service';
+import { Commitment, StateCommitter } from './stateCommit';
+import { VoucherSigner } from './vouchers';
+import { WorkerAdmissionPort } from './workers';
+
+export interface ProxyRoleOptions {
+    chain: Chain;
+    /** The deployed, active Proxy contract of this proxy. */
+    proxyAddress: Address;
+    /** The proxy's Ed25519 key pair (64-byte secret key); must be the key the Proxy contract holds. */
+    proxyKeys: KeyPair;
+    /** Sends CommitState; without it the proxy serves but never commits (tests of the API alone). */
+    wallet?: Wallet;
+    models: ServedModel[];
+    admission: WorkerAdmissionPort;
+    quoteProvider?: QuoteProvider;
+    config?: Partial<ProxyConfig>;
+    env?: Record<string, string | undefined>;
+    logger?: Logger;
+}
+
+export class ProxyRole {
+    readonly config: ProxyConfig;
+    readonly metrics = new RoleMetrics('proxy');
+    readonly reputation: ReputationBook;
+    readonly logger: Logger;
+    service!: InferenceService;
+    app!: FastifyInstance;
+    counters!: UsageCounters;
+    committer!: StateCommitter;
+    private redis!: Redis;
+    private dispatcher!: Dispatcher;
+    private commitChain: Promise<unknown> = Promise.resolve();
+    private timer?: NodeJS.Timeout;
+
+    constructor(private readonly options: ProxyRoleOptions) {
+        this.config = readProxyConfig(options.env ?? process.env, options.config ?? {});
+        this.logger = options.logger ?? createLogger('proxy');
+        this.reputation = new ReputationBook({
+            minSuccessRate: this.config.reputationMinSuccessRate,
+            minSamples: this.config.reputationMinSamples,
+            window: this.config.reputationWindow,
+        });
+    }
+
+    /** Reads the Proxy contract, checks Redis against its commitment, then listens. Returns the base URL. */
+    async start(): Promise<{ url: string }> {
+        const { chain, proxyAddress, proxyKeys } = this.options;
+        const contract = chain.open(Proxy.fromAddress(proxyAddress));
+        const [data, params] = await Promise.all([contract.getProxyData(), contract.getNetworkParams()]);
+        if (data.publicKey !== BigInt('0x' + proxyKeys.publicKey.toString('hex'))) {
+            throw new ConfigError(
+                `the Proxy contract at ${proxyAddress.toString()} holds another public key than this proxy's`,
+            );
+        }
+        const provider = this.options.quoteProvider;
+        if (provider?.kind === 'simulated' && !(this.config.allowSimulatedAttestation && params.isTestNetwork)) {
+            throw new ConfigError(
+                'a simulated attestation provider needs CHRYSALIS_PROXY_SIMULATED=true and a test network ' +
+                    '(its quotes carry no TEE protection)',
+            );
+        }
+        this.redis = createRedisClient(this.config.redisUrl);
+        this.counters = new UsageCounters(this.redis, this.config.prefix);
+        this.committer = new StateCommitter(
+            chain,
+            this.redis,
+            this.config.prefix,
+            proxyAddress,
+            proxyKeys.secretKey,
+            this.options.wallet,
+            this.counters,
+        );
+        this.dispatcher = new Dispatcher(this.options.admission, this.redis, {
+            redisUrl: this.config.redisUrl,
+            prefix: this.config.prefix,
+        });
+        const models = new Map(this.options.models.map((m) => [m.hash.toLowerCase(), m]));
+        const signer = new VoucherSigner(
+            proxyAddress,
+            proxyKeys.publicKey,
+            proxyKeys.secretKey,
+            {
+                prompt: params.promptMultiplierBps,
+                cached: params.cachedMultiplierBps,
+                completion: params.completionMultiplierBps,
+                reasoning: params.reasoningMultiplierBps,
+            },
+            this.config.voucherValiditySeconds,
+        );
+        this.service = new InferenceService({
+            config: this.config,
+            chain,
+            redis: this.redis,
+            models,
+            accounts: new ClientAccounts(chain, proxyAddress, this.config.accountCacheMs),
+            counters: this.counters,
+            dispatcher: this.dispatcher,
+            admission: this.options.admission,
+            reputation: this.reputation,
+            signer,
+            metrics: this.metrics,
+            logger: this.logger,
+            afterCharge: () => this.maybeCommit(),
+        });
+        const check = await this.committer.check();
+        if (!check.ok) {
+            this.service.refusal = `refusing to serve: ${check.reason}`;
+            this.logger.error({ reason: check.reason }, 'state commitment mismatch');
+        }
+        this.app = buildServer({
+            service: this.service,
+            models,
+            proxyPublicKey: proxyKeys.publicKey,
+            proxyAddress: proxyAddress.toString(),
+            quoteProvider: this.options.quoteProvider,
+            metrics: this.metrics,
+            dispatcher: this.dispatcher,
+            reputation: this.reputation,
+            redis: this.redis,
+            prefix: this.config.prefix,
+            bodyLimitBytes: this.config.bodyLimitBytes,
+        });
+        const url = await this.app.listen({ host: this.config.host, port: this.config.port });
+        if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
+            this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
+            this.timer.unref();
+        }
+        this.logger.info({ url, refusing: this.service.refusal }, 'proxy listening');
+        return { url };
+    }
+
+    /** Commits the counters digest now (serialised with any commit in progress). */
+    commitState(): Promise<Commitment> {
+        if (this.service.refusal) return Promise.reject(new Error(this.service.refusal));
+        const next = this.commitChain.then(() => this.committer.commit());
+        this.commitChain = next.catch((err) => this.logger.error({ err }, 'state commitment failed'));
+        return next;
+    }
+
+    async stop(): Promise<void> {
+        if (this.timer) clearInterval(this.timer);
+        await this.app?.close();
+        if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
+            await this.commitState().catch(() => undefined);
+        }
+        await this.commitChain;
+        await this.dispatcher?.close();
+        if (this.redis) await closeRedisClient(this.redis);
+    }
+
+    private maybeCommit(onTimer = false): void {
+        if (!this.options.wallet || this.service.refusal) return;
+        void this.counters.uncommitted().then((n) => {
+            const due = onTimer ? n > 0 : this.config.commitEveryRequests > 0 && n >= this.config.commitEveryRequests;
+            if (due) void this.commitState().catch(() => undefined);
+        });
+    }
+}

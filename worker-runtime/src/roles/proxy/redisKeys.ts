@@ -1,0 +1,19 @@
+/**
+ * The proxy's own Redis keys (the keys it shares with workers — announcements, grants, payout vouchers — are in
+ * protocol/keys.ts). All of them live under `<prefix>:proxy:`.
+ */
+export function proxyKeys(prefix: string) {
+    const base = `${prefix}:proxy`;
+    return {
+        /** Hash: ClientAccount (raw address) → cumulative metered tokens. */
+        clientTokens: `${base}:clients`,
+        /** Hash: worker owner (raw address) → cumulative metered tokens. */
+        workerTokens: `${base}:workers`,
+        /** Hash {seqno, digest}: the latest state commitment the proxy made. */
+        commit: `${base}:commit`,
+        /** Counter of charges since the last commitment. */
+        uncommitted: `${base}:uncommitted`,
+        /** String: a charged request's record (receipt, tokens, worker); its existence is the charge-once marker. */
+        charged: (requestId: string) => `${base}:charged:${requestId}`,
+    };
+}

@@ -1,0 +1,95 @@
+/**
+ * The proxy's HTTP API (Fastify). Handlers are thin: they call the service and map refusals to status codes with a
+ * JSON body `{error: code, message}`. Malformed JSON, wrong content types and oversized bodies are 4xx from Fastify
+ * itself; nothing a client sends can take the process down.
+ */
+import Fastify, { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { attest, QuoteProvider } from '../../tee';
+import { RoleMetrics } from '../../observability';
+import { RedisKeys } from '../../protocol/keys';
+import { Dispatcher } from './dispatcher';
+import { ProxyRefusal } from './errors';
+import { ReputationBook } from './reputation';
+import { InferenceService, ServedModel } from './service';
+
+export interface ServerDeps {
+    service: InferenceService;
+    models: Map<string, ServedModel>;
+    proxyPublicKey: Buffer;
+    proxyAddress: string;
+    quoteProvider?: QuoteProvider;
+    metrics: RoleMetrics;
+    dispatcher: Dispatcher;
+    reputation: ReputationBook;
+    redis: Redis;
+    prefix: string;
+    bodyLimitBytes: number;
+}
+
+export function buildServer(d: ServerDeps): FastifyInstance {
+    const app = Fastify({ logger: false, bodyLimit: d.bodyLimitBytes });
+
+    app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+        if (err instanceof ProxyRefusal) {
+            return reply.status(err.status).send({ error: err.code, message: err.message });
+        }
+        const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+        if (status === 500) d.metrics.errors.inc({ kind: 'internal' });
+        return reply.status(status).send({
+            error: status === 500 ? 'internal' : 'bad_request',
+            message: status === 500 ? 'internal error' : err.message,
+        });
+    });
+
+    app.post('/v1/infer', async (req) => d.service.infer(req.body));
+
+    app.get('/v1/models', async () => ({
+        models: [...d.models.values()].map((m) => ({
+            hash: m.hash,
+            name: m.name,
+            kind: m.kind,
+            inputs: m.inputs,
+            outputs: m.outputs,
+        })),
+    }));
+
+    app.get('/v1/attestation', async (req, reply) => {
+        const nonceHex = (req.query as { nonce?: string }).nonce ?? '';
+        if (!/^([0-9a-f]{2}){0,64}$/i.test(nonceHex)) {
+            throw new ProxyRefusal('bad_request', 'nonce must be up to 64 bytes of hex');
+        }
+        if (!d.quoteProvider) throw new ProxyRefusal('unavailable', 'this proxy has no attestation provider');
+        const nonce = nonceHex ? Buffer.from(nonceHex, 'hex') : undefined;
+        const document = await attest(d.quoteProvider, d.proxyPublicKey, nonce);
+        return reply.send({
+            document,
+            publicKey: d.proxyPublicKey.toString('hex'),
+            proxyAddress: d.proxyAddress,
+            nonce: nonceHex,
+        });
+    });
+
+    app.get('/v1/receipts/:id', async (req) => d.service.receipt((req.params as { id: string }).id));
+
+    // A worker's signed announcement (its attestation document included), so clients can check receipts' keys.
+    app.get('/v1/workers/:key', async (req) => {
+        const key = (req.params as { key: string }).key;
+        if (!/^[0-9a-f]{64}$/i.test(key)) throw new ProxyRefusal('bad_request', 'a worker key is 64 hex characters');
+        const raw = await d.redis.get(RedisKeys.announcement(d.prefix, key));
+        if (!raw) throw new ProxyRefusal('not_found', `no worker ${key}`);
+        return { announcement: JSON.parse(raw), reputation: d.reputation.get(key.toLowerCase()) };
+    });
+
+    app.get('/healthz', async (_req, reply) => {
+        const refusal = d.service.refusal;
+        return reply.status(refusal ? 503 : 200).send({ ok: !refusal, ...(refusal ? { error: refusal } : {}) });
+    });
+
+    app.get('/metrics', async (_req, reply) => {
+        const [role, queues] = await Promise.all([d.metrics.registry.metrics(), d.dispatcher.prometheus()]);
+        return reply.type('text/plain; version=0.0.4').send(`${role}\n${queues}\n`);
+    });
+
+    return app;
+}

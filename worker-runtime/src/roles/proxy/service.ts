@@ -1,0 +1,281 @@
+/**
+ * The proxy's request path, independent of HTTP: authenticate the client, check it can pay, validate the inputs,
+ * run the request on a worker (moving it to another one when a worker fails or times out), verify the worker's
+ * receipt, meter, charge once, sign vouchers. See docs/runtime.md ("A request").
+ */
+import { Address } from '@ton/core';
+import { Redis } from 'ioredis';
+import { Chain } from '../../chain';
+import { InvalidInputError, JsonTensorMap, meter, ModelKind, TensorSpec, validateInputs } from '../../inference';
+import { Logger } from '../../observability';
+import { RoleMetrics } from '../../observability';
+import { RedisKeys } from '../../protocol/keys';
+import { requestDigest } from '../../protocol/request';
+import { ed25519Verify } from './ed25519';
+import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
+import { ProxyConfig } from './config';
+import { UsageCounters } from './counters';
+import { Dispatcher } from './dispatcher';
+import { ProxyRefusal, refuse } from './errors';
+import { ReputationBook } from './reputation';
+import { parseInferBody } from './request';
+import { VoucherJson, VoucherSigner } from './vouchers';
+import { checkReceipt, expectedReceipt, parseWorkerResult, ReceiptJson, WorkerAdmissionPort } from './workers';
+
+export interface ServedModel {
+    /** SHA-256 of the model file, 64 hex characters (the registry's model hash). */
+    hash: string;
+    name: string;
+    kind: ModelKind;
+    inputs: TensorSpec[];
+    outputs: TensorSpec[];
+}
+
+export interface InferResponse {
+    requestId: string;
+    model: string;
+    outputs: JsonTensorMap;
+    receipt: ReceiptJson;
+    workerKey: string;
+    /** Tokens metered for this request (the model's metering rule, computed by the proxy). */
+    tokens: number;
+    /** The client's cumulative charge voucher, covering this request. */
+    voucher: VoucherJson;
+}
+
+/** What the proxy keeps per charged request (no inputs or outputs: Redis is untrusted). */
+export interface ChargedRecord {
+    requestId: string;
+    model: string;
+    account: string;
+    workerKey: string;
+    receipt: ReceiptJson;
+    tokens: number;
+    chargedAt: number;
+}
+
+export interface ServiceDeps {
+    config: ProxyConfig;
+    chain: Chain;
+    redis: Redis;
+    models: Map<string, ServedModel>;
+    accounts: ClientAccounts;
+    counters: UsageCounters;
+    dispatcher: Dispatcher;
+    admission: WorkerAdmissionPort;
+    reputation: ReputationBook;
+    signer: VoucherSigner;
+    metrics: RoleMetrics;
+    logger: Logger;
+    /** Called after each charge (the role commits state when enough charges accumulated). */
+    afterCharge?: () => void;
+}
+
+/** First pause (doubled each time, at most 500 ms) while workers pick up a rotated queue key (they poll their grant). */
+const STALE_KEY_RETRY_MS = 50;
+
+export class InferenceService {
+    /** Null while serving; the reason otherwise (e.g. Redis rolled back). */
+    refusal: string | null = null;
+
+    constructor(private readonly d: ServiceDeps) {}
+
+    async infer(body: unknown): Promise<InferResponse> {
+        if (this.refusal) refuse('state_rolled_back', this.refusal);
+        const req = parseInferBody(body);
+        const log = this.d.logger.child({ requestId: req.requestId });
+        const model = this.d.models.get(req.model);
+        if (!model) refuse('unknown_model', `model ${req.model} is not served here; see GET /v1/models`);
+        const now = await this.d.chain.now();
+        if (req.validUntil < now) refuse('expired', `the request expired at ${req.validUntil} (now ${now})`);
+        if (req.validUntil > now + this.d.config.requestMaxValiditySeconds) {
+            refuse('expired', `validUntil may be at most ${this.d.config.requestMaxValiditySeconds} s ahead`);
+        }
+        if (await this.d.counters.chargedRecord(req.requestId)) {
+            refuse(
+                'duplicate_request',
+                `request ${req.requestId} was already served: GET /v1/receipts/${req.requestId}`,
+            );
+        }
+        const account = await this.d.accounts.read(req.accountAddress);
+        if (!ed25519Verify(requestDigest(req), Buffer.from(req.signature, 'hex'), account.ownerPublicKey)) {
+            refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
+        }
+        await this.checkFunds(req.accountAddress, account);
+        try {
+            validateInputs(model.inputs, req.inputs);
+        } catch (err) {
+            if (err instanceof InvalidInputError) refuse('invalid_input', err.message);
+            throw err;
+        }
+        const started = Date.now();
+        const { result, receipt, owner } = await this.run(model, req.requestId, req.inputs, log);
+        const tokens = meter(model.kind, req.inputs as JsonTensorMap, result.outputs);
+        const charged = await this.charge(model, req.requestId, req.accountAddress, owner, receipt, result, tokens);
+        const response: InferResponse = { ...charged, outputs: result.outputs };
+        this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
+        this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
+        log.info({ tokens, workerKey: result.workerKey }, 'request served');
+        return response;
+    }
+
+    async receipt(requestId: string): Promise<ChargedRecord> {
+        if (!/^[0-9a-f]{64}$/i.test(requestId)) refuse('bad_request', 'a request id is 64 hex characters');
+        const raw = await this.d.counters.chargedRecord(requestId.toLowerCase());
+        if (!raw) refuse('not_found', `no charged request ${requestId}`);
+        return JSON.parse(raw) as ChargedRecord;
+    }
+
+    /**
+     * Funds: the account must be active, its balance must cover what the proxy metered but the chain has not charged
+     * yet plus at least one more unit, and the uncharged usage must stay below the stake (the stake is what backs
+     * usage between charges; the SDK commits its voucher at half the stake).
+     */
+    private async checkFunds(address: Address, account: AccountSnapshot): Promise<void> {
+        if (account.state !== ClientState.active) {
+            const what = account.state === ClientState.closed ? 'closed' : 'closing';
+            refuse('account_not_active', `the ClientAccount is ${what}: open a new account to send requests`);
+        }
+        const metered = this.d.signer.units(await this.d.counters.clientTokens(address.toRawString()));
+        const owedUnits = metered > account.charged ? metered - account.charged : 0n;
+        const owed = owedUnits * account.price;
+        const minimum = account.price * (this.d.signer.units(1n) || 1n);
+        if (account.balance - owed < minimum) {
+            this.d.accounts.invalidate(address);
+            refuse(
+                'insufficient_funds',
+                `insufficient funds: balance ${account.balance} nanoTON, ${owed} nanoTON metered but not yet charged, ` +
+                    `${minimum} nanoTON needed for the next request: top up the ClientAccount`,
+            );
+        }
+        if (owed >= account.stake) {
+            this.d.accounts.invalidate(address);
+            refuse(
+                'uncommitted_usage',
+                `${owed} nanoTON of usage is not charged yet, which reaches the stake (${account.stake}): ` +
+                    'commit your latest charge voucher on chain (ChargeSigned)',
+            );
+        }
+    }
+
+    private async run(model: ServedModel, requestId: string, inputs: unknown, log: Logger) {
+        const { config, dispatcher, reputation, admission } = this.d;
+        let lastProblem = 'no worker took the request';
+        let staleSince: number | null = null;
+        let staleRetries = 0;
+        for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+            const outcome = await dispatcher.attempt(
+                model.hash,
+                requestId,
+                inputs,
+                config.resultTimeoutMs,
+                attempt > 1,
+            );
+            if (outcome.kind === 'invalid_input') refuse('invalid_input', outcome.message);
+            if (outcome.kind === 'result') {
+                const result = parseWorkerResult(outcome.raw);
+                const admitted = result ? await admission.admittedWorker(result.workerKey) : null;
+                // A worker answers only for the model it was admitted for (each model has its own queue key).
+                const worker = admitted && admitted.modelHash === model.hash ? admitted : null;
+                const receipt =
+                    result && worker
+                        ? checkReceipt(expectedReceipt(requestId, model.hash, inputs, result.outputs), result)
+                        : null;
+                if (result && worker && receipt) {
+                    reputation.record(result.workerKey, 'success', outcome.ms);
+                    return { result, receipt, owner: worker.owner };
+                }
+                lastProblem = !result
+                    ? 'a worker returned a malformed result'
+                    : !worker
+                      ? `worker ${result.workerKey.slice(0, 16)}… holds no current grant`
+                      : `worker ${result.workerKey.slice(0, 16)}… returned a receipt that does not verify`;
+                if (result) await this.penalise(result.workerKey, 'failure', outcome.ms, lastProblem, log);
+                continue;
+            }
+            // A worker that cannot open the job holds another queue key version: a rotation is under way. An admitted
+            // worker has simply not read its new grant yet (not its fault); a demoted one may still be draining its old
+            // consumer (counted against it, which changes nothing any more). Either way the attempt does not count
+            // while the rotation grace lasts: the request waits, with a growing pause, for the new key to be in use.
+            if (outcome.kind === 'failure' && outcome.staleKey) {
+                staleSince ??= Date.now();
+                if (Date.now() - staleSince < config.rotationGraceMs) {
+                    const admitted = outcome.worker ? await admission.admittedWorker(outcome.worker) : null;
+                    if (outcome.worker && !admitted) {
+                        await this.penalise(outcome.worker, 'failure', outcome.ms, 'stale queue key', log);
+                    }
+                    attempt--;
+                    await new Promise((resolve) =>
+                        setTimeout(resolve, Math.min(500, STALE_KEY_RETRY_MS * 2 ** staleRetries++)),
+                    );
+                    continue;
+                }
+            }
+            lastProblem =
+                outcome.kind === 'timeout'
+                    ? `a worker did not answer within ${config.resultTimeoutMs} ms`
+                    : `a worker failed: ${outcome.message}`;
+            if (outcome.worker) await this.penalise(outcome.worker, outcome.kind, outcome.ms, lastProblem, log);
+            log.warn({ attempt, worker: outcome.worker, kind: outcome.kind }, 'attempt failed, retrying');
+        }
+        this.d.metrics.requests.inc({ model: model.name, outcome: 'failed' });
+        return refuse(
+            'no_worker',
+            `the request could not be served after ${config.maxAttempts} attempts: ${lastProblem}`,
+        );
+    }
+
+    private async penalise(workerKey: string, outcome: 'failure' | 'timeout', ms: number, why: string, log: Logger) {
+        this.d.metrics.errors.inc({ kind: `worker_${outcome}` });
+        if (this.d.reputation.record(workerKey, outcome, ms)) {
+            log.warn({ workerKey, why }, 'worker below the reputation threshold: demoting');
+            await this.d.admission.demote(workerKey, why);
+        }
+    }
+
+    private async charge(
+        model: ServedModel,
+        requestId: string,
+        account: Address,
+        owner: Address,
+        receipt: ReceiptJson,
+        result: { workerKey: string },
+        tokens: number,
+    ): Promise<Omit<InferResponse, 'outputs'>> {
+        const now = await this.d.chain.now();
+        const record: ChargedRecord = {
+            requestId,
+            model: model.hash,
+            account: account.toString(),
+            workerKey: result.workerKey,
+            receipt,
+            tokens,
+            chargedAt: now,
+        };
+        const outcome = await this.d.counters.charge({
+            requestId,
+            client: account.toRawString(),
+            workerOwner: owner.toRawString(),
+            tokens: BigInt(tokens),
+            record: JSON.stringify(record),
+        });
+        if (outcome.charged) {
+            const payout = await this.d.signer.payout(owner, outcome.workerTokens, now);
+            await this.d.redis.set(RedisKeys.payout(this.d.config.prefix, result.workerKey), JSON.stringify(payout));
+            this.d.metrics.vouchersSigned.inc({ kind: 'payout' });
+            this.d.afterCharge?.();
+        }
+        const voucher = this.d.signer.charge(account, outcome.clientTokens, now);
+        this.d.metrics.vouchersSigned.inc({ kind: 'charge' });
+        return {
+            requestId,
+            model: model.hash,
+            receipt,
+            workerKey: result.workerKey,
+            tokens,
+            voucher,
+        };
+    }
+}
+
+export { ProxyRefusal };

@@ -1,0 +1,98 @@
+/**
+ * State commitment: Redis is outside the TEE, so whoever runs it could restore an old snapshot and make the proxy
+ * forget charges (its vouchers would restart from lower totals). The proxy therefore commits a digest of its counters
+ * on chain with a strictly increasing seqno (`CommitState`), and keeps the latest {seqno, digest} it committed in
+ * Redis too. On start it compares the two: a Redis copy behind the chain (older seqno, or the same seqno with another
+ * digest, or no record at all while the chain has one) means Redis was rolled back, and the proxy refuses to serve.
+ *
+ * Order of writes: Redis first, then the chain. A crash in between leaves Redis one ahead, which is harmless (the
+ * next commitment supersedes it); the other order would make a crash look like a rollback.
+ */
+import { Address, toNano } from '@ton/core';
+import { Redis } from 'ioredis';
+import { Chain, Wallet } from '../../chain';
+import { signStateCommit } from '../../protocol/voucher';
+import { Proxy } from '../../../../wrappers/Proxy';
+import { UsageCounters } from './counters';
+import { proxyKeys } from './redisKeys';
+
+export interface Commitment {
+    seqno: bigint;
+    digest: bigint;
+}
+
+export type RollbackCheck = { ok: true; redis: Commitment | null; chain: Commitment } | { ok: false; reason: string };
+
+/** TON attached to CommitState (the contract's compute is small; the rest returns as excess). */
+export const COMMIT_STATE_VALUE = toNano('0.02');
+
+export class StateCommitter {
+    private readonly keys: ReturnType<typeof proxyKeys>;
+    private chain_: Chain;
+
+    constructor(
+        chain: Chain,
+        private readonly redis: Redis,
+        prefix: string,
+        private readonly proxyAddress: Address,
+        private readonly proxySecretKey: Buffer,
+        private readonly wallet: Wallet | undefined,
+        private readonly counters: UsageCounters,
+    ) {
+        this.chain_ = chain;
+        this.keys = proxyKeys(prefix);
+    }
+
+    async onChain(): Promise<Commitment> {
+        const c = await this.chain_.open(Proxy.fromAddress(this.proxyAddress)).getCommittedState();
+        return { seqno: c.seqno, digest: c.digest };
+    }
+
+    async inRedis(): Promise<Commitment | null> {
+        const h = await this.redis.hgetall(this.keys.commit);
+        if (!h.seqno) return null;
+        return { seqno: BigInt(h.seqno), digest: BigInt(h.digest) };
+    }
+
+    /** Compares Redis with the chain (see the file comment for the rules). */
+    async check(): Promise<RollbackCheck> {
+        const [chain, redis] = await Promise.all([this.onChain(), this.inRedis()]);
+        if (chain.seqno === 0n) return { ok: true, redis, chain };
+        if (redis === null) {
+            return {
+                ok: false,
+                reason: `Redis holds no state commitment but the chain has seqno ${chain.seqno}: Redis was wiped or rolled back`,
+            };
+        }
+        if (redis.seqno < chain.seqno) {
+            return {
+                ok: false,
+                reason: `Redis state is at commitment ${redis.seqno} but the chain has ${chain.seqno}: Redis was rolled back`,
+            };
+        }
+        if (redis.seqno === chain.seqno && redis.digest !== chain.digest) {
+            return {
+                ok: false,
+                reason: `Redis commitment ${redis.seqno} has another digest than the chain's: Redis was replaced`,
+            };
+        }
+        return { ok: true, redis, chain };
+    }
+
+    /** Commits the current counters: next seqno, digest, Redis first, then CommitState on chain. */
+    async commit(): Promise<Commitment> {
+        if (!this.wallet) throw new Error('no wallet configured to send CommitState');
+        const [chain, redis] = await Promise.all([this.onChain(), this.inRedis()]);
+        const last = redis && redis.seqno > chain.seqno ? redis.seqno : chain.seqno;
+        const seqno = last + 1n;
+        const { digest, covered } = await this.counters.digest();
+        await this.redis.hset(this.keys.commit, { seqno: seqno.toString(), digest: digest.toString() });
+        const { commit, signature } = signStateCommit({ proxy: this.proxyAddress, seqno, digest }, this.proxySecretKey);
+        // Through the opened contract, so that the sandbox runs the message chain before this returns.
+        await this.chain_
+            .open(Proxy.fromAddress(this.proxyAddress))
+            .send(this.wallet.sender, { value: COMMIT_STATE_VALUE }, { $$type: 'CommitState', signature, commit });
+        await this.counters.markCommitted(covered);
+        return { seqno, digest };
+    }
+}

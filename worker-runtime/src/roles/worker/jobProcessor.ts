@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { InferencePool, JsonTensorMap } from '../../inference';
+import { hashJson } from '../../protocol/canonical';
+import { buildReceiptCell, Receipt } from '../../protocol/receipt';
+import { JobRequest, ProcessContext } from '../../queue';
+import { FastSigner } from './signer';
+
+/** A receipt with its hashes as 64 hex characters (the JSON form sealed into the result). */
+export interface ReceiptHex {
+    requestId: string;
+    modelHash: string;
+    inputHash: string;
+    outputHash: string;
+}
+
+/** What the worker returns for a job (sealed with the queue key before it reaches Redis). */
+export interface WorkerJobResult {
+    outputs: JsonTensorMap;
+    receipt: ReceiptHex;
+    /** Ed25519 signature (hex) of the receipt cell's hash by the worker key. */
+    signature: string;
+    /** The worker key (hex) that signed, attested and staked. */
+    workerKey: string;
+    inferenceMs: number;
+}
+
+const hex256 = (v: bigint) => v.toString(16).padStart(64, '0');
+
+/**
+ * The receipt's request id: request ids are 32 random bytes as 64 hex characters (protocol/request.ts), read as a
+ * uint256. Any other id (tests, tools) is mapped through SHA-256 of its UTF-8 bytes so it still fits the cell.
+ */
+export function requestIdToUint256(requestId: string): bigint {
+    if (/^[0-9a-fA-F]{64}$/.test(requestId)) return BigInt('0x' + requestId);
+    return BigInt('0x' + createHash('sha256').update(requestId, 'utf8').digest('hex'));
+}
+
+export function receiptToHex(receipt: Receipt): ReceiptHex {
+    return {
+        requestId: hex256(receipt.requestId),
+        modelHash: hex256(receipt.modelHash),
+        inputHash: hex256(receipt.inputHash),
+        outputHash: hex256(receipt.outputHash),
+    };
+}
+
+export function receiptFromHex(receipt: ReceiptHex): Receipt {
+    return {
+        requestId: BigInt('0x' + receipt.requestId),
+        modelHash: BigInt('0x' + receipt.modelHash),
+        inputHash: BigInt('0x' + receipt.inputHash),
+        outputHash: BigInt('0x' + receipt.outputHash),
+    };
+}
+
+export interface JobProcessorDeps {
+    pool: InferencePool;
+    modelHash: bigint;
+    workerKey: { publicKey: Buffer; secretKey: Buffer };
+    /** Called with the model run time of each successful job (metrics). */
+    onRun?: (ms: number) => void;
+}
+
+/**
+ * The worker's queue processor: run the model (bad input rejects with InvalidInputError, which the queue fails
+ * without retry and seals for the proxy), hash inputs and outputs as the client and proxy will, sign the receipt.
+ */
+export function createJobProcessor(deps: JobProcessorDeps) {
+    const workerKeyHex = deps.workerKey.publicKey.toString('hex');
+    const signer = new FastSigner(deps.workerKey.secretKey);
+    return async (request: JobRequest<unknown>, context: ProcessContext): Promise<WorkerJobResult> => {
+        const started = performance.now();
+        const outputs = await deps.pool.run(request.inputs);
+        const inferenceMs = performance.now() - started;
+        deps.onRun?.(inferenceMs);
+        const receipt: Receipt = {
+            requestId: requestIdToUint256(context.requestId),
+            modelHash: deps.modelHash,
+            inputHash: hashJson(request.inputs),
+            outputHash: hashJson(outputs),
+        };
+        // The same signature protocol/receipt.ts signReceipt makes (Ed25519 over the cell hash), via OpenSSL.
+        const signature = signer.sign(buildReceiptCell(receipt).hash());
+        return {
+            outputs,
+            receipt: receiptToHex(receipt),
+            signature: signature.toString('hex'),
+            workerKey: workerKeyHex,
+            inferenceMs,
+        };
+    };
+}
