@@ -13,7 +13,7 @@ import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
 import { InferenceRequest, requestDigest, SignedInferenceRequest } from '../protocol/request';
 import { parseVoucher, VoucherOp, voucherMessageBody } from '../protocol/voucher';
-import { ed25519Signer, ed25519Verify } from '../roles/proxy/ed25519';
+import { ed25519Signer, ed25519Verify } from '../crypto/ed25519';
 import { RegistryView } from '../tee';
 import { ClientAccount, ClientAccountData } from '../../../wrappers/ClientAccount';
 import { CLIENT_FEES } from '../../../wrappers/billingFees';

@@ -9,7 +9,7 @@ import { Chain } from '../chain';
 import { hashJson } from '../protocol/canonical';
 import { SignedAnnouncement, verifyAnnouncement } from '../protocol/announcement';
 import { buildReceiptCell } from '../protocol/receipt';
-import { ed25519Verify } from '../roles/proxy/ed25519';
+import { ed25519Verify } from '../crypto/ed25519';
 import { AttestationDocument, AttestationPolicy, AttestationVerdict, RegistryView, verifyAttestation } from '../tee';
 import { Proxy } from '../../../wrappers/Proxy';
 import { requestJson } from './http';

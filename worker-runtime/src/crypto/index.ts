@@ -17,3 +17,4 @@ export {
     parseKey,
 } from './keys';
 export { wrapKey, unwrapKey } from './wrap';
+export { ed25519Sign, ed25519Signer, ed25519Verify } from './ed25519';

@@ -211,7 +211,7 @@ async function startWorkers(
                         payoutCheckMs: 0, // the devnet claims payouts itself at the end, and prints them
                         payoutThreshold: '1',
                         grantTimeoutMs: 30_000,
-                        grantPollMs: 1000, // each look verifies the grant's signature (pure-JS Ed25519): keep it rare
+                        grantPollMs: 1000, // a rotation only follows a demotion here: no need to look often
                     },
                 );
                 const role = await WorkerRole.start({

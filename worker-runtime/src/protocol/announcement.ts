@@ -1,4 +1,4 @@
-import { sign, signVerify } from '@ton/crypto';
+import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 import { domainDigest } from './canonical';
 
 /**
@@ -43,13 +43,16 @@ const ANNOUNCEMENT_DOMAIN = 'chrysalis/worker-announcement/v1';
 const GRANT_DOMAIN = 'chrysalis/queue-key-grant/v1';
 
 export function signAnnouncement(body: WorkerAnnouncement, workerSecretKey: Buffer): SignedAnnouncement {
-    return { ...body, signature: sign(domainDigest(ANNOUNCEMENT_DOMAIN, body), workerSecretKey).toString('hex') };
+    return {
+        ...body,
+        signature: ed25519Sign(domainDigest(ANNOUNCEMENT_DOMAIN, body), workerSecretKey).toString('hex'),
+    };
 }
 
 export function verifyAnnouncement(signed: SignedAnnouncement): boolean {
     const { signature, ...body } = signed;
     if (!/^[0-9a-f]{64}$/i.test(body.workerKey) || !/^[0-9a-f]{128}$/i.test(signature)) return false;
-    return signVerify(
+    return ed25519Verify(
         domainDigest(ANNOUNCEMENT_DOMAIN, body),
         Buffer.from(signature, 'hex'),
         Buffer.from(body.workerKey, 'hex'),
@@ -57,11 +60,11 @@ export function verifyAnnouncement(signed: SignedAnnouncement): boolean {
 }
 
 export function signGrant(body: QueueKeyGrant, proxySecretKey: Buffer): SignedGrant {
-    return { ...body, signature: sign(domainDigest(GRANT_DOMAIN, body), proxySecretKey).toString('hex') };
+    return { ...body, signature: ed25519Sign(domainDigest(GRANT_DOMAIN, body), proxySecretKey).toString('hex') };
 }
 
 export function verifyGrant(signed: SignedGrant, proxyPublicKey: Buffer): boolean {
     const { signature, ...body } = signed;
     if (!/^[0-9a-f]{128}$/i.test(signature)) return false;
-    return signVerify(domainDigest(GRANT_DOMAIN, body), Buffer.from(signature, 'hex'), proxyPublicKey);
+    return ed25519Verify(domainDigest(GRANT_DOMAIN, body), Buffer.from(signature, 'hex'), proxyPublicKey);
 }

@@ -1,5 +1,5 @@
 import { beginCell, Cell } from '@ton/core';
-import { sign, signVerify } from '@ton/crypto';
+import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 
 /** First 32 bits of every worker receipt cell ("RCPT"); the WorkerStake contract checks it (RECEIPT_TAG). */
 export const RECEIPT_TAG = 0x52435054;
@@ -75,7 +75,7 @@ export function signReceipt(receipt: Receipt, secretKey: Buffer): SignedReceipt 
         throw new RangeError(`Ed25519 secret key must be 64 bytes, got ${secretKey.length}`);
     }
     const cell = buildReceiptCell(receipt);
-    return { receipt, cell, signature: sign(cell.hash(), secretKey) };
+    return { receipt, cell, signature: ed25519Sign(cell.hash(), secretKey) };
 }
 
 /** True when `signature` is the worker key's signature of this receipt (as the WorkerStake contract checks it). */
@@ -84,5 +84,5 @@ export function verifyReceipt(receipt: Receipt | Cell, signature: Buffer, public
         return false;
     }
     const cell = receipt instanceof Cell ? receipt : buildReceiptCell(receipt);
-    return signVerify(cell.hash(), signature, publicKey);
+    return ed25519Verify(cell.hash(), signature, publicKey);
 }

@@ -1,5 +1,5 @@
 import { Address } from '@ton/core';
-import { sign, signVerify } from '@ton/crypto';
+import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 import { domainDigest } from './canonical';
 
 /** What a client signs for one inference request. */
@@ -39,10 +39,10 @@ export function requestDigest(request: InferenceRequest): Buffer {
 }
 
 export function signRequest(request: InferenceRequest, secretKey: Buffer): SignedInferenceRequest {
-    return { ...request, signature: sign(requestDigest(request), secretKey).toString('hex') };
+    return { ...request, signature: ed25519Sign(requestDigest(request), secretKey).toString('hex') };
 }
 
 export function verifyRequestSignature(request: SignedInferenceRequest, publicKey: Buffer): boolean {
     if (!/^[0-9a-f]{128}$/i.test(request.signature)) return false;
-    return signVerify(requestDigest(request), Buffer.from(request.signature, 'hex'), publicKey);
+    return ed25519Verify(requestDigest(request), Buffer.from(request.signature, 'hex'), publicKey);
 }

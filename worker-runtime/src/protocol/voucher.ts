@@ -10,7 +10,7 @@
  * multiply by the price (ClientAccount) or the worker fee (Proxy).
  */
 import { Address, beginCell, Cell } from '@ton/core';
-import { sign, signVerify } from '@ton/crypto';
+import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 
 /** Voucher ops: the opcode of the outer message each voucher is meant for (domain separation). */
 export const VoucherOp = {
@@ -99,7 +99,7 @@ function checkSecretKey(secretKey: Buffer): void {
 export function signVoucher(v: Voucher, secretKey: Buffer): SignedVoucher {
     checkSecretKey(secretKey);
     const voucher = voucherCell(v);
-    return { voucher, signature: sign(voucher.hash(), secretKey) };
+    return { voucher, signature: ed25519Sign(voucher.hash(), secretKey) };
 }
 
 /** Convenience: a voucher of `kind` for `target`. */
@@ -132,7 +132,7 @@ export function verifyVoucher(
     if (publicKey.length !== 32 || signed.signature.length !== 64) {
         return null;
     }
-    if (!signVerify(signed.voucher.hash(), signed.signature, publicKey)) {
+    if (!ed25519Verify(signed.voucher.hash(), signed.signature, publicKey)) {
         return null;
     }
     let v: Voucher;
@@ -203,7 +203,7 @@ export function signStateCommit(
         .storeUint(args.seqno, 64)
         .storeUint(args.digest, 256)
         .endCell();
-    const signature = sign(commit.hash(), secretKey);
+    const signature = ed25519Sign(commit.hash(), secretKey);
     const body = beginCell().storeUint(COMMIT_STATE_OP, 32).storeBuffer(signature).storeRef(commit).endCell();
     return { commit, signature, body };
 }

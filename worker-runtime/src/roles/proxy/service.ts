@@ -11,7 +11,7 @@ import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
 import { RedisKeys } from '../../protocol/keys';
 import { requestDigest } from '../../protocol/request';
-import { ed25519Verify } from './ed25519';
+import { ed25519Verify } from '../../crypto/ed25519';
 import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
 import { ProxyConfig } from './config';
 import { UsageCounters } from './counters';

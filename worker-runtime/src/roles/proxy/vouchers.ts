@@ -13,7 +13,7 @@ import {
     VoucherOp,
     voucherCell,
 } from '../../protocol/voucher';
-import { ed25519Signer } from './ed25519';
+import { ed25519Signer } from '../../crypto/ed25519';
 import { StoredPayoutVoucher } from '../../protocol/keys';
 import { workerAccountFor } from '../../../../wrappers/WorkerAccount';
 

@@ -6,7 +6,7 @@
 import { Address } from '@ton/core';
 import { hashJson } from '../../protocol/canonical';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
-import { ed25519Verify } from './ed25519';
+import { ed25519Verify } from '../../crypto/ed25519';
 import { JsonTensorMap } from '../../inference';
 
 export interface AdmittedWorker {

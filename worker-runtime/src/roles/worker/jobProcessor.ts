@@ -3,7 +3,7 @@ import { InferencePool, JsonTensorMap } from '../../inference';
 import { hashJson } from '../../protocol/canonical';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { JobRequest, ProcessContext } from '../../queue';
-import { FastSigner } from './signer';
+import { ed25519Signer } from '../../crypto/ed25519';
 
 /** A receipt with its hashes as 64 hex characters (the JSON form sealed into the result). */
 export interface ReceiptHex {
@@ -67,7 +67,7 @@ export interface JobProcessorDeps {
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
     const workerKeyHex = deps.workerKey.publicKey.toString('hex');
-    const signer = new FastSigner(deps.workerKey.secretKey);
+    const sign = ed25519Signer(deps.workerKey.secretKey);
     return async (request: JobRequest<unknown>, context: ProcessContext): Promise<WorkerJobResult> => {
         const started = performance.now();
         const outputs = await deps.pool.run(request.inputs);
@@ -79,8 +79,8 @@ export function createJobProcessor(deps: JobProcessorDeps) {
             inputHash: hashJson(request.inputs),
             outputHash: hashJson(outputs),
         };
-        // The same signature protocol/receipt.ts signReceipt makes (Ed25519 over the cell hash), via OpenSSL.
-        const signature = signer.sign(buildReceiptCell(receipt).hash());
+        // What protocol/receipt.ts signReceipt makes (Ed25519 over the cell hash), with the key imported once.
+        const signature = sign(buildReceiptCell(receipt).hash());
         return {
             outputs,
             receipt: receiptToHex(receipt),
