@@ -32,7 +32,7 @@ function tinyMlpInputs(i: number) {
     };
 }
 
-async function runLevel(devnet: Devnet, concurrency: number, requests: number): Promise<HttpBenchRow> {
+export async function runLevel(devnet: Devnet, concurrency: number, requests: number): Promise<HttpBenchRow> {
     const model = devnet.network.models[0].hashHex;
     const account = devnet.network.client.account.address.toString();
     const secretKey = devnet.network.client.keyPair.secretKey;
@@ -77,12 +77,10 @@ async function runLevel(devnet: Devnet, concurrency: number, requests: number): 
     };
 }
 
-/** Starts a devnet (tiny MLP, two workers), measures each concurrency level, stops the devnet. */
-export async function benchHttp(options: { requests?: number; concurrency?: number[] } = {}): Promise<HttpBenchRow[]> {
-    const requests = options.requests ?? 400;
-    const levels = options.concurrency ?? [1, 4, 16];
+/** The benchmark's devnet: the tiny MLP, two workers, logs off. */
+export function benchDevnet(): Promise<Devnet> {
     // A stake large enough that the benchmark never runs into "commit your voucher" (50 TON = 50,000 units).
-    const devnet = await startDevnet({
+    return startDevnet({
         workers: 2,
         models: ['tiny-mlp'],
         port: 0,
@@ -91,6 +89,13 @@ export async function benchHttp(options: { requests?: number; concurrency?: numb
         clientDeposit: toNano('100'),
         clientFunding: toNano('200'),
     });
+}
+
+/** Starts a devnet (tiny MLP, two workers), measures each concurrency level, stops the devnet. */
+export async function benchHttp(options: { requests?: number; concurrency?: number[] } = {}): Promise<HttpBenchRow[]> {
+    const requests = options.requests ?? 400;
+    const levels = options.concurrency ?? [1, 4, 16];
+    const devnet = await benchDevnet();
     try {
         await runLevel(devnet, 4, Math.min(50, requests)); // warm-up: connections, sessions, caches
         const rows: HttpBenchRow[] = [];

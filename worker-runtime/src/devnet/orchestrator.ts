@@ -211,6 +211,9 @@ async function startWorkers(
                         payoutCheckMs: 0, // the devnet claims payouts itself at the end, and prints them
                         payoutThreshold: '1',
                         grantTimeoutMs: 30_000,
+                        // A job spends most of its life in Redis round trips, not in the model: taking several at
+                        // once keeps the inference thread busy (the pool queues them; the model runs one at a time).
+                        concurrency: 8,
                         grantPollMs: 1000, // a rotation only follows a demotion here: no need to look often
                     },
                 );

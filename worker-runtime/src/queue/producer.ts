@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InvalidInputError, JobFailedError, JobTimeoutError } from '../errors';
@@ -7,6 +8,8 @@ import { bullConnection, closeRedisClient, createRedisClient } from './connectio
 import { JobRequest, openFailure, openResult, sealJob } from './envelope';
 import { RequestLedger } from './ledger';
 import { normalizeModelHash, queueNameForModel, validateRequestId } from './naming';
+
+type Outcome = { kind: 'completed'; value: unknown } | { kind: 'failed'; reason: string } | { kind: 'lookup' };
 
 export interface SealedJobQueueOptions {
     modelHash: string | Uint8Array;
@@ -101,10 +104,43 @@ export class SealedJobQueue {
         return openResult<O>(this.queueKey, this.modelHash, requestId, sealed);
     }
 
-    /** add + waitForResult. */
-    async submit<O = unknown>(request: JobRequest, timeoutMs?: number): Promise<O> {
-        await this.add(request);
-        return this.waitForResult<O>(request.requestId, timeoutMs);
+    /**
+     * Seals, enqueues and waits for the result: add + waitForResult in one round trip to Redis instead of four. The
+     * waiter listens to the queue's event stream *before* the add, so the outcome cannot slip past it, and needs no
+     * look at the job (`Job.fromId`) nor the "already finished?" script `waitUntilFinished` runs. When BullMQ reports
+     * the id as a duplicate (a job of that id is already queued, running or kept), or when no event arrived in time
+     * (an event stream trimmed under a long stall), the result is looked up the slow, thorough way.
+     */
+    async submit<O = unknown>(request: JobRequest, timeoutMs = this.config.resultTimeoutMs): Promise<O> {
+        const requestId = validateRequestId(request.requestId);
+        const started = Date.now();
+        const outcome = await new Promise<Outcome>((resolve, reject) => {
+            // Per-job event names (`completed:<id>`) are emitted by QueueEvents but not in its typed listener map.
+            const events = this.events as unknown as EventEmitter;
+            const completed = `completed:${requestId}`;
+            const failed = `failed:${requestId}`;
+            const duplicated = `duplicated:${requestId}`;
+            const done = (o: Outcome | Error) => {
+                clearTimeout(timer);
+                events.removeListener(completed, onCompleted);
+                events.removeListener(failed, onFailed);
+                events.removeListener(duplicated, onDuplicated);
+                if (o instanceof Error) reject(o);
+                else resolve(o);
+            };
+            const onCompleted = (args: { returnvalue: unknown }) =>
+                done({ kind: 'completed', value: args.returnvalue });
+            const onFailed = (args: { failedReason: string }) => done({ kind: 'failed', reason: args.failedReason });
+            const onDuplicated = () => done({ kind: 'lookup' });
+            const timer = setTimeout(() => done({ kind: 'lookup' }), timeoutMs);
+            events.on(completed, onCompleted);
+            events.on(failed, onFailed);
+            events.on(duplicated, onDuplicated);
+            this.add(request).catch((err: Error) => done(err));
+        });
+        if (outcome.kind === 'completed') return openResult<O>(this.queueKey, this.modelHash, requestId, outcome.value);
+        if (outcome.kind === 'failed') throw this.describeFailure(requestId, new Error(outcome.reason), timeoutMs);
+        return this.waitForResult<O>(requestId, Math.max(1, timeoutMs - (Date.now() - started)));
     }
 
     /** True the first time for a request id: the caller that gets true bills it (see RequestLedger). */

@@ -33,6 +33,7 @@ interface Identity {
 export class ClientAccounts {
     private readonly identities = new Map<string, Identity>();
     private readonly balances = new Map<string, { at: number; snapshot: AccountSnapshot }>();
+    private readonly reading = new Map<string, Promise<AccountSnapshot>>();
 
     constructor(
         private readonly chain: Chain,
@@ -45,6 +46,20 @@ export class ClientAccounts {
         const key = account.toRawString();
         const cached = this.balances.get(key);
         if (!fresh && cached && Date.now() - cached.at < this.cacheMs) return cached.snapshot;
+        // One chain read per account at a time: when the cache expires under load, every request in flight would
+        // otherwise run the same getters (each a full TVM run on the sandbox) at once.
+        const pending = this.reading.get(key);
+        if (pending) return pending;
+        const reading = this.load(account, key);
+        this.reading.set(key, reading);
+        try {
+            return await reading;
+        } finally {
+            this.reading.delete(key);
+        }
+    }
+
+    private async load(account: Address, key: string): Promise<AccountSnapshot> {
         const data = await this.accountData(account);
         const identity = await this.identity(account, data.owner, data.proxy);
         const snapshot: AccountSnapshot = {

@@ -46,9 +46,8 @@ export class Dispatcher {
         // Only a retry can find an earlier attempt's job under this id (a new id is checked against the charge records).
         if (retry) await this.clearPrevious(queue, requestId);
         const started = Date.now();
-        await queue.add({ requestId, inputs });
         try {
-            const raw = await queue.waitForResult(requestId, timeoutMs);
+            const raw = await queue.submit({ requestId, inputs }, timeoutMs);
             return { kind: 'result', raw, ms: Date.now() - started, queueVersion: version };
         } catch (err) {
             const ms = Date.now() - started;
