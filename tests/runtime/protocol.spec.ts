@@ -34,6 +34,16 @@ describe('canonical JSON', () => {
         expect(canonicalJson(new Float32Array([0.5, 2]))).toBe('[0.5,2]');
     });
 
+    it('writes numeric arrays exactly as JSON.stringify writes each number', () => {
+        const numbers = [-0, 0, 1e21, 1e-7, 5e-324, 1.5, -2.25e300, 0.1 + 0.2, 2 ** 53 + 2];
+        expect(canonicalJson(numbers)).toBe(`[${numbers.map((n) => JSON.stringify(n)).join(',')}]`);
+        const f32 = new Float32Array([0.1, -0, 3.4e38, 1e-45]);
+        expect(canonicalJson(f32)).toBe(`[${Array.from(f32, (n) => JSON.stringify(n)).join(',')}]`);
+        expect(canonicalJson([1, NaN, Infinity])).toBe('[1,"NaN","Infinity"]');
+        expect(canonicalJson(new BigInt64Array([1n, -2n]))).toBe('["1","-2"]');
+        expect(canonicalJson([1, '2', [3]])).toBe('[1,"2",[3]]');
+    });
+
     it('distinguishes different tensors', () => {
         expect(hashJson({ data: [1, 2] })).not.toBe(hashJson({ data: [2, 1] }));
     });

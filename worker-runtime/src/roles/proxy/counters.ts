@@ -11,13 +11,17 @@ import { proxyKeys } from './redisKeys';
 const CHARGE_SCRIPT = `
 if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[4]) == false then
     return {0, redis.call('HGET', KEYS[2], ARGV[1]) or '0', redis.call('HGET', KEYS[3], ARGV[2]) or '0',
-        redis.call('GET', KEYS[1])}
+        redis.call('GET', KEYS[1]), redis.call('GET', KEYS[4]) or '0'}
 end
 local c = redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[5])
 local w = redis.call('HINCRBY', KEYS[3], ARGV[2], ARGV[5])
-redis.call('INCR', KEYS[4])
-return {1, tostring(c), tostring(w), ARGV[3]}
+local u = redis.call('INCR', KEYS[4])
+return {1, tostring(c), tostring(w), ARGV[3], tostring(u)}
 `;
+
+/** The script is loaded once per connection and then called by its SHA (EVALSHA), not sent with every charge. */
+const CHARGE_COMMAND = 'chrysalisProxyCharge';
+type ChargeCommand = (...args: string[]) => Promise<[number, string, string, string, string]>;
 
 export interface ChargeOutcome {
     /** False when this request id had been charged before (nothing was added). */
@@ -28,6 +32,8 @@ export interface ChargeOutcome {
     workerTokens: bigint;
     /** The record stored for the request (this call's, or the first one's). */
     record: string;
+    /** Charges since the last commitment, this one included. */
+    uncommitted: number;
 }
 
 export class UsageCounters {
@@ -39,6 +45,7 @@ export class UsageCounters {
         private readonly recordTtlSeconds = 30 * 86400,
     ) {
         this.keys = proxyKeys(prefix);
+        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 4, lua: CHARGE_SCRIPT });
     }
 
     async charge(args: {
@@ -49,9 +56,9 @@ export class UsageCounters {
         record: string;
     }): Promise<ChargeOutcome> {
         if (args.tokens < 0n) throw new RangeError('tokens must not be negative');
-        const res = (await this.redis.eval(
-            CHARGE_SCRIPT,
-            4,
+        const command = (this.redis as unknown as Record<string, ChargeCommand>)[CHARGE_COMMAND];
+        const res = await command.call(
+            this.redis,
             this.keys.charged(args.requestId),
             this.keys.clientTokens,
             this.keys.workerTokens,
@@ -61,13 +68,31 @@ export class UsageCounters {
             args.record,
             String(this.recordTtlSeconds),
             args.tokens.toString(),
-        )) as [number, string, string, string];
+        );
         return {
             charged: res[0] === 1,
             clientTokens: BigInt(res[1]),
             workerTokens: BigInt(res[2]),
             record: res[3],
+            uncommitted: Number(res[4]),
         };
+    }
+
+    /** The charged record of a request id and the client's running total, in one round trip. */
+    async lookup(requestId: string, client: string): Promise<{ record: string | null; clientTokens: bigint }> {
+        const res = await this.redis
+            .pipeline()
+            .get(this.keys.charged(requestId))
+            .hget(this.keys.clientTokens, client)
+            .exec();
+        if (!res) throw new Error('Redis pipeline for the request lookup was aborted');
+        const [[recordErr, record], [tokensErr, tokens]] = res as [
+            [Error | null, string | null],
+            [Error | null, string | null],
+        ];
+        if (recordErr) throw recordErr;
+        if (tokensErr) throw tokensErr;
+        return { record, clientTokens: BigInt(tokens ?? '0') };
     }
 
     async chargedRecord(requestId: string): Promise<string | null> {

@@ -15,6 +15,7 @@ import { ConfigError } from '../../errors';
 import { createLogger, Logger, RoleMetrics } from '../../observability';
 import { closeRedisClient, createRedisClient } from '../../queue';
 import { QuoteProvider } from '../../tee';
+import { AdmissionDriver, AdmissionLoop } from '../admission/loop';
 import { Proxy } from '../../../../wrappers/Proxy';
 import { ClientAccounts } from './accounts';
 import { ProxyConfig, readProxyConfig } from './config';
@@ -36,7 +37,12 @@ export interface ProxyRoleOptions {
     /** Sends CommitState; without it the proxy serves but never commits (tests of the API alone). */
     wallet?: Wallet;
     models: ServedModel[];
-    admission: WorkerAdmissionPort;
+    /** With `admitPending` (WorkerAdmission), the proxy admits announced workers itself, every `admissionIntervalMs`. */
+    admission: WorkerAdmissionPort & Partial<AdmissionDriver>;
+    /** Default 1000; 0 = never (the caller admits workers). */
+    admissionIntervalMs?: number;
+    /** How often admitted workers' stakes are re-read (unbonding → demoted). Default 60000; 0 = never. */
+    revalidateIntervalMs?: number;
     quoteProvider?: QuoteProvider;
     config?: Partial<ProxyConfig>;
     env?: Record<string, string | undefined>;
@@ -56,6 +62,7 @@ export class ProxyRole {
     private dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
+    private admissionLoop?: AdmissionLoop;
 
     constructor(private readonly options: ProxyRoleOptions) {
         this.config = readProxyConfig(options.env ?? process.env, options.config ?? {});
@@ -125,7 +132,7 @@ export class ProxyRole {
             signer,
             metrics: this.metrics,
             logger: this.logger,
-            afterCharge: () => this.maybeCommit(),
+            afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         const check = await this.committer.check();
         if (!check.ok) {
@@ -150,6 +157,19 @@ export class ProxyRole {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
             this.timer.unref();
         }
+        const { admission, admissionIntervalMs = 1000, revalidateIntervalMs = 60_000 } = this.options;
+        if (admission.admitPending && admissionIntervalMs > 0) {
+            const driver = {
+                admitPending: admission.admitPending.bind(admission),
+                revalidate: admission.revalidate?.bind(admission),
+            };
+            this.admissionLoop = new AdmissionLoop(driver, {
+                intervalMs: admissionIntervalMs,
+                revalidateMs: revalidateIntervalMs,
+                logger: this.logger,
+            });
+            this.admissionLoop.start();
+        }
         this.logger.info({ url, refusing: this.service.refusal }, 'proxy listening');
         return { url };
     }
@@ -164,6 +184,7 @@ export class ProxyRole {
 
     async stop(): Promise<void> {
         if (this.timer) clearInterval(this.timer);
+        await this.admissionLoop?.stop();
         await this.app?.close();
         if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
             await this.commitState().catch(() => undefined);
@@ -173,11 +194,18 @@ export class ProxyRole {
         if (this.redis) await closeRedisClient(this.redis);
     }
 
-    private maybeCommit(onTimer = false): void {
+    private autoCommitting = false;
+
+    private maybeCommit(onTimer = false, uncommitted?: number): void {
         if (!this.options.wallet || this.service.refusal) return;
-        void this.counters.uncommitted().then((n) => {
+        void (uncommitted === undefined ? this.counters.uncommitted() : Promise.resolve(uncommitted)).then((n) => {
             const due = onTimer ? n > 0 : this.config.commitEveryRequests > 0 && n >= this.config.commitEveryRequests;
-            if (due) void this.commitState().catch(() => undefined);
+            // Charges keep arriving while a commitment is on its way: one automatic commitment at a time is enough.
+            if (!due || this.autoCommitting) return;
+            this.autoCommitting = true;
+            void this.commitState()
+                .catch(() => undefined)
+                .finally(() => (this.autoCommitting = false));
         });
     }
 }

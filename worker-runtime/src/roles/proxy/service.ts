@@ -67,8 +67,8 @@ export interface ServiceDeps {
     signer: VoucherSigner;
     metrics: RoleMetrics;
     logger: Logger;
-    /** Called after each charge (the role commits state when enough charges accumulated). */
-    afterCharge?: () => void;
+    /** Called after each charge with the charges not yet committed (the role commits when enough accumulated). */
+    afterCharge?: (uncommitted: number) => void;
 }
 
 /** First pause (doubled each time, at most 500 ms) while workers pick up a rotated queue key (they poll their grant). */
@@ -91,17 +91,25 @@ export class InferenceService {
         if (req.validUntil > now + this.d.config.requestMaxValiditySeconds) {
             refuse('expired', `validUntil may be at most ${this.d.config.requestMaxValiditySeconds} s ahead`);
         }
-        if (await this.d.counters.chargedRecord(req.requestId)) {
+        // Redis and the (cached) chain read are independent: ask both at once, judge in the same order as ever.
+        const [known, account] = await Promise.all([
+            this.d.counters.lookup(req.requestId, req.accountAddress.toRawString()),
+            this.d.accounts.read(req.accountAddress).then(
+                (a) => ({ ok: true as const, a }),
+                (err: unknown) => ({ ok: false as const, err }),
+            ),
+        ]);
+        if (known.record) {
             refuse(
                 'duplicate_request',
                 `request ${req.requestId} was already served: GET /v1/receipts/${req.requestId}`,
             );
         }
-        const account = await this.d.accounts.read(req.accountAddress);
-        if (!ed25519Verify(requestDigest(req), Buffer.from(req.signature, 'hex'), account.ownerPublicKey)) {
+        if (!account.ok) throw account.err;
+        if (!ed25519Verify(requestDigest(req), Buffer.from(req.signature, 'hex'), account.a.ownerPublicKey)) {
             refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
         }
-        await this.checkFunds(req.accountAddress, account);
+        this.checkFunds(req.accountAddress, account.a, known.clientTokens);
         try {
             validateInputs(model.inputs, req.inputs);
         } catch (err) {
@@ -131,12 +139,12 @@ export class InferenceService {
      * yet plus at least one more unit, and the uncharged usage must stay below the stake (the stake is what backs
      * usage between charges; the SDK commits its voucher at half the stake).
      */
-    private async checkFunds(address: Address, account: AccountSnapshot): Promise<void> {
+    private checkFunds(address: Address, account: AccountSnapshot, clientTokens: bigint): void {
         if (account.state !== ClientState.active) {
             const what = account.state === ClientState.closed ? 'closed' : 'closing';
             refuse('account_not_active', `the ClientAccount is ${what}: open a new account to send requests`);
         }
-        const metered = this.d.signer.units(await this.d.counters.clientTokens(address.toRawString()));
+        const metered = this.d.signer.units(clientTokens);
         const owedUnits = metered > account.charged ? metered - account.charged : 0n;
         const owed = owedUnits * account.price;
         const minimum = account.price * (this.d.signer.units(1n) || 1n);
@@ -263,7 +271,7 @@ export class InferenceService {
             const payout = await this.d.signer.payout(owner, outcome.workerTokens, now);
             await this.d.redis.set(RedisKeys.payout(this.d.config.prefix, result.workerKey), JSON.stringify(payout));
             this.d.metrics.vouchersSigned.inc({ kind: 'payout' });
-            this.d.afterCharge?.();
+            this.d.afterCharge?.(outcome.uncommitted);
         }
         const voucher = this.d.signer.charge(account, outcome.clientTokens, now);
         this.d.metrics.vouchersSigned.inc({ kind: 'charge' });
