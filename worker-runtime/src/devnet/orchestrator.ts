@@ -114,6 +114,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
             wallet: proxyWallet,
             models: await servedModels(network),
             admission,
+            admissionIntervalMs: ADMISSION_POLL_MS,
             quoteProvider: new SimulatedProvider({ logger: QUIET }),
             config: {
                 host: options.host ?? '127.0.0.1',
@@ -127,17 +128,6 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         const { url: proxyUrl } = await proxy.start();
         stops.push(() => proxy.stop());
         step(`proxy: ${proxyUrl}`);
-
-        let admitting = false;
-        const admitter = setInterval(() => {
-            if (admitting) return;
-            admitting = true;
-            void admission
-                .admitPending()
-                .catch(() => undefined)
-                .finally(() => (admitting = false));
-        }, ADMISSION_POLL_MS);
-        stops.push(async () => clearInterval(admitter));
 
         const workers = await startWorkers(network, chain, registryView, redis.url, prefix, logLevel);
         // Stopped before the proxy (registered later, stopped earlier): in-flight jobs finish first.

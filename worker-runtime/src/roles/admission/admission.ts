@@ -42,6 +42,8 @@ export type AdmissionOutcome =
 export class WorkerAdmission {
     private readonly keys = new Map<string, { key: Buffer; version: number }>();
     private readonly admitted = new Map<string, AdmittedWorker>();
+    private readonly creating = new Map<string, Promise<{ key: Buffer; version: number }>>();
+    private lock: Promise<unknown> = Promise.resolve();
 
     private constructor(private readonly o: AdmissionOptions) {
         for (const [model, entry] of o.queueKeys ?? []) this.keys.set(normalizeModelHash(model), entry);
@@ -62,7 +64,13 @@ export class WorkerAdmission {
         const model = normalizeModelHash(modelHash);
         const existing = this.keys.get(model);
         if (existing) return existing;
-        return this.rotate(model);
+        // The dispatcher and a grant may both ask first: two fresh keys would leave the first grant stale at once.
+        let pending = this.creating.get(model);
+        if (!pending) {
+            pending = this.rotate(model).finally(() => this.creating.delete(model));
+            this.creating.set(model, pending);
+        }
+        return pending;
     }
 
     /** A worker with a grant under the model's current key, or null. */
@@ -78,7 +86,11 @@ export class WorkerAdmission {
     }
 
     /** Checks every announcement in Redis that has no current grant and grants those that pass. */
-    async admitPending(): Promise<AdmissionOutcome[]> {
+    admitPending(): Promise<AdmissionOutcome[]> {
+        return this.exclusive(() => this.admitPendingNow());
+    }
+
+    private async admitPendingNow(): Promise<AdmissionOutcome[]> {
         const { redis, prefix } = this.o;
         const demoted = new Set(await redis.smembers(RedisKeys.demoted(prefix)));
         const outcomes: AdmissionOutcome[] = [];
@@ -112,7 +124,11 @@ export class WorkerAdmission {
      * Drops a worker from routing: its grant is deleted, it is never re-admitted, and the model's queue key is rotated
      * (new version) and granted again to the remaining workers, so the demoted worker cannot open new jobs.
      */
-    async demote(workerKey: string, reason = 'demoted by the proxy'): Promise<void> {
+    demote(workerKey: string, reason = 'demoted by the proxy'): Promise<void> {
+        return this.exclusive(() => this.demoteNow(workerKey, reason));
+    }
+
+    private async demoteNow(workerKey: string, reason: string): Promise<void> {
         const key = workerKey.toLowerCase();
         const { redis, prefix } = this.o;
         await redis
@@ -134,7 +150,11 @@ export class WorkerAdmission {
      * (unbonding, withdrawn, slashed away): an unbonding worker takes no new jobs. Returns the demoted keys. Call it
      * periodically, or when the watcher reports a WorkerStake event.
      */
-    async revalidate(): Promise<string[]> {
+    revalidate(): Promise<string[]> {
+        return this.exclusive(() => this.revalidateNow());
+    }
+
+    private async revalidateNow(): Promise<string[]> {
         const demoted: string[] = [];
         for (const worker of [...this.admitted.values()]) {
             const stake = await readStake(
@@ -144,13 +164,23 @@ export class WorkerAdmission {
             );
             const problem = stakeProblem(stake, BigInt('0x' + worker.modelHash));
             if (!problem) continue;
-            await this.demote(worker.workerKey, problem);
+            await this.demoteNow(worker.workerKey, problem);
             demoted.push(worker.workerKey);
         }
         return demoted;
     }
 
     // ---------------- internals ----------------
+
+    /**
+     * Admission, demotion and revalidation run one at a time: an admission pass that read the demoted set before a
+     * concurrent demotion would otherwise grant the demoted worker the freshly rotated key.
+     */
+    private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+        const run = this.lock.then(fn, fn);
+        this.lock = run.catch(() => undefined);
+        return run;
+    }
 
     private async check(workerKey: string, raw: string): Promise<Omit<AdmittedWorker, 'keyVersion'>> {
         let signed: SignedAnnouncement;
