@@ -9,6 +9,8 @@ const groups: Record<string, () => Promise<Group>> = {
     attest: async () => require('./attest') as Group,
     client: async () => require('./client') as Group,
     model: async () => require('./model') as Group,
+    proxy: async () => require('./proxy') as Group,
+    worker: async () => require('./worker') as Group,
 };
 
 export async function main(argv: string[]): Promise<number> {

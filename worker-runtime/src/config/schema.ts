@@ -1,3 +1,4 @@
+import { Address } from '@ton/core';
 import { ConfigError } from '../errors';
 
 /** One setting: where it comes from, its type, its default and what it means (the README's tables come from here). */
@@ -15,14 +16,23 @@ export function stringSetting(env: string, description: string, def?: string): S
     return { env, description, default: def, parse: (raw) => raw };
 }
 
-export function intSetting(env: string, description: string, def?: number, min = 0): Setting<number> {
+export function intSetting(
+    env: string,
+    description: string,
+    def?: number,
+    min = 0,
+    max = Number.MAX_SAFE_INTEGER,
+): Setting<number> {
     return {
         env,
         description,
         default: def,
         parse(raw) {
             const n = Number(raw);
-            if (!Number.isInteger(n) || n < min) throw new Error(`expected an integer ≥ ${min}, got "${raw}"`);
+            if (!Number.isInteger(n) || n < min || n > max) {
+                const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+                throw new Error(`expected an integer ${range}, got "${raw}"`);
+            }
             return n;
         },
     };
@@ -37,6 +47,51 @@ export function boolSetting(env: string, description: string, def?: boolean): Se
             if (/^(1|true|yes)$/i.test(raw)) return true;
             if (/^(0|false|no)$/i.test(raw)) return false;
             throw new Error(`expected true or false, got "${raw}"`);
+        },
+    };
+}
+
+/** A TON address in any form; kept as the text given (the value is checked, never echoed: it may be pasted wrong). */
+export function addressSetting(env: string, description: string, def?: string): Setting<string> {
+    return {
+        env,
+        description,
+        default: def,
+        parse(raw) {
+            try {
+                Address.parse(raw);
+            } catch {
+                throw new Error('expected a TON address (EQ…/UQ…/0:<hex>)');
+            }
+            return raw;
+        },
+    };
+}
+
+/** Exactly `bytes` bytes as hex (keys, seeds); the message never repeats the value, which may be secret. */
+export function hexSetting(env: string, description: string, bytes: number, def?: string): Setting<string> {
+    return {
+        env,
+        description,
+        default: def,
+        parse(raw) {
+            if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(raw)) {
+                throw new Error(`expected ${bytes * 2} hex characters (${bytes} bytes), got ${raw.length} characters`);
+            }
+            return raw.toLowerCase();
+        },
+    };
+}
+
+/** A non-negative integer kept as a decimal string (nanoTON and billing units exceed 2^53). */
+export function decimalSetting(env: string, description: string, def?: string): Setting<string> {
+    return {
+        env,
+        description,
+        default: def,
+        parse(raw) {
+            if (!/^\d+$/.test(raw)) throw new Error(`expected a non-negative integer, got "${raw}"`);
+            return raw;
         },
     };
 }

@@ -7,7 +7,7 @@ import { boolSetting, ConfigOf, intSetting, readConfig, stringSetting } from '..
 
 export const PROXY_SCHEMA = {
     host: stringSetting('CHRYSALIS_PROXY_HOST', 'address the HTTP API listens on', '127.0.0.1'),
-    port: intSetting('CHRYSALIS_PROXY_PORT', 'port of the HTTP API (0 = any free port)', 8080),
+    port: intSetting('CHRYSALIS_PROXY_PORT', 'port of the HTTP API (0 = any free port)', 8080, 0, 65535),
     redisUrl: stringSetting('REDIS_URL', 'Redis holding the queues, counters and receipts', 'redis://127.0.0.1:6379'),
     prefix: stringSetting(
         'CHRYSALIS_PREFIX',

@@ -1,4 +1,14 @@
-import { boolSetting, ConfigOf, enumSetting, intSetting, readConfig, stringSetting } from '../../config/schema';
+import {
+    addressSetting,
+    boolSetting,
+    ConfigOf,
+    decimalSetting,
+    enumSetting,
+    hexSetting,
+    intSetting,
+    readConfig,
+    stringSetting,
+} from '../../config/schema';
 
 /**
  * Everything a worker can be configured with, read once at start (environment variables; tests pass overrides).
@@ -15,7 +25,7 @@ export const workerConfigSchema = {
         'Prefix of every Redis key of this deployment (shared with the proxy)',
         'chrysalis',
     ),
-    registryAddress: stringSetting('CHRYSALIS_REGISTRY', 'Address of the Registry contract of the network'),
+    registryAddress: addressSetting('CHRYSALIS_REGISTRY', 'Address of the Registry contract of the network'),
     modelPath: stringSetting(
         'CHRYSALIS_MODEL_PATH',
         'ONNX model file this worker serves; its SHA-256 must be on the registry',
@@ -26,9 +36,10 @@ export const workerConfigSchema = {
         ['tdx', 'simulated'] as const,
         'tdx',
     ),
-    workerSeed: stringSetting(
+    workerSeed: hexSetting(
         'CHRYSALIS_WORKER_SEED',
         'Hex 32-byte seed of the Ed25519 worker key (kept inside the TEE); empty = a fresh key at every start',
+        32,
         '',
     ),
     register: boolSetting(
@@ -36,7 +47,7 @@ export const workerConfigSchema = {
         "Register and bond the worker key through the owner's wallet when it has no active stake",
         false,
     ),
-    bondNanoton: stringSetting(
+    bondNanoton: decimalSetting(
         'CHRYSALIS_BOND',
         "Bond in nanoTON when registering; 0 = the registry's minimum worker stake",
         '0',
@@ -81,8 +92,9 @@ export const workerConfigSchema = {
         'Port of the health/metrics server (0 = any free port)',
         9464,
         0,
+        65535,
     ),
-    payoutThreshold: stringSetting(
+    payoutThreshold: decimalSetting(
         'CHRYSALIS_PAYOUT_THRESHOLD',
         'Claim the payout voucher on chain once it is this many billing units above what was paid',
         '10000',
@@ -93,7 +105,7 @@ export const workerConfigSchema = {
         60_000,
         0,
     ),
-    payoutValueNanoton: stringSetting(
+    payoutValueNanoton: decimalSetting(
         'CHRYSALIS_PAYOUT_VALUE',
         'nanoTON attached to a PayoutSigned message (gas; the excess comes back)',
         '50000000',

@@ -242,8 +242,11 @@ export class WorkerRole {
         let lastProblem = 'no grant yet';
         while (!this.stopping) {
             const reading = await this.readGrant();
+            if (this.stopping) return;
             if (reading.kind === 'granted') {
                 await this.startConsumer(reading.grant);
+                // stop() came while the consumer was starting: it found none to close, so close it here.
+                if (this.stopping) return this.stopConsumer();
                 this.scheduleGrantWatch();
                 this.schedulePayoutClaims();
                 return;

@@ -1,0 +1,112 @@
+/**
+ * The chain and wallet part of `chrysalis worker start` / `chrysalis proxy start`: which TON network, through which
+ * endpoint, and the operator's wallet (it pays gas and bonds). `connectNetwork` is the only place that builds a real
+ * TON client from it; the rest of a start takes any {@link Chain} and {@link Wallet}, so specs run it on the sandbox.
+ */
+import { createHmac, pbkdf2Sync } from 'node:crypto';
+import { mnemonicToPrivateKey, mnemonicWordList } from '@ton/crypto';
+import { WalletContractV4, WalletContractV5R1 } from '@ton/ton';
+import { Chain, TonChain, Wallet } from '../chain';
+import { ConfigOf, enumSetting, Setting, stringSetting } from '../config/schema';
+
+const WORDS = new Set(mnemonicWordList);
+
+/**
+ * True when `words` is a TON wallet mnemonic (what @ton/crypto's async `mnemonicValidate` accepts, without a
+ * password): checked synchronously so that a bad mnemonic is reported with every other bad variable, in one error.
+ */
+export function isTonMnemonic(words: string[]): boolean {
+    if (!words.every((w) => WORDS.has(w))) return false;
+    // tonlib's Mnemonic::is_basic_seed: PBKDF2-SHA512(HMAC-SHA512(words, ''), 'TON seed version', 100000 / 256)[0] == 0
+    const entropy = createHmac('sha512', words.join(' ')).update('').digest();
+    return pbkdf2Sync(entropy, 'TON seed version', Math.floor(100_000 / 256), 64, 'sha512')[0] === 0;
+}
+
+/** The words of a mnemonic as the wallet apps write them (any spacing, any case). */
+export function mnemonicWords(raw: string): string[] {
+    return raw.trim().toLowerCase().split(/\s+/);
+}
+
+/** A 24-word TON mnemonic. Problems name word positions, never words: the value is the operator's secret. */
+function mnemonicSetting(env: string, description: string): Setting<string> {
+    return {
+        env,
+        description,
+        parse(raw) {
+            const words = mnemonicWords(raw);
+            if (words.length !== 24) throw new Error(`expected 24 words, got ${words.length}`);
+            const unknown = words.flatMap((w, i) => (WORDS.has(w) ? [] : [i + 1]));
+            if (unknown.length) throw new Error(`word(s) #${unknown.join(', #')} are not in the TON word list`);
+            if (!isTonMnemonic(words)) throw new Error('the words do not form a TON wallet mnemonic (checksum)');
+            return words.join(' ');
+        },
+    };
+}
+
+function urlSetting(env: string, description: string, def: string): Setting<string> {
+    return {
+        env,
+        description,
+        default: def,
+        parse(raw) {
+            if (!/^https?:\/\/[^\s/]+/.test(raw)) throw new Error(`expected an http(s) URL, got "${raw}"`);
+            return raw;
+        },
+    };
+}
+
+export const NETWORK_SCHEMA = {
+    network: enumSetting('CHRYSALIS_NETWORK', 'TON network', ['testnet', 'mainnet'] as const, 'testnet'),
+    endpoint: urlSetting(
+        'CHRYSALIS_TON_ENDPOINT',
+        'toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network)',
+        '',
+    ),
+    apiKey: stringSetting(
+        'CHRYSALIS_TON_API_KEY',
+        'API key of the endpoint (toncenter allows 1 request/s without)',
+        '',
+    ),
+    mnemonic: mnemonicSetting(
+        'CHRYSALIS_WALLET_MNEMONIC',
+        "the operator wallet's 24 words: it pays gas, bonds and commitments (never logged)",
+    ),
+    walletVersion: enumSetting(
+        'CHRYSALIS_WALLET_VERSION',
+        'contract of that wallet (its address is printed at start)',
+        ['v4', 'v5r1'] as const,
+        'v4',
+    ),
+};
+
+export type NetworkConfig = ConfigOf<typeof NETWORK_SCHEMA>;
+
+export function toncenterEndpoint(network: NetworkConfig['network']): string {
+    return network === 'mainnet'
+        ? 'https://toncenter.com/api/v2/jsonRPC'
+        : 'https://testnet.toncenter.com/api/v2/jsonRPC';
+}
+
+export interface Connection {
+    chain: Chain;
+    wallet: Wallet;
+}
+
+/** The network-specific part of a start: a TonChain and the operator's wallet from its mnemonic. */
+export async function connectNetwork(config: NetworkConfig): Promise<Connection> {
+    const chain = new TonChain({
+        network: config.network,
+        endpoint: config.endpoint || toncenterEndpoint(config.network),
+        apiKey: config.apiKey || undefined,
+    });
+    const keyPair = await mnemonicToPrivateKey(mnemonicWords(config.mnemonic));
+    const contract =
+        config.walletVersion === 'v5r1'
+            ? WalletContractV5R1.create({
+                  publicKey: keyPair.publicKey,
+                  walletId: { networkGlobalId: config.network === 'mainnet' ? -239 : -3 },
+              })
+            : WalletContractV4.create({ workchain: 0, publicKey: keyPair.publicKey });
+    const wallet = chain.open(contract);
+    return { chain, wallet: { address: wallet.address, sender: wallet.sender(keyPair.secretKey) } };
+}

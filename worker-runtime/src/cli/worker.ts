@@ -1,0 +1,106 @@
+/**
+ * `chrysalis worker start`: one worker against a TON network (docs/worker.md). Reads the worker's configuration and
+ * the chain/wallet variables from the environment, checks the model, its attestation and its stake, announces itself,
+ * consumes once the proxy grants it the queue key, serves /healthz and /metrics, and stops gracefully on SIGINT or
+ * SIGTERM. Exit codes: 0 stopped by a signal, 1 refused to start or failed, 2 usage or configuration error.
+ */
+import { ConfigError } from '../errors';
+import { createLogger, Logger } from '../observability';
+import { readWorkerConfig, WorkerConfig, workerConfigSchema, WorkerRole, WorkerStartError } from '../roles/worker';
+import type { WorkerRoleDeps } from '../roles/worker';
+import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
+import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal } from './serve';
+
+export const summary = 'run a worker against a TON network (start)';
+
+const USAGE = `usage: chrysalis worker start
+       chrysalis worker --help
+
+Configured from the environment (docs/worker.md). The worker key is CHRYSALIS_WORKER_SEED's; bond it first
+(npx blueprint run registerWorker) or set CHRYSALIS_REGISTER=true to bond it from the wallet.
+SIGINT/SIGTERM: in-flight jobs finish (CHRYSALIS_SHUTDOWN_TIMEOUT_MS) or go back to the queue, then it exits 0.`;
+
+export const WORKER_HELP_TABLES: Array<[string, typeof workerConfigSchema | typeof NETWORK_SCHEMA]> = [
+    ['worker', workerConfigSchema],
+    ['chain and wallet', NETWORK_SCHEMA],
+];
+
+export interface RunningWorker extends Running {
+    role: WorkerRole;
+    /** Resolves once the proxy's grant is in and the worker consumes its queue. */
+    consuming: Promise<void>;
+}
+
+/**
+ * Everything of a worker process but the network: attests, checks (or registers) the stake, announces and starts
+ * waiting for the grant in the background. Throws {@link WorkerStartError} when the worker must not run.
+ */
+export async function startWorker(
+    config: WorkerConfig,
+    deps: Omit<WorkerRoleDeps, 'config'> & { logger: Logger },
+): Promise<RunningWorker> {
+    const role = await WorkerRole.create({ ...deps, config });
+    const log = deps.logger;
+    log.info(
+        { workerKey: role.workerKey, model: role.modelHash, owner: role.owner.toString(), health: role.httpAddress },
+        'announced: waiting for the proxy to admit this worker',
+    );
+    let stopping = false;
+    const consuming = role.consume().then(() => {
+        if (!stopping) log.info({ keyVersion: role.keyVersion }, 'admitted: consuming');
+    });
+    const failed = consuming.then(
+        () => new Promise<never>(() => undefined),
+        (err) => {
+            if (stopping) return new Promise<never>(() => undefined);
+            throw err;
+        },
+    );
+    failed.catch(() => undefined); // observed by serveUntilSignal; a spec that only stops need not handle it
+    return {
+        role,
+        consuming,
+        failed,
+        async stop() {
+            stopping = true;
+            await role.stop();
+            await consuming.catch(() => undefined);
+        },
+    };
+}
+
+export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
+    const out = io.out ?? ((text: string) => process.stdout.write(text));
+    const err = io.err ?? ((text: string) => process.stderr.write(text));
+    const env = io.env ?? process.env;
+    const line = parseCommandLine(argv);
+    if (line.kind === 'help') {
+        out(helpText(USAGE, WORKER_HELP_TABLES) + '\n');
+        return 0;
+    }
+    if (line.kind === 'usage') {
+        err(`chrysalis worker: ${line.problem}\n\n${USAGE}\n`);
+        return 2;
+    }
+    let config;
+    try {
+        config = readConfigs({ worker: workerConfigSchema, network: NETWORK_SCHEMA }, env);
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        err(`chrysalis worker: ${e.message}\n(chrysalis worker --help lists every variable)\n`);
+        return 2;
+    }
+    const log = createLogger('worker', env.LOG_LEVEL ?? 'info');
+    const { chain, wallet } = await (io.connect ?? connectNetwork)(config.network);
+    log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
+    let running: RunningWorker;
+    try {
+        running = await startWorker(readWorkerConfig({}, config.worker), { chain, wallet, logger: log });
+    } catch (e) {
+        if (!(e instanceof WorkerStartError)) throw e;
+        err(`chrysalis worker: refused to start (${e.code}): ${e.message}\n`);
+        return e.code === 'config' ? 2 : 1;
+    }
+    io.onStarted?.(running);
+    return serveUntilSignal(running, log, io.signals);
+}
