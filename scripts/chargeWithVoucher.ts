@@ -1,25 +1,23 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from '../wrappers/billingScriptArgs';
 import { CLIENT_FEES } from '../wrappers/billingFees';
 import { signBillingVoucher, voucherMessageBody } from '../worker-runtime/src/protocol/voucher';
+import { ScriptArgs } from './lib/args';
+import { proxyKeys } from './lib/proxyKey';
+import { voucherValidUntil } from './lib/voucherExpiry';
 
 /**
- * Signs (with the proxy key) and submits a cumulative charge voucher — or, with kind=refund, the final refund voucher.
- * Args: account=<address> cumulative=<billing units> seed=<proxy key seed hex> [kind=charge|refund] [validFor=600 | validUntil=<unix time>]
+ * Signs (with the proxy key) and submits a cumulative charge voucher to --account — or, with --kind refund, the final
+ * refund voucher: --account, --cumulative <billing units>, --seed (or CHRYSALIS_PROXY_SEED), optional --kind
+ * charge|refund, --valid-for <seconds, default 600> or --valid-until <unix time>.
  */
-export async function run(provider: NetworkProvider, args: string[]) {
-    const a = new ScriptArgs(args);
-    const kind = a.string('kind', 'charge');
-    if (kind !== 'charge' && kind !== 'refund') throw new Error(`kind=${kind}: expected charge or refund`);
-    const target = a.address('account');
-    const validUntil = a.has('validUntil')
-        ? Number(a.bigint('validUntil'))
-        : Math.floor(Date.now() / 1000) + Number(a.bigint('validFor', '600'));
-    const signed = signBillingVoucher(
-        kind,
-        { target, cumulative: a.bigint('cumulative'), validUntil },
-        a.proxyKeys().secretKey,
-    );
+export async function run(provider: NetworkProvider, argv: string[] = []) {
+    const args = new ScriptArgs(argv, provider.ui());
+    const kind = args.has('kind') ? await args.string('kind', 'Voucher kind (charge or refund)') : 'charge';
+    if (kind !== 'charge' && kind !== 'refund') throw new Error(`kind: expected charge or refund, got ${kind}`);
+    const target = await args.address('account', 'ClientAccount address');
+    const cumulative = await args.uint('cumulative', 'Cumulative charge (billing units)');
+    const validUntil = await voucherValidUntil(args);
+    const signed = signBillingVoucher(kind, { target, cumulative, validUntil }, (await proxyKeys(args)).secretKey);
     await provider.sender().send({
         to: target,
         value: kind === 'refund' ? CLIENT_FEES.close : CLIENT_FEES.charge,

@@ -1,15 +1,15 @@
 import { NetworkProvider } from '@ton/blueprint';
 import { Proxy } from '../wrappers/Proxy';
-import { ScriptArgs } from '../wrappers/billingScriptArgs';
 import { PROXY_FEES } from '../wrappers/billingFees';
+import { ScriptArgs } from './lib/args';
 
 /**
- * Owner: after the delay, with every client account closed and workers paid for every charged unit, takes the stake
- * and the commission. Args: proxy=<address>
+ * Owner of --proxy: after the delay, with every client account closed and workers paid for every charged unit, takes
+ * the stake and the commission.
  */
-export async function run(provider: NetworkProvider, args: string[]) {
-    const a = new ScriptArgs(args);
-    const proxy = provider.open(Proxy.fromAddress(a.address('proxy')));
+export async function run(provider: NetworkProvider, argv: string[] = []) {
+    const args = new ScriptArgs(argv, provider.ui());
+    const proxy = provider.open(Proxy.fromAddress(await args.address('proxy', 'Proxy address')));
     const d = await proxy.getProxyData();
     if (d.openClients > 0n) throw new Error(`${d.openClients} client account(s) still open`);
     if (d.paidUnits < d.chargedUnits) throw new Error(`workers unpaid for ${d.chargedUnits - d.paidUnits} units`);

@@ -1,16 +1,14 @@
 import { NetworkProvider } from '@ton/blueprint';
 import { Proxy } from '../wrappers/Proxy';
-import { ScriptArgs } from '../wrappers/billingScriptArgs';
 import { CLIENT_FEES } from '../wrappers/billingFees';
+import { ScriptArgs } from './lib/args';
 
-/**
- * Opens the sender's ClientAccount at a proxy. Args: proxy=<address> stake=<TON> [deposit=<TON> initial balance]
- */
-export async function run(provider: NetworkProvider, args: string[]) {
-    const a = new ScriptArgs(args);
-    const proxy = provider.open(Proxy.fromAddress(a.address('proxy')));
-    const stake = a.ton('stake');
-    const deposit = a.ton('deposit', '0');
+/** Opens the sender's ClientAccount at --proxy with --stake TON, optional --deposit TON of initial balance. */
+export async function run(provider: NetworkProvider, argv: string[] = []) {
+    const args = new ScriptArgs(argv, provider.ui());
+    const proxy = provider.open(Proxy.fromAddress(await args.address('proxy', 'Proxy address')));
+    const stake = await args.ton('stake', 'Stake (TON)');
+    const deposit = args.has('deposit') ? await args.ton('deposit', 'Initial balance (TON)') : 0n;
     await proxy.send(
         provider.sender(),
         { value: stake + deposit + CLIENT_FEES.open },

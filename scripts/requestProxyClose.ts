@@ -1,12 +1,12 @@
 import { NetworkProvider } from '@ton/blueprint';
 import { Proxy } from '../wrappers/Proxy';
-import { ScriptArgs } from '../wrappers/billingScriptArgs';
 import { PROXY_FEES } from '../wrappers/billingFees';
+import { ScriptArgs } from './lib/args';
 
-/** Owner: stop opening client accounts and start the proxy close delay. Args: proxy=<address> */
-export async function run(provider: NetworkProvider, args: string[]) {
-    const a = new ScriptArgs(args);
-    const proxy = provider.open(Proxy.fromAddress(a.address('proxy')));
+/** Owner of --proxy: stop opening client accounts and start the proxy close delay. */
+export async function run(provider: NetworkProvider, argv: string[] = []) {
+    const args = new ScriptArgs(argv, provider.ui());
+    const proxy = provider.open(Proxy.fromAddress(await args.address('proxy', 'Proxy address')));
     await proxy.send(
         provider.sender(),
         { value: PROXY_FEES.ownerOperation },

@@ -1,12 +1,12 @@
 import { NetworkProvider } from '@ton/blueprint';
 import { ClientAccount } from '../wrappers/ClientAccount';
-import { ScriptArgs } from '../wrappers/billingScriptArgs';
 import { CLIENT_FEES } from '../wrappers/billingFees';
+import { ScriptArgs } from './lib/args';
 
-/** Starts closing the sender's ClientAccount: balance above the stake comes back now. Args: account=<address> */
-export async function run(provider: NetworkProvider, args: string[]) {
-    const a = new ScriptArgs(args);
-    const account = provider.open(ClientAccount.fromAddress(a.address('account')));
+/** Starts closing the sender's ClientAccount --account: balance above the stake comes back now. */
+export async function run(provider: NetworkProvider, argv: string[] = []) {
+    const args = new ScriptArgs(argv, provider.ui());
+    const account = provider.open(ClientAccount.fromAddress(await args.address('account', 'ClientAccount address')));
     await account.send(
         provider.sender(),
         { value: CLIENT_FEES.ownerOperation },

@@ -1,9 +1,10 @@
-import { Address, toNano } from '@ton/core';
+import { Address, Cell, toNano } from '@ton/core';
 import { UIProvider } from '@ton/blueprint';
 
 /**
  * Script arguments: `--name value` (or `--name=value`) on the command line, otherwise asked for through the UI.
- * `npx blueprint run allowModel --registry EQ... --model 0xabc... --kind 1 --name mlp` runs without prompts.
+ * blueprint's own option parser rejects options it does not know, so they go after `--`:
+ * `npx blueprint run allowModel --testnet --tonconnect -- --registry EQ... --model 0xabc... --kind 1 --name mlp`.
  */
 export class ScriptArgs {
     private readonly given = new Map<string, string>();
@@ -14,11 +15,12 @@ export class ScriptArgs {
     ) {
         for (let i = 0; i < argv.length; i++) {
             const arg = argv[i];
-            if (!arg.startsWith('--')) continue;
+            // A bare word is most likely the old `key=value` style or a typo; ignoring it would prompt for what it meant.
+            if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}": arguments are --name value`);
             const eq = arg.indexOf('=');
             if (eq > 0) {
                 this.given.set(arg.slice(2, eq), arg.slice(eq + 1));
-            } else if (i + 1 < argv.length) {
+            } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
                 this.given.set(arg.slice(2), argv[++i]);
             } else {
                 throw new Error(`argument ${arg} needs a value`);
@@ -55,6 +57,13 @@ export class ScriptArgs {
         return parseBigint(name, await this.string(name, question));
     }
 
+    /** A non-negative decimal integer (ids, billing units, unix times, seconds). */
+    async uint(name: string, question: string): Promise<bigint> {
+        const text = await this.string(name, question);
+        if (!/^\d+$/.test(text)) throw new Error(`${name}: not a non-negative integer: ${text}`);
+        return BigInt(text);
+    }
+
     /** A 256-bit hash: hex (with or without 0x, 64 digits) or decimal. */
     async uint256(name: string, question: string): Promise<bigint> {
         const text = await this.string(name, question);
@@ -65,13 +74,23 @@ export class ScriptArgs {
         return value;
     }
 
+    /** Exactly `length` bytes given as hex (with or without 0x). */
+    async bytes(name: string, question: string, length: number): Promise<Buffer> {
+        return parseHexBytes(name, await this.string(name, question), length);
+    }
+
     /** An amount in TON ("1.5"), returned in nanoTON. */
     async ton(name: string, question: string): Promise<bigint> {
+        return parseTon(name, await this.string(name, question));
+    }
+
+    /** A bag of cells in base64, as wallets and the proxy hand them out. */
+    async cell(name: string, question: string): Promise<Cell> {
         const text = await this.string(name, question);
         try {
-            return toNano(text);
+            return Cell.fromBase64(text);
         } catch {
-            throw new Error(`${name}: not a TON amount: ${text}`);
+            throw new Error(`${name}: not a base64 BoC`);
         }
     }
 
@@ -86,4 +105,18 @@ export function parseBigint(name: string, text: string): bigint {
     } catch {
         throw new Error(`${name}: not an integer: ${text}`);
     }
+}
+
+/** toNano alone would take "-1" or "1e3"; an amount here is a plain non-negative decimal with at most 9 places. */
+export function parseTon(name: string, text: string): bigint {
+    if (!/^\d+(\.\d{1,9})?$/.test(text)) throw new Error(`${name}: not a TON amount: ${text}`);
+    return toNano(text);
+}
+
+export function parseHexBytes(name: string, text: string, length: number): Buffer {
+    const hex = text.replace(/^0x/, '');
+    if (!new RegExp(`^[0-9a-fA-F]{${length * 2}}$`).test(hex)) {
+        throw new Error(`${name}: expected ${length * 2} hex digits`);
+    }
+    return Buffer.from(hex, 'hex');
 }

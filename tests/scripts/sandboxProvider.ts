@@ -1,5 +1,5 @@
 import { Blockchain, SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { Address, Cell, Contract, ContractProvider, OpenedContract } from '@ton/core';
+import { Address, Cell, Contract, ContractProvider, OpenedContract, Sender, SenderArguments } from '@ton/core';
 import { NetworkProvider, UIProvider } from '@ton/blueprint';
 
 /** A UI that answers prompts from a script and records what the script printed. */
@@ -32,7 +32,10 @@ export class ScriptedUI implements UIProvider {
     clearActionPrompt(): void {}
 }
 
-/** Blueprint's NetworkProvider over a sandbox Blockchain, sending from one treasury wallet. */
+/**
+ * Blueprint's NetworkProvider over a sandbox Blockchain, sending from one treasury wallet; the registry, stake and
+ * billing script specs all run through it.
+ */
 export class SandboxNetworkProvider implements NetworkProvider {
     constructor(
         private readonly blockchain: Blockchain,
@@ -45,8 +48,15 @@ export class SandboxNetworkProvider implements NetworkProvider {
     explorer() {
         return 'tonviewer' as const;
     }
-    sender() {
-        return this.wallet.getSender();
+    sender(): Sender {
+        // A sandbox Sender only queues its message until the next wrapper call; sending through the opened wallet runs
+        // a script's direct sender().send() at once, as a real network would.
+        return {
+            address: this.wallet.address,
+            send: async (args: SenderArguments) => {
+                await this.wallet.send(args);
+            },
+        };
     }
     api(): never {
         throw new Error('the sandbox provider has no HTTP API');
