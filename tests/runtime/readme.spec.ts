@@ -32,6 +32,17 @@ describe('README', () => {
         expect([...named].filter((s) => !existsSync(join(root, 'scripts', `${s}.ts`)))).toEqual([]);
     });
 
+    it('passes script arguments after `--`, since blueprint rejects options it does not know', () => {
+        const runs = matches(/(npx blueprint run \w+[^`\n]*)/g);
+        expect(runs.length).toBeGreaterThan(2);
+        const blueprintOptions = /^--(testnet|mainnet|tonconnect|mnemonic|custom\S*)$/;
+        const misplaced = runs.filter((line) => {
+            const beforeSeparator = line.split(' -- ')[0].split(/\s+/);
+            return beforeSeparator.some((word) => word.startsWith('--') && !blueprintOptions.test(word));
+        });
+        expect(misplaced).toEqual([]);
+    });
+
     it('names only chrysalis CLI groups that exist', () => {
         const groups = new Set(matches(/npx chrysalis (\w+)/g));
         expect(groups.size).toBeGreaterThan(0);
