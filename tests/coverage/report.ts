@@ -1,0 +1,13 @@
+/**
+ * `tsx tests/coverage/report.ts`: after `CHRYSALIS_COVERAGE=1 jest -c jest.coverage.config.js`, merges the per-spec
+ * raw contract coverage and writes coverage/contracts/<Contract>.html, summary.json and the table below.
+ */
+import * as path from 'path';
+import { formatTable, writeContractReport } from './contractReport';
+import { knownContracts } from './knownContracts';
+import { COVERAGE_DIR, RAW_DIR } from './rawCoverage';
+
+const rows = writeContractReport(RAW_DIR, COVERAGE_DIR, knownContracts());
+console.log('\nContract coverage (TVM instructions executed by the test suite)\n');
+console.log(formatTable(rows));
+console.log(`\nHTML: ${path.relative(process.cwd(), COVERAGE_DIR)}/<Contract>.html`);
