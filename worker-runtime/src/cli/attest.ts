@@ -1,5 +1,6 @@
 /**
- * `chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem>]... [--crl <file>]... [--collateral <dir>]`
+ * `chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem>]... [--crl <file>]...
+ *     [--collateral <dir> | --pccs <url>]`
  * `chrysalis attest image-hash <file> [--json]`
  *
  * Reads a quote in binary, hex (optional 0x), base64, or an attestation document ({"kind","quote"}).
@@ -10,11 +11,14 @@ import { parseArgs } from 'node:util';
 import {
     AttestationError,
     Collateral,
+    createPccsSource,
+    decodeCertificates,
     decodeDocument,
     evaluateTcb,
     imageHash,
     INTEL_SGX_ROOT_CA,
     parseQuote,
+    readPckExtensions,
     TdReport,
     verifyCollateral,
     verifyQuote,
@@ -24,12 +28,15 @@ import {
 export const summary = 'verify Intel TDX quotes and print image hashes (verify, image-hash)';
 
 const USAGE = `usage:
-  chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem file>]... [--crl <file>]... [--collateral <dir>]
+  chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem file>]... [--crl <file>]...
+                          [--collateral <dir> | --pccs <url>]
   chrysalis attest image-hash <file> [--json]
 
 <file> holds a quote as binary, hex (optional 0x), base64, or an attestation document {"kind","quote"}.
 --collateral <dir> reads tcbInfo.json, qeIdentity.json and tcbSignChain.pem (as served by a PCCS); the quote is then
-valid only with TCB status UpToDate.`;
+valid only with TCB status UpToDate.
+--pccs <url> fetches the TCB info and QE identity for the quote's FMSPC, and the root CA CRL, from a PCCS or Intel
+PCS (DCAP API v4, e.g. https://api.trustedservices.intel.com).`;
 
 interface Input {
     kind: 'tdx' | 'simulated';
@@ -62,6 +69,32 @@ function readCollateral(dir: string): Collateral {
         qeIdentityJson: read('qeIdentity.json'),
         tcbSigningChainPem: read('tcbSignChain.pem'),
     };
+}
+
+/** The FMSPC of the quote's PCK certificate, read before verification to know which collateral to fetch. */
+function quoteFmspc(input: Input): string | undefined {
+    if (input.kind !== 'tdx') return undefined;
+    try {
+        const certs = decodeCertificates(parseQuote(input.bytes).certData);
+        for (const cert of certs) {
+            try {
+                return readPckExtensions(cert).fmspc;
+            } catch {
+                // Not the PCK leaf: CA certificates carry no SGX extensions.
+            }
+        }
+    } catch {
+        // A quote that does not parse is reported by the verification itself.
+    }
+    return undefined;
+}
+
+async function fetchFromPccs(input: Input, baseUrl: string): Promise<{ collateral?: Collateral; crls: Buffer[] }> {
+    const fmspc = quoteFmspc(input);
+    if (!fmspc) return { crls: [] };
+    const pccs = createPccsSource(baseUrl);
+    const [collateral, crls] = await Promise.all([pccs.forFmspc(fmspc), pccs.crls()]);
+    return { collateral, crls };
 }
 
 interface Report {
@@ -196,9 +229,10 @@ export async function run(argv: string[]): Promise<number> {
             root: { type: 'string', multiple: true },
             crl: { type: 'string', multiple: true },
             collateral: { type: 'string' },
+            pccs: { type: 'string' },
         },
     });
-    if (positionals.length !== 1) {
+    if (positionals.length !== 1 || (values.collateral !== undefined && values.pccs !== undefined)) {
         process.stderr.write(`${USAGE}\n`);
         return 2;
     }
@@ -216,11 +250,13 @@ export async function run(argv: string[]): Promise<number> {
         );
         return 0;
     }
+    const fromPccs = values.pccs === undefined ? undefined : await fetchFromPccs(input, values.pccs);
+    const crls = values.crl?.map((f) => fs.readFileSync(f));
     const report = check(input, {
         at,
         roots: values.root?.map((f) => fs.readFileSync(f, 'utf8')),
-        crls: values.crl?.map((f) => fs.readFileSync(f)),
-        collateral: values.collateral ? readCollateral(values.collateral) : undefined,
+        crls: fromPccs ? [...(crls ?? []), ...fromPccs.crls] : crls,
+        collateral: values.collateral ? readCollateral(values.collateral) : fromPccs?.collateral,
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else printReport(report);

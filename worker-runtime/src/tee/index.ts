@@ -19,6 +19,9 @@ export {
 export type { PckExtensions, ChainOptions } from './certificates';
 export { verifyCollateral, evaluateTcb, combineStatuses } from './collateral';
 export type { Collateral, TcbStatus, TcbEvaluation, TcbInfo, QeIdentity } from './collateral';
+export { createPccsSource, PccsCollateralSource, INTEL_ROOT_CA_CRL_URL } from './pccs';
+export type { PccsOptions, PckCrlCa } from './pccs';
+export { PccsError, PCS_API_KEY_HEADER } from './pccsHttp';
 export { verifyQuote, INTEL_QE_VENDOR_ID } from './verifier';
 export type { VerifyQuoteOptions, VerifiedQuote } from './verifier';
 export { bindingReportData, imageHash, imageHashBigInt } from './binding';
