@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { toNano } from '@ton/core';
 import { mnemonicNew } from '@ton/crypto';
 import { Redis } from 'ioredis';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
@@ -148,6 +149,20 @@ test('a worker started by its command is admitted by a proxy started by its comm
     expect(metrics).toMatch(/chrysalis_requests_total\{[^}]*outcome="ok"[^}]*\} 1/);
     expect((await fetch(`${proxy.running.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${proxy.running.url}/metrics`)).text()).toMatch(/chrysalis_/);
+
+    // Each process follows the registry with a view (and watcher cursor) of its own: a change on chain reaches both.
+    expect(await redis.exists(`${prefix}:registry-view`)).toBe(0);
+    const newModel = BigInt('0x' + 'c0'.repeat(32));
+    await net.registry.send(
+        net.governance.getSender(),
+        { value: toNano('0.05') },
+        { $$type: 'AllowModel', queryId: 0n, modelHash: newModel, kind: 1n, name: 'later' },
+    );
+    const seen = async () =>
+        worker.running.role.view.isModelAllowed(newModel) && proxy.running.registryView.isModelAllowed(newModel);
+    for (let waited = 0; waited < 10_000 && !(await seen()); waited += 100)
+        await new Promise((r) => setTimeout(r, 100));
+    expect(await seen()).toBe(true);
 
     // SIGTERM: the worker withdraws its announcement, the proxy commits its counters; both exit 0.
     worker.signal('SIGTERM');

@@ -18,7 +18,7 @@ import { WorkerAdmission } from '../roles/admission';
 import { PROXY_SCHEMA, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
 import { AttestationPolicy, createProvider, QuoteProvider } from '../tee';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
-import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal } from './serve';
+import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
 
 export const summary = 'run the proxy against a TON network (start)';
 
@@ -139,7 +139,7 @@ export async function startProxy(
             chain: deps.chain,
             redis,
             registry: Address.parse(start.registryAddress),
-            prefix: proxy.prefix,
+            prefix: viewPrefix(proxy.prefix, 'proxy', proxyKeys.publicKey),
         });
         registryView.start();
         cleanup.push(() => registryView.stop());

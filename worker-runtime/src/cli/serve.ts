@@ -3,6 +3,7 @@
  * every bad variable), the options table of `--help`, and running a started role until SIGINT/SIGTERM.
  */
 import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
 import { ConfigOf, describeSchema, readConfig, Schema } from '../config/schema';
 import type { Logger } from '../observability';
@@ -103,4 +104,23 @@ export async function serveUntilSignal(
         signals.off('SIGINT', handler);
         signals.off('SIGTERM', handler);
     }
+}
+
+/**
+ * Redis prefix of one process's registry view. A view keeps its watcher cursor in Redis and applies the events it
+ * commits to its own memory; two processes sharing a cursor (a proxy and its workers share the prefix) would each miss
+ * what the other committed. So every process follows the registry under a namespace of its own identity.
+ */
+export function viewPrefix(prefix: string, role: 'proxy' | 'worker', publicKey: Buffer): string {
+    return `${prefix}:views:${role}-${publicKey.toString('hex').slice(0, 16)}`;
+}
+
+/** Deletes every key under `prefix` (a view that no later process will reuse). */
+export async function removeKeys(redis: Redis, prefix: string): Promise<void> {
+    let cursor = '0';
+    do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+    } while (cursor !== '0');
 }

@@ -4,12 +4,26 @@
  * consumes once the proxy grants it the queue key, serves /healthz and /metrics, and stops gracefully on SIGINT or
  * SIGTERM. Exit codes: 0 stopped by a signal, 1 refused to start or failed, 2 usage or configuration error.
  */
+import { randomBytes } from 'node:crypto';
+import { Address } from '@ton/core';
+import { keyPairFromSeed } from '@ton/crypto';
+import { RegistryView } from '../chain';
 import { ConfigError } from '../errors';
+import { closeRedisClient, createRedisClient } from '../queue';
 import { createLogger, Logger } from '../observability';
 import { readWorkerConfig, WorkerConfig, workerConfigSchema, WorkerRole, WorkerStartError } from '../roles/worker';
 import type { WorkerRoleDeps } from '../roles/worker';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
-import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal } from './serve';
+import {
+    helpText,
+    parseCommandLine,
+    readConfigs,
+    removeKeys,
+    Running,
+    ServeIo,
+    serveUntilSignal,
+    viewPrefix,
+} from './serve';
 
 export const summary = 'run a worker against a TON network (start)';
 
@@ -37,9 +51,34 @@ export interface RunningWorker extends Running {
  */
 export async function startWorker(
     config: WorkerConfig,
-    deps: Omit<WorkerRoleDeps, 'config'> & { logger: Logger },
+    deps: Omit<WorkerRoleDeps, 'config' | 'registryView'> & { logger: Logger },
 ): Promise<RunningWorker> {
-    const role = await WorkerRole.create({ ...deps, config });
+    // The view is namespaced by the worker key, so the key is fixed here (a fresh one when no seed is configured).
+    const ephemeral = config.workerSeed === '';
+    const seed = ephemeral ? randomBytes(32).toString('hex') : config.workerSeed;
+    const publicKey = keyPairFromSeed(Buffer.from(seed, 'hex')).publicKey;
+    const redis = createRedisClient(config.redisUrl);
+    const namespace = viewPrefix(config.prefix, 'worker', publicKey);
+    let view: RegistryView | null = null;
+    const closeView = async () => {
+        await view?.stop();
+        if (ephemeral) await removeKeys(redis, namespace).catch(() => undefined);
+        await closeRedisClient(redis);
+    };
+    let role: WorkerRole;
+    try {
+        view = await RegistryView.open({
+            chain: deps.chain,
+            redis,
+            registry: Address.parse(config.registryAddress),
+            prefix: namespace,
+        });
+        view.start();
+        role = await WorkerRole.create({ ...deps, config: { ...config, workerSeed: seed }, registryView: view });
+    } catch (err) {
+        await closeView();
+        throw err;
+    }
     const log = deps.logger;
     log.info(
         { workerKey: role.workerKey, model: role.modelHash, owner: role.owner.toString(), health: role.httpAddress },
@@ -65,6 +104,7 @@ export async function startWorker(
             stopping = true;
             await role.stop();
             await consuming.catch(() => undefined);
+            await closeView();
         },
     };
 }
