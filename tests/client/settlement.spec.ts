@@ -7,6 +7,7 @@ import { Address, Cell, toNano } from '@ton/core';
 import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { RegistryView } from '../../worker-runtime/src/chain/registryView';
 import { claimPayoutIfDue } from '../../worker-runtime/src/roles/worker/payout';
+import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
 import { WorkerAccount } from '../../wrappers/WorkerAccount';
 import { createHarness, devnetClient, Harness, mlpInputs } from '../proxy/harness';
 
@@ -64,7 +65,9 @@ test('the client commits at half its stake, the worker claims, and the chain mat
     // Committing the same voucher again changes nothing (cumulative vouchers).
     expect((await client.commitVoucher())!.charged).toBe(total);
 
-    // The worker claims its payout voucher from Redis with the worker role's claim logic.
+    // The worker claims its payout voucher with the worker role's claim logic. The proxy signs payout vouchers when
+    // asked, not per request: nothing is stored yet, and the claimer asks the proxy (listed here at its real URL).
+    expect(await h.redis.get(RedisKeys.payout(h.prefix, h.workers[0].workerKey))).toBeNull();
     const view = await RegistryView.open({
         chain: h.chain,
         redis: h.redis,
@@ -80,7 +83,7 @@ test('the client commits at half its stake, the worker claims, and the chain mat
             prefix: h.prefix,
             workerKey: h.workers[0].workerKey,
             owner: worker.owner.address,
-            proxies: view.proxies(),
+            proxies: view.proxies().map((p) => ({ ...p, endpoint: h.url })),
             wallet: { address: gas.address, sender: gas.getSender() },
             threshold: 1n,
             value: toNano('0.05'),

@@ -74,13 +74,47 @@ test('a paid request returns the model outputs, a receipt the SDK verifies and a
         target: client.account,
     });
     expect(v?.cumulative).toBe(BigInt(res.tokens));
-    // The worker's payout voucher is waiting in Redis for it.
-    const payout = JSON.parse((await h.redis.get(RedisKeys.payout(h.prefix, res.workerKey)))!);
-    expect(BigInt(payout.cumulative)).toBe(BigInt(res.tokens));
+    // The worker's payout voucher is signed when asked for, not per request.
+    expect(await h.redis.get(RedisKeys.payout(h.prefix, res.workerKey))).toBeNull();
     // And the receipt can be fetched again by id, without outputs.
     const stored = (await (await fetch(`${h.url}/v1/receipts/${res.requestId}`)).json()) as Record<string, unknown>;
     expect(stored.receipt).toEqual(res.receipt);
     expect(stored.outputs).toBeUndefined();
+});
+
+test("payout vouchers are signed on demand and flushed, always over the owner's latest total", async () => {
+    const worker = h.workers[0].workerKey;
+    const owner = h.net.workers[0].owner.address.toRawString();
+    const payoutVoucher = (json: { voucher: string; signature: string }) =>
+        verifyVoucher(voucherFromJson(json), h.net.proxy.keyPair.publicKey, {
+            op: VoucherOp.payout,
+            target: h.net.workers[0].payoutAccount.address,
+        });
+    const ask = async () => {
+        const res = await fetch(`${h.url}/v1/payouts/${worker}`);
+        expect(res.status).toBe(200);
+        return (await res.json()) as { voucher: string; signature: string; cumulative: string };
+    };
+    const stored = async () => JSON.parse((await h.redis.get(RedisKeys.payout(h.prefix, worker)))!);
+
+    await client.infer(h.model.hash, mlpInputs(1, 5));
+    const asked = await ask();
+    const total = await h.proxy.counters.workerTokens(owner);
+    expect(payoutVoucher(asked)?.cumulative).toBe(total);
+    expect(asked.cumulative).toBe(total.toString());
+    expect(await stored()).toEqual(asked);
+
+    // A request later, Redis still holds the older voucher until the proxy flushes (or the worker asks again).
+    const next = await client.infer(h.model.hash, mlpInputs(2, 5));
+    expect(BigInt((await stored()).cumulative)).toBe(total);
+    expect(await h.proxy.flushPayouts()).toBe(1);
+    expect(payoutVoucher(await stored())?.cumulative).toBe(total + BigInt(next.tokens));
+    expect(await h.proxy.flushPayouts()).toBe(0);
+    expect(payoutVoucher(await ask())?.cumulative).toBe(total + BigInt(next.tokens));
+
+    const unknown = await fetch(`${h.url}/v1/payouts/${'ab'.repeat(32)}`);
+    expect(unknown.status).toBe(404);
+    expect((await fetch(`${h.url}/v1/payouts/nothex`)).status).toBe(400);
 });
 
 test('cumulative vouchers grow with each request and the same request id is never charged twice', async () => {

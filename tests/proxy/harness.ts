@@ -212,6 +212,7 @@ export async function createHarness(opts: {
                 },
                 env: {},
                 logger: silentLogger(),
+                payoutFlushMs: 0, // payout vouchers only when asked or flushed, so specs see exactly when
             });
             h.url = (await h.proxy.start()).url;
         },

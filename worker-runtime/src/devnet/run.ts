@@ -53,6 +53,8 @@ export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, sta
 
     // Final settlement: whatever the client has not committed yet, and each operator's latest payout voucher.
     await client.commitVoucher();
+    // The proxy signs payout vouchers lazily: store the latest of every worker that served before reading them.
+    await devnet.proxy.flushPayouts();
     for (const operator of network.workers) {
         const roles = devnet.workers.filter((w) => w.operator === operator.index);
         // Vouchers are cumulative per operator: claim the highest one (the others are then below the threshold).

@@ -8,6 +8,8 @@ export type { ServedModel, InferResponse, ChargedRecord } from './service';
 export { ProxyRefusal } from './errors';
 export type { RefusalCode } from './errors';
 export { UsageCounters } from './counters';
+export { PayoutVouchers } from './payouts';
+export type { PayoutVoucher } from './payouts';
 export { StateCommitter, COMMIT_STATE_VALUE } from './stateCommit';
 export type { Commitment, RollbackCheck } from './stateCommit';
 export { ReputationBook } from './reputation';

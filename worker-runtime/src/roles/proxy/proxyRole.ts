@@ -23,6 +23,7 @@ import { UsageCounters } from './counters';
 import { Dispatcher } from './dispatcher';
 import { ReputationBook } from './reputation';
 import { buildServer } from './server';
+import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
 import { Commitment, StateCommitter } from './stateCommit';
 import { VoucherSigner } from './vouchers';
@@ -43,6 +44,11 @@ export interface ProxyRoleOptions {
     admissionIntervalMs?: number;
     /** How often admitted workers' stakes are re-read (unbonding → demoted). Default 60000; 0 = never. */
     revalidateIntervalMs?: number;
+    /**
+     * How often the payout vouchers of workers that served are signed and stored in Redis (their fallback when they
+     * cannot ask `GET /v1/payouts/:workerKey`). Default 10000; 0 = only on demand and at stop.
+     */
+    payoutFlushMs?: number;
     quoteProvider?: QuoteProvider;
     config?: Partial<ProxyConfig>;
     env?: Record<string, string | undefined>;
@@ -58,10 +64,12 @@ export class ProxyRole {
     app!: FastifyInstance;
     counters!: UsageCounters;
     committer!: StateCommitter;
+    payouts!: PayoutVouchers;
     private redis!: Redis;
     private dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
+    private payoutTimer?: NodeJS.Timeout;
     private admissionLoop?: AdmissionLoop;
 
     constructor(private readonly options: ProxyRoleOptions) {
@@ -119,6 +127,16 @@ export class ProxyRole {
             },
             this.config.voucherValiditySeconds,
         );
+        this.payouts = new PayoutVouchers({
+            chain,
+            redis: this.redis,
+            prefix: this.config.prefix,
+            counters: this.counters,
+            signer,
+            admission: this.options.admission,
+            metrics: this.metrics,
+            validitySeconds: this.config.voucherValiditySeconds,
+        });
         this.service = new InferenceService({
             config: this.config,
             chain,
@@ -130,6 +148,7 @@ export class ProxyRole {
             admission: this.options.admission,
             reputation: this.reputation,
             signer,
+            payouts: this.payouts,
             metrics: this.metrics,
             logger: this.logger,
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
@@ -141,6 +160,7 @@ export class ProxyRole {
         }
         this.app = buildServer({
             service: this.service,
+            payouts: this.payouts,
             models,
             proxyPublicKey: proxyKeys.publicKey,
             proxyAddress: proxyAddress.toString(),
@@ -156,6 +176,11 @@ export class ProxyRole {
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
             this.timer.unref();
+        }
+        const { payoutFlushMs = 10_000 } = this.options;
+        if (payoutFlushMs > 0) {
+            this.payoutTimer = setInterval(() => void this.flushPayouts().catch(() => undefined), payoutFlushMs);
+            this.payoutTimer.unref();
         }
         const { admission, admissionIntervalMs = 1000, revalidateIntervalMs = 60_000 } = this.options;
         if (admission.admitPending && admissionIntervalMs > 0) {
@@ -182,10 +207,20 @@ export class ProxyRole {
         return next;
     }
 
+    /** Signs and stores the latest payout voucher of every worker that served since the last flush. */
+    flushPayouts(): Promise<number> {
+        return this.payouts.flush().catch((err: unknown) => {
+            this.logger.error({ err }, 'storing the payout vouchers failed');
+            throw err;
+        });
+    }
+
     async stop(): Promise<void> {
         if (this.timer) clearInterval(this.timer);
+        if (this.payoutTimer) clearInterval(this.payoutTimer);
         await this.admissionLoop?.stop();
         await this.app?.close();
+        if (this.payouts) await this.flushPayouts().catch(() => undefined);
         if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
             await this.commitState().catch(() => undefined);
         }

@@ -11,10 +11,12 @@ import { RedisKeys } from '../../protocol/keys';
 import { Dispatcher } from './dispatcher';
 import { ProxyRefusal } from './errors';
 import { ReputationBook } from './reputation';
+import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
 
 export interface ServerDeps {
     service: InferenceService;
+    payouts: PayoutVouchers;
     models: Map<string, ServedModel>;
     proxyPublicKey: Buffer;
     proxyAddress: string;
@@ -79,6 +81,15 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         const raw = await d.redis.get(RedisKeys.announcement(d.prefix, key));
         if (!raw) throw new ProxyRefusal('not_found', `no worker ${key}`);
         return { announcement: JSON.parse(raw), reputation: d.reputation.get(key.toLowerCase()) };
+    });
+
+    // The worker's latest payout voucher, signed on demand (payouts.ts): it only ever pays the worker's owner.
+    app.get('/v1/payouts/:key', async (req) => {
+        const key = (req.params as { key: string }).key;
+        if (!/^[0-9a-f]{64}$/i.test(key)) throw new ProxyRefusal('bad_request', 'a worker key is 64 hex characters');
+        const voucher = await d.payouts.forWorker(key);
+        if (!voucher) throw new ProxyRefusal('not_found', `worker ${key} has not served here and is not admitted`);
+        return voucher;
     });
 
     app.get('/healthz', async (_req, reply) => {

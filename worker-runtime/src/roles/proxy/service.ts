@@ -1,7 +1,7 @@
 /**
  * The proxy's request path, independent of HTTP: authenticate the client, check it can pay, validate the inputs,
  * run the request on a worker (moving it to another one when a worker fails or times out), verify the worker's
- * receipt, meter, charge once, sign vouchers. See docs/runtime.md ("A request").
+ * receipt, meter, charge once, sign the client's voucher (the worker's payout voucher is signed lazily, payouts.ts). See docs/runtime.md ("A request").
  */
 import { Address } from '@ton/core';
 import { Redis } from 'ioredis';
@@ -9,7 +9,6 @@ import { Chain } from '../../chain';
 import { InvalidInputError, JsonTensorMap, meter, ModelKind, TensorSpec, validateInputs } from '../../inference';
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
-import { RedisKeys } from '../../protocol/keys';
 import { requestDigest } from '../../protocol/request';
 import { ed25519Verify } from '../../crypto/ed25519';
 import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
@@ -17,6 +16,7 @@ import { ProxyConfig } from './config';
 import { UsageCounters } from './counters';
 import { Dispatcher } from './dispatcher';
 import { ProxyRefusal, refuse } from './errors';
+import { PayoutVouchers } from './payouts';
 import { ReputationBook } from './reputation';
 import { parseInferBody } from './request';
 import { VoucherJson, VoucherSigner } from './vouchers';
@@ -65,6 +65,7 @@ export interface ServiceDeps {
     admission: WorkerAdmissionPort;
     reputation: ReputationBook;
     signer: VoucherSigner;
+    payouts: PayoutVouchers;
     metrics: RoleMetrics;
     logger: Logger;
     /** Called after each charge with the charges not yet committed (the role commits when enough accumulated). */
@@ -268,9 +269,8 @@ export class InferenceService {
             record: JSON.stringify(record),
         });
         if (outcome.charged) {
-            const payout = await this.d.signer.payout(owner, outcome.workerTokens, now);
-            await this.d.redis.set(RedisKeys.payout(this.d.config.prefix, result.workerKey), JSON.stringify(payout));
-            this.d.metrics.vouchersSigned.inc({ kind: 'payout' });
+            // The payout voucher is signed when it is asked for (payouts.ts): the owner's counter already moved.
+            this.d.payouts.served(result.workerKey, owner);
             this.d.afterCharge?.(outcome.uncommitted);
         }
         const voucher = this.d.signer.charge(account, outcome.clientTokens, now);

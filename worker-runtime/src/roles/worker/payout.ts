@@ -5,6 +5,8 @@ import { Chain, ProxyEntry, Wallet } from '../../chain';
 import { RedisKeys, StoredPayoutVoucher } from '../../protocol/keys';
 import { verifyVoucher, VoucherOp } from '../../protocol/voucher';
 
+type WorkerAccountInit = Awaited<ReturnType<typeof workerAccountFor>>;
+
 export type PayoutClaimOutcome =
     | { claimed: true; cumulative: bigint; paidBefore: bigint }
     | { claimed: false; reason: string; cumulative?: bigint; paidBefore?: bigint };
@@ -24,37 +26,78 @@ export interface PayoutClaimParams {
     threshold: bigint;
     /** nanoTON attached to PayoutSigned. */
     value: bigint;
+    /** How long to wait for a proxy's `GET /v1/payouts/:workerKey` (default 2000 ms; 0 = only the stored voucher). */
+    askTimeoutMs?: number;
+}
+
+/** A payout voucher read back from its JSON form (stored in Redis or answered by a proxy). */
+interface Candidate {
+    voucher: Cell;
+    signature: Buffer;
+}
+
+function parseStored(raw: string): Candidate | null {
+    try {
+        const stored = JSON.parse(raw) as StoredPayoutVoucher;
+        return { voucher: Cell.fromBase64(stored.voucher), signature: Buffer.from(stored.signature, 'hex') };
+    } catch {
+        return null;
+    }
 }
 
 /**
- * Claims the worker's latest payout voucher when it is worth it. The voucher (written by the proxy) is checked as
+ * Asks each registered proxy for the worker's latest voucher: proxies sign payout vouchers on demand, so this one
+ * covers everything served until now. An unreachable proxy or a bad answer only leaves the stored copy to use.
+ */
+async function askProxies(p: PayoutClaimParams): Promise<Candidate[]> {
+    const timeout = p.askTimeoutMs ?? 2000;
+    if (timeout <= 0) return [];
+    const answers = await Promise.all(
+        p.proxies
+            .filter((proxy) => /^https?:\/\/[^/]+/.test(proxy.endpoint))
+            .map(async (proxy) => {
+                try {
+                    const url = `${proxy.endpoint.replace(/\/+$/, '')}/v1/payouts/${p.workerKey}`;
+                    const res = await fetch(url, { signal: AbortSignal.timeout(timeout) });
+                    return res.ok ? parseStored(await res.text()) : null;
+                } catch {
+                    return null;
+                }
+            }),
+    );
+    return answers.filter((c): c is Candidate => c !== null);
+}
+
+/**
+ * Claims the worker's latest payout voucher when it is worth it: the freshest one a proxy signs when asked, or else
+ * the copy the proxy last stored in Redis (it flushes them periodically). Every voucher is checked as
  * the contracts will check it — proxy signature, payout op, the WorkerAccount of (proxy, owner, proxy key) as
  * target, not expired — so the worker never pays gas for a message that would bounce. Vouchers are cumulative, so
  * claiming the latest one covers every earlier one, and a replay changes nothing.
  */
 export async function claimPayoutIfDue(p: PayoutClaimParams): Promise<PayoutClaimOutcome> {
-    const raw = await p.redis.get(RedisKeys.payout(p.prefix, p.workerKey));
-    if (raw === null) return { claimed: false, reason: 'no payout voucher yet' };
-    let stored: StoredPayoutVoucher;
-    let voucher: Cell;
-    let signature: Buffer;
-    try {
-        stored = JSON.parse(raw) as StoredPayoutVoucher;
-        voucher = Cell.fromBase64(stored.voucher);
-        signature = Buffer.from(stored.signature, 'hex');
-    } catch {
+    const [raw, asked] = await Promise.all([p.redis.get(RedisKeys.payout(p.prefix, p.workerKey)), askProxies(p)]);
+    const stored = raw === null ? null : parseStored(raw);
+    if (raw !== null && !stored && !asked.length) {
         return { claimed: false, reason: 'the stored payout voucher is malformed' };
     }
+    const candidates = stored ? [...asked, stored] : asked;
+    if (!candidates.length) return { claimed: false, reason: 'no payout voucher yet' };
     const now = await p.chain.now();
+    // Cumulative vouchers: the valid one with the highest count covers all the others.
+    let best: { v: NonNullable<ReturnType<typeof verifyVoucher>>; c: Candidate; account: WorkerAccountInit } | null =
+        null;
     for (const proxy of p.proxies) {
         const proxyKey = Buffer.from(proxy.publicKey, 'hex');
         const account = await workerAccountFor(Address.parse(proxy.proxyAddress), p.owner, proxyKey);
-        const v = verifyVoucher({ voucher, signature }, proxyKey, {
-            op: VoucherOp.payout,
-            target: account.address,
-            now,
-        });
-        if (!v) continue;
+        for (const c of candidates) {
+            const v = verifyVoucher(c, proxyKey, { op: VoucherOp.payout, target: account.address, now });
+            if (v && (!best || v.cumulative > best.v.cumulative)) best = { v, c, account };
+        }
+    }
+    if (best) {
+        const { v, account } = best;
+        const { voucher, signature } = best.c;
         const opened = p.chain.open(account);
         const deployed = (await p.chain.provider(account.address).getState()).state.type === 'active';
         const paidBefore = deployed ? (await opened.getWorkerData()).paid : 0n;

@@ -1,0 +1,111 @@
+/**
+ * Payout vouchers, signed lazily. Serving a request only bumps the worker owner's cumulative counter (in the charge
+ * script) and marks the worker here; the voucher over the owner's latest total is signed when someone needs it: the
+ * worker asking (`GET /v1/payouts/:workerKey`), the periodic flush of the proxy role, its stop, or a settlement that
+ * flushes before claiming. Each signing reads the counter after the charges it covers, so a voucher never carries
+ * more than was served, and the stored copy (`RedisKeys.payout`, what the worker falls back to) only moves forward.
+ */
+import { Address } from '@ton/core';
+import { Redis } from 'ioredis';
+import { Chain } from '../../chain';
+import { RoleMetrics } from '../../observability';
+import { RedisKeys, StoredPayoutVoucher } from '../../protocol/keys';
+import { UsageCounters } from './counters';
+import { VoucherJson, VoucherSigner } from './vouchers';
+import { WorkerAdmissionPort } from './workers';
+
+export type PayoutVoucher = StoredPayoutVoucher & VoucherJson;
+
+export interface PayoutVouchersDeps {
+    chain: Chain;
+    redis: Redis;
+    prefix: string;
+    counters: UsageCounters;
+    signer: VoucherSigner;
+    admission: Pick<WorkerAdmissionPort, 'admittedWorker'>;
+    metrics: RoleMetrics;
+    validitySeconds: number;
+}
+
+export class PayoutVouchers {
+    /** Worker keys that served since their stored voucher was last written, with their owner. */
+    private dirty = new Map<string, Address>();
+    /** Owner of every worker key seen serving (a demoted worker still gets its last voucher). */
+    private readonly owners = new Map<string, Address>();
+    /** The last voucher signed per owner: re-signed only when the total moved or half its validity is gone. */
+    private readonly latest = new Map<string, PayoutVoucher>();
+    /** Signing and storing run one at a time, so an older voucher never overwrites a newer one in Redis. */
+    private queue: Promise<unknown> = Promise.resolve();
+
+    constructor(private readonly d: PayoutVouchersDeps) {}
+
+    /** Called after a request was charged (its tokens are already in the owner's counter). */
+    served(workerKey: string, owner: Address): void {
+        this.dirty.set(workerKey, owner);
+        this.owners.set(workerKey, owner);
+    }
+
+    /** Workers that served since the last flush. */
+    get pending(): number {
+        return this.dirty.size;
+    }
+
+    /** Signs the latest voucher of every worker that served since the last flush and stores them. */
+    flush(): Promise<number> {
+        return this.serialised(async () => {
+            // Taken before the counters are read: a charge landing after this is marked again for the next flush.
+            const batch = this.dirty;
+            this.dirty = new Map();
+            if (!batch.size) return 0;
+            const now = await this.d.chain.now();
+            const pipeline = this.d.redis.pipeline();
+            for (const [workerKey, owner] of batch) {
+                const voucher = await this.sign(owner, now);
+                pipeline.set(RedisKeys.payout(this.d.prefix, workerKey), JSON.stringify(voucher));
+            }
+            const res = await pipeline.exec();
+            const failed = res?.find(([err]) => err);
+            if (!res || failed) {
+                for (const [k, o] of batch) if (!this.dirty.has(k)) this.dirty.set(k, o);
+                throw failed?.[0] ?? new Error('Redis pipeline for the payout vouchers was aborted');
+            }
+            return batch.size;
+        });
+    }
+
+    /** The latest payout voucher for a worker's owner, signed now if needed and stored; null for an unknown worker. */
+    forWorker(workerKey: string): Promise<PayoutVoucher | null> {
+        const key = workerKey.toLowerCase();
+        return this.serialised(async () => {
+            const owner = this.owners.get(key) ?? (await this.d.admission.admittedWorker(key))?.owner;
+            if (!owner) return null;
+            this.dirty.delete(key);
+            const voucher = await this.sign(owner, await this.d.chain.now());
+            await this.d.redis.set(RedisKeys.payout(this.d.prefix, key), JSON.stringify(voucher));
+            return voucher;
+        });
+    }
+
+    private async sign(owner: Address, now: number): Promise<PayoutVoucher> {
+        const id = owner.toRawString();
+        const tokens = await this.d.counters.workerTokens(id);
+        const cached = this.latest.get(id);
+        if (
+            cached &&
+            cached.cumulative === this.d.signer.units(tokens).toString() &&
+            cached.validUntil - now > this.d.validitySeconds / 2
+        ) {
+            return cached;
+        }
+        const voucher = await this.d.signer.payout(owner, tokens, now);
+        this.latest.set(id, voucher);
+        this.d.metrics.vouchersSigned.inc({ kind: 'payout' });
+        return voucher;
+    }
+
+    private serialised<T>(task: () => Promise<T>): Promise<T> {
+        const next = this.queue.then(task);
+        this.queue = next.catch(() => undefined);
+        return next;
+    }
+}
