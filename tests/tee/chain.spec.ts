@@ -40,16 +40,31 @@ describe('certificate chains and CRLs (generated PKI)', () => {
         ).toMatch(/Test Platform CA.*revoked/);
     });
 
-    it('refuses a stale CRL and one signed outside the chain', () => {
+    it('refuses a stale CRL and a CRL forged in the name of a CA of the chain', () => {
         const stale = issueCrl(intermediate, [], new Date('2024-01-01'), new Date('2025-01-01'));
         expect(
             chainError(() => verifyChain([leaf.cert, intermediate.cert], { roots, at, crls: [stale] })).message,
         ).toMatch(/not current/);
-        const stranger = issueCertificate({ subject: 'Stranger CA', ca: true, serial: 9 });
-        const foreign = issueCrl(stranger, [], new Date('2025-01-01'), new Date('2026-01-01'));
+        const impostor = issueCertificate({ subject: 'Test Platform CA', ca: true, serial: 2 });
+        const forged = issueCrl(impostor, [], new Date('2025-01-01'), new Date('2026-01-01'));
         expect(
-            chainError(() => verifyChain([leaf.cert, intermediate.cert], { roots, at, crls: [foreign] })).message,
-        ).toMatch(/not signed by any CA/);
+            chainError(() => verifyChain([leaf.cert, intermediate.cert], { roots, at, crls: [forged] })).message,
+        ).toMatch(/CRL naming "CN=Test Platform CA" is not signed by it/);
+    });
+
+    it('leaves out of scope the CRL of a CA outside the chain, and still applies the ones in scope', () => {
+        const processorCa = issueCertificate({ subject: 'Test Processor CA', issuer: root, ca: true, serial: 7 });
+        const processorCrl = issueCrl(processorCa, [leaf], new Date('2025-01-01'), new Date('2026-01-01'));
+        const revokesLeaf = issueCrl(intermediate, [leaf], new Date('2025-01-01'), new Date('2026-01-01'));
+        // The Processor CA's CRL lists serial 3 too, but it only speaks for certificates that CA issued.
+        expect(
+            verifyChain([leaf.cert, intermediate.cert], { roots, at, crls: [processorCrl] }).map((c) => c.subject),
+        ).toEqual(['CN=Test PCK', 'CN=Test Platform CA', 'CN=Test Root CA']);
+        expect(
+            chainError(() =>
+                verifyChain([leaf.cert, intermediate.cert], { roots, at, crls: [processorCrl, revokesLeaf] }),
+            ).message,
+        ).toMatch(/revoked/);
     });
 
     it('refuses an issuer that is not a CA, a leaf that is a CA, and an expired intermediate', () => {

@@ -125,8 +125,9 @@ const roots = () => [SAMPLE_ROOT_PEM()];
 
 describe('PCCS collateral source', () => {
     let pccs: SamplePccs;
+    // Intel's sample data has the Processor CA's CRL only, so the sample PCCS serves no Platform CA CRL.
     const source = (options: Partial<PccsOptions> = {}) =>
-        createPccsSource({ baseUrl: pccs.url, now: () => VERIFY_AT, ...options });
+        createPccsSource({ baseUrl: pccs.url, now: () => VERIFY_AT, pckCrls: ['processor'], ...options });
 
     beforeEach(async () => {
         pccs = await new SamplePccs().start();
@@ -178,7 +179,13 @@ describe('PCCS collateral source', () => {
         const crls = await source({ pckCrls: ['processor'] }).crls();
         expect(crls).toEqual([file('rootCaCrl.der'), file('intermediateCaCrl.der')]);
         expect(verifyQuote(sampleQuote(), { roots: roots(), at: VERIFY_AT, crls }).pck.fmspc).toBe(FMSPC);
-        expect(await source().crls()).toEqual([file('rootCaCrl.der')]);
+        expect(await source({ pckCrls: [] }).crls()).toEqual([file('rootCaCrl.der')]);
+        expect(pccs.hits).toContain('/sgx/certification/v4/pckcrl?ca=processor');
+    });
+
+    it('asks for both PCK CA CRLs by default, since a PCK certificate may come from either CA', async () => {
+        const err = await rejection(createPccsSource({ baseUrl: pccs.url, now: () => VERIFY_AT }).crls());
+        expect(err.url).toContain('/sgx/certification/v4/pckcrl?ca=platform');
         expect(pccs.hits).toContain('/sgx/certification/v4/pckcrl?ca=processor');
     });
 
@@ -197,7 +204,7 @@ describe('PCCS collateral source', () => {
         await s.forFmspc(FMSPC);
         await s.crls();
         const requests = pccs.hits.length;
-        expect(requests).toBe(3);
+        expect(requests).toBe(4);
         await s.forFmspc(FMSPC.toUpperCase());
         await s.crls();
         expect(pccs.hits.length).toBe(requests);

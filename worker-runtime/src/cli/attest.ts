@@ -18,6 +18,8 @@ import {
     imageHash,
     INTEL_SGX_ROOT_CA,
     parseQuote,
+    pckIssuingCa,
+    PckCrlCa,
     readPckExtensions,
     TdReport,
     verifyCollateral,
@@ -35,7 +37,8 @@ const USAGE = `usage:
 <file> holds a quote as binary, hex (optional 0x), base64, or an attestation document {"kind","quote"}.
 --collateral <dir> reads tcbInfo.json, qeIdentity.json and tcbSignChain.pem (as served by a PCCS); the quote is then
 valid only with TCB status UpToDate.
---pccs <url> fetches the TCB info and QE identity for the quote's FMSPC, and the root CA CRL, from a PCCS or Intel
+--pccs <url> fetches the TCB info and QE identity for the quote's FMSPC, the root CA CRL and the CRL of the PCK CA
+that issued its PCK certificate, from a PCCS or Intel
 PCS (DCAP API v4, e.g. https://api.trustedservices.intel.com).`;
 
 interface Input {
@@ -71,14 +74,17 @@ function readCollateral(dir: string): Collateral {
     };
 }
 
-/** The FMSPC of the quote's PCK certificate, read before verification to know which collateral to fetch. */
-function quoteFmspc(input: Input): string | undefined {
+/**
+ * The FMSPC of the quote's PCK certificate and the PCK CA that issued it, read before verification to know which
+ * collateral and which PCK CA CRL to fetch.
+ */
+function quotePck(input: Input): { fmspc: string; ca?: PckCrlCa } | undefined {
     if (input.kind !== 'tdx') return undefined;
     try {
         const certs = decodeCertificates(parseQuote(input.bytes).certData);
         for (const cert of certs) {
             try {
-                return readPckExtensions(cert).fmspc;
+                return { fmspc: readPckExtensions(cert).fmspc, ca: pckIssuingCa(cert) };
             } catch {
                 // Not the PCK leaf: CA certificates carry no SGX extensions.
             }
@@ -90,10 +96,10 @@ function quoteFmspc(input: Input): string | undefined {
 }
 
 async function fetchFromPccs(input: Input, baseUrl: string): Promise<{ collateral?: Collateral; crls: Buffer[] }> {
-    const fmspc = quoteFmspc(input);
-    if (!fmspc) return { crls: [] };
-    const pccs = createPccsSource(baseUrl);
-    const [collateral, crls] = await Promise.all([pccs.forFmspc(fmspc), pccs.crls()]);
+    const pck = quotePck(input);
+    if (!pck) return { crls: [] };
+    const pccs = createPccsSource({ baseUrl, pckCrls: pck.ca ? [pck.ca] : undefined });
+    const [collateral, crls] = await Promise.all([pccs.forFmspc(pck.fmspc), pccs.crls()]);
     return { collateral, crls };
 }
 

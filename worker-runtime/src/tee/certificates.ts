@@ -146,7 +146,12 @@ export interface ChainOptions {
     roots: (string | X509Certificate)[];
     /** Time at which every certificate and CRL must be valid. */
     at: Date;
-    /** DER or PEM CRLs (root CA CRL, PCK Platform/Processor CA CRL); every one given must verify and apply. */
+    /**
+     * DER or PEM CRLs (root CA CRL, PCK Platform/Processor CA CRL). A CRL applies to a chain when its issuer name is
+     * the subject of a CA in that chain, and must then be signed by that CA and current; CRLs of other CAs (the
+     * Platform CA's CRL for a chain under the Processor CA) are out of scope for that chain and ignored, so one
+     * deployment-wide list serves every chain (RFC 5280 §5: a CRL covers only its issuer's certificates).
+     */
     crls?: (Buffer | string)[];
 }
 
@@ -206,7 +211,14 @@ function toDer(crl: Buffer | string): Buffer {
     return Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64');
 }
 
-/** A CRL must be signed by a certificate of the chain, current at `at`, and must not list any certificate it issued. */
+function subjectDer(cert: X509Certificate): Buffer {
+    return Buffer.from(AsnSerializer.serialize(AsnParser.parse(cert.raw, Certificate).tbsCertificate.subject));
+}
+
+/**
+ * A CRL whose issuer is a CA of the chain must be signed by that CA, current at `at`, and must not list any
+ * certificate that CA issued. A CRL of a CA outside the chain does not concern it.
+ */
 function applyCrl(crlData: Buffer | string, chain: X509Certificate[], at: Date): void {
     let crl: CertificateList;
     try {
@@ -214,19 +226,14 @@ function applyCrl(crlData: Buffer | string, chain: X509Certificate[], at: Date):
     } catch (err) {
         fail('certificate', `unreadable CRL: ${(err as Error).message}`);
     }
+    const issuerName = Buffer.from(AsnSerializer.serialize(crl.tbsCertList.issuer));
+    const issuer = chain.find((c) => c.ca && subjectDer(c).equals(issuerName));
+    if (!issuer) return;
     const tbs = Buffer.from(AsnSerializer.serialize(crl.tbsCertList));
-    const signature = Buffer.from(crl.signature);
-    const issuer = chain.find(
-        (c) =>
-            c.ca &&
-            verifySignature(
-                'sha256',
-                tbs,
-                createPublicKey(c.publicKey.export({ format: 'pem', type: 'spki' })),
-                signature,
-            ),
-    );
-    if (!issuer) fail('certificate', 'CRL is not signed by any CA of the PCK chain');
+    const key = createPublicKey(issuer.publicKey.export({ format: 'pem', type: 'spki' }));
+    if (!verifySignature('sha256', tbs, key, Buffer.from(crl.signature))) {
+        fail('certificate', `CRL naming "${issuer.subject.replace(/\n/g, ', ')}" is not signed by it`);
+    }
     const thisUpdate = crl.tbsCertList.thisUpdate.getTime();
     const nextUpdate = crl.tbsCertList.nextUpdate?.getTime();
     if (at < thisUpdate || (nextUpdate !== undefined && at > nextUpdate)) {

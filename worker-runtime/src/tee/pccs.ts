@@ -15,6 +15,13 @@ import { issuerChainHeader, PccsError, pccsGet, PccsResponse, signedJsonBody } f
 
 export type PckCrlCa = 'processor' | 'platform';
 
+/** Which Intel PCK CA issued a PCK certificate ("Intel SGX PCK Processor CA" or "… Platform CA"), from its issuer. */
+export function pckIssuingCa(pckCertificate: { issuer: string }): PckCrlCa | undefined {
+    if (/PCK Processor CA/.test(pckCertificate.issuer)) return 'processor';
+    if (/PCK Platform CA/.test(pckCertificate.issuer)) return 'platform';
+    return undefined;
+}
+
 export interface PccsOptions {
     /** PCCS or Intel PCS root, e.g. `https://pccs.example:8081` or `https://api.trustedservices.intel.com`. */
     baseUrl: string;
@@ -28,9 +35,8 @@ export interface PccsOptions {
      */
     rootCaCrlUrl?: string;
     /**
-     * PCK CA CRLs that `crls()` includes besides the root CA CRL. Default none: the verifier applies every CRL in the
-     * policy to the PCK chain and to the TCB Signing chain alike and refuses a CRL issued outside a chain, so a PCK
-     * CA CRL in the list fails every collateral check (see docs/attestation.md).
+     * PCK CA CRLs that `crls()` includes besides the root CA CRL. Default both: a PCK certificate comes from the
+     * Processor or the Platform CA, and the verifier applies each CRL only to a chain holding the CA that issued it.
      */
     pckCrls?: PckCrlCa[];
     /** Fetch an item anew this long before its nextUpdate. Default 1 h. */
@@ -113,7 +119,7 @@ export class PccsCollateralSource {
                 : `${this.baseUrl}/sgx/certification/v4/rootcacrl`);
         this.timeoutMs = options.timeoutMs ?? 10_000;
         this.apiKey = options.apiKey;
-        this.pckCrls = options.pckCrls ?? [];
+        this.pckCrls = options.pckCrls ?? ['processor', 'platform'];
         const clock = options.now ?? (() => new Date());
         const cacheOptions = {
             now: () => clock().getTime(),
