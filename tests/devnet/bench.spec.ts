@@ -18,6 +18,7 @@ describe('npm run bench (end to end)', () => {
                     'tsx/cjs',
                     'worker-runtime/bench/endToEnd.ts',
                     ...['--requests', '10', '--concurrency', '1,2', '--runs', '50', '--jobs', '50', '--samples', '10'],
+                    ...['--rates', '20,40', '--seconds', '0.5'],
                     ...['--out', out],
                 ],
                 { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
@@ -32,6 +33,19 @@ describe('npm run bench (end to end)', () => {
             for (const r of results.endToEnd) {
                 expect(r.requestsPerSecond).toBeGreaterThan(0);
                 expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
+            }
+            expect(run.stdout).toContain('end-to-end at a fixed rate');
+            // Open loop: every scheduled request is sent, and the added latency is taken against the raw pool.
+            expect(results.fixedRate.map((r) => [r.offeredPerSecond, r.requests, r.failures])).toEqual([
+                [20, 10, 0],
+                [40, 20, 0],
+            ]);
+            for (const r of results.fixedRate) {
+                expect(r.achievedPerSecond).toBeGreaterThan(0);
+                expect(r.maxMs).toBeGreaterThanOrEqual(r.p99Ms);
+                expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
+                expect(typeof r.addedP50Ms).toBe('number');
+                expect(typeof r.keptUp).toBe('boolean');
             }
             expect(results.rawInference.length).toBeGreaterThanOrEqual(2);
             expect(results.queue.map((q) => q.queue)).toEqual(expect.arrayContaining(['raw BullMQ', 'sealed']));

@@ -4,13 +4,16 @@
  * authenticated, funds-checked, validated, sealed, run by a worker, receipt-verified, metered, charged and answered
  * with a signed voucher. Prints requests/s and p50/p99 latency per concurrency.
  *
- *   npx tsx worker-runtime/bench/http.ts [--requests 400] [--concurrency 1,4,16]
+ * Then, optionally, open-loop runs at fixed rates (bench/fixedRate.ts).
+ *
+ *   npx tsx worker-runtime/bench/http.ts [--requests 400] [--concurrency 1,4,16] [--rates 100,250,500 --seconds 5]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { toNano } from '@ton/core';
 import { Devnet, startDevnet } from '../src/devnet/orchestrator';
 import { signRequest } from '../src/protocol/request';
+import { FixedRateRow, formatFixedRate, runFixedRate } from './fixedRate';
 
 export interface HttpBenchRow {
     concurrency: number;
@@ -21,7 +24,7 @@ export interface HttpBenchRow {
     failures: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
     if (!sorted.length) return NaN;
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -32,12 +35,13 @@ function tinyMlpInputs(i: number) {
     };
 }
 
-export async function runLevel(devnet: Devnet, concurrency: number, requests: number): Promise<HttpBenchRow> {
+/** Signed request bodies for the devnet's client, made before the clock starts (signing is the client's cost). */
+export async function signedBodies(devnet: Devnet, requests: number): Promise<string[]> {
     const model = devnet.network.models[0].hashHex;
     const account = devnet.network.client.account.address.toString();
     const secretKey = devnet.network.client.keyPair.secretKey;
     const validUntil = (await devnet.network.chain.now()) + 3600;
-    const bodies = Array.from({ length: requests }, (_, i) =>
+    return Array.from({ length: requests }, (_, i) =>
         JSON.stringify(
             signRequest(
                 { requestId: randomBytes(32).toString('hex'), model, inputs: tinyMlpInputs(i), account, validUntil },
@@ -45,6 +49,21 @@ export async function runLevel(devnet: Devnet, concurrency: number, requests: nu
             ),
         ),
     );
+}
+
+/** Posts one signed body; true when the proxy answered 200 (the body is read in full either way). */
+export async function postInfer(devnet: Devnet, body: string): Promise<boolean> {
+    const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+    });
+    await res.arrayBuffer();
+    return res.ok;
+}
+
+export async function runLevel(devnet: Devnet, concurrency: number, requests: number): Promise<HttpBenchRow> {
+    const bodies = await signedBodies(devnet, requests);
     const latencies: number[] = [];
     let failures = 0;
     let next = 0;
@@ -54,13 +73,7 @@ export async function runLevel(devnet: Devnet, concurrency: number, requests: nu
             while (next < bodies.length) {
                 const body = bodies[next++];
                 const t0 = performance.now();
-                const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
-                    method: 'POST',
-                    headers: { 'content-type': 'application/json' },
-                    body,
-                });
-                await res.arrayBuffer();
-                if (res.ok) latencies.push(performance.now() - t0);
+                if (await postInfer(devnet, body)) latencies.push(performance.now() - t0);
                 else failures++;
             }
         }),
@@ -91,16 +104,37 @@ export function benchDevnet(): Promise<Devnet> {
     });
 }
 
-/** Starts a devnet (tiny MLP, two workers), measures each concurrency level, stops the devnet. */
-export async function benchHttp(options: { requests?: number; concurrency?: number[] } = {}): Promise<HttpBenchRow[]> {
+export interface HttpBenchOptions {
+    /** Requests per concurrency level (closed loop). */
+    requests?: number;
+    concurrency?: number[];
+    /** Offered rates for the open-loop runs (requests/s), each for `rateSeconds`. */
+    rates?: number[];
+    rateSeconds?: number;
+    /** Raw ONNX Runtime p50 (ms) to subtract for the fixed-rate rows' added latency. */
+    rawP50Ms?: number | null;
+}
+
+export interface HttpBenchResult {
+    closedLoop: HttpBenchRow[];
+    fixedRate: FixedRateRow[];
+}
+
+/** Starts a devnet (tiny MLP, two workers), measures each concurrency level then each fixed rate, stops it. */
+export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBenchResult> {
     const requests = options.requests ?? 400;
     const levels = options.concurrency ?? [1, 4, 16];
     const devnet = await benchDevnet();
     try {
         await runLevel(devnet, 4, Math.min(50, requests)); // warm-up: connections, sessions, caches
-        const rows: HttpBenchRow[] = [];
-        for (const c of levels) rows.push(await runLevel(devnet, c, requests));
-        return rows;
+        const closedLoop: HttpBenchRow[] = [];
+        for (const c of levels) closedLoop.push(await runLevel(devnet, c, requests));
+        const fixedRate: FixedRateRow[] = [];
+        for (const rate of options.rates ?? []) {
+            await new Promise((resolve) => setTimeout(resolve, 300)); // let the previous run's tail settle
+            fixedRate.push(await runFixedRate(devnet, rate, options.rateSeconds ?? 5, options.rawP50Ms ?? null));
+        }
+        return { closedLoop, fixedRate };
     } finally {
         await devnet.stop();
     }
@@ -123,11 +157,22 @@ export function formatHttpBench(rows: HttpBenchRow[]): string {
 
 if (require.main === module) {
     const { values } = parseArgs({
-        options: { requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '1,4,16' } },
+        options: {
+            requests: { type: 'string', default: '400' },
+            concurrency: { type: 'string', default: '1,4,16' },
+            rates: { type: 'string', default: '' },
+            seconds: { type: 'string', default: '5' },
+        },
     });
-    benchHttp({ requests: Number(values.requests), concurrency: values.concurrency!.split(',').map(Number) })
-        .then((rows) => {
-            console.log(formatHttpBench(rows));
+    benchHttp({
+        requests: Number(values.requests),
+        concurrency: values.concurrency!.split(',').map(Number),
+        rates: values.rates ? values.rates.split(',').map(Number) : [],
+        rateSeconds: Number(values.seconds),
+    })
+        .then(({ closedLoop, fixedRate }) => {
+            console.log(formatHttpBench(closedLoop));
+            if (fixedRate.length) console.log('\n' + formatFixedRate(fixedRate));
             process.exit(0);
         })
         .catch((err) => {
