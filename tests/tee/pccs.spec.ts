@@ -175,6 +175,22 @@ describe('PCCS collateral source', () => {
         );
     });
 
+    it('feeds the policy a CRL source that it reads at each verification, and refuses when that source fails', async () => {
+        const registry = { isTestNetwork: () => false, workerImageAllowed: () => true, proxyImageAllowed: () => true };
+        const input = { quote: sampleQuote(), publicKey: Buffer.alloc(32), at: VERIFY_AT };
+        const s = source();
+        const policy = { registry, role: 'worker' as const, roots: roots(), collateral: s.forFmspc };
+        const withList = await verifyAttestation(input, { ...policy, crls: await s.crls() });
+        const withSource = await verifyAttestation(input, { ...policy, crls: () => s.crls() });
+        expect(withSource).toEqual(withList);
+        pccs.overrides.set('/sgx/certification/v4/rootcacrl', { status: 500, body: '' });
+        const failing = await verifyAttestation(input, { ...policy, crls: () => source().crls() });
+        expect(failing).toMatchObject({ valid: false, error: { code: 'collateral' } });
+        expect((failing as Extract<AttestationVerdict, { valid: false }>).error.message).toMatch(
+            /CRL source failed: .*rootcacrl/,
+        );
+    });
+
     it('serves the root CA CRL and the requested PCK CA CRLs as DER the chain check accepts', async () => {
         const crls = await source({ pckCrls: ['processor'] }).crls();
         expect(crls).toEqual([file('rootCaCrl.der'), file('intermediateCaCrl.der')]);

@@ -8,7 +8,15 @@ import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import type { Redis } from 'ioredis';
 import { Chain, RegistryView, Wallet } from '../chain';
-import { addressSetting, ConfigOf, enumSetting, hexSetting, intSetting, Setting } from '../config/schema';
+import {
+    addressSetting,
+    ConfigOf,
+    enumSetting,
+    hexSetting,
+    intSetting,
+    Setting,
+    stringSetting,
+} from '../config/schema';
 import { modelKindFromCode } from '../devnet/models';
 import { ChrysalisError, ConfigError } from '../errors';
 import { readModelFile, readSignature } from '../inference/modelFile';
@@ -16,7 +24,7 @@ import { createLogger, Logger } from '../observability';
 import { closeRedisClient, createRedisClient } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
 import { PROXY_SCHEMA, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
-import { AttestationPolicy, createProvider, QuoteProvider } from '../tee';
+import { AttestationPolicy, createPccsSource, createProvider, QuoteProvider } from '../tee';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
 import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
 
@@ -69,6 +77,13 @@ export const PROXY_START_SCHEMA = {
         1000,
         0,
     ),
+    pccsUrl: stringSetting(
+        'CHRYSALIS_PCCS_URL',
+        "PCCS or Intel PCS base URL: TCB info, QE identity and CRLs for workers' TDX quotes (empty = none, and then " +
+            'no TDX worker passes the default policy: its TCB status is Unknown)',
+        '',
+    ),
+    pccsApiKey: stringSetting('CHRYSALIS_PCCS_API_KEY', 'Intel PCS subscription key (empty = none)', ''),
     revalidateIntervalMs: intSetting(
         'CHRYSALIS_PROXY_REVALIDATE_MS',
         "how often admitted workers' stakes are read again; an unbonding worker is demoted (0 = never)",
@@ -86,6 +101,13 @@ export const PROXY_HELP_TABLES: Array<
     ['contract, key and models', PROXY_START_SCHEMA],
     ['chain and wallet', NETWORK_SCHEMA],
 ];
+
+/** Collateral and CRLs for workers' TDX quotes from the configured PCCS (fetched lazily, cached until nextUpdate). */
+function pccsPolicy(start: ProxyStartConfig): ProxyStartDeps['attestationPolicy'] {
+    if (start.pccsUrl === '') return undefined;
+    const pccs = createPccsSource({ baseUrl: start.pccsUrl, apiKey: start.pccsApiKey || undefined });
+    return { collateral: pccs.forFmspc, crls: () => pccs.crls() };
+}
 
 /** The proxy cannot serve with what the chain says (a model not on the registry, its key not registered). */
 export class ProxyStartError extends ChrysalisError {}
@@ -215,7 +237,7 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
     log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
     let running: RunningProxy;
     try {
-        running = await startProxy(config, { chain, wallet, logger: log });
+        running = await startProxy(config, { chain, wallet, logger: log, attestationPolicy: pccsPolicy(config.start) });
     } catch (e) {
         if (e instanceof ConfigError) {
             err(`chrysalis proxy: ${e.message}\n`);

@@ -38,7 +38,8 @@ export interface AttestationPolicy {
     role: Role;
     /** Pinned roots; default the Intel SGX Root CA. */
     roots?: (string | X509Certificate)[];
-    crls?: (Buffer | string)[];
+    /** CRLs, or a source of them (e.g. a PCCS, whose CRLs must be fetched again before their nextUpdate). */
+    crls?: (Buffer | string)[] | (() => Promise<(Buffer | string)[]>);
     /** Collateral for a PCK FMSPC, e.g. from a PCCS. Without it the TCB status is 'Unknown'. */
     collateral?: (fmspc: string) => Promise<Collateral | undefined> | Collateral | undefined;
     /** Default ['UpToDate']. Add 'Unknown' only where no PCCS is reachable and that risk is accepted. */
@@ -94,7 +95,13 @@ async function verifyFacts(
             notAfter: Infinity,
         };
     }
-    const unverified = verifyQuote(bytes, { roots: policy.roots, at, crls: policy.crls });
+    let crls: (Buffer | string)[] | undefined;
+    try {
+        crls = typeof policy.crls === 'function' ? await policy.crls() : policy.crls;
+    } catch (err) {
+        fail('collateral', `CRL source failed: ${(err as Error).message}`);
+    }
+    const unverified = verifyQuote(bytes, { roots: policy.roots, at, crls });
     let tcbStatus: TcbVerdictStatus = 'Unknown';
     let advisoryIds: string[] = [];
     let collateral: Collateral | undefined;
@@ -108,7 +115,7 @@ async function verifyFacts(
         const { tcbInfo, qeIdentity } = verifyCollateral(collateral, {
             roots: policy.roots ?? [INTEL_SGX_ROOT_CA],
             at,
-            crls: policy.crls,
+            crls,
         });
         const tcb = evaluateTcb(unverified.quote, unverified.pck, tcbInfo, qeIdentity);
         tcbStatus = tcb.status;
