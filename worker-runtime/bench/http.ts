@@ -62,8 +62,14 @@ export async function postInfer(devnet: Devnet, body: string): Promise<boolean> 
     return res.ok;
 }
 
-export async function runLevel(devnet: Devnet, concurrency: number, requests: number): Promise<HttpBenchRow> {
-    const bodies = await signedBodies(devnet, requests);
+/** Closed loop: `concurrency` callers each post, wait for the answer, post again. `bodies`: signed beforehand. */
+export async function runLevel(
+    devnet: Devnet,
+    concurrency: number,
+    requests: number,
+    bodies?: string[],
+): Promise<HttpBenchRow> {
+    bodies ??= await signedBodies(devnet, requests);
     const latencies: number[] = [];
     let failures = 0;
     let next = 0;

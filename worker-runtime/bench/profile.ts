@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
-import { benchDevnet, runLevel } from './http';
+import { benchDevnet, runLevel, signedBodies } from './http';
 
 interface ProfileNode {
     id: number;
@@ -90,8 +90,10 @@ if (require.main === module) {
             session.connect();
             await session.post('Profiler.enable');
             await session.post('Profiler.setSamplingInterval', { interval: 200 });
+            // The client's signing happens before the profile starts: it is not the network's cost.
+            const bodies = await signedBodies(devnet, Number(values.requests));
             await session.post('Profiler.start');
-            const row = await runLevel(devnet, Number(values.concurrency), Number(values.requests));
+            const row = await runLevel(devnet, Number(values.concurrency), Number(values.requests), bodies);
             const { profile } = await session.post('Profiler.stop');
             session.disconnect();
             writeFileSync(values.out!, JSON.stringify(profile));
