@@ -429,14 +429,38 @@ describe('Registry: governance, params, allow-lists, child code', () => {
         expect(byStranger.transactions).toHaveTransaction({ exitCode: code(ERR_NOT_OWNER) });
     });
 
-    it('keeps its storage reserve from the deploy; an empty message only tops the reserve up', async () => {
+    it('keeps its storage reserve from the deploy less its event fees; TopUpReserve tops it up, nothing else', async () => {
         const { registry, stranger, blockchain } = snap.net;
         const held = await balanceOf(blockchain, registry.address);
-        expect(held).toBeLessThanOrEqual(REGISTRY_STORAGE_RESERVE);
-        expect(held).toBeGreaterThan(REGISTRY_STORAGE_RESERVE - toNano('0.001'));
-        const res = await registry.send(stranger.getSender(), { value: toNano('3') }, null);
+        // The fixture's four governance messages each emitted a one-cell event whose forwarding fee (the lump
+        // price) the registry paid from its balance.
+        expect(held).toBeLessThan(REGISTRY_STORAGE_RESERVE);
+        expect(held).toBeGreaterThan(REGISTRY_STORAGE_RESERVE - toNano('0.003'));
+        const res = await registry.send(
+            stranger.getSender(),
+            { value: toNano('3') },
+            { $$type: 'TopUpReserve', queryId: 0n },
+        );
         expect(res.transactions).toHaveTransaction({ from: registry.address, to: stranger.address });
         expect(await balanceOf(blockchain, registry.address)).toBe(REGISTRY_STORAGE_RESERVE);
+        const again = await registry.send(
+            stranger.getSender(),
+            { value: toNano('1') },
+            { $$type: 'TopUpReserve', queryId: 0n },
+        );
+        expect(again.transactions).toHaveTransaction({ from: registry.address, to: stranger.address });
+        expect(await balanceOf(blockchain, registry.address)).toBe(REGISTRY_STORAGE_RESERVE);
+    });
+
+    it('refuses an empty message (the registry takes TON only through TopUpReserve and its other messages)', async () => {
+        const { registry, stranger } = snap.net;
+        const res = await stranger.send({ to: registry.address, value: toNano('1'), bounce: true });
+        expect(res.transactions).toHaveTransaction({ to: registry.address, success: false, exitCode: 130 });
+        expect(res.transactions).toHaveTransaction({
+            from: registry.address,
+            to: stranger.address,
+            inMessageBounced: true,
+        });
     });
 
     it('WithdrawSurplus is owner-only', async () => {

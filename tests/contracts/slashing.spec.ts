@@ -47,7 +47,7 @@ describe('WorkerStake: slashing by governance and by proof', () => {
     });
     beforeEach(async () => snap.restore());
 
-    it('governance slash: owner only, through the registry, fraction to the treasury, excess back', async () => {
+    it('governance slash: owner only, through the registry, fraction and unused value to the treasury', async () => {
         const { registry, owner, stranger, treasury, blockchain } = snap.net;
         const byStranger = await registry.send(stranger.getSender(), PROOF_VALUE, {
             $$type: 'SlashWorker',
@@ -87,12 +87,14 @@ describe('WorkerStake: slashing by governance and by proof', () => {
             fractionBps: 2500n,
         });
         expect(res.transactions).toHaveTransaction({ from: registry.address, to: w.stake.address, success: true });
+        // One message to the treasury: the slashed 2.5 TON plus what compute left of the owner's value (mode 64),
+        // less its forwarding fee; no separate Excesses back to the owner.
         expect(res.transactions).toHaveTransaction({
             from: w.stake.address,
             to: treasury.address,
-            value: toNano('2.5'),
+            value: (v) => v! > toNano('2.5') && v! < toNano('2.5') + PROOF_VALUE.value,
         });
-        expect(res.transactions).toHaveTransaction({ from: w.stake.address, to: owner.address }); // Excesses
+        expect(res.transactions).not.toHaveTransaction({ from: w.stake.address, to: owner.address });
         const ev = loadStakeSlashedEvent(eventsOf(res, SLASHED_EVENT)[0]);
         expect(ev).toMatchObject({ reason: 3n, amount: toNano('2.5'), requestId: 0n });
         const state = await w.stake.getState();
@@ -256,7 +258,9 @@ describe('No TON is stranded', () => {
             expect((await w.stake.getState()).stake).toBe(0n);
         }
         const registryBalance = await balanceOf(net.blockchain, net.registry.address);
+        // The registry keeps its reserve less the forwarding fees of its governance events (~0.0004 TON each, paid
+        // from its balance: governance messages return everything compute left, docs/contracts-registry.md).
         expect(registryBalance).toBeLessThanOrEqual(toNano('0.1'));
-        expect(registryBalance).toBeGreaterThan(toNano('0.099'));
+        expect(registryBalance).toBeGreaterThan(toNano('0.095'));
     });
 });

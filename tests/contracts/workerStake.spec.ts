@@ -136,7 +136,7 @@ describe('WorkerStake: registration and life cycle', () => {
         const slash = await w.stake.send(
             net.stranger.getSender(),
             { value: toNano('1') },
-            { $$type: 'Slash', queryId: 0n, reason: 1n, fractionBps: 10000n, excessesTo: net.stranger.address },
+            { $$type: 'Slash', queryId: 0n, reason: 1n, fractionBps: 10000n },
         );
         expect(slash.transactions).toHaveTransaction({ to: w.stake.address, exitCode: code(ERR_STAKE_NOT_REGISTRY) });
         expect((await w.stake.getState()).stake).toBe(net.params.minWorkerStake);

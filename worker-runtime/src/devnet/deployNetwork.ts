@@ -174,7 +174,7 @@ async function deployRegistry(
     const stakeCode = (await WorkerStake.fromInit(governance.address, 0n)).init!.code;
     const registry = chain.blockchain.openContract(await Registry.fromInit(governance.address, params, stakeCode));
     requireSuccess(
-        await registry.send(governance.getSender(), { value: toNano('1') }, null),
+        await registry.send(governance.getSender(), { value: toNano('1') }, { $$type: 'TopUpReserve', queryId: 0n }),
         registry.address,
         'deploy registry',
     );
