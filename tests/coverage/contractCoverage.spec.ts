@@ -44,7 +44,8 @@ describe('contract coverage plumbing', () => {
         writeRaw(rawDir, results, 'second.spec.ts');
         // A few contracts keep the report fast: tracing code nothing ran still decompiles it.
         const some = new Map([...known].filter(([, c]) => ['Registry', 'WorkerStake', 'Proxy'].includes(c.name)));
-        const rows = writeContractReport(rawDir, dir, some);
+        const { rows, stale } = writeContractReport(rawDir, dir, some);
+        expect(stale).toEqual([]);
 
         const registry = rows.find((r) => r.hash === registryHash)!;
         const single = results.find((r) => r.contract.hash === registryHash)!;
@@ -60,6 +61,12 @@ describe('contract coverage plumbing', () => {
         expect(proxy.covered).toBe(0);
         expect(proxy.total).toBeGreaterThan(0);
         expect(rows.map((r) => r.contract)).toEqual(['Proxy', 'Registry', 'WorkerStake']);
+        // Raw coverage of a code the build no longer has is named, not reported.
+        const withoutRegistry = new Map([...some].filter(([hash]) => hash !== registryHash));
+        const rebuilt = writeContractReport(rawDir, dir, withoutRegistry);
+        expect(rebuilt.stale).toEqual([`Registry ${registryHash.slice(0, 8)}`]);
+        expect(rebuilt.rows.map((r) => r.contract)).not.toContain('Registry');
+
         expect(formatTable(rows)).toMatch(/^Registry\s+\d+\/\d+\s+\d+\.\d\d%/m);
     });
 
