@@ -15,7 +15,7 @@ export const ISSUE_BUDGETS: Record<string, number> = {
 export const GAS_CEILINGS: Record<string, number> = {
     'registry.allowModel': 8_135,
     'registry.setParams': 21_950,
-    'worker.register': 11_700,
+    'worker.register': 11_650,
     'worker.topUp': 4_625,
     'worker.startUnbonding': 4_700,
     'worker.withdraw': 6_100,
