@@ -75,7 +75,8 @@ export function formatTable(rows: ReportRow[]): string {
     ];
     const header = ['Contract', 'Instructions covered/total', 'Percent', 'Spec files'];
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-    const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    const fmt = (cells: string[]) =>
+        cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     const rule = widths.map((w) => '-'.repeat(w)).join('  ');
     return [fmt(header), rule, ...lines.slice(0, -1).map(fmt), rule, fmt(lines[lines.length - 1])].join('\n');
 }

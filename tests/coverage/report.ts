@@ -11,6 +11,8 @@ const { rows, stale } = writeContractReport(RAW_DIR, COVERAGE_DIR, knownContract
 console.log('\nContract coverage (TVM instructions executed by the test suite)\n');
 console.log(formatTable(rows));
 if (stale.length > 0) {
-    console.log(`\nLeft out, code no longer in build/ (rebuilt during the run; rerun for a clean report): ${stale.join(', ')}`);
+    console.log(
+        `\nLeft out, code no longer in build/ (rebuilt during the run; rerun for a clean report): ${stale.join(', ')}`,
+    );
 }
 console.log(`\nHTML: ${path.relative(process.cwd(), COVERAGE_DIR)}/<Contract>.html`);
