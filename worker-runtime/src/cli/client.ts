@@ -16,6 +16,7 @@ import { Address, fromNano, toNano } from '@ton/core';
 import { mnemonicToPrivateKey } from '@ton/crypto';
 import { WalletContractV4 } from '@ton/ton';
 import { Chain, TonChain } from '../chain';
+import { pccsPolicy } from '../tee';
 import { ChrysalisClient, ClientWalletHandle, ProxyError, readClientConfig, registrySnapshot } from '../client';
 import type { ClientConfig } from '../client';
 import { ClientState } from '../../../wrappers/ClientAccount';
@@ -37,7 +38,8 @@ environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEM
 
 /** What a command runs against; the CLI builds it from the environment, specs inject a sandbox one. */
 export interface ClientCliContext {
-    config: Pick<ClientConfig, 'proxyUrl' | 'proxyAddress' | 'registryAddress'>;
+    config: Pick<ClientConfig, 'proxyUrl' | 'proxyAddress' | 'registryAddress'> &
+        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey'>>;
     chain: Chain;
     wallet: ClientWalletHandle;
     out?: (line: string) => void;
@@ -93,6 +95,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         chain: ctx.chain,
         proxyAddress,
         wallet: ctx.wallet,
+        attestationPolicy: pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey),
     });
     const voucherFile = values['voucher-file']!;
     const showAccount = async () => {

@@ -24,7 +24,7 @@ import { createLogger, Logger } from '../observability';
 import { closeRedisClient, createRedisClient } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
 import { PROXY_SCHEMA, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
-import { AttestationPolicy, createPccsSource, createProvider, QuoteProvider } from '../tee';
+import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '../tee';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
 import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
 
@@ -101,13 +101,6 @@ export const PROXY_HELP_TABLES: Array<
     ['contract, key and models', PROXY_START_SCHEMA],
     ['chain and wallet', NETWORK_SCHEMA],
 ];
-
-/** Collateral and CRLs for workers' TDX quotes from the configured PCCS (fetched lazily, cached until nextUpdate). */
-function pccsPolicy(start: ProxyStartConfig): ProxyStartDeps['attestationPolicy'] {
-    if (start.pccsUrl === '') return undefined;
-    const pccs = createPccsSource({ baseUrl: start.pccsUrl, apiKey: start.pccsApiKey || undefined });
-    return { collateral: pccs.forFmspc, crls: () => pccs.crls() };
-}
 
 /** The proxy cannot serve with what the chain says (a model not on the registry, its key not registered). */
 export class ProxyStartError extends ChrysalisError {}
@@ -237,7 +230,12 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
     log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
     let running: RunningProxy;
     try {
-        running = await startProxy(config, { chain, wallet, logger: log, attestationPolicy: pccsPolicy(config.start) });
+        running = await startProxy(config, {
+            chain,
+            wallet,
+            logger: log,
+            attestationPolicy: pccsPolicy(config.start.pccsUrl, config.start.pccsApiKey),
+        });
     } catch (e) {
         if (e instanceof ConfigError) {
             err(`chrysalis proxy: ${e.message}\n`);

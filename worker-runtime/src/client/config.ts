@@ -19,6 +19,13 @@ export const CLIENT_SCHEMA = {
         '',
     ),
     apiKey: stringSetting('CHRYSALIS_TON_API_KEY', 'API key of the endpoint', ''),
+    pccsUrl: stringSetting(
+        'CHRYSALIS_PCCS_URL',
+        "PCCS or Intel PCS base URL: TCB info, QE identity and CRLs for the proxy's TDX quote (empty = none, and then " +
+            '`verify-proxy` refuses a TDX proxy: its TCB status is Unknown)',
+        '',
+    ),
+    pccsApiKey: stringSetting('CHRYSALIS_PCCS_API_KEY', 'Intel PCS subscription key (empty = none)', ''),
     mnemonic: stringSetting(
         'CHRYSALIS_CLIENT_MNEMONIC',
         "the client wallet's 24 words (a v4 wallet; it signs requests)",

@@ -19,7 +19,7 @@ export {
 export type { PckExtensions, ChainOptions } from './certificates';
 export { verifyCollateral, evaluateTcb, combineStatuses } from './collateral';
 export type { Collateral, TcbStatus, TcbEvaluation, TcbInfo, QeIdentity } from './collateral';
-export { createPccsSource, PccsCollateralSource, INTEL_ROOT_CA_CRL_URL, pckIssuingCa } from './pccs';
+export { createPccsSource, PccsCollateralSource, INTEL_ROOT_CA_CRL_URL, pckIssuingCa, pccsPolicy } from './pccs';
 export type { PccsOptions, PckCrlCa } from './pccs';
 export { PccsError, PCS_API_KEY_HEADER } from './pccsHttp';
 export { verifyQuote, INTEL_QE_VENDOR_ID } from './verifier';

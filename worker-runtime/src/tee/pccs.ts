@@ -10,6 +10,7 @@
 import { AsnParser } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
 import { Collateral } from './collateral';
+import type { AttestationPolicy } from './policy';
 import { PccsCache } from './pccsCache';
 import { issuerChainHeader, PccsError, pccsGet, PccsResponse, signedJsonBody } from './pccsHttp';
 
@@ -207,4 +208,14 @@ export class PccsCollateralSource {
 /** A caching PCCS / Intel PCS collateral source; `baseUrl` alone is enough for a PCCS. */
 export function createPccsSource(options: PccsOptions | string): PccsCollateralSource {
     return new PccsCollateralSource(typeof options === 'string' ? { baseUrl: options } : options);
+}
+
+/**
+ * The policy options that take TDX collateral and CRLs from a PCCS at `baseUrl` (empty: none, and the default policy
+ * then refuses every TDX peer, whose TCB status is Unknown). Fetched lazily and cached until their nextUpdate.
+ */
+export function pccsPolicy(baseUrl: string, apiKey = ''): Pick<AttestationPolicy, 'collateral' | 'crls'> | undefined {
+    if (baseUrl === '') return undefined;
+    const pccs = createPccsSource({ baseUrl, apiKey: apiKey || undefined });
+    return { collateral: pccs.forFmspc, crls: () => pccs.crls() };
 }
