@@ -17,6 +17,13 @@ describe('sending to a running devnet as its demo client', () => {
         await devnet?.stop();
     });
 
+    it('lists on the registry the endpoint the proxy really serves on', async () => {
+        const listed = devnet.registryView.proxies().map((p) => p.endpoint);
+        expect(listed).toEqual([devnet.proxyUrl]);
+        const res = await fetch(`${listed[0]}/healthz`);
+        expect(res.status).toBe(200);
+    });
+
     it('signs with the seed-derived client key, is served, and the receipt verifies', async () => {
         const account = devnet.network.client.account.address.toString();
         const { response, receiptValid } = await sendDemoRequest({

@@ -19,7 +19,7 @@ import { readWorkerConfig } from '../roles/worker/config';
 import { WorkerRole } from '../roles/worker/worker';
 import { SimulatedProvider } from '../tee';
 import { deployNetwork, DeployNetworkOptions, DevnetNetwork, DevnetWorkerKey } from './deployNetwork';
-import { DevnetRedis, ensureRedis } from './redis';
+import { DevnetRedis, ensureRedis, freePort } from './redis';
 
 export interface StartDevnetOptions extends DeployNetworkOptions {
     /** Port of the proxy's HTTP API (0 = any free port). */
@@ -72,8 +72,11 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         stops.push(() => redis.stop());
         step(`redis: ${redis.url} (${redis.source})`);
 
+        // The registry lists the proxy's endpoint, so the port is chosen before the deployment.
+        const host = options.host ?? '127.0.0.1';
+        const port = options.port || (await freePort());
         const chain = await SandboxChain.create();
-        const network = await deployNetwork(chain, options);
+        const network = await deployNetwork(chain, { proxyEndpoint: `http://${host}:${port}`, ...options });
         step(
             `chain: registry ${network.registry.address.toString()}, proxy ${network.proxy.contract.address.toString()}, ` +
                 `${network.workers.length} workers × ${network.models.length} models, client account ` +
@@ -117,8 +120,8 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
             admissionIntervalMs: ADMISSION_POLL_MS,
             quoteProvider: new SimulatedProvider({ logger: QUIET }),
             config: {
-                host: options.host ?? '127.0.0.1',
-                port: options.port ?? 0,
+                host,
+                port,
                 redisUrl: redis.url,
                 prefix,
                 allowSimulatedAttestation: true,

@@ -103,7 +103,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
     await exited;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port that nothing listens on at the moment (the OS picks it). */
+export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = createServer();
         server.once('error', reject);
