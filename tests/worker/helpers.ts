@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { Address, toNano } from '@ton/core';
-import { KeyPair, keyPairFromSeed } from '@ton/crypto';
+import { Address } from '@ton/core';
+import { KeyPair } from '@ton/crypto';
 import { Redis } from 'ioredis';
 import { generateModels } from '../../worker-runtime/scripts/generateModels';
 import { RegistryView, SandboxChain, Wallet } from '../../worker-runtime/src/chain';
-import { generatedModelPath, sha256Hex } from '../../worker-runtime/src/inference';
 import { WorkerAdmission } from '../../worker-runtime/src/roles/admission';
 import { readWorkerConfig, WorkerConfig, WorkerRole, WorkerRoleDeps } from '../../worker-runtime/src/roles/worker';
-import { imageHashBigInt, SIMULATED_MEASUREMENTS, SimulatedProvider } from '../../worker-runtime/src/tee';
-import { deployNetwork, Network } from '../fixtures/network';
+import { SimulatedProvider } from '../../worker-runtime/src/tee';
+import { Network } from '../fixtures/network';
+import { deployWorkerNetwork } from '../fixtures/workerNetwork';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const quiet = { warn: () => undefined };
@@ -42,16 +41,7 @@ export function features(seed = 0, rows = 1) {
     };
 }
 
-type RegistryMessage = Parameters<Network['registry']['send']>[2];
-
-export async function adminSend(net: Network, message: RegistryMessage): Promise<void> {
-    const result = await net.registry.send(net.owner.getSender(), { value: toNano('0.1') }, message);
-    const tx = result.transactions.find((t) => t.inMessage?.info.dest?.toString() === net.registry.address.toString());
-    const d = tx?.description;
-    if (!d || d.type !== 'generic' || d.computePhase.type !== 'vm' || !d.computePhase.success) {
-        throw new Error(`registry refused ${(message as { $$type?: string } | null)?.$$type}`);
-    }
-}
+export { adminSend } from '../fixtures/workerNetwork';
 
 /**
  * A sandbox network ready for workers: the registry allows the simulated TEE image and the tiny MLP, lists one
@@ -76,42 +66,9 @@ export interface WorkerTestbed {
 
 export async function workerTestbed(area: string): Promise<WorkerTestbed> {
     generateModels();
-    const net = await deployNetwork();
-    const chain = new SandboxChain(net.blockchain);
     const redis = new Redis(REDIS_URL);
     const prefix = uniquePrefix(area);
-    const modelPath = generatedModelPath('tiny-mlp');
-    const modelHash = sha256Hex(readFileSync(modelPath));
-    const proxyKeys = keyPairFromSeed(randomBytes(32));
-    await adminSend(net, {
-        $$type: 'AllowWorkerImage',
-        queryId: 0n,
-        imageHash: imageHashBigInt(SIMULATED_MEASUREMENTS),
-    });
-    await adminSend(net, {
-        $$type: 'AllowModel',
-        queryId: 0n,
-        modelHash: BigInt('0x' + modelHash),
-        kind: 2n,
-        name: 'tiny-mlp',
-    });
-    await adminSend(net, {
-        $$type: 'RegisterProxy',
-        queryId: 0n,
-        proxyId: 1n,
-        publicKey: BigInt('0x' + proxyKeys.publicKey.toString('hex')),
-        proxyAddress: net.stranger.address,
-        endpoint: 'http://127.0.0.1:0',
-    });
-    const view = await RegistryView.open({ chain, redis, registry: net.registry.address, prefix });
-    const admission = await WorkerAdmission.create({
-        redis,
-        chain,
-        registryView: view,
-        prefix,
-        proxyKeyPair: proxyKeys,
-        policy: { logger: quiet },
-    });
+    const { net, chain, view, admission, proxyKeys, modelPath, modelHash } = await deployWorkerNetwork(redis, prefix);
     const operatorWallet = { address: net.operator.address, sender: net.operator.getSender() };
     const workers: WorkerRole[] = [];
     const workerConfig = (overrides: Partial<WorkerConfig> = {}) =>

@@ -14,17 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { toNano } from '@ton/core';
-import { keyPairFromSeed } from '@ton/crypto';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { deployNetwork, Network } from '../../tests/fixtures/network';
-import { RegistryView, SandboxChain } from '../src/chain';
+import { deployWorkerNetwork, WorkerNetwork } from '../../tests/fixtures/workerNetwork';
 import { generatedModelPath, InferencePool, sha256Hex, staticModelRegistry } from '../src/inference';
 import { SealedJobQueue } from '../src/queue';
-import { WorkerAdmission } from '../src/roles/admission';
 import { readWorkerConfig, WorkerRole } from '../src/roles/worker';
-import { imageHashBigInt, SIMULATED_MEASUREMENTS, SimulatedProvider } from '../src/tee';
+import { SimulatedProvider } from '../src/tee';
 import { benchQueue, formatQueueBench, QueueBenchRow } from './queue';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -89,53 +85,8 @@ async function benchOnnx(jobs: number, samples: number, concurrency: number): Pr
     }
 }
 
-type RegistryMessage = Parameters<Network['registry']['send']>[2];
-
-async function adminSend(net: Network, message: RegistryMessage): Promise<void> {
-    await net.registry.send(net.owner.getSender(), { value: toNano('0.1') }, message);
-}
-
-/** A sandbox network with the simulated image, the tiny MLP and a proxy key registered; admission on top. */
-async function workerNetwork(prefix: string, redis: Redis) {
-    const net = await deployNetwork();
-    const chain = new SandboxChain(net.blockchain);
-    const modelPath = generatedModelPath('tiny-mlp');
-    const modelHash = sha256Hex(readFileSync(modelPath));
-    const proxyKeys = keyPairFromSeed(randomBytes(32));
-    await adminSend(net, {
-        $$type: 'AllowWorkerImage',
-        queryId: 0n,
-        imageHash: imageHashBigInt(SIMULATED_MEASUREMENTS),
-    });
-    await adminSend(net, {
-        $$type: 'AllowModel',
-        queryId: 0n,
-        modelHash: BigInt('0x' + modelHash),
-        kind: 2n,
-        name: 'tiny-mlp',
-    });
-    await adminSend(net, {
-        $$type: 'RegisterProxy',
-        queryId: 0n,
-        proxyId: 1n,
-        publicKey: BigInt('0x' + proxyKeys.publicKey.toString('hex')),
-        proxyAddress: net.stranger.address,
-        endpoint: 'http://127.0.0.1:0',
-    });
-    const view = await RegistryView.open({ chain, redis, registry: net.registry.address, prefix });
-    const admission = await WorkerAdmission.create({
-        redis,
-        chain,
-        registryView: view,
-        prefix,
-        proxyKeyPair: proxyKeys,
-        policy: { logger: quiet },
-    });
-    return { net, chain, view, admission, modelPath, modelHash };
-}
-
 async function benchWorkerRole(
-    env: Awaited<ReturnType<typeof workerNetwork>>,
+    env: WorkerNetwork,
     prefix: string,
     jobs: number,
     samples: number,
@@ -229,7 +180,7 @@ export async function benchRuntime(options: { jobs?: number; samples?: number } 
     const prefix = `chrysalis-bench:runtime:${randomBytes(4).toString('hex')}`;
     const redis = new Redis(REDIS_URL);
     try {
-        const env = await workerNetwork(prefix, redis);
+        const env = await deployWorkerNetwork(redis, prefix);
         for (const concurrency of [1, 16]) rows.push(await benchWorkerRole(env, prefix, jobs, samples, concurrency));
         await env.view.stop();
     } finally {
