@@ -1,12 +1,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Blockchain } from '@ton/sandbox';
+import { toNano } from '@ton/core';
+import { Blockchain, collectAsmCoverage, generateCoverageSummary } from '@ton/sandbox';
 import { ContractCoverageCollector } from './collector';
 import { formatTable, writeContractReport } from './contractReport';
+import { withoutEmbeddedCode } from './embedded';
 import { knownContracts } from './knownContracts';
-import { writeRaw } from './rawCoverage';
+import { mergeRaw, writeRaw } from './rawCoverage';
 import { deployNetwork, registerWorker } from '../fixtures/network';
+import { createBillingNetwork, openClient, payout, sendVoucher } from '../fixtures/billing';
 
 const REQUIRED = ['ClientAccount', 'Proxy', 'Registry', 'WorkerAccount', 'WorkerStake'];
 
@@ -68,6 +71,55 @@ describe('contract coverage plumbing', () => {
         expect(rebuilt.rows.map((r) => r.contract)).not.toContain('Registry');
 
         expect(formatTable(rows)).toMatch(/^Registry\s+\d+\/\d+\s+\d+\.\d\d%/m);
+    });
+
+    it('counts the code a parent embeds for initOf under the child only (the Proxy carries its accounts)', async () => {
+        const net = await createBillingNetwork();
+        const collector = new ContractCoverageCollector(known);
+        collector.track(net.blockchain);
+        const client = await net.blockchain.treasury('client');
+        const { account } = await openClient(net.blockchain, net.main, client, toNano('1'), toNano('1'));
+        await sendVoucher(net.blockchain, net.main.owner, 'charge', account.address, 10n, net.main.keys.secretKey);
+        await payout(net.blockchain, net.main, await net.blockchain.treasury('worker'), 10n);
+
+        const rawDir = path.join(dir, 'raw');
+        writeRaw(rawDir, collector.results(), 'billing.spec.ts');
+        const names = ['Proxy', 'ClientAccount', 'WorkerAccount'];
+        const some = new Map([...known].filter(([, c]) => names.includes(c.name)));
+        const { rows } = writeContractReport(rawDir, dir, some);
+        const row = (name: string) => rows.find((r) => r.contract === name)!;
+        const proxy = row('Proxy');
+
+        // Every copy of a child's code is left out whole: copies × the child's own instruction count.
+        expect(proxy.embedded.map((e) => e.contract)).toEqual(['ClientAccount', 'WorkerAccount']);
+        for (const e of proxy.embedded) {
+            expect(e.copies).toBeGreaterThanOrEqual(1);
+            expect(e.instructions).toBe(e.copies * row(e.contract).total);
+            expect(row(e.contract).embedded).toEqual([]);
+        }
+        const proxyCode = net.main.proxy.init!.code;
+        const whole = generateCoverageSummary(collectAsmCoverage(proxyCode, ''));
+        const left = proxy.embedded.reduce((s, e) => s + e.instructions, 0);
+        expect(proxy.total).toBe(whole.totalLines - left);
+        // Nothing the Proxy ran is lost: the child code never runs as the Proxy.
+        const proxyRaw = mergeRaw(rawDir).find((m) => m.contract === 'Proxy')!;
+        expect(proxy.covered).toBe(generateCoverageSummary(proxyRaw.data).coveredLines);
+        expect(proxy.covered).toBeGreaterThan(0);
+        expect(proxy.percent).toBeCloseTo((proxy.covered / proxy.total) * 100, 6);
+
+        // The HTML shows a marker instead of the child's code, and its own summary agrees with the row.
+        const html = fs.readFileSync(proxy.html, 'utf8');
+        expect(html).toContain('ClientAccount code =&gt; left out');
+        expect(html).toContain(String(proxy.total));
+        expect(formatTable(rows)).toMatch(/^Proxy\s+\d+\/\d+\s+\d+\.\d\d%\s+1\s+\d× ClientAccount \(\d+\)/m);
+
+        // A parent keeps whatever is not another contract of the build; a contract that embeds nothing is unchanged.
+        const withoutWorker = new Map([...some].filter(([, c]) => c.name !== 'WorkerAccount'));
+        const partial = withoutEmbeddedCode(collectAsmCoverage(proxyCode, ''), withoutWorker);
+        expect(partial.embedded.map((e) => e.contract)).toEqual(['ClientAccount']);
+        const clientCode = [...some.values()].find((c) => c.name === 'ClientAccount')!.code;
+        const plain = collectAsmCoverage(clientCode, '');
+        expect(withoutEmbeddedCode(plain, known)).toEqual({ data: plain, embedded: [] });
     });
 
     it('ignores code outside the build (the treasury wallets)', async () => {
