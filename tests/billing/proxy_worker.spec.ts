@@ -159,7 +159,7 @@ describe('WorkerAccount and Proxy', () => {
         expect(r1.transactions).toHaveTransaction({ to: p.address, exitCode: BillingErrors.ERR_NOT_OWNER });
         const r2 = await p.send(o.getSender(), { value: toNano('5') }, null);
         expect(r2.transactions).toHaveTransaction({ to: p.address, exitCode: BillingErrors.ERR_STAKE_TOO_SMALL });
-        // A proxy whose price field disagrees with its params snapshot never activates.
+        // A snapshot whose worker fee exceeds its price never activates (each field alone: proxy_paths.spec.ts).
         const bad = blockchain.openContract(
             await proxyFromArgs({
                 owner: o.address,
