@@ -3,7 +3,6 @@
  * stakes, a client wallet and its ClientAccount), real Redis under a private prefix, real sealed queues, real ONNX
  * Runtime in the workers, and the proxy role listening on a free port.
  */
-import { randomBytes } from 'node:crypto';
 import { Address, toNano } from '@ton/core';
 import { ChrysalisClient, ChrysalisClientOptions } from '../../worker-runtime/src/client';
 import { ClientWallet, deployClientWallet } from '../../worker-runtime/src/devnet/clientWallet';
@@ -25,21 +24,13 @@ import {
 import { createProvider } from '../../worker-runtime/src/tee';
 import { TransientError } from '../../worker-runtime/src/errors';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL } from '../fixtures/redis';
+import { deleteKeysUnder, REDIS_URL, uniquePrefix } from '../fixtures/redis';
 
-export function testPrefix(area: string): string {
-    return `chrysalis-test:${area}:${randomBytes(4).toString('hex')}`;
-}
+export const testPrefix = uniquePrefix;
 
 /** Deletes every key under `prefix` (only this spec's keys). */
-export async function cleanPrefix(redis: Redis, prefix: string): Promise<void> {
-    let cursor = '0';
-    do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-}
+export const cleanPrefix = deleteKeysUnder;
 
 /** Admission as the proxy sees it, for specs that run workers without the admission role: one key per model. */
 export class SpecAdmission implements WorkerAdmissionPort {

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { QueueConfig } from '../../worker-runtime/src/queue';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { keysUnder, REDIS_URL, uniquePrefix as prefixFor } from '../fixtures/redis';
+
+export { deleteKeysUnder, keysUnder, REDIS_URL } from '../fixtures/redis';
 
 /** A prefix no other test file (or run) shares, so each file sees and deletes only its own keys. */
 export function uniquePrefix(area: string): string {
-    return `chrysalis-test:queue-${area}:${randomBytes(4).toString('hex')}`;
+    return prefixFor(`queue-${area}`);
 }
 
 export function randomModelHash(): string {
@@ -29,22 +31,6 @@ export function fastConfig(prefix: string, extra: Partial<QueueConfig> = {}): Pa
         resultTimeoutMs: 15_000,
         ...extra,
     };
-}
-
-export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-    } while (cursor !== '0');
-    return keys;
-}
-
-export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
-    const keys = await keysUnder(redis, prefix);
-    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
 }
 
 /** Every value stored under the prefix, whatever the key type, as one string per key (key name included). */

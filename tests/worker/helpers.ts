@@ -10,21 +10,9 @@ import { SimulatedProvider } from '../../worker-runtime/src/tee';
 import { Network } from '../fixtures/network';
 import { deployWorkerNetwork } from '../fixtures/workerNetwork';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { deleteKeysUnder, REDIS_URL, uniquePrefix } from '../fixtures/redis';
+import { deleteKeysUnder, REDIS_URL, uniquePrefix } from '../fixtures/redis';
 const quiet = { warn: () => undefined };
-
-export function uniquePrefix(area: string): string {
-    return `chrysalis-test:${area}:${randomBytes(4).toString('hex')}`;
-}
-
-export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
-    let cursor = '0';
-    do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (batch.length) await redis.del(...batch);
-    } while (cursor !== '0');
-}
 
 /** A request id as clients make them: 32 random bytes in hex (never all digits in practice). */
 export function newRequestId(): string {

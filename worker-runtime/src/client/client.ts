@@ -8,7 +8,7 @@
  *   // the latest charge voucher is committed on chain automatically once half the stake's worth is unsettled
  */
 import { randomBytes } from 'node:crypto';
-import { Address, Sender, toNano } from '@ton/core';
+import { Address, Sender } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
 import { InferenceRequest, requestDigest, SignedInferenceRequest } from '../protocol/request';
@@ -48,9 +48,6 @@ export interface ChrysalisClientOptions {
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
 }
-
-/** The wallet pays the forward fee out of the value it sends; what is left over lands in the account's balance. */
-const OPEN_FORWARD_MARGIN = toNano('0.02');
 
 export class ReceiptError extends Error {
     name = 'ReceiptError';

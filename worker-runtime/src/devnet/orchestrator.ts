@@ -11,7 +11,7 @@ import { Wallet } from '../chain/chain';
 import { ChrysalisClient } from '../client';
 import { readSignature } from '../inference/modelFile';
 import { readFileSync } from 'node:fs';
-import { createLogger, Logger } from '../observability';
+import { createLogger } from '../observability';
 import { closeRedisClient, createRedisClient } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
 import { ProxyRole, ServedModel } from '../roles/proxy';

@@ -14,7 +14,6 @@ export const ATTESTATION_KEY_ECDSA_P256 = 2;
 export const CERT_DATA_PCK_CHAIN = 5;
 export const CERT_DATA_QE_REPORT = 6;
 
-const HEADER_SIZE = 48;
 const TD10_BODY_SIZE = 584;
 const TD15_BODY_SIZE = 648;
 const SGX_REPORT_SIZE = 384;
