@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import {
     attest,
     encodeDocument,
@@ -11,20 +9,8 @@ import {
     SIMULATED_MEASUREMENTS,
     SimulatedProvider,
 } from '../../worker-runtime/src/tee';
+import { chrysalis } from '../fixtures/cli';
 import { COLLATERAL_DIR, readVector, TDX_DIR, VECTORS } from './testdata';
-
-const run = promisify(execFile);
-const REPO = path.resolve(__dirname, '../..');
-
-async function chrysalis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-        const { stdout, stderr } = await run('node', ['bin/chrysalis.js', ...args], { cwd: REPO, timeout: 30_000 });
-        return { code: 0, stdout, stderr };
-    } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-}
 
 describe('chrysalis attest', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chrysalis-attest-cli-'));

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import {
     AttestationVerdict,
     Collateral,
@@ -14,6 +12,7 @@ import {
     verifyCollateral,
     verifyQuote,
 } from '../../worker-runtime/src/tee';
+import { chrysalis } from '../fixtures/cli';
 import { COLLATERAL_DIR, readCollateralFile, SAMPLE_ROOT_PEM, VERIFY_AT } from './testdata';
 
 const FMSPC = 'ed742af8adf5'; // of the sample quote's PCK certificate and of the sample TCB info
@@ -401,24 +400,12 @@ describe('PCCS collateral source', () => {
 });
 
 describe('chrysalis attest verify --pccs', () => {
-    const run = promisify(execFile);
-    const REPO = path.resolve(__dirname, '../..');
     let pccs: SamplePccs;
 
     beforeAll(async () => {
         pccs = await new SamplePccs().start();
     });
     afterAll(() => pccs.stop());
-
-    async function chrysalis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-        try {
-            const { stdout, stderr } = await run('node', ['bin/chrysalis.js', ...args], { cwd: REPO, timeout: 30_000 });
-            return { code: 0, stdout, stderr };
-        } catch (err) {
-            const e = err as { code: number; stdout: string; stderr: string };
-            return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-        }
-    }
 
     const base = [
         'attest',

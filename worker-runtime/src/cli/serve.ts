@@ -3,7 +3,6 @@
  * every bad variable), the options table of `--help`, and running a started role until SIGINT/SIGTERM.
  */
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
 import { ConfigOf, describeSchema, readConfig, Schema } from '../config/schema';
 import type { Logger } from '../observability';
@@ -113,14 +112,4 @@ export async function serveUntilSignal(
  */
 export function viewPrefix(prefix: string, role: 'proxy' | 'worker', publicKey: Buffer): string {
     return `${prefix}:views:${role}-${publicKey.toString('hex').slice(0, 16)}`;
-}
-
-/** Deletes every key under `prefix` (a view that no later process will reuse). */
-export async function removeKeys(redis: Redis, prefix: string): Promise<void> {
-    let cursor = '0';
-    do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-    } while (cursor !== '0');
 }

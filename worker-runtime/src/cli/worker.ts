@@ -9,21 +9,12 @@ import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { RegistryView } from '../chain';
 import { ConfigError } from '../errors';
-import { closeRedisClient, createRedisClient } from '../queue';
+import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
 import { createLogger, Logger } from '../observability';
 import { readWorkerConfig, WorkerConfig, workerConfigSchema, WorkerRole, WorkerStartError } from '../roles/worker';
 import type { WorkerRoleDeps } from '../roles/worker';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
-import {
-    helpText,
-    parseCommandLine,
-    readConfigs,
-    removeKeys,
-    Running,
-    ServeIo,
-    serveUntilSignal,
-    viewPrefix,
-} from './serve';
+import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
 
 export const summary = 'run a worker against a TON network (start)';
 
@@ -62,7 +53,7 @@ export async function startWorker(
     let view: RegistryView | null = null;
     const closeView = async () => {
         await view?.stop();
-        if (ephemeral) await removeKeys(redis, namespace).catch(() => undefined);
+        if (ephemeral) await deleteKeysUnder(redis, namespace).catch(() => undefined);
         await closeRedisClient(redis);
     };
     let role: WorkerRole;

@@ -12,7 +12,7 @@ import { ChrysalisClient } from '../client';
 import { readSignature } from '../inference/modelFile';
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../observability';
-import { closeRedisClient, createRedisClient } from '../queue';
+import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
 import { ProxyRole, ServedModel } from '../roles/proxy';
 import { readWorkerConfig } from '../roles/worker/config';
@@ -92,7 +92,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 
         const prefix = `chrysalis-devnet:${randomBytes(4).toString('hex')}`;
         const control = createRedisClient(redis.url);
-        stops.push(() => removePrefix(control, prefix).finally(() => closeRedisClient(control)));
+        stops.push(() => deleteKeysUnder(control, prefix).finally(() => closeRedisClient(control)));
         const registryView = await RegistryView.open({
             chain,
             redis: control,
@@ -230,14 +230,4 @@ async function startWorkers(
         throw failed.reason;
     }
     return workers;
-}
-
-/** Deletes this run's keys (and only them: the prefix is unique to the run). */
-async function removePrefix(redis: Redis, prefix: string): Promise<void> {
-    let cursor = '0';
-    do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-    } while (cursor !== '0');
 }

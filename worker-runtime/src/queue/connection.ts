@@ -22,3 +22,13 @@ export async function closeRedisClient(redis: Redis): Promise<void> {
         redis.disconnect(); // already closed or unreachable: nothing left to flush
     }
 }
+
+/** Deletes every key under `prefix:` (SCAN, not KEYS, so a large Redis is not blocked); nothing outside it. */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
+    let cursor = '0';
+    do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+    } while (cursor !== '0');
+}

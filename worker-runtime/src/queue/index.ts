@@ -13,4 +13,4 @@ export { SealedWorker } from './worker';
 export type { SealedWorkerOptions, SealedProcessor, ProcessContext, CloseOutcome } from './worker';
 export type { AttestationCheck, QueueKeyGrant } from './keyDistribution';
 export { createQueueKey, grantQueueKey, acceptQueueKey } from './keyDistribution';
-export { createRedisClient, closeRedisClient } from './connection';
+export { createRedisClient, closeRedisClient, deleteKeysUnder } from './connection';
