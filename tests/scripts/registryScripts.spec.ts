@@ -70,7 +70,9 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         await setParams.run(as(owner, ['clientCloseDelay=600']), reg());
         expect((await registry.getParams()).clientCloseDelay).toBe(600n);
         expect(await registry.getParamsVersion()).toBe(3n);
-        await expect(setParams.run(as(owner, ['nonsense=1']), reg())).rejects.toThrow(/no known NetworkParams field/);
+        await expect(setParams.run(as(owner, ['nonsense=1']), reg())).rejects.toThrow(
+            /nonsense is not a NetworkParams field/,
+        );
     });
 
     it('proposeOwner then acceptOwner (prompted arguments)', async () => {
@@ -94,12 +96,20 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         await removeProxyImage.run(as(owner), [...reg(), '--image', hex(image)]);
         expect(await registry.getIsProxyImageAllowed(image)).toBe(false);
         const model = hashOf('script-model');
-        await allowModel.run(as(owner), [...reg(), '--model', hex(model), '--name', 'tiny-mlp', '--kind', '2']);
-        expect(await registry.getModel(model)).toMatchObject({ name: 'tiny-mlp', kind: 2n });
+        await allowModel.run(as(owner), [
+            ...reg(),
+            '--model',
+            hex(model),
+            '--name',
+            'tiny-mlp',
+            '--kind',
+            'classifier',
+        ]);
+        expect(await registry.getModel(model)).toMatchObject({ name: 'tiny-mlp', kind: 1n });
         await removeModel.run(as(owner), [...reg(), '--model', hex(model)]);
         expect(await registry.getModel(model)).toBeNull();
         await expect(
-            allowModel.run(as(owner), [...reg(), '--model', 'xyz', '--name', 'a', '--kind', '1']),
+            allowModel.run(as(owner), [...reg(), '--model', 'xyz', '--name', 'a', '--kind', 'classifier']),
         ).rejects.toThrow(/model: not an integer/);
     });
 
