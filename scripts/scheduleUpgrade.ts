@@ -1,4 +1,4 @@
-import { Cell } from '@ton/core';
+import { Address, Cell } from '@ton/core';
 import { NetworkProvider } from '@ton/blueprint';
 import { readFileSync } from 'node:fs';
 import { storeScheduleUpgrade, UPGRADE_TIMELOCK } from '../wrappers/Registry';
@@ -6,6 +6,7 @@ import { ScriptArgsError } from './lib/args';
 import { governanceMessage } from './lib/governance';
 import { messageBody } from './lib/send';
 import { chainTimeAtLeast } from './lib/trace';
+import { contractNameOfCode } from './lib/exitCodes';
 
 /** Time for the owner (or a multisig's co-signers) to confirm before the message reaches the chain. */
 export const CONFIRMATION_MARGIN = 600n;
@@ -28,9 +29,24 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
         const notBefore = args.has('not-before')
             ? await args.uint('not-before')
             : now + UPGRADE_TIMELOCK + CONFIRMATION_MARGIN;
+        if (!args.has('not-before') && !(await runsThisBuild(provider, registry.address))) {
+            provider
+                .ui()
+                .write(
+                    `warning: the registry runs other code than build/Registry (an upgraded one?): its timelock may ` +
+                        `differ from UPGRADE_TIMELOCK (${UPGRADE_TIMELOCK} s); give --not-before if it is refused`,
+                );
+        }
         provider.ui().write(`upgrade to code ${code.hash().toString('hex')} not before ${notBefore}`);
         return messageBody(storeScheduleUpgrade, { $$type: 'ScheduleUpgrade', queryId: 0n, code, data, notBefore });
     });
+}
+
+/** The registry has no getter for its timelock: the constant is only known to hold for the code built here. */
+async function runsThisBuild(provider: NetworkProvider, address: Address): Promise<boolean> {
+    const { state } = await provider.provider(address).getState();
+    const code = state.type === 'active' && state.code ? Cell.fromBoc(state.code)[0] : undefined;
+    return code !== undefined && contractNameOfCode(code.hash().toString('hex')) === 'Registry';
 }
 
 function readCell(name: string, path: string): Cell {

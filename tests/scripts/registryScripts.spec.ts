@@ -156,6 +156,10 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         blockchain.now = Number(notBefore);
         await executeUpgrade.run(as(owner), reg());
         expect(await registry.getCodeRevision()).toBe(2n);
+        // Upgraded: the timelock constant of this build may no longer be the registry's, and the script says so.
+        const again = as(owner);
+        await scheduleUpgrade.run(again, [...reg(), '--code', codePath, '--print-message']);
+        expect(again.ui().written.join('\n')).toMatch(/warning: the registry runs other code than build\/Registry/);
     });
 
     it('pause and unpause (halter)', async () => {
