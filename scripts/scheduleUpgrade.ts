@@ -1,12 +1,12 @@
-import { Address, Cell } from '@ton/core';
+import { Cell } from '@ton/core';
 import { NetworkProvider } from '@ton/blueprint';
 import { readFileSync } from 'node:fs';
-import { storeScheduleUpgrade, UPGRADE_TIMELOCK } from '../wrappers/Registry';
+import { storeScheduleUpgrade } from '../wrappers/Registry';
 import { ScriptArgsError } from './lib/args';
 import { governanceMessage } from './lib/governance';
 import { messageBody } from './lib/send';
 import { chainTimeAtLeast } from './lib/trace';
-import { contractNameOfCode } from './lib/exitCodes';
+import { readUpgradeTimelock } from './lib/timelock';
 
 /** Time for the owner (or a multisig's co-signers) to confirm before the message reaches the chain. */
 export const CONFIRMATION_MARGIN = 600n;
@@ -14,7 +14,8 @@ export const CONFIRMATION_MARGIN = 600n;
 /**
  * ScheduleUpgrade: --code <file.boc> (e.g. build/Registry/Registry_Registry.code.boc), optional --data <file.boc>,
  * --not-before <unix time> (default: now — the wall clock, or the registry's last transaction if later — + the
- * registry's UPGRADE_TIMELOCK, from the generated wrapper, + 600 s to confirm). An earlier time is refused here, as the registry would refuse it (ERR_TIMELOCK_TOO_SHORT).
+ * timelock of the deployed registry, read by running its code (lib/timelock.ts), + 600 s to confirm). An earlier
+ * time is refused here, as the registry would refuse it (ERR_TIMELOCK_TOO_SHORT).
  */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
     const spec = {
@@ -26,27 +27,22 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
         const code = readCell('code', await args.string('code'));
         const data = args.has('data') ? readCell('data', await args.string('data')) : null;
         const now = await chainTimeAtLeast(provider, registry.address);
-        const notBefore = args.has('not-before')
-            ? await args.uint('not-before')
-            : now + UPGRADE_TIMELOCK + CONFIRMATION_MARGIN;
-        if (!args.has('not-before') && !(await runsThisBuild(provider, registry.address))) {
-            provider
-                .ui()
-                .write(
-                    `warning: the registry runs other code than build/Registry (an upgraded one?): its timelock may ` +
-                        `differ from UPGRADE_TIMELOCK (${UPGRADE_TIMELOCK} s); give --not-before if it is refused`,
-                );
+        const timelock = await readUpgradeTimelock(
+            provider,
+            registry.address,
+            (await registry.getGovernance()).owner,
+            now,
+        );
+        const notBefore = args.has('not-before') ? await args.uint('not-before') : now + timelock + CONFIRMATION_MARGIN;
+        if (notBefore < now + timelock) {
+            throw new ScriptArgsError(
+                `--not-before ${notBefore} is earlier than now + the registry's timelock (${timelock} s): ` +
+                    `the registry would refuse it (ERR_TIMELOCK_TOO_SHORT)`,
+            );
         }
         provider.ui().write(`upgrade to code ${code.hash().toString('hex')} not before ${notBefore}`);
         return messageBody(storeScheduleUpgrade, { $$type: 'ScheduleUpgrade', queryId: 0n, code, data, notBefore });
     });
-}
-
-/** The registry has no getter for its timelock: the constant is only known to hold for the code built here. */
-async function runsThisBuild(provider: NetworkProvider, address: Address): Promise<boolean> {
-    const { state } = await provider.provider(address).getState();
-    const code = state.type === 'active' && state.code ? Cell.fromBoc(state.code)[0] : undefined;
-    return code !== undefined && contractNameOfCode(code.hash().toString('hex')) === 'Registry';
 }
 
 function readCell(name: string, path: string): Cell {
