@@ -57,15 +57,11 @@ export class ScriptArgs {
                 { type: s.flag ? ('boolean' as const) : ('string' as const) },
             ]),
         );
+        const args = joinDashValues(argv, spec);
         try {
-            this.given = parseArgs({
-                args: joinDashValues(argv, spec),
-                options,
-                strict: true,
-                allowPositionals: false,
-            }).values;
+            this.given = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
         } catch (err) {
-            throw new ScriptArgsError(`${explain(err as Error, argv, spec)}\nvalid arguments:\n  ${usage(spec)}`);
+            throw new ScriptArgsError(`${explain(err as Error, args, spec)}\nvalid arguments:\n  ${usage(spec)}`);
         }
         for (const [name, value] of Object.entries(this.given)) {
             if (typeof value === 'string' && value.trim() === '') throw new ScriptArgsError(`--${name}: empty value`);
