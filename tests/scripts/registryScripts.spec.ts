@@ -211,11 +211,13 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
     it('withdrawSurplus and showRegistry', async () => {
         const { owner, registry } = snap.net;
         await withdrawSurplus.run(as(owner), [...reg(), '--to', owner.address.toString()]);
+        const vad = hex(hashOf('vad-by-name'));
+        await allowModel.run(as(owner), [...reg(), '--model', vad, '--name', 'vad-2', '--kind', 'audio-vad']);
         const provider = as(owner);
         await showRegistry.run(provider, reg());
         const text = provider.ui().written.join('\n');
         expect(text).toContain(`Registry ${registry.address.toString()}`);
-        expect(text).toContain('silero-vad');
+        expect(text).toContain(`${vad}  vad-2 (kind audio-vad (3))`);
         expect(text).toContain('worker unbonding 259200');
         await expect(
             showRegistry.run(as(owner), ['--registry', new Address(0, Buffer.alloc(32, 9)).toString()]),
