@@ -45,6 +45,11 @@ describe('script examples in README.md and docs/', () => {
         expect(kinds.filter((k) => !names.some((n) => k.kind.startsWith(n)))).toEqual([]);
     });
 
+    it('list every model kind with its registry code', () => {
+        const page = text['docs/contracts-registry.md'];
+        expect(MODEL_KINDS.filter((k, i) => !page.includes(`\`${k}\` ${i + 1}`))).toEqual([]);
+    });
+
     it('document every script', () => {
         const documented = text['docs/contracts-registry.md'] + text['docs/billing.md'];
         const scripts = readdirSync(join(root, 'scripts'))
