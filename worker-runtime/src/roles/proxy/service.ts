@@ -10,6 +10,7 @@ import { InvalidInputError, JsonTensorMap, meter, ModelKind, TensorSpec, validat
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
 import { requestDigest } from '../../protocol/request';
+import { TokenCounts } from '../../protocol/voucher';
 import { ed25519Verify } from '../../crypto/ed25519';
 import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
 import { ProxyConfig } from './config';
@@ -110,7 +111,7 @@ export class InferenceService {
         if (!ed25519Verify(requestDigest(req), Buffer.from(req.signature, 'hex'), account.a.ownerPublicKey)) {
             refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
         }
-        this.checkFunds(req.accountAddress, account.a, known.clientTokens);
+        this.checkFunds(req.accountAddress, account.a, known.clientCounts);
         try {
             validateInputs(model.inputs, req.inputs);
         } catch (err) {
@@ -140,7 +141,7 @@ export class InferenceService {
      * yet plus at least one more unit, and the uncharged usage must stay below the stake (the stake is what backs
      * usage between charges; the SDK commits its voucher at half the stake).
      */
-    private checkFunds(address: Address, account: AccountSnapshot, clientTokens: bigint): void {
+    private checkFunds(address: Address, account: AccountSnapshot, clientTokens: TokenCounts): void {
         if (account.state !== ClientState.active) {
             const what = account.state === ClientState.closed ? 'closed' : 'closing';
             refuse('account_not_active', `the ClientAccount is ${what}: open a new account to send requests`);
@@ -273,7 +274,7 @@ export class InferenceService {
             this.d.payouts.served(result.workerKey, owner);
             this.d.afterCharge?.(outcome.uncommitted);
         }
-        const voucher = this.d.signer.charge(account, outcome.clientTokens, now);
+        const voucher = this.d.signer.charge(account, outcome.clientCounts, now);
         this.d.metrics.vouchersSigned.inc({ kind: 'charge' });
         return {
             requestId,
