@@ -21,9 +21,11 @@ export type GenerativeTask = 'chat' | 'text-embedding' | 'speech-to-text';
 
 /** What the proxy loads of a model: its tokenizer and template, never its weights. */
 export interface TextProcessorLike {
-    encodeChat(messages: { role: string; content: string }[]): number[];
+    encodeChat(messages: readonly { role: string; content: string }[]): number[];
     encode(text: string): number[];
-    decode(ids: number[]): string;
+    decode(ids: readonly number[]): string;
+    /** Completion ids inside the model's think span (a span the prompt opened counts from the first id). */
+    countReasoningTokens(promptIds: readonly number[], completionIds: readonly number[]): number;
 }
 
 export interface GenerativeModelInfo {
@@ -32,8 +34,6 @@ export interface GenerativeModelInfo {
     contextLength: number;
     /** Tokenizer and template; absent for speech models (their ids are billed as streamed). */
     processor?: TextProcessorLike;
-    /** Completion ids inside [start, end) count as reasoning. */
-    thinkTokenIds?: { start: number; end: number } | null;
 }
 
 /** The usage the proxy reports: totals as OpenAI counts them (cached ⊂ prompt, reasoning ⊂ completion). */
@@ -49,17 +49,13 @@ export function promptTokenIds(model: GenerativeModelInfo, inputs: GenerateInput
     return inputs.messages ? model.processor.encodeChat(inputs.messages) : model.processor.encode(inputs.prompt ?? '');
 }
 
-/** Completion ids after a think-start id and before its think-end id (both markers counted as reasoning). */
-export function reasoningTokens(ids: readonly number[], think: GenerativeModelInfo['thinkTokenIds']): number {
-    if (!think) return 0;
-    let inside = false;
-    let n = 0;
-    for (const id of ids) {
-        if (!inside && id === think.start) inside = true;
-        if (inside) n++;
-        if (inside && id === think.end) inside = false;
-    }
-    return n;
+/** Reasoning tokens of a completion, counted by the proxy with the model's think span (config.json's ids). */
+export function reasoningTokens(
+    model: GenerativeModelInfo,
+    promptIds: readonly number[],
+    ids: readonly number[],
+): number {
+    return model.processor ? model.processor.countReasoningTokens(promptIds, ids) : 0;
 }
 
 /** The billed token kinds of a usage (disjoint, see above). */

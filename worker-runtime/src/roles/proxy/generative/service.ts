@@ -222,7 +222,7 @@ export class GenerativeService {
                         promptTokens: prompt.length,
                         cachedTokens: Math.min(final.usage.cachedTokens, prompt.length),
                         completionTokens: ids.length,
-                        reasoningTokens: reasoningTokens(ids, info.thinkTokenIds),
+                        reasoningTokens: reasoningTokens(info, prompt, ids),
                     };
                     const billing = await this.bill(
                         model,
@@ -354,7 +354,7 @@ export class GenerativeService {
             promptTokens: p.prompt.length,
             cachedTokens: 0,
             completionTokens: ids.length,
-            reasoningTokens: reasoningTokens(ids, p.info.thinkTokenIds),
+            reasoningTokens: reasoningTokens(p.info, p.prompt, ids),
         };
         return this.bill(p.model, p.req.requestId, p.account, admitted.owner, null, workerKey, usage, { broken: true });
     }
