@@ -87,8 +87,3 @@ export type GenerationFinal =
           repeated?: boolean;
       }
     | { ok: false; name: string; message: string; permanent: boolean; workerKey: string };
-
-/** A sampling seed for a request without one: the first 4 bytes of SHA-256 of the request id (docs/inference.md). */
-export function seedFromRequestId(requestId: string): number {
-    return createHash('sha256').update(requestId, 'utf8').digest().readUInt32BE(0);
-}

@@ -19,7 +19,6 @@ import {
     generationOutputHash,
     generationSummary,
     GenerationUsage,
-    seedFromRequestId,
     StreamedToken,
 } from '../../protocol/generation';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
@@ -39,6 +38,9 @@ export interface EngineChatRequest {
     seed?: number;
     stop?: string[];
     stopTokenIds?: number[];
+    /** Seeds the sampler when `seed` is absent (the engine derives the seed from it). */
+    requestId?: string;
+    /** Absolute time (Date.now() milliseconds) after which generation stops at the next step. */
     deadlineMs?: number;
     signal?: AbortSignal;
 }
@@ -136,7 +138,9 @@ export function engineRequest(inputs: GenerateInputs, requestId: string): Engine
         temperature: inputs.temperature ?? 0,
         topP: inputs.top_p,
         topK: inputs.top_k,
-        seed: inputs.seed ?? seedFromRequestId(requestId),
+        // No seed: the engine derives one from the request id, so a repeat samples the same tokens.
+        seed: inputs.seed,
+        requestId,
         stop: inputs.stop,
     };
 }
@@ -208,9 +212,8 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         const watch = await deps.cancel.watch(writer.keys.cancel);
         try {
             const req = engineRequest(job.inputs, job.requestId);
-            const result = await deps.chat.generate(
-                { ...req, signal: watch.signal, deadlineMs: job.deadlineAt ? job.deadlineAt - Date.now() : undefined },
-                (t) => writer.push({ i: t.index, id: t.tokenId, t: t.textDelta }),
+            const result = await deps.chat.generate({ ...req, signal: watch.signal, deadlineMs: job.deadlineAt }, (t) =>
+                writer.push({ i: t.index, id: t.tokenId, t: t.textDelta }),
             );
             const summary = generationSummary({
                 promptTokens: result.promptTokenIds.length,

@@ -218,6 +218,9 @@ export class GenerativeService {
             if (final?.ok) {
                 const checked = await this.checkFinal(p, final, ids, text, streamId);
                 if (checked.ok) {
+                    if (final.text.length > text.length) {
+                        sink.onDelta({ index: ids.length, tokenIds: [], text: final.text.slice(text.length) });
+                    }
                     const usage: MeteredUsage = {
                         promptTokens: prompt.length,
                         cachedTokens: Math.min(final.usage.cachedTokens, prompt.length),
@@ -304,9 +307,10 @@ export class GenerativeService {
         if (final.completionTokenIds.length !== ids.length || final.completionTokenIds.some((id, i) => id !== ids[i])) {
             return { ok: false, problem: 'the final chunk names other completion ids than were streamed' };
         }
-        if (final.text !== text) return { ok: false, problem: 'the streamed text differs from the final text' };
+        // The streamed text is a prefix of the final one (a stopped generation may hold back a partial character).
+        if (!final.text.startsWith(text)) return { ok: false, problem: 'the streamed text is not the final text' };
         const decoded = info.processor!.decode(ids);
-        if (decoded !== text && !(inputs.stop && decoded.startsWith(text))) {
+        if (decoded !== final.text && !(inputs.stop && decoded.startsWith(final.text))) {
             return { ok: false, problem: 'the text does not decode from the streamed ids' };
         }
         if (final.promptTokens !== prompt.length) {
