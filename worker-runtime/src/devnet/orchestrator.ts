@@ -15,6 +15,8 @@ import { createLogger } from '../observability';
 import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
 import { ProxyRole, ServedModel } from '../roles/proxy';
+import { generativeServedModel } from '../roles/proxy/generative/models';
+import { GenerativeTask } from '../roles/proxy/generative/metering';
 import { readWorkerConfig } from '../roles/worker/config';
 import { WorkerRole } from '../roles/worker/worker';
 import { SimulatedProvider } from '../tee';
@@ -174,6 +176,10 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
     const served: ServedModel[] = [];
     for (const m of network.models) {
+        if (m.package) {
+            served.push(generativeServedModel(m.path, m.name, m.kind as GenerativeTask));
+            continue;
+        }
         const { inputs, outputs } = await readSignature(new Uint8Array(readFileSync(m.path)));
         served.push({ hash: m.hashHex, name: m.name, kind: m.kind, inputs, outputs });
     }

@@ -319,8 +319,15 @@ export class GenerativeService {
                 problem: `the worker ran a prompt of ${final.promptTokens} tokens, not ${prompt.length}`,
             };
         }
-        if (final.usage.completionTokens !== ids.length) {
-            return { ok: false, problem: 'the usage does not count the streamed ids' };
+        if (final.usage.completionTokens !== ids.length || final.usage.promptTokens !== prompt.length) {
+            return { ok: false, problem: 'the usage does not count the prompt and the streamed ids' };
+        }
+        // The signed usage is the usage the client gets: reasoning as the proxy counts it, cached within the prompt.
+        if (final.usage.reasoningTokens !== reasoningTokens(info, prompt, ids)) {
+            return { ok: false, problem: 'the reported reasoning tokens differ from the think span count' };
+        }
+        if (final.usage.cachedTokens < 0 || final.usage.cachedTokens > prompt.length) {
+            return { ok: false, problem: 'the reported cached tokens exceed the prompt' };
         }
         const admitted = await this.d.admission.admittedWorker(final.workerKey);
         if (!admitted || admitted.modelHash !== model.hash) {
