@@ -235,6 +235,7 @@ export class GenerativeService {
                         checked.receipt,
                         final.workerKey,
                         usage,
+                        { finishReason: final.finishReason },
                     );
                     log.info({ tokens: ids.length, finishReason: final.finishReason }, 'generation served');
                     return {
