@@ -14,7 +14,9 @@ import { Devnet, startDevnet } from '../../worker-runtime/src/devnet/orchestrato
 import { generatedPackagePath } from '../../worker-runtime/src/inference/catalog';
 import { GenerationFinal, StreamedToken } from '../../worker-runtime/src/protocol/generation';
 import { billingUnits } from '../../worker-runtime/src/protocol/voucher';
-import { SealedJobQueue } from '../../worker-runtime/src/queue';
+import { Redis } from 'ioredis';
+import { SealedJobQueue, SealedWorker } from '../../worker-runtime/src/queue';
+import { WorkerRole } from '../../worker-runtime/src/roles/worker/worker';
 import { readChunkStream } from '../../worker-runtime/src/queue/chunkStream';
 import { encodeWav } from '../../worker-runtime/src/roles/proxy/generative/inputs';
 import { generativeServedModel } from '../../worker-runtime/src/roles/proxy/generative/models';
@@ -361,4 +363,60 @@ test('a transcription: billed ⌈audio seconds⌉ as prompt units plus the outpu
     expect(json.audioSeconds).toBe(3);
     expect(json.usage).toMatchObject({ promptTokens: 3, completionTokens: json.tokenIds.length });
     expect(json.units).toBe(String(3 + json.tokenIds.length));
+});
+
+/**
+ * What SIGKILL does to a worker as Redis and the proxy see it (the role shares this process with the sandbox chain,
+ * as in tests/worker/killed.spec.ts): its connections drop at once and its engine thread is gone, mid-stream.
+ */
+async function killAbruptly(role: WorkerRole): Promise<void> {
+    const internals = role as unknown as { consumer: SealedWorker | null; redis: Redis };
+    const consumer = internals.consumer!;
+    internals.consumer = null;
+    internals.redis.disconnect();
+    (consumer as unknown as { redis: Redis }).redis.disconnect();
+    await Promise.all([consumer.worker.close(true), role.generative!.close()]);
+}
+
+test('a worker that dies mid-stream: the stream ends with an error event, billed for what was delivered, never re-run', async () => {
+    const chat = devnet.workers.find((w) => w.role.generative?.kind === 'chat')!;
+    const inputs = { messages, max_tokens: 400, stream: true };
+    const req = body('chat-think', inputs);
+    const res = await post('/v1/generate', req);
+    let delivered = 0;
+    let error: {
+        error: string;
+        billing?: { usage: { promptTokens: number; completionTokens: number }; units: string };
+    } | null = null;
+    let killed = false;
+    for await (const e of readSse(res.body!)) {
+        if (e.event === 'delta') {
+            delivered += (e.data as { tokenIds: number[] }).tokenIds.length;
+            if (!killed && delivered >= 3) {
+                killed = true;
+                await killAbruptly(chat.role);
+            }
+        } else if (e.event === 'error') {
+            error = e.data as typeof error;
+        } else throw new Error(`unexpected event ${e.event}`);
+    }
+    expect(killed).toBe(true);
+    expect(error).not.toBeNull();
+    expect(error!.error).toBe('worker_failed');
+    const promptTokens = chatProcessor.encodeChat(messages).length;
+    expect(error!.billing!.usage).toMatchObject({ promptTokens, completionTokens: delivered });
+    const record = await chargedRecord(req.requestId);
+    expect(record).toMatchObject({ broken: true, tokens: promptTokens + delivered });
+    // Only the first attempt's job ever existed: the proxy never queued the streamed request again.
+    const { key } = await devnet.admission.queueKey(hashOf('chat-think'));
+    const queue = new SealedJobQueue({
+        modelHash: hashOf('chat-think'),
+        queueKey: key,
+        config: { redisUrl: devnet.redis.url, prefix: devnet.prefix },
+    });
+    try {
+        expect(await queue.queue.getJob(`${req.requestId}.2`)).toBeUndefined();
+    } finally {
+        await queue.close();
+    }
 });
