@@ -8,6 +8,7 @@ import { FinishReason, generationOutputHash, generationSummary, GenerationUsage 
 import { Receipt, verifyReceipt } from '../protocol/receipt';
 import { InferenceRequest, SignedInferenceRequest, signRequest } from '../protocol/request';
 import { requestIdToUint256 } from '../roles/worker/jobProcessor';
+import { Check, ReceiptLike, verifyReceiptOver } from './verify';
 
 export function signedGenerativeRequest(args: {
     model: string;
@@ -85,3 +86,44 @@ export function generationReceiptValid(args: {
         Buffer.from(args.receipt.workerKey, 'hex'),
     );
 }
+
+/** What a client recomputes a generation's receipt from (a JSON answer, or a stream's deltas plus its `done`). */
+export interface GenerationAnswer {
+    completionTokenIds: number[];
+    text: string;
+    finishReason: FinishReason;
+    usage: GenerationUsage;
+    receipt: ReceiptLike;
+}
+
+/** The receipt of a generation names this request and covers exactly the ids, text, finish reason and usage received. */
+export function verifyGenerationAnswer(sent: SentRequest, answer: GenerationAnswer): Check {
+    const summary = generationSummary({
+        promptTokens: answer.usage.promptTokens,
+        completionTokenIds: answer.completionTokenIds,
+        text: answer.text,
+        finishReason: answer.finishReason,
+        usage: answer.usage,
+    });
+    return verifyReceiptOver(answer.receipt, sent, generationOutputHash(summary));
+}
+
+/** An embedding's receipt covers `{embeddings, promptTokens}` as the worker computed them. */
+export function verifyEmbedAnswer(
+    sent: SentRequest,
+    answer: { embeddings: number[][]; usage: { promptTokens: number }; receipt: ReceiptLike },
+): Check {
+    const outputs = { embeddings: answer.embeddings, promptTokens: answer.usage.promptTokens };
+    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs));
+}
+
+/** A transcription's receipt covers `{tokenIds, text, durationS}`. */
+export function verifyTranscribeAnswer(
+    sent: SentRequest,
+    answer: { tokenIds: number[]; text: string; durationS: number; receipt: ReceiptLike },
+): Check {
+    const outputs = { tokenIds: answer.tokenIds, text: answer.text, durationS: answer.durationS };
+    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs));
+}
+
+type SentRequest = { requestId: string; model: string; inputs: unknown };
