@@ -193,7 +193,8 @@ test('errors arrive as the SDK typed errors: unsupported field, unknown model, w
 });
 
 test('an account that cannot pay: 402 insufficient_quota', async () => {
-    const poor = await otherClient('gw-poor', 0n);
+    // A balance below the price of one token.
+    const poor = await otherClient('gw-poor', toNano('0.0005'));
     const gw = await createGateway({ clients: [poor], port: 0 });
     try {
         const client = new OpenAI({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });

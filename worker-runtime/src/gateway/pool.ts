@@ -20,7 +20,9 @@ const CATALOG_TTL_MS = 30_000;
 export function proxyUnavailable(err: unknown): boolean {
     if (err instanceof ProxyError) return err.status === 503 || err.status === 502 || err.status === 504;
     // fetch throws TypeError('fetch failed') when the connection is refused or drops; timeouts are DOMExceptions.
-    return err instanceof TypeError || (err as Error)?.name === 'TimeoutError';
+    // By name: the error may come from another realm (undici's), where instanceof fails.
+    const name = (err as Error)?.name;
+    return name === 'TypeError' || name === 'TimeoutError';
 }
 
 export class ProxyPool {

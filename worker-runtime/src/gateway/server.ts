@@ -38,6 +38,11 @@ export interface GatewayOptions {
     port?: number;
     /** When set, every request must carry `Authorization: Bearer <apiKey>` (CHRYSALIS_GATEWAY_API_KEY). */
     apiKey?: string;
+    /**
+     * `max_tokens` when a request gives none (the proxy reserves the maximum cost up front, so it needs one): this,
+     * capped at half the model's context (default 256).
+     */
+    defaultMaxTokens?: number;
     /** Largest audio upload, bytes (default 25 MiB, as OpenAI's). */
     maxFileBytes?: number;
 }
@@ -154,15 +159,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     async function generation(req: FastifyRequest, reply: FastifyReply, call: GenerationCall, chat: boolean) {
         const gone = callerGone(reply);
+        const inputs = (contextLength: number | null) => ({
+            ...call.inputs,
+            max_tokens:
+                call.inputs.max_tokens ??
+                Math.max(1, Math.min(options.defaultMaxTokens ?? 256, Math.floor((contextLength ?? 512) / 2))),
+        });
         if (!call.stream) {
             return pool.run(call.model, ['chat'], async ({ client, model }) => {
-                const answer = await client.generate(model.hash, call.inputs, gone);
+                const answer = await client.generate(model.hash, inputs(model.contextLength), gone);
                 return chat ? chatCompletion(call.model, answer) : textCompletion(call.model, answer);
             });
         }
         // The first event is awaited before the status line, so refusals keep their status (402, 400, …).
         const { events, first } = await pool.run(call.model, ['chat'], async ({ client, model }) => {
-            const events = client.generateStream(model.hash, call.inputs, gone);
+            const events = client.generateStream(model.hash, inputs(model.contextLength), gone);
             return { events, first: await events.next() };
         });
         reply.hijack();
@@ -186,7 +197,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         try {
             if (!first.done) onEvent(first.value);
             for await (const event of { [Symbol.asyncIterator]: () => events }) onEvent(event);
-            send('[DONE]');
+            if (!raw.destroyed) raw.write('data: [DONE]\n\n');
         } catch (err) {
             send(toGatewayError(err).toJSON());
         } finally {
