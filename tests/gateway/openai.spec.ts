@@ -263,3 +263,34 @@ test('usage past the stake keeps being served: the SDK commits the charge vouche
         await gw.close();
     }
 });
+
+test('`chrysalis client serve` finds the registry proxy where the wallet has an account and serves OpenAI clients; `status` lists it', async () => {
+    const { run } = await import('../../worker-runtime/src/cli/client');
+    const lines: string[] = [];
+    let served: Gateway | undefined;
+    const ctx = {
+        config: { proxyUrl: '', proxyAddress: '', registryAddress: devnet.network.registry.address.toString() },
+        chain: devnet.network.chain,
+        wallet: {
+            address: devnet.network.client.wallet.address,
+            sender: devnet.network.client.sender,
+            keyPair: devnet.network.client.keyPair,
+        },
+        out: (line: string) => lines.push(line),
+        onGateway: (g: Gateway) => (served = g),
+    };
+    expect(await run(['serve', '--port', '0'], ctx)).toBe(0);
+    try {
+        expect(lines.join('\n')).toContain(`proxy ${devnet.network.proxy.proxyId} ${devnet.proxyUrl}: account`);
+        expect(lines.join('\n')).toMatch(/gateway http:\/\/127\.0\.0\.1:\d+\/v1 \(1 proxy\)/);
+        const api = new OpenAI({ baseURL: served!.url, apiKey: 'unused', maxRetries: 0 });
+        const res = await api.chat.completions.create({ model: 'chat-think', messages, max_tokens: 4 });
+        expect(res.usage!.completion_tokens).toBeGreaterThan(0);
+    } finally {
+        await served?.close();
+    }
+    lines.length = 0;
+    expect(await run(['status'], ctx)).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('balance');
+});

@@ -9,6 +9,8 @@
  *   verify-proxy                            check the proxy's attestation against the registry and its contract key
  *   infer --model <hash> --input <file.json> [--json]   one signed request; prints outputs, receipt, tokens
  *   commit                                  commit the latest charge voucher (kept in --voucher-file) on chain
+ *   status                                  the account at every registered proxy (with CHRYSALIS_REGISTRY)
+ *   serve [--host H] [--port P]             the OpenAI-compatible gateway (default 127.0.0.1:10000)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -19,9 +21,11 @@ import { Chain, TonChain } from '../chain';
 import { pccsPolicy } from '../tee';
 import { ChrysalisClient, ClientWalletHandle, ProxyError, readClientConfig, registrySnapshot } from '../client';
 import type { ClientConfig } from '../client';
+import { createGateway, discoverProxies, Gateway } from '../gateway';
 import { ClientState } from '../../../wrappers/ClientAccount';
 
-export const summary = 'client account and requests: open, top-up, withdraw, infer, verify-proxy, commit, account';
+export const summary =
+    'client account and requests: serve (OpenAI-compatible gateway), open, top-up, withdraw, status, infer, verify-proxy, commit';
 
 const USAGE = `usage: chrysalis client <command> [options]
   account
@@ -32,14 +36,18 @@ const USAGE = `usage: chrysalis client <command> [options]
   verify-proxy
   infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>]
   commit [--voucher-file <path>]
+  status
+  serve [--host <address>] [--port <port>]
 environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_NETWORK,
-  CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY (see docs/client.md)
+  CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY, CHRYSALIS_GATEWAY_API_KEY (see docs/client.md)
 `;
 
 /** What a command runs against; the CLI builds it from the environment, specs inject a sandbox one. */
 export interface ClientCliContext {
     config: Pick<ClientConfig, 'proxyUrl' | 'proxyAddress' | 'registryAddress'> &
-        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey'>>;
+        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey' | 'gatewayApiKey'>>;
+    /** `serve` resolves with the running gateway instead of waiting for a signal (specs). */
+    onGateway?: (gateway: Gateway) => void;
     chain: Chain;
     wallet: ClientWalletHandle;
     out?: (line: string) => void;
@@ -81,9 +89,35 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             input: { type: 'string' },
             json: { type: 'boolean', default: false },
             'voucher-file': { type: 'string', default: DEFAULT_VOUCHER_FILE },
+            host: { type: 'string', default: '127.0.0.1' },
+            port: { type: 'string', default: '10000' },
         },
     });
     const [command, arg] = positionals;
+    const policy = pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey);
+    if (command === 'serve' || (command === 'status' && ctx.config.registryAddress)) {
+        const clients = await gatewayClients(ctx, policy, out);
+        if (command === 'status') return 0;
+        const port = Number(values.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+        const gateway = await createGateway({
+            clients,
+            host: values.host,
+            port,
+            apiKey: ctx.config.gatewayApiKey || undefined,
+        });
+        out(`gateway ${gateway.url} (${clients.length} prox${clients.length === 1 ? 'y' : 'ies'}); Ctrl-C stops`);
+        if (ctx.onGateway) {
+            ctx.onGateway(gateway);
+            return 0;
+        }
+        await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+        });
+        await gateway.close();
+        return 0;
+    }
     let proxyAddress: Address;
     try {
         proxyAddress = Address.parse(ctx.config.proxyAddress);
@@ -95,7 +129,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         chain: ctx.chain,
         proxyAddress,
         wallet: ctx.wallet,
-        attestationPolicy: pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey),
+        attestationPolicy: policy,
     });
     const voucherFile = values['voucher-file']!;
     const showAccount = async () => {
@@ -109,6 +143,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         );
     };
     switch (command) {
+        case 'status':
         case 'account':
             await showAccount();
             return 0;
@@ -169,6 +204,54 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         default:
             throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     }
+}
+
+/**
+ * The proxies `serve` uses: with CHRYSALIS_REGISTRY, every registered proxy where the wallet has an active account
+ * (printed with its balance); otherwise the one of CHRYSALIS_PROXY_URL / CHRYSALIS_PROXY_ADDRESS.
+ */
+async function gatewayClients(
+    ctx: ClientCliContext,
+    policy: ReturnType<typeof pccsPolicy>,
+    out: (line: string) => void,
+): Promise<ChrysalisClient[]> {
+    if (!ctx.config.registryAddress) {
+        let proxyAddress: Address;
+        try {
+            proxyAddress = Address.parse(ctx.config.proxyAddress);
+        } catch {
+            throw new UsageError('set CHRYSALIS_REGISTRY (or CHRYSALIS_PROXY_URL and CHRYSALIS_PROXY_ADDRESS)');
+        }
+        const client = await ChrysalisClient.connect({
+            proxyUrl: ctx.config.proxyUrl,
+            chain: ctx.chain,
+            proxyAddress,
+            wallet: ctx.wallet,
+            attestationPolicy: policy,
+        });
+        return [client];
+    }
+    const found = await discoverProxies({
+        chain: ctx.chain,
+        registry: Address.parse(ctx.config.registryAddress),
+        wallet: ctx.wallet,
+        attestationPolicy: policy,
+    });
+    const clients: ChrysalisClient[] = [];
+    for (const p of found) {
+        if (!p.client) {
+            out(`proxy ${p.id} ${p.endpoint}: ${p.skipped}`);
+            continue;
+        }
+        const d = await p.client.accountData();
+        out(
+            `proxy ${p.id} ${p.endpoint}: account ${p.client.account.toString()}, balance ${fromNano(d.balance)} TON, ` +
+                `stake ${fromNano(d.stake)} TON, charged ${d.charged} units`,
+        );
+        clients.push(p.client);
+    }
+    if (clients.length === 0) throw new UsageError('no registered proxy holds an account of this wallet: run `open`');
+    return clients;
 }
 
 export async function run(argv: string[], ctx?: ClientCliContext): Promise<number> {
