@@ -370,12 +370,16 @@ test('a transcription: billed ⌈audio seconds⌉ as prompt units plus the outpu
  * as in tests/worker/killed.spec.ts): its connections drop at once and its engine thread is gone, mid-stream.
  */
 async function killAbruptly(role: WorkerRole): Promise<void> {
-    const internals = role as unknown as { consumer: SealedWorker | null; redis: Redis };
+    const internals = role as unknown as {
+        consumer: SealedWorker | null;
+        redis: Redis;
+        cancelWatcher: { close(): Promise<void> } | null;
+    };
     const consumer = internals.consumer!;
     internals.consumer = null;
     internals.redis.disconnect();
     (consumer as unknown as { redis: Redis }).redis.disconnect();
-    await Promise.all([consumer.worker.close(true), role.generative!.close()]);
+    await Promise.all([consumer.worker.close(true), role.generative!.close(), internals.cancelWatcher?.close()]);
 }
 
 test('a worker that dies mid-stream: the stream ends with an error event, billed for what was delivered, never re-run', async () => {

@@ -176,6 +176,7 @@ export class GenerativeService {
             let text = '';
             let final: GenerationFinal | null = null;
             let problem: Error | null = null;
+            let silentWorker: string | null = null;
             const reader = this.reader();
             try {
                 for await (const chunk of readChunkStream<StreamedToken, GenerationFinal>(reader, {
@@ -261,14 +262,14 @@ export class GenerativeService {
                 }
             } else {
                 lastProblem = problem?.message ?? 'the stream ended without a final chunk';
-                const worker = await this.d.dispatcher.takenBy(model.hash, streamId).catch(() => null);
+                // Who took the job (BullMQ's processedBy), read before the job is taken back and removed.
+                silentWorker = await this.d.dispatcher.takenBy(model.hash, streamId).catch(() => null);
                 await this.d.dispatcher.abandon(model.hash, streamId).catch(() => undefined);
-                if (worker) await this.d.service.penalise(worker, 'failure', 0, lastProblem, log);
+                if (silentWorker) await this.d.service.penalise(silentWorker, 'failure', 0, lastProblem, log);
             }
             if (ids.length > 0 || sink.stream) {
                 // Tokens reached the client (or may have): never replayed elsewhere; billed for what was delivered.
-                const worker =
-                    final?.workerKey ?? (await this.d.dispatcher.takenBy(model.hash, streamId).catch(() => null));
+                const worker = final?.workerKey ?? silentWorker;
                 const billing =
                     ids.length > 0 && worker
                         ? await this.billDelivered(p, worker, ids).catch(() => undefined)
