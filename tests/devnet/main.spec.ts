@@ -44,6 +44,7 @@ describe('npm run devnet', () => {
             port: 0,
             seed: 'devnet',
             json: false,
+            generative: true,
         });
         expect(parseDevnetArgs(['--keep-running', '--requests', '5', '--json'])).toMatchObject({
             requests: 5,

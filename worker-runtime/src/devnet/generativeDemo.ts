@@ -4,7 +4,7 @@
  * settlement checks and the summary.
  */
 import { generationReceiptValid, readSse, signedGenerativeRequest } from '../client/generative';
-import { TokenCounts } from '../protocol/voucher';
+import { TokenCounts, TokenMultipliersBps } from '../protocol/voucher';
 import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
 import { encodeWav } from '../roles/proxy/generative/inputs';
 import type { GenerateResponse, UsageJson } from '../roles/proxy/generative/service';
@@ -20,6 +20,8 @@ export interface GenerativeDemoResult {
     countsByOperator: Record<number, TokenCounts>;
     /** Time to the first streamed token of the chat, ms. */
     chatFirstTokenMs: number;
+    /** The network's multipliers, basis points per kind (for the summary's units). */
+    multipliersBps: TokenMultipliersBps;
 }
 
 const ZERO: TokenCounts = { prompt: 0n, cached: 0n, completion: 0n, reasoning: 0n };
@@ -32,6 +34,12 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
         counts: { ...ZERO },
         countsByOperator: {},
         chatFirstTokenMs: 0,
+        multipliersBps: {
+            prompt: devnet.network.params.promptMultiplierBps,
+            cached: devnet.network.params.cachedMultiplierBps,
+            completion: devnet.network.params.completionMultiplierBps,
+            reasoning: devnet.network.params.reasoningMultiplierBps,
+        },
     };
     const { network } = devnet;
     const operatorOf = new Map(devnet.workers.map((w) => [w.role.workerKey, w.operator]));
@@ -96,13 +104,18 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                 bill(`${m.name} streamed chat (${done.finishReason})`, done.usage, done.workerKey);
             } else if (m.kind === 'text-embedding') {
                 const input = ['private inference', 'on TON', 'sealed queues and receipts'];
-                const res = await post('/v1/embed', signedGenerativeRequest({ model: m.hashHex, inputs: { input }, ...who }));
+                const res = await post(
+                    '/v1/embed',
+                    signedGenerativeRequest({ model: m.hashHex, inputs: { input }, ...who }),
+                );
                 if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
                 const json = (await res.json()) as { embeddings: number[][]; usage: UsageJson; workerKey: string };
                 if (json.embeddings.length !== input.length) throw new Error('one embedding per input expected');
                 bill(`${m.name} embedding batch of ${input.length}`, json.usage, json.workerKey);
             } else if (m.kind === 'speech-to-text') {
-                const samples = new Float32Array(16000 * 2).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 16000));
+                const samples = new Float32Array(16000 * 2).map(
+                    (_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 16000),
+                );
                 const inputs = { audio: encodeWav(samples).toString('base64'), max_tokens: 16 };
                 const res = await post('/v1/transcribe', signedGenerativeRequest({ model: m.hashHex, inputs, ...who }));
                 if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
