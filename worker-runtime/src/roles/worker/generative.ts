@@ -212,9 +212,15 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         const watch = await deps.cancel.watch(writer.keys.cancel);
         try {
             const req = engineRequest(job.inputs, job.requestId);
-            const result = await deps.chat.generate({ ...req, signal: watch.signal, deadlineMs: job.deadlineAt }, (t) =>
-                writer.push({ i: t.index, id: t.tokenId, t: t.textDelta }),
+            // A stream that can no longer be written (Redis gone) stops the generation too: nobody can receive it.
+            const broken = new AbortController();
+            const result = await deps.chat.generate(
+                { ...req, signal: AbortSignal.any([watch.signal, broken.signal]), deadlineMs: job.deadlineAt },
+                (t) => {
+                    if (!writer.push({ i: t.index, id: t.tokenId, t: t.textDelta })) broken.abort();
+                },
             );
+            if (broken.signal.aborted) await writer.flushed(); // throws the write failure
             const summary = generationSummary({
                 promptTokens: result.promptTokenIds.length,
                 completionTokenIds: result.completionTokenIds,

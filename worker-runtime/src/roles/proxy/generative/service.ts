@@ -272,7 +272,7 @@ export class GenerativeService {
                 const worker = final?.workerKey ?? silentWorker;
                 const billing =
                     ids.length > 0 && worker
-                        ? await this.billDelivered(p, worker, ids).catch(() => undefined)
+                        ? await this.billDelivered(p, worker, ids, lastProblem).catch(() => undefined)
                         : undefined;
                 return {
                     ok: false,
@@ -360,6 +360,7 @@ export class GenerativeService {
         p: Awaited<ReturnType<GenerativeService['prepare']>>,
         workerKey: string,
         ids: number[],
+        problem: string,
     ) {
         const admitted = await this.d.admission.admittedWorker(workerKey);
         if (!admitted) return undefined;
@@ -369,7 +370,10 @@ export class GenerativeService {
             completionTokens: ids.length,
             reasoningTokens: reasoningTokens(p.info, p.prompt, ids),
         };
-        return this.bill(p.model, p.req.requestId, p.account, admitted.owner, null, workerKey, usage, { broken: true });
+        return this.bill(p.model, p.req.requestId, p.account, admitted.owner, null, workerKey, usage, {
+            broken: true,
+            problem,
+        });
     }
 
     private async bill(
