@@ -47,6 +47,9 @@ export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, sta
     const report = async () => {
         for (const s of await log.poll()) options.onSettlement?.(s);
     };
+    // The generative models, when the network serves any: a streamed chat, an embedding batch, a transcription.
+    // First: the tensor requests' vouchers that follow are cumulative, so the client's last one covers these too.
+    const generative = network.models.some((m) => m.package) ? await runGenerativeDemo(devnet) : null;
     const stream = await runRequestStream(network, client, {
         requests: options.requests,
         concurrency: options.concurrency ?? 8,
@@ -56,8 +59,6 @@ export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, sta
         },
     });
     await report();
-    // The generative models, when the network serves any: a streamed chat, an embedding batch, a transcription.
-    const generative = network.models.some((m) => m.package) ? await runGenerativeDemo(devnet) : null;
 
     // Final settlement: whatever the client has not committed yet, and each operator's latest payout voucher.
     await client.commitVoucher();
