@@ -193,6 +193,24 @@ test('a worker answers a repeat of a request it signed with the stored answer: o
         expect(finals[1].repeated).toBe(true);
         expect(finals[1].signature).toBe(finals[0].signature);
         expect(finals[1].completionTokenIds).toEqual(finals[0].completionTokenIds);
+
+        // A streamed request another worker already started (its claim is in Redis) is refused, never run twice.
+        const claimed = randomBytes(32).toString('hex');
+        await devnet.redisClient.set(`${devnet.prefix}:chrysalis:claim:${model}:${claimed}`, 'ab'.repeat(32));
+        await queue.add({ requestId: `${claimed}.1`, inputs: { task: 'chat', requestId: claimed, inputs } });
+        let refusal: GenerationFinal | null = null;
+        for await (const c of readChunkStream<StreamedToken, GenerationFinal>(reader, {
+            prefix: devnet.prefix,
+            modelHash: model,
+            requestId: `${claimed}.1`,
+            queueKey: key,
+            firstChunkTimeoutMs: 20_000,
+            idleTimeoutMs: 10_000,
+        })) {
+            if (c.kind === 'items') throw new Error('a claimed request generated tokens');
+            refusal = c.final;
+        }
+        expect(refusal).toMatchObject({ ok: false, name: 'StreamClaimedError', permanent: true });
     } finally {
         await queue.close();
         await reader.quit();
