@@ -357,10 +357,22 @@ describe('Proxy paths', () => {
 
         it('a closed Proxy is gone: every owner operation and account opening bounces back', async () => {
             await closeProxy();
-            expect((await completeClose()).transactions).toHaveTransaction(bouncedByNoContract(owner().address));
-            expect((await requestClose()).transactions).toHaveTransaction(bouncedByNoContract(owner().address));
-            const { result } = await openClient(blockchain, net.main, client, toNano('1'));
-            expect(result.transactions).toHaveTransaction(bouncedByNoContract(client.address));
+            // Sent without the StateInit (a wrapper opened by address only): nothing runs, the chain bounces them.
+            const gone = blockchain.openContract(Proxy.fromAddress(proxy().address));
+            const v = { value: toNano('0.5') };
+            for (const body of [
+                { $$type: 'CompleteProxyClose', queryId: 0n } as const,
+                { $$type: 'RequestProxyClose', queryId: 0n } as const,
+            ]) {
+                const b0 = await owner().getBalance();
+                const r = await gone.send(owner().getSender(), v, body);
+                expect(r.transactions).toHaveTransaction(bouncedByNoContract(owner().address));
+                expect(b0 - (await owner().getBalance())).toBeLessThan(toNano('0.01'));
+            }
+            const open = { $$type: 'OpenClientAccount', queryId: 0n, stake: toNano('1') } as const;
+            const r = await gone.send(client.getSender(), { value: toNano('2') }, open);
+            expect(r.transactions).toHaveTransaction(bouncedByNoContract(client.address));
+            expect(r.transactions).not.toHaveTransaction({ from: proxy().address, deploy: true });
             await expectDestroyed();
         });
 
