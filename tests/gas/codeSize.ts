@@ -1,5 +1,7 @@
 // Code size of each deployed contract, as gas-report.json lists it under "codeSize": the code cell tree of
-// build/<Name>.compiled.json counted as the chain counts it for storage and forward fees (unique cells, their bits).
+// build/<Name>/<Name>_<Name>.code.boc (Tact's own output; blueprint's build/<Name>.compiled.json holds the first
+// contract of a multi-contract project, e.g. ClientAccount's code for the Proxy) counted as the chain counts it for
+// storage and forward fees (unique cells, their bits).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cell } from '@ton/core';
@@ -30,8 +32,8 @@ export function cellTreeSize(root: Cell): CodeSize {
 export function codeSizes(buildDir = join(__dirname, '..', '..', 'build')): Record<string, CodeSize> {
     const out: Record<string, CodeSize> = {};
     for (const name of DEPLOYED_CONTRACTS) {
-        const compiled = JSON.parse(readFileSync(join(buildDir, `${name}.compiled.json`), 'utf8')) as { hex: string };
-        out[name] = cellTreeSize(Cell.fromBoc(Buffer.from(compiled.hex, 'hex'))[0]);
+        const boc = readFileSync(join(buildDir, name, `${name}_${name}.code.boc`));
+        out[name] = cellTreeSize(Cell.fromBoc(boc)[0]);
     }
     return out;
 }
