@@ -32,7 +32,7 @@ test('settles charges, publishes payout vouchers and commits before it requests 
     const clientTokens = await h.proxy.counters.clientTokens(accountAddress.toRawString());
     expect(clientTokens).toBeGreaterThan(0n);
 
-    const outcome = await h.proxy.requestClose({ pollMs: 10 });
+    const outcome = await h.proxy.requestClose({ pollMs: 10, landTimeoutMs: 5000 });
 
     // 1. The outstanding charges are on chain, and the Proxy booked them.
     const charged = (await account.getAccountData()).charged;

@@ -9,12 +9,11 @@
  * and only then requests the close. Workers then have until `closeAt` (at least PROXY_CLAIM_WINDOW, enforced by the
  * contract) to claim.
  */
-import { Address, beginCell, Cell, toNano } from '@ton/core';
+import { Address, toNano } from '@ton/core';
 import { Chain, Wallet } from '../../chain';
-import { SignedVoucher, voucherMessageBody } from '../../protocol/voucher';
 import { StoredPayoutVoucher } from '../../protocol/keys';
 import { ClientAccount, ClientState } from '../../../../wrappers/ClientAccount';
-import { Proxy, ProxyState, storeRequestProxyClose } from '../../../../wrappers/Proxy';
+import { Proxy, ProxyState } from '../../../../wrappers/Proxy';
 import { UsageCounters } from './counters';
 import { PayoutVouchers } from './payouts';
 import { voucherFromJson, VoucherSigner } from './vouchers';
@@ -73,7 +72,12 @@ export async function settleAndRequestClose(d: CloseDeps): Promise<CloseOutcome>
         const open = before.state === ClientState.active || before.state === ClientState.closing;
         if (!open || target <= before.charged) continue;
         const signed = voucherFromJson(d.signer.charge(address, tokens, await d.chain.now()));
-        await send(d, address, CLOSE_CHARGE_VALUE, signed);
+        // Through the opened contract (not the bare sender): on the sandbox only that runs the message queue.
+        await account.send(
+            d.wallet.sender,
+            { value: CLOSE_CHARGE_VALUE },
+            { $$type: 'ChargeSigned', signature: signed.signature, voucher: signed.voucher },
+        );
         await waitFor(d, `the charge of ${address.toString()}`, async () => {
             const now = await account.getAccountData();
             return now.charged >= target || (now.state !== ClientState.active && now.state !== ClientState.closing);
@@ -87,24 +91,9 @@ export async function settleAndRequestClose(d: CloseDeps): Promise<CloseOutcome>
 
     // 3. The counters, then the close request.
     await d.commit();
-    await d.wallet.sender.send({
-        to: d.proxyAddress,
-        value: REQUEST_CLOSE_VALUE,
-        body: requestCloseBody(),
-    });
+    await proxy.send(d.wallet.sender, { value: REQUEST_CLOSE_VALUE }, { $$type: 'RequestProxyClose', queryId: 0n });
     await waitFor(d, 'the close request', async () => (await proxy.getProxyData()).state === ProxyState.closing);
     return { charged, payouts, closeAt: Number((await proxy.getProxyData()).closeAt) };
-}
-
-/** RequestProxyClose{queryId: 0}, through the generated store function (the opcode comes from the Tact source). */
-function requestCloseBody(): Cell {
-    return beginCell()
-        .store(storeRequestProxyClose({ $$type: 'RequestProxyClose', queryId: 0n }))
-        .endCell();
-}
-
-async function send(d: CloseDeps, to: Address, value: bigint, signed: SignedVoucher): Promise<void> {
-    await d.wallet.sender.send({ to, value, body: voucherMessageBody(signed) });
 }
 
 async function waitFor(d: CloseDeps, what: string, done: () => Promise<boolean>): Promise<void> {
