@@ -4,8 +4,8 @@ import { PROXY_FEES } from '../wrappers/billingFees';
 import { ScriptArgs } from './lib/args';
 
 /**
- * Owner of --proxy: after the delay, with every client account closed and workers paid for every charged unit, takes
- * the stake and the commission.
+ * Owner of --proxy: after closeAt (the workers' claim window), with every client account closed and workers paid for
+ * every charged unit, takes everything the Proxy holds (stake, commission, reserve); the Proxy destroys itself.
  */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
     const args = new ScriptArgs(argv, provider.ui());
