@@ -6,7 +6,8 @@ import { proxyKeys } from './lib/proxyKey';
 
 /**
  * Deploys and activates a Proxy for the sender (its owner) with the registry's current params snapshot:
- * --registry, --id, --seed (or CHRYSALIS_PROXY_SEED), optional --stake in TON (default: min proxy stake + 0.1).
+ * --registry, --id, --seed (or CHRYSALIS_PROXY_SEED), optional --stake in TON (default: min proxy stake + 0.3, which
+ * covers the Proxy's 0.2 TON storage reserve, PROXY_RESERVE, and the activation's fees).
  * The registry owner then records it with registerProxy.
  */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
@@ -28,7 +29,7 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
             params,
         }),
     );
-    const stake = args.has('stake') ? await args.ton('stake', 'Stake (TON)') : params.minProxyStake + 100_000_000n;
+    const stake = args.has('stake') ? await args.ton('stake', 'Stake (TON)') : params.minProxyStake + 300_000_000n;
     await proxy.send(provider.sender(), { value: stake }, null);
     await provider.waitForDeploy(proxy.address);
     provider.ui().write(`Proxy deployed at ${proxy.address.toString()} (params version ${paramsVersion})`);
