@@ -122,7 +122,7 @@ describe('billing blueprint scripts against the sandbox-backed NetworkProvider',
         await completeProxyClose(closing, ['--proxy', proxyAddr.toString()]);
         // The closed Proxy destroyed itself; showAccount says so.
         expect((await blockchain.getContract(proxyAddr)).accountState).toBeUndefined();
-        expect(closing.ui().written.join('\n')).toMatch(/close sent/);
+        expect(closing.ui().written.join('\n')).toMatch(/CompleteProxyClose: done/);
         expect((await showAccount(as(client), ['--proxy', proxyAddr.toString()])).join('\n')).toMatch(
             /Proxy {2}state=closed \(nothing at/,
         );
