@@ -30,8 +30,8 @@ export const summary = 'inspect a model file or folder, run it, or try a chat/em
 
 const USAGE = `usage:
   chrysalis model inspect <model.onnx|folder> [--json]
-  chrysalis model chat <folder> --messages <messages.json> [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
-  chrysalis model embed <folder> --input <inputs.json: array of strings> [--json]
+  chrysalis model chat <folder> --messages <messages.json> [--model-file onnx/model_q4.onnx] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
+  chrysalis model embed <folder> --input <inputs.json: array of strings> [--model-file <onnx/...>] [--json]
   chrysalis model transcribe <folder> <audio.wav: 16 kHz mono> [--max-tokens N] [--json]
   chrysalis model run <model.onnx> --input <inputs.json> [--json] [--kind ${MODEL_KINDS.join('|')}] [--expect-hash <sha256>]
 
@@ -142,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
                 kind: { type: 'string' },
                 'expect-hash': { type: 'string' },
                 messages: { type: 'string' },
+                'model-file': { type: 'string' },
                 'max-tokens': { type: 'string' },
                 temperature: { type: 'string' },
                 'top-p': { type: 'string' },

@@ -2,7 +2,7 @@
  * The folder side of `chrysalis model`: inspect a model package, and try it through the same engines the worker uses
  * (a worker thread per model) before registering it. `--json` prints exactly one JSON object on stdout, snake_case:
  *
- *   model chat <dir> --messages m.json [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] --json
+ *   model chat <dir> --messages m.json [--model-file onnx/model_q4.onnx] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] --json
  *     → {prompt_token_ids, completion_token_ids, text, finish_reason, usage: {prompt_tokens, completion_tokens,
  *        total_tokens, prompt_tokens_details: {cached_tokens}, completion_tokens_details: {reasoning_tokens}}}
  *   model embed <dir> --input inputs.json --json        → {embeddings, usage: {prompt_tokens}}
@@ -50,6 +50,10 @@ function numberFlag(flags: Flags, name: string, integer: boolean): number | unde
         throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
     }
     return n;
+}
+
+function modelFileFlag(flags: Flags): string | undefined {
+    return typeof flags['model-file'] === 'string' ? flags['model-file'] : undefined;
 }
 
 /** What a folder serves as: Whisper layout → speech-to-text; a causal LM or a chat template → chat; else embeddings. */
@@ -138,7 +142,7 @@ export async function chat(dir: string, flags: Flags): Promise<number> {
     if (typeof flags.messages !== 'string') throw new UsageError('model chat needs --messages <file.json>');
     const messages = await readJsonFile(flags.messages, 'messages');
     const temperature = numberFlag(flags, 'temperature', false);
-    const engine = await ChatEngine.create(dir, { registry: null });
+    const engine = await ChatEngine.create(dir, { registry: null, modelFile: modelFileFlag(flags) });
     try {
         const json = flags.json === true;
         const result = await engine.generate(
@@ -169,7 +173,7 @@ export async function embed(dir: string, flags: Flags): Promise<number> {
     if (typeof flags.input !== 'string')
         throw new UsageError('model embed needs --input <file.json: array of strings>');
     const inputs = await readJsonFile(flags.input, 'input');
-    const engine = await EmbeddingEngine.create(dir, { registry: null });
+    const engine = await EmbeddingEngine.create(dir, { registry: null, modelFile: modelFileFlag(flags) });
     try {
         const result = await engine.embed(inputs as string[]);
         if (flags.json) out({ embeddings: result.embeddings, usage: { prompt_tokens: result.promptTokens } });

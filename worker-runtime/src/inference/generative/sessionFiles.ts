@@ -14,6 +14,8 @@ export interface SessionOptions {
     intraOpThreads?: number;
     /** Execution providers in order of preference (default ['cpu']; e.g. ['cuda', 'cpu'] where the binaries exist). */
     executionProviders?: string[];
+    /** The graph to load, relative to the folder (default `onnx/model.onnx`; e.g. `onnx/model_q4.onnx`). */
+    modelFile?: string;
 }
 
 export async function createSession(
