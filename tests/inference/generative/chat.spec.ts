@@ -5,6 +5,7 @@ import {
     ModelNotAllowedError,
     InvalidInputError,
     TokenEvent,
+    loadAllowedPackage,
     loadTextProcessor,
     staticModelRegistry,
 } from '../../../worker-runtime/src/inference';
@@ -184,6 +185,18 @@ describe('chat engine on the tiny llama and qwen2 folders', () => {
             { prompt: 'word '.repeat(600), maxTokens: 4 },
         ];
         for (const req of bad) await expect(llama.generate(req as GenerateRequest)).rejects.toThrow(InvalidInputError);
+    });
+
+    it('takes a package already read; its text files stay usable for the tokenizer-only loader', async () => {
+        const pkg = loadAllowedPackage(packagePath('chat-llama'), registry);
+        const engine = await ChatEngine.create(pkg, { registry });
+        try {
+            const result = await engine.generate({ messages: USER, maxTokens: 3 });
+            expect(loadTextProcessor(pkg).encodeChat(USER)).toEqual(result.promptTokenIds);
+            await expect(ChatEngine.create(pkg, { registry })).rejects.toThrow(/already moved/);
+        } finally {
+            await engine.close();
+        }
     });
 
     it('refuses a folder whose hash is not on the registry', async () => {

@@ -24,7 +24,12 @@ export async function createSession(
     options: SessionOptions = {},
 ): Promise<InferenceSession> {
     const bytes = pkg.contents.get(rel);
-    if (!bytes) throw new UnsupportedModelError(`model package ${pkg.root} has no ${rel}`);
+    if (!bytes) {
+        throw new UnsupportedModelError(
+            `model package ${pkg.root} has no ${rel} (or its bytes already moved to an engine created from this ` +
+                'package object: read the package again for another engine)',
+        );
+    }
     const external = pkg.files.some(
         (f) => f.path.startsWith(path.posix.dirname(rel) + '/') && /\.onnx_data(_\d+)?$|\.onnx\.data$/.test(f.path),
     );
