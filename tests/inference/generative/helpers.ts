@@ -11,8 +11,12 @@ import {
     staticModelRegistry,
 } from '../../../worker-runtime/src/inference';
 
+let generated = false;
+
 export function packagePath(name: GeneratedPackageName): string {
-    generateModels();
+    // Idempotent but not free (the folders are rebuilt in memory to compare): once per test file.
+    if (!generated) generateModels();
+    generated = true;
     return generatedPackagePath(name);
 }
 
