@@ -18,6 +18,7 @@ import {
     SpeechEngine,
     loadTextProcessor,
     packageManifest,
+    packageTask,
     parseWav,
     readModelPackage,
 } from '../inference';
@@ -56,16 +57,6 @@ function modelFileFlag(flags: Flags): string | undefined {
     return typeof flags['model-file'] === 'string' ? flags['model-file'] : undefined;
 }
 
-/** What a folder serves as: Whisper layout → speech-to-text; a causal LM or a chat template → chat; else embeddings. */
-export function folderTask(pkg: ModelPackage): 'chat' | 'text-embedding' | 'speech-to-text' {
-    const paths = new Set(pkg.files.map((f) => f.path));
-    const config = JSON.parse(Buffer.from(pkg.contents.get('config.json') ?? Buffer.from('{}')).toString());
-    if (config.model_type === 'whisper' || paths.has('onnx/encoder_model.onnx')) return 'speech-to-text';
-    const architectures: string[] = Array.isArray(config.architectures) ? config.architectures : [];
-    if (architectures.some((a) => /ForCausalLM$/.test(a)) || paths.has('generation_config.json')) return 'chat';
-    return 'text-embedding';
-}
-
 export async function inspectFolder(dir: string, json: boolean): Promise<number> {
     const pkg = readModelPackage(dir);
     const text = loadTextProcessor(pkg);
@@ -80,7 +71,7 @@ export async function inspectFolder(dir: string, json: boolean): Promise<number>
     const info = {
         path: dir,
         hash: pkg.hash,
-        task: folderTask(pkg),
+        task: packageTask(pkg),
         architecture: text.modelType,
         context_length: text.contextLength,
         tokenizer: {

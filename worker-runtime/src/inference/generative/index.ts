@@ -15,6 +15,8 @@ export type { EmbeddingModelOptions } from './embeddingModel';
 export { MAX_AUDIO_SECONDS, WINDOW_SECONDS } from './speechModel';
 export { PACKAGE_MANIFEST_HEADER, loadAllowedPackage, packageManifest, readModelPackage } from './modelPackage';
 export type { ModelPackage, PackageFile } from './modelPackage';
+export { packageTask } from './packageTask';
+export type { PackageTask } from './packageTask';
 export { CHAT_ROLES, countReasoningTokens, loadTextProcessor, validateMessages } from './textProcessor';
 export type { ChatMessage, TextProcessor, ThinkSpan } from './textProcessor';
 export { SPEECH_SAMPLE_RATE, WavFormatError, encodeWav, parseWav } from './wav';
