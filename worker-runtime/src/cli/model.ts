@@ -15,10 +15,10 @@ import {
     InvalidInputError,
     JsonTensor,
     JsonTensorMap,
-    MODEL_KINDS,
+    TENSOR_MODEL_KINDS,
     ModelSession,
     TensorSpec,
-    isModelKind,
+    isTensorModelKind,
     meter,
     rawToJson,
     readModelFile,
@@ -33,7 +33,7 @@ const USAGE = `usage:
   chrysalis model chat <folder> --messages <messages.json> [--model-file onnx/model_q4.onnx] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
   chrysalis model embed <folder> --input <inputs.json: array of strings> [--model-file <onnx/...>] [--json]
   chrysalis model transcribe <folder> <audio.wav: 16 kHz mono> [--max-tokens N] [--json]
-  chrysalis model run <model.onnx> --input <inputs.json> [--json] [--kind ${MODEL_KINDS.join('|')}] [--expect-hash <sha256>]
+  chrysalis model run <model.onnx> --input <inputs.json> [--json] [--kind ${TENSOR_MODEL_KINDS.join('|')}] [--expect-hash <sha256>]
 
 The input file maps each input name to {"type": "float32|int64|int32|bool|uint8", "dims": [...], "data": [...]}
 (data flat, row-major; int64 values as decimal strings). --json prints outputs in the same form.
@@ -103,7 +103,8 @@ async function readInputFile(file: string): Promise<unknown> {
 async function runModel(file: string, values: Record<string, string | boolean | undefined>): Promise<number> {
     if (typeof values.input !== 'string') throw new UsageError('model run needs --input <inputs.json>');
     const kind = values.kind ?? 'generic';
-    if (!isModelKind(kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}`);
+    // chat and speech-to-text are folders served by the engines (model chat / transcribe), metered by token type.
+    if (!isTensorModelKind(kind)) throw new UsageError(`--kind must be one of ${TENSOR_MODEL_KINDS.join(', ')}`);
     const inputJson = await readInputFile(values.input);
     const { hash, session } = await openModel(file);
     try {

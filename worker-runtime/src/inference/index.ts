@@ -22,6 +22,7 @@ export type { GeneratedModelName, GeneratedPackageName } from './catalog';
 export * from './generative';
 export { decodeData, encodeData, rawToJson } from './codec';
 export { InferenceUnavailableError, InvalidInputError, ModelNotAllowedError, UnsupportedModelError } from './errors';
+export { describeModelKinds, modelKindCode, modelKindFromCode, parseModelKind } from './kinds';
 export {
     METERING_RULES,
     MODEL_KINDS,
