@@ -46,6 +46,16 @@ export interface ReadPackageOptions {
     keep?: (relPath: string) => boolean;
 }
 
+/**
+ * The bytes in an ArrayBuffer of their own (so they can be transferred to an engine thread): a large file read
+ * already has one and is not copied (a model is not held twice); a small one may share Node's pool and is copied.
+ */
+function ownBytes(buf: Buffer): Uint8Array {
+    if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength)
+        return new Uint8Array(buf.buffer, 0, buf.byteLength);
+    return new Uint8Array(buf);
+}
+
 /** SHA-256 and size of a file read in 16 MiB chunks (for files whose bytes are not kept). */
 function hashFile(file: string): { sha256: string; size: number } {
     const hash = createHash('sha256');
@@ -107,7 +117,7 @@ export function readModelPackage(target: string, options: ReadPackageOptions = {
     }
     const contents = new Map<string, Uint8Array>();
     if (stat.isFile() || (stat.isSymbolicLink() && statSync(root).isFile())) {
-        const bytes = new Uint8Array(readFileSync(root));
+        const bytes = ownBytes(readFileSync(root));
         const name = path.basename(root);
         contents.set(name, bytes);
         const hash = sha256Hex(bytes);
@@ -128,7 +138,7 @@ export function readModelPackage(target: string, options: ReadPackageOptions = {
             files.push({ path: rel, ...hashFile(file) });
             continue;
         }
-        const bytes = new Uint8Array(readFileSync(file));
+        const bytes = ownBytes(readFileSync(file));
         contents.set(rel, bytes);
         files.push({ path: rel, size: bytes.length, sha256: sha256Hex(bytes) });
     }

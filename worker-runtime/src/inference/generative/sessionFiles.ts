@@ -16,6 +16,11 @@ export interface SessionOptions {
     executionProviders?: string[];
     /** The graph to load, relative to the folder (default `onnx/model.onnx`; e.g. `onnx/model_q4.onnx`). */
     modelFile?: string;
+    /**
+     * Skip ONNX Runtime's pre-packing of MatMul weights: a little less resident memory, slower matrix products
+     * (docs/inference.md has the measurement). Default false.
+     */
+    disablePrepacking?: boolean;
 }
 
 export async function createSession(
@@ -40,6 +45,7 @@ export async function createSession(
         graphOptimizationLevel: 'all',
         executionProviders: options.executionProviders ?? ['cpu'],
         logSeverityLevel: 4,
+        ...(options.disablePrepacking ? { extra: { session: { disable_prepacking: '1' } } } : {}),
     };
     let session: InferenceSession;
     try {
@@ -53,5 +59,7 @@ export async function createSession(
         await session.release();
         throw new ModelNotAllowedError(`model package ${pkg.root} changed while it was being loaded`);
     }
+    // ONNX Runtime has its own copy of the weights now: dropping ours keeps a served model at about its size once.
+    pkg.contents.delete(rel);
     return session;
 }
