@@ -36,7 +36,9 @@ describe('npm run devnet', () => {
         // The generative folders were served too: a streamed chat, an embedding batch and a transcription, billed by kind.
         expect(out.generative).toMatchObject({ requests: 3, failed: 0 });
         expect(BigInt(out.generative!.tokens.prompt)).toBeGreaterThan(0n);
-        expect(BigInt(out.generative!.tokens.reasoning) + BigInt(out.generative!.tokens.completion)).toBeGreaterThan(0n);
+        expect(BigInt(out.generative!.tokens.reasoning) + BigInt(out.generative!.tokens.completion)).toBeGreaterThan(
+            0n,
+        );
     }, 250_000);
 
     it('parses its options, with defaults and clear errors', () => {

@@ -148,12 +148,11 @@ export class GenerativeService {
         prepared: Awaited<ReturnType<GenerativeService['prepare']>>,
         sink: GenerationSink,
     ): Promise<GenerateOutcome> {
-        const { req, model, account } = prepared;
+        const { req, account } = prepared;
         try {
             return await this.generate(prepared, sink);
         } finally {
             await this.d.reservations.release(account.address.toRawString(), req.requestId).catch(() => undefined);
-            void model;
         }
     }
 
@@ -217,7 +216,7 @@ export class GenerativeService {
             await this.d.redis.del(keys.stream).catch(() => undefined);
 
             if (final?.ok) {
-                const checked = await this.checkFinal(p, final, ids, text, streamId);
+                const checked = await this.checkFinal(p, final, ids, text);
                 if (checked.ok) {
                     if (final.text.length > text.length) {
                         sink.onDelta({ index: ids.length, tokenIds: [], text: final.text.slice(text.length) });
@@ -302,9 +301,7 @@ export class GenerativeService {
         final: Extract<GenerationFinal, { ok: true }>,
         ids: number[],
         text: string,
-        streamId: string,
     ): Promise<{ ok: true; receipt: ReceiptJson; owner: Address } | { ok: false; problem: string }> {
-        void streamId;
         const { model, info, inputs, prompt, req } = p;
         if (final.completionTokenIds.length !== ids.length || final.completionTokenIds.some((id, i) => id !== ids[i])) {
             return { ok: false, problem: 'the final chunk names other completion ids than were streamed' };
