@@ -10,7 +10,7 @@ describe('npm run devnet', () => {
         const run = spawnSync(
             process.execPath,
             ['-r', 'tsx/cjs', 'worker-runtime/src/devnet/main.ts', '--requests', '20', '--json'],
-            { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+            { cwd: ROOT, encoding: 'utf8', timeout: 240_000 },
         );
         if (run.status !== 0) throw new Error(`devnet exited ${run.status}:\n${run.stderr.slice(-3000)}`);
         const out = JSON.parse(run.stdout) as DevnetJson;
@@ -33,7 +33,13 @@ describe('npm run devnet', () => {
         expect(BigInt(out.balances['worker 1'].delta)).toBeGreaterThan(0n);
         expect(out.billing.every((c) => c.ok)).toBe(true);
         expect(out.tokens).toBeGreaterThan(0);
-    }, 150_000);
+        // The generative folders were served too: a streamed chat, an embedding batch and a transcription, billed by kind.
+        expect(out.generative).toMatchObject({ requests: 3, failed: 0 });
+        expect(BigInt(out.generative!.tokens.prompt)).toBeGreaterThan(0n);
+        expect(BigInt(out.generative!.tokens.reasoning) + BigInt(out.generative!.tokens.completion)).toBeGreaterThan(
+            0n,
+        );
+    }, 250_000);
 
     it('parses its options, with defaults and clear errors', () => {
         expect(parseDevnetArgs([])).toEqual({
@@ -45,6 +51,7 @@ describe('npm run devnet', () => {
             gatewayPort: 10000,
             seed: 'devnet',
             json: false,
+            generative: true,
         });
         expect(parseDevnetArgs(['--keep-running', '--gateway-port', '12345'])).toMatchObject({ gatewayPort: 12345 });
         expect(parseDevnetArgs(['--keep-running', '--requests', '5', '--json'])).toMatchObject({

@@ -27,6 +27,7 @@ import {
     DevnetGenerativeName,
     DevnetModel,
     DevnetModelName,
+    ExtraPackage,
     loadDevnetModels,
     loadDevnetPackages,
 } from './models';
@@ -47,6 +48,8 @@ export interface DeployNetworkOptions {
     models?: readonly DevnetModelName[];
     /** Generative model folders to list and serve as well. Default none (`npm run devnet` serves all three). */
     generative?: readonly DevnetGenerativeName[];
+    /** Generative folders of the operator's own, listed and served like the generated ones. */
+    extraPackages?: readonly ExtraPackage[];
     /** Overrides of the test-network params (isTestNetwork stays true unless overridden). */
     params?: Partial<NetworkParams>;
     /** Measurements of the worker and proxy images. Default: the simulated TEE provider's. */
@@ -145,7 +148,7 @@ export async function deployNetwork(chain: SandboxChain, options: DeployNetworkO
     const params = devnetParams(treasury.address, options.params);
     const models = [
         ...(await loadDevnetModels(options.models ?? DEVNET_MODEL_NAMES)),
-        ...loadDevnetPackages(options.generative ?? []),
+        ...loadDevnetPackages(options.generative ?? [], options.extraPackages ?? []),
     ];
     const images = {
         worker: imageHashBigInt(options.workerMeasurements ?? SIMULATED_MEASUREMENTS),

@@ -5,17 +5,16 @@
  * the balances reconcile.
  */
 import { parseArgs } from 'node:util';
+import { DEVNET_GENERATIVE_NAMES } from './models';
 import { startDevnet } from './orchestrator';
 import { RedisUnavailableError } from './redis';
 import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
 import { runOnDevnet } from './run';
 import { createGateway } from '../gateway';
-import { DEVNET_GENERATIVE_NAMES } from './models';
 import { toNano } from '@ton/core';
 
-/** With --keep-running: the chat, embedding and speech folders, and a client funded for thousands of requests. */
-const KEEP_RUNNING_NETWORK = {
-    generative: DEVNET_GENERATIVE_NAMES,
+/** With --keep-running: a client funded for thousands of requests through the gateway. */
+const KEEP_RUNNING_FUNDS = {
     clientFunding: toNano('10000'),
     clientDeposit: toNano('5000'),
 };
@@ -36,12 +35,14 @@ export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--c
   --workers N       worker operators; each runs one worker per model (default 2)
   --concurrency N   requests in flight at once (default 8)
   --keep-running    after the run, keep serving until Ctrl-C: the proxy API (port 8080 unless --port) and an
-                    OpenAI-compatible gateway with a funded client account (port 10000 unless --gateway-port),
-                    with the chat, embedding and speech models
+                    OpenAI-compatible gateway with a well-funded client account (port 10000 unless
+                    --gateway-port)
   --port P          port of the proxy API (default: any free port; 8080 with --keep-running)
   --gateway-port P  port of the gateway with --keep-running (default 10000; 0 = any free port)
   --seed S          derives every key and address (default devnet)
-  --json            print one JSON object (progress goes to stderr)`;
+  --json            print one JSON object (progress goes to stderr)
+  --no-generative   serve only the tensor models (by default the tiny chat, embedding and Whisper folders are
+                    served too, each by its own workers, with one streamed chat, embedding batch and transcription)`;
 
 export interface DevnetCliOptions {
     requests: number;
@@ -52,6 +53,8 @@ export interface DevnetCliOptions {
     gatewayPort: number;
     seed: string;
     json: boolean;
+    /** Also serve the generative model folders (chat, embedder, Whisper) and run one request of each. */
+    generative: boolean;
 }
 
 export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
@@ -66,6 +69,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
             'gateway-port': { type: 'string' },
             seed: { type: 'string', default: 'devnet' },
             json: { type: 'boolean', default: false },
+            'no-generative': { type: 'boolean', default: false },
             help: { type: 'boolean', default: false },
         },
         strict: true,
@@ -90,6 +94,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
         gatewayPort: int('gateway-port', values['gateway-port'], 10000, 0, 65535),
         seed: values.seed ?? 'devnet',
         json: values.json ?? false,
+        generative: !(values['no-generative'] ?? false),
     };
 }
 
@@ -117,8 +122,9 @@ export async function main(argv: string[]): Promise<number> {
             seed: options.seed,
             port: options.port,
             onStep: say,
-            // Kept running, the devnet serves the generative models too, and funds the client for a long session.
-            ...(options.keepRunning ? KEEP_RUNNING_NETWORK : {}),
+            generative: options.generative ? DEVNET_GENERATIVE_NAMES : [],
+            // Kept running, the client is funded for a long session through the gateway.
+            ...(options.keepRunning ? KEEP_RUNNING_FUNDS : {}),
         });
     } catch (err) {
         if (err instanceof RedisUnavailableError) {

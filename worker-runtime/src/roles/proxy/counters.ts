@@ -170,6 +170,22 @@ export class UsageCounters {
         return BigInt((await this.redis.hget(this.keys.workerTokens, owner)) ?? '0');
     }
 
+    /** Every client's cumulative tokens of every kind (ClientAccount raw address -> counts). */
+    async allClientTokens(): Promise<Map<string, TokenCounts>> {
+        const all = await this.redis.hgetall(this.keys.clientTokens);
+        const out = new Map<string, TokenCounts>();
+        for (const [field, value] of Object.entries(all)) {
+            // Fields are `<account>` (prompt kind) and `<account>#<kind>` (the other kinds).
+            const [account, suffix] = field.split('#');
+            const kind = suffix === undefined ? 'prompt' : (suffix as keyof TokenCounts);
+            if (!KINDS.includes(kind)) continue;
+            const counts = out.get(account) ?? { ...ZERO_COUNTS };
+            counts[kind] = BigInt(value);
+            out.set(account, counts);
+        }
+        return out;
+    }
+
     /** Charges since the last commitment. */
     async uncommitted(): Promise<number> {
         return Number((await this.redis.get(this.keys.uncommitted)) ?? '0');
