@@ -10,7 +10,9 @@ import { RegistryView } from '../chain/registryView';
 import { Wallet } from '../chain/chain';
 import { ChrysalisClient } from '../client';
 import { readSignature } from '../inference/modelFile';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../observability';
 import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
@@ -125,6 +127,9 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
                 redisUrl: redis.url,
                 prefix,
                 allowSimulatedAttestation: true,
+                // The devnet's Redis is the shared local one or a private one without persistence: its ledger is
+                // thrown away at the end anyway (docs/devnet.md).
+                allowVolatileRedis: true,
             },
             logger: createLogger('proxy', logLevel),
         });
@@ -132,7 +137,9 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         stops.push(() => proxy.stop());
         step(`proxy: ${proxyUrl}`);
 
-        const workers = await startWorkers(network, chain, registryView, redis.url, prefix, logLevel);
+        const voucherDir = mkdtempSync(join(tmpdir(), 'chrysalis-devnet-'));
+        stops.push(async () => rmSync(voucherDir, { recursive: true, force: true }));
+        const workers = await startWorkers(network, chain, registryView, redis.url, prefix, logLevel, voucherDir);
         // Stopped before the proxy (registered later, stopped earlier): in-flight jobs finish first.
         stops.push(async () => {
             for (const w of workers) await w.role.stop().catch(() => undefined);
@@ -187,6 +194,7 @@ async function startWorkers(
     redisUrl: string,
     prefix: string,
     logLevel: string,
+    voucherDir: string,
 ): Promise<RunningWorker[]> {
     const started = await Promise.allSettled(
         network.workers.flatMap((operator) =>
@@ -202,6 +210,7 @@ async function startWorkers(
                         workerSeed: key.keySeed.toString('hex'),
                         httpEnabled: false,
                         payoutCheckMs: 0, // the devnet claims payouts itself at the end, and prints them
+                        dataDir: voucherDir, // the kept payout vouchers, removed with the devnet
                         payoutThreshold: '1',
                         grantTimeoutMs: 30_000,
                         // A job spends most of its life in Redis round trips, not in the model: taking several at

@@ -2,9 +2,9 @@
  * The proxy role: composes the chain, Redis, admission, the sealed queues and the HTTP API into one process.
  *
  *   const proxy = new ProxyRole({ chain, proxyAddress, proxyKeys, wallet, models, admission, quoteProvider });
- *   const { url } = await proxy.start();     // checks Redis against the on-chain commitment first
+ *   const { url } = await proxy.start();     // checks Redis's persistence and its state against the chain first
  *   ...
- *   await proxy.stop();                      // commits the counters, closes queues and connections
+ *   await proxy.stop();                      // commits the counters (unless Redis failed its check), closes
  */
 import { Address } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
@@ -25,7 +25,8 @@ import { ReputationBook } from './reputation';
 import { buildServer } from './server';
 import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
-import { Commitment, StateCommitter } from './stateCommit';
+import { Commitment, StateCommitter, StateRolledBackError } from './stateCommit';
+import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
 import { WorkerAdmissionPort } from './workers';
 
@@ -69,6 +70,7 @@ export class ProxyRole {
     private dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
+    private checkTimer?: NodeJS.Timeout;
     private payoutTimer?: NodeJS.Timeout;
     private admissionLoop?: AdmissionLoop;
 
@@ -100,6 +102,12 @@ export class ProxyRole {
             );
         }
         this.redis = createRedisClient(this.config.redisUrl);
+        try {
+            await checkPersistence(this.redis, this.config.allowVolatileRedis);
+        } catch (err) {
+            await closeRedisClient(this.redis);
+            throw err;
+        }
         this.counters = new UsageCounters(this.redis, this.config.prefix);
         this.committer = new StateCommitter(
             chain,
@@ -127,6 +135,7 @@ export class ProxyRole {
             },
             this.config.voucherValiditySeconds,
         );
+        signer.onRegression = (reason) => this.halt(reason);
         this.payouts = new PayoutVouchers({
             chain,
             redis: this.redis,
@@ -154,10 +163,8 @@ export class ProxyRole {
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         const check = await this.committer.check();
-        if (!check.ok) {
-            this.service.refusal = `refusing to serve: ${check.reason}`;
-            this.logger.error({ reason: check.reason }, 'state commitment mismatch');
-        }
+        if (!check.ok) this.halt(check.reason);
+        this.service.recoveredAt = (await this.counters.recovery())?.at ?? null;
         this.app = buildServer({
             service: this.service,
             payouts: this.payouts,
@@ -176,6 +183,10 @@ export class ProxyRole {
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
             this.timer.unref();
+        }
+        if (this.config.rollbackCheckMs > 0 && check.ok) {
+            this.checkTimer = setInterval(() => void this.checkState(), this.config.rollbackCheckMs);
+            this.checkTimer.unref();
         }
         const { payoutFlushMs = 10_000 } = this.options;
         if (payoutFlushMs > 0) {
@@ -199,12 +210,44 @@ export class ProxyRole {
         return { url };
     }
 
-    /** Commits the counters digest now (serialised with any commit in progress). */
+    /** Commits the counters digest now (serialised with any commit in progress); never over a failed check. */
     commitState(): Promise<Commitment> {
-        if (this.service.refusal) return Promise.reject(new Error(this.service.refusal));
-        const next = this.commitChain.then(() => this.committer.commit());
+        if (this.service.refusal) return Promise.reject(new StateRolledBackError(this.service.refusal));
+        const next = this.commitChain.then(() => {
+            if (this.service.refusal) throw new StateRolledBackError(this.service.refusal);
+            return this.committer.commit().catch((err: unknown) => {
+                if (err instanceof StateRolledBackError) this.halt(err.reason);
+                throw err;
+            });
+        });
         this.commitChain = next.catch((err) => this.logger.error({ err }, 'state commitment failed'));
         return next;
+    }
+
+    /** Compares Redis with the chain now (the periodic check); stops serving on a mismatch. */
+    async checkState(): Promise<boolean> {
+        if (this.service.refusal) return false;
+        try {
+            const check = await this.committer.check();
+            if (!check.ok) this.halt(check.reason);
+            return check.ok;
+        } catch (err) {
+            // The chain or Redis did not answer: nothing is known, so nothing changes.
+            this.logger.warn({ err: (err as Error).message }, 'state check failed');
+            return !this.service.refusal;
+        }
+    }
+
+    /**
+     * Stops serving for good (until an operator recovers the ledger and restarts the proxy): every request gets 503
+     * state_rolled_back, /healthz says why, and no commitment is made over the state Redis holds now.
+     */
+    private halt(reason: string): void {
+        if (this.service.refusal) return;
+        this.service.refusal = reason.startsWith('refusing to serve') ? reason : `refusing to serve: ${reason}`;
+        if (this.timer) clearInterval(this.timer);
+        if (this.checkTimer) clearInterval(this.checkTimer);
+        this.logger.error({ reason }, 'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)');
     }
 
     /** Signs and stores the latest payout voucher of every worker that served since the last flush. */
@@ -217,6 +260,7 @@ export class ProxyRole {
 
     async stop(): Promise<void> {
         if (this.timer) clearInterval(this.timer);
+        if (this.checkTimer) clearInterval(this.checkTimer);
         if (this.payoutTimer) clearInterval(this.payoutTimer);
         await this.admissionLoop?.stop();
         await this.app?.close();

@@ -34,6 +34,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
 
     app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
         if (err instanceof ProxyRefusal) {
+            if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
             return reply.status(err.status).send({ error: err.code, message: err.message });
         }
         const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -92,9 +93,10 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         return voucher;
     });
 
+    // 200 {ok: true} while serving; 503 {ok: false, error} when the ledger failed its check or a model has no worker.
     app.get('/healthz', async (_req, reply) => {
-        const refusal = d.service.refusal;
-        return reply.status(refusal ? 503 : 200).send({ ok: !refusal, ...(refusal ? { error: refusal } : {}) });
+        const health = await d.service.health();
+        return reply.status(health.ok ? 200 : 503).send(health);
     });
 
     app.get('/metrics', async (_req, reply) => {
