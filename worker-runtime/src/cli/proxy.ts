@@ -27,15 +27,18 @@ import { PROXY_SCHEMA, ProxyConfig, ProxyRole, ServedModel } from '../roles/prox
 import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '../tee';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
 import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
+import { runRecover } from './proxyRecover';
 
-export const summary = 'run the proxy against a TON network (start)';
+export const summary = 'run the proxy against a TON network (start), rebuild its ledger (recover)';
 
 const USAGE = `usage: chrysalis proxy start
+       chrysalis proxy recover [--voucher FILE|DIR]...
        chrysalis proxy --help
 
 Configured from the environment (docs/proxy.md). The Proxy contract (CHRYSALIS_PROXY_ADDRESS) must hold the key of
 CHRYSALIS_PROXY_SEED and the registry must list it; every model file must be on the registry.
-SIGINT/SIGTERM: the API stops taking requests, the counters are committed on chain, then it exits 0.`;
+SIGINT/SIGTERM: the API stops taking requests, the counters are committed on chain, then it exits 0.
+recover: with the proxy stopped, rebuilds its counters in Redis after a wipe or rollback (docs/proxy.md, Operations).`;
 
 function fileListSetting(env: string, description: string): Setting<string[]> {
     return {
@@ -208,6 +211,7 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
     const out = io.out ?? ((text: string) => process.stdout.write(text));
     const err = io.err ?? ((text: string) => process.stderr.write(text));
     const env = io.env ?? process.env;
+    if (argv[0] === 'recover') return runRecover(argv.slice(1), io);
     const line = parseCommandLine(argv);
     if (line.kind === 'help') {
         out(helpText(USAGE, PROXY_HELP_TABLES) + '\n');

@@ -24,6 +24,8 @@ export async function checkPersistence(redis: Redis, allowVolatile: boolean): Pr
     }
     const value = Array.isArray(reply) ? String(reply[1] ?? '') : '';
     if (value !== 'yes') {
-        throw new ConfigError(`Redis runs without persistence (appendonly ${value || 'unset'}): ${VOLATILE_REDIS_HINT}`);
+        throw new ConfigError(
+            `Redis runs without persistence (appendonly ${value || 'unset'}): ${VOLATILE_REDIS_HINT}`,
+        );
     }
 }

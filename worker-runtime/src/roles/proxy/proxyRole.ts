@@ -247,7 +247,10 @@ export class ProxyRole {
         this.service.refusal = reason.startsWith('refusing to serve') ? reason : `refusing to serve: ${reason}`;
         if (this.timer) clearInterval(this.timer);
         if (this.checkTimer) clearInterval(this.checkTimer);
-        this.logger.error({ reason }, 'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)');
+        this.logger.error(
+            { reason },
+            'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)',
+        );
     }
 
     /** Signs and stores the latest payout voucher of every worker that served since the last flush. */

@@ -68,11 +68,7 @@ export class StateCommitter {
 
     /** Compares Redis with the chain and with the charge count seen so far (see the file comment for the rules). */
     async check(): Promise<RollbackCheck> {
-        const [chain, redis, count] = await Promise.all([
-            this.onChain(),
-            this.inRedis(),
-            this.counters.chargeCount(),
-        ]);
+        const [chain, redis, count] = await Promise.all([this.onChain(), this.inRedis(), this.counters.chargeCount()]);
         const seen = this.counters.chargeCountSeen;
         if (count < seen) {
             return {
@@ -108,11 +104,18 @@ export class StateCommitter {
      * the chain first and throws {@link StateRolledBackError} on a mismatch: a commitment over rolled-back counters
      * would make the chain vouch for them.
      */
-    async commit(): Promise<Commitment> {
+    async commit(options: { overMismatch?: boolean } = {}): Promise<Commitment> {
         if (!this.wallet) throw new Error('no wallet configured to send CommitState');
-        const check = await this.check();
-        if (!check.ok) throw new StateRolledBackError(check.reason);
-        const last = check.redis && check.redis.seqno > check.chain.seqno ? check.redis.seqno : check.chain.seqno;
+        let last: bigint;
+        if (options.overMismatch) {
+            // Only the ledger recovery commits over a mismatch: it has just rebuilt the counters from the chain.
+            const [chain, redis] = await Promise.all([this.onChain(), this.inRedis()]);
+            last = redis && redis.seqno > chain.seqno ? redis.seqno : chain.seqno;
+        } else {
+            const check = await this.check();
+            if (!check.ok) throw new StateRolledBackError(check.reason);
+            last = check.redis && check.redis.seqno > check.chain.seqno ? check.redis.seqno : check.chain.seqno;
+        }
         const seqno = last + 1n;
         const { digest, covered, chargeCount } = await this.counters.digest();
         // The counters could have gone back between the check and the digest: the count read with them says so.

@@ -107,7 +107,7 @@ export const workerConfigSchema = {
     ),
     dataDir: stringSetting(
         'CHRYSALIS_WORKER_DATA_DIR',
-        "Directory where the worker keeps its latest payout voucher (payout-<worker key>.json): its proof of what it " +
+        'Directory where the worker keeps its latest payout voucher (payout-<worker key>.json): its proof of what it ' +
             "earned if the proxy's Redis loses its data (chrysalis proxy recover takes it); empty = not kept",
         '.chrysalis',
     ),

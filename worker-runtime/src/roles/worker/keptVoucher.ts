@@ -25,7 +25,10 @@ export async function readKeptVoucher(file: string): Promise<{ raw: string; cumu
 }
 
 /** Writes the voucher atomically (a temporary file renamed over the old one): a crash never leaves half a file. */
-export async function keepVoucher(file: string, voucher: StoredPayoutVoucher): Promise<void> {
+export async function keepVoucher(
+    file: string,
+    voucher: StoredPayoutVoucher & { owner: string; workerKey: string },
+): Promise<void> {
     await mkdir(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(voucher, null, 2) + '\n', { mode: 0o600 });

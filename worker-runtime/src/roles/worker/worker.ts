@@ -293,7 +293,8 @@ export class WorkerRole {
             kept: kept?.raw,
         });
         if (file && outcome.best && BigInt(outcome.best.cumulative) > (kept?.cumulative ?? -1n)) {
-            await keepVoucher(file, outcome.best);
+            // With the owner: the proxy counts payouts per owner, and a recovery needs it for an unclaimed voucher.
+            await keepVoucher(file, { ...outcome.best, owner: this.owner.toString(), workerKey: this.workerKey });
         }
         if (outcome.claimed) {
             this.metrics.settlements.inc({ kind: 'payout' });
