@@ -217,10 +217,14 @@ test('a rollback while serving is detected, the proxy stops serving and never co
     expect(refused.status).toBe(503);
     expect(refused.code).toBe('state_rolled_back');
     await expect(devnet.proxy.commitState()).rejects.toThrow(/refusing to serve/);
-    // A graceful stop does not launder it either, and a restart still refuses.
+    // The halt is recorded on chain (digest 0: no state is vouched for), so that a restart on this Redis refuses too;
+    // the graceful stop commits nothing over the rolled-back counters.
+    await waitFor(async () => (await seqno()) === 3n, 'the halt commitment');
     await devnet.restartProxy();
-    expect(await seqno()).toBe(2n);
+    const committed = await devnet.network.proxy.contract.getCommittedState();
+    expect(committed).toMatchObject({ seqno: 3n, digest: 0n });
     expect((await health()).status).toBe(503);
+    expect((await health()).body.error).toMatch(/Redis state is at commitment 2 but the chain has 3/);
 });
 
 test('chrysalis proxy recover rebuilds the counters from the chain and the kept vouchers', async () => {
@@ -228,8 +232,8 @@ test('chrysalis proxy recover rebuilds the counters from the chain and the kept 
     await devnet.proxy.stop();
     const { code, out } = await recover([devnet.voucherDir]);
     expect({ code, out }).toMatchObject({ code: 0 });
-    expect(out).toMatch(/committed seqno 3/);
-    expect(await seqno()).toBe(3n);
+    expect(out).toMatch(/committed seqno 4/);
+    expect(await seqno()).toBe(4n);
 
     await devnet.restartProxy();
     await waitFor(async () => (await health()).status === 200, 'the recovered proxy to be healthy');
@@ -269,8 +273,13 @@ test('a wipe is detected; after the recovery the worker is re-admitted by itself
     expect(kept).toBeGreaterThan(paid);
 
     await redis.wipe();
-    await waitFor(async () => (await health()).status === 503, 'the proxy to notice the wipe', 5000);
-    expect((await health()).body.error).toMatch(/Redis was rolled back or wiped/);
+    // (Until the next check, /healthz already says that the model has no admitted worker: the grants went too.)
+    await waitFor(
+        async () => /Redis was rolled back or wiped/.test((await health()).body.error ?? ''),
+        'the proxy to notice the wipe',
+        5000,
+    );
+    expect(devnet.proxy.service.refusal).toMatch(/refusing to serve/);
     // The worker lost its grant and its announcement with the data: it announces itself again.
     await waitFor(async () => worker().currentState === 'demoted', 'the worker to notice its grant is gone');
     await waitFor(

@@ -71,6 +71,7 @@ export class ProxyRole {
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
     private checkTimer?: NodeJS.Timeout;
+    private stopped = false;
     private payoutTimer?: NodeJS.Timeout;
     private admissionLoop?: AdmissionLoop;
 
@@ -163,7 +164,8 @@ export class ProxyRole {
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         const check = await this.committer.check();
-        if (!check.ok) this.halt(check.reason);
+        // The chain already says Redis is behind: nothing to record.
+        if (!check.ok) this.halt(check.reason, false);
         this.service.recoveredAt = (await this.counters.recovery())?.at ?? null;
         this.app = buildServer({
             service: this.service,
@@ -242,7 +244,7 @@ export class ProxyRole {
      * Stops serving for good (until an operator recovers the ledger and restarts the proxy): every request gets 503
      * state_rolled_back, /healthz says why, and no commitment is made over the state Redis holds now.
      */
-    private halt(reason: string): void {
+    private halt(reason: string, record = true): void {
         if (this.service.refusal) return;
         this.service.refusal = reason.startsWith('refusing to serve') ? reason : `refusing to serve: ${reason}`;
         if (this.timer) clearInterval(this.timer);
@@ -250,6 +252,15 @@ export class ProxyRole {
         this.logger.error(
             { reason },
             'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)',
+        );
+        // Found while running, the mismatch may be known to this process only (a rollback that kept the commitment
+        // record): the halt commitment puts it on chain, so that a restart on this Redis refuses too. Serialised
+        // after any commitment in flight, and the last thing this process commits.
+        if (!record || !this.options.wallet) return;
+        const halting = this.commitChain.then(() => this.committer.commitHalt());
+        this.commitChain = halting.then(
+            (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
+            (err) => this.logger.error({ err }, 'recording the halt on chain failed'),
         );
     }
 
@@ -262,6 +273,8 @@ export class ProxyRole {
     }
 
     async stop(): Promise<void> {
+        if (this.stopped) return;
+        this.stopped = true;
         if (this.timer) clearInterval(this.timer);
         if (this.checkTimer) clearInterval(this.checkTimer);
         if (this.payoutTimer) clearInterval(this.payoutTimer);

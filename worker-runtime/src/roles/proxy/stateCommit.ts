@@ -35,6 +35,9 @@ export class StateRolledBackError extends Error {
     }
 }
 
+/** The digest of a halt commitment (commitHalt): the SHA-256 of a real state is never 0. */
+export const HALT_DIGEST = 0n;
+
 /** TON attached to CommitState (the contract's compute is small; the rest returns as excess). */
 export const COMMIT_STATE_VALUE = toNano('0.02');
 
@@ -97,6 +100,24 @@ export class StateCommitter {
             };
         }
         return { ok: true, redis, chain };
+    }
+
+    /**
+     * Records on chain that Redis failed its check: a commitment with digest 0, which no Redis state matches. Nothing
+     * of Redis's state is vouched for; a restart on the same Redis then fails its check at once (the record in Redis
+     * is behind), even where the rollback left the record itself intact and only this process knew better.
+     */
+    async commitHalt(): Promise<Commitment> {
+        if (!this.wallet) throw new Error('no wallet configured to send CommitState');
+        const seqno = (await this.onChain()).seqno + 1n;
+        const { commit, signature } = signStateCommit(
+            { proxy: this.proxyAddress, seqno, digest: HALT_DIGEST },
+            this.proxySecretKey,
+        );
+        await this.chain_
+            .open(Proxy.fromAddress(this.proxyAddress))
+            .send(this.wallet.sender, { value: COMMIT_STATE_VALUE }, { $$type: 'CommitState', signature, commit });
+        return { seqno, digest: HALT_DIGEST };
     }
 
     /**
