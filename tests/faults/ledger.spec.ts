@@ -47,18 +47,6 @@ async function health(): Promise<{ status: number; body: { ok: boolean; error?: 
 const seqno = async () => (await devnet.network.proxy.contract.getCommittedState()).seqno;
 const worker = () => devnet.workers[0].role;
 
-/** A client that signs with the longest validity the proxy accepts (needed in the hour after a recovery). */
-async function longValidityClient(): Promise<ChrysalisClient> {
-    const c = devnet.network.client;
-    return ChrysalisClient.connect({
-        proxyUrl: devnet.proxyUrl,
-        chain: devnet.network.chain,
-        proxyAddress: devnet.network.proxy.contract.address,
-        wallet: { address: c.wallet.address, sender: c.sender, keyPair: c.keyPair },
-        requestValiditySeconds: 3600,
-    });
-}
-
 /** A request body signed now by the devnet client, as an eavesdropper could capture it. */
 async function signedBody(validitySeconds: number): Promise<Record<string, unknown>> {
     const c = devnet.network.client;
@@ -170,6 +158,33 @@ test('the proxy refuses a Redis without persistence unless told it is a test net
         const optedOut = make(true);
         await expect(optedOut.start()).resolves.toHaveProperty('url');
         await optedOut.stop();
+        // The command an operator runs says so and exits 2 (a configuration error), before serving anything.
+        let said = '';
+        const code = await runProxyCli(['start'], {
+            env: {
+                REDIS_URL: volatile.url,
+                CHRYSALIS_PREFIX: devnet.prefix,
+                CHRYSALIS_REGISTRY: net.registry.address.toString(),
+                CHRYSALIS_PROXY_ADDRESS: net.proxy.contract.address.toString(),
+                CHRYSALIS_PROXY_SEED: net.proxy.keyPair.secretKey.subarray(0, 32).toString('hex'),
+                CHRYSALIS_PROXY_MODELS: net.models[0].path,
+                CHRYSALIS_PROXY_ATTESTATION: 'simulated',
+                CHRYSALIS_PROXY_SIMULATED: 'true',
+                CHRYSALIS_PROXY_PORT: '0',
+                CHRYSALIS_WALLET_MNEMONIC: MNEMONIC,
+                LOG_LEVEL: 'silent',
+            },
+            connect: async () => ({
+                chain: net.chain,
+                wallet: { address: net.proxy.owner.address, sender: net.proxy.owner.getSender() },
+            }),
+            err: (t) => (said += t),
+            onStarted: () => {
+                throw new Error('must not start');
+            },
+        });
+        expect(code).toBe(2);
+        expect(said).toMatch(/Redis runs without persistence \(appendonly no\)/);
     } finally {
         await volatile.stop();
     }
@@ -237,12 +252,13 @@ test('chrysalis proxy recover rebuilds the counters from the chain and the kept 
 
     await devnet.restartProxy();
     await waitFor(async () => (await health()).status === 200, 'the recovered proxy to be healthy');
-    // A replay of a request signed before the recovery is refused; a fresh one signed for the full window is served.
+    // A replay of a request signed before the recovery is refused; a new request is served.
     const replay = await post(captured);
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('signed_before_recovery');
-    const fresh = await longValidityClient();
-    const served = await fresh.infer(model, mlpInputs(1, 40));
+    // The SDK (300 s validity) is told the validUntil it needs and signs again, once.
+    const served = await client.infer(model, mlpInputs(1, 40));
+    expect(served.voucher).toBeDefined();
     // The client's next voucher starts above what the chain charged, not below.
     expect(BigInt(served.voucher.cumulative)).toBeGreaterThan(chargedOnChain);
 
@@ -265,8 +281,7 @@ test('chrysalis proxy recover rebuilds the counters from the chain and the kept 
 });
 
 test('a wipe is detected; after the recovery the worker is re-admitted by itself and is paid its kept voucher', async () => {
-    const fresh = await longValidityClient();
-    for (let i = 0; i < 2; i++) await fresh.infer(model, mlpInputs(1, 50 + i));
+    for (let i = 0; i < 2; i++) await client.infer(model, mlpInputs(1, 50 + i));
     expect((await worker().claimPayout()).claimed).toBe(false);
     const kept = (await readKeptVoucher(worker().voucherFile!))!.cumulative;
     const paid = await paidOnChain();
@@ -293,8 +308,7 @@ test('a wipe is detected; after the recovery the worker is re-admitted by itself
     await devnet.restartProxy();
     await waitFor(async () => worker().currentState === 'consuming', 'the worker to be granted again and consume');
     await waitFor(async () => (await health()).status === 200, 'the proxy to be healthy');
-    const again = await longValidityClient();
-    await again.infer(model, mlpInputs(1, 60));
+    await client.infer(model, mlpInputs(1, 60));
     const voucher = (await (await fetch(`${devnet.proxyUrl}/v1/payouts/${worker().workerKey}`)).json()) as {
         cumulative: string;
     };

@@ -113,7 +113,10 @@ export class WorkerAdmission {
         for (const key of await scanKeys(redis, RedisKeys.announcementPattern(prefix))) {
             const workerKey = key.slice(key.lastIndexOf(':') + 1).toLowerCase();
             if (demoted.has(workerKey)) continue;
-            const [raw, granted] = await Promise.all([redis.get(key), redis.exists(RedisKeys.grant(prefix, workerKey))]);
+            const [raw, granted] = await Promise.all([
+                redis.get(key),
+                redis.exists(RedisKeys.grant(prefix, workerKey)),
+            ]);
             if (raw === null) continue;
             // Already granted under the current key, to the sealing key announced now (a restarted worker announces
             // a fresh sealing key, and must be granted again), and the grant is still there (a wiped or rolled-back

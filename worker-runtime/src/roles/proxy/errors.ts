@@ -44,6 +44,8 @@ export class ProxyRefusal extends Error {
         message: string,
         /** Seconds after which the same request may succeed (sent as `Retry-After`); only for 503s. */
         readonly retryAfterSeconds?: number,
+        /** Fields a client can act on, sent next to `error` and `message` (e.g. `minValidUntil`). */
+        readonly details?: Record<string, string | number>,
     ) {
         super(message);
         this.name = 'ProxyRefusal';
@@ -51,6 +53,11 @@ export class ProxyRefusal extends Error {
     }
 }
 
-export function refuse(code: RefusalCode, message: string, retryAfterSeconds?: number): never {
-    throw new ProxyRefusal(code, message, retryAfterSeconds);
+export function refuse(
+    code: RefusalCode,
+    message: string,
+    retryAfterSeconds?: number,
+    details?: Record<string, string | number>,
+): never {
+    throw new ProxyRefusal(code, message, retryAfterSeconds, details);
 }

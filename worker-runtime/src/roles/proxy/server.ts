@@ -35,7 +35,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
         if (err instanceof ProxyRefusal) {
             if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
-            return reply.status(err.status).send({ error: err.code, message: err.message });
+            return reply.status(err.status).send({ ...err.details, error: err.code, message: err.message });
         }
         const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
         if (status === 500) d.metrics.errors.inc({ kind: 'internal' });

@@ -122,10 +122,13 @@ export class InferenceService {
         }
         // A request signed before the recovery has validUntil <= signing time + maxValidity < recoveredAt + maxValidity.
         if (this.recoveredAt !== null && req.validUntil < this.recoveredAt + maxValidity) {
+            const minValidUntil = this.recoveredAt + maxValidity;
             refuse(
                 'signed_before_recovery',
                 `this proxy recovered its ledger at ${this.recoveredAt}: a request may have been signed before that ` +
-                    `unless its validUntil is at least ${this.recoveredAt + maxValidity}; sign it again with that validUntil`,
+                    `unless its validUntil is at least ${minValidUntil}; sign it again with that validUntil`,
+                undefined,
+                { minValidUntil },
             );
         }
         // Redis and the (cached) chain read are independent: ask both at once, judge in the same order as ever.
