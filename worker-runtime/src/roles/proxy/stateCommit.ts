@@ -71,8 +71,10 @@ export class StateCommitter {
 
     /** Compares Redis with the chain and with the charge count seen so far (see the file comment for the rules). */
     async check(): Promise<RollbackCheck> {
-        const [chain, redis, count] = await Promise.all([this.onChain(), this.inRedis(), this.counters.chargeCount()]);
+        // Taken before the read: a charge answered before this was executed before the read, so the read can only be
+        // lower if Redis went back (charges answered meanwhile may or may not be in it; they count from the next one).
         const seen = this.counters.chargeCountSeen;
+        const [chain, redis, count] = await Promise.all([this.onChain(), this.inRedis(), this.counters.chargeCount()]);
         if (count < seen) {
             return {
                 ok: false,
@@ -138,11 +140,12 @@ export class StateCommitter {
             last = check.redis && check.redis.seqno > check.chain.seqno ? check.redis.seqno : check.chain.seqno;
         }
         const seqno = last + 1n;
+        const seen = this.counters.chargeCountSeen; // before the read, as in check()
         const { digest, covered, chargeCount } = await this.counters.digest();
         // The counters could have gone back between the check and the digest: the count read with them says so.
-        if (chargeCount < this.counters.chargeCountSeen) {
+        if (chargeCount < seen) {
             throw new StateRolledBackError(
-                `Redis has counted ${chargeCount} charges but this proxy already made ${this.counters.chargeCountSeen}: ` +
+                `Redis has counted ${chargeCount} charges but this proxy already made ${seen}: ` +
                     'Redis was rolled back or wiped',
             );
         }
