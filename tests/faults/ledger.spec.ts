@@ -240,6 +240,8 @@ test('a rollback while serving is detected, the proxy stops serving and never co
     expect(committed).toMatchObject({ seqno: 3n, digest: 0n });
     expect((await health()).status).toBe(503);
     expect((await health()).body.error).toMatch(/Redis state is at commitment 2 but the chain has 3/);
+    // Nor does it sign payout vouchers from the rolled-back counters.
+    expect((await fetch(`${devnet.proxyUrl}/v1/payouts/${worker().workerKey}`)).status).toBe(503);
 });
 
 test('chrysalis proxy recover rebuilds the counters from the chain and the kept vouchers', async () => {

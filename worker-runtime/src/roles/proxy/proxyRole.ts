@@ -192,7 +192,9 @@ export class ProxyRole {
         }
         const { payoutFlushMs = 10_000 } = this.options;
         if (payoutFlushMs > 0) {
-            this.payoutTimer = setInterval(() => void this.flushPayouts().catch(() => undefined), payoutFlushMs);
+            this.payoutTimer = setInterval(() => {
+                if (!this.service.refusal) void this.flushPayouts().catch(() => undefined);
+            }, payoutFlushMs);
             this.payoutTimer.unref();
         }
         const { admission, admissionIntervalMs = 1000, revalidateIntervalMs = 60_000 } = this.options;
@@ -280,7 +282,8 @@ export class ProxyRole {
         if (this.payoutTimer) clearInterval(this.payoutTimer);
         await this.admissionLoop?.stop();
         await this.app?.close();
-        if (this.payouts) await this.flushPayouts().catch(() => undefined);
+        // Not from counters that failed the ledger check (they may be below vouchers signed before).
+        if (this.payouts && !this.service?.refusal) await this.flushPayouts().catch(() => undefined);
         if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
             await this.commitState().catch(() => undefined);
         }

@@ -88,6 +88,8 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     app.get('/v1/payouts/:key', async (req) => {
         const key = (req.params as { key: string }).key;
         if (!/^[0-9a-f]{64}$/i.test(key)) throw new ProxyRefusal('bad_request', 'a worker key is 64 hex characters');
+        // Counters that failed the ledger check are no ground for a voucher (they may be below one signed before).
+        if (d.service.refusal) throw new ProxyRefusal('state_rolled_back', d.service.refusal);
         const voucher = await d.payouts.forWorker(key);
         if (!voucher) throw new ProxyRefusal('not_found', `worker ${key} has not served here and is not admitted`);
         return voucher;
