@@ -21,8 +21,6 @@ import { ChrysalisClient, ClientWalletHandle, ProxyError, readClientConfig, regi
 import type { ClientConfig } from '../client';
 import { ClientState } from '../../../wrappers/ClientAccount';
 
-export const summary = 'client account and requests: open, top-up, withdraw, infer, verify-proxy, commit, account';
-
 const USAGE = `usage: chrysalis client <command> [options]
   account
   open --stake <TON> [--deposit <TON>]

@@ -23,8 +23,6 @@ import {
     validateInputs,
 } from '../inference';
 
-export const summary = 'inspect an ONNX model (hash, inputs, outputs) or run it on a JSON input file';
-
 const USAGE = `usage:
   chrysalis model inspect <model.onnx> [--json]
   chrysalis model run <model.onnx> --input <inputs.json> [--json] [--kind ${MODEL_KINDS.join('|')}] [--expect-hash <sha256>]

@@ -5,8 +5,7 @@
  */
 import { createHmac, pbkdf2Sync } from 'node:crypto';
 import { mnemonicToPrivateKey, mnemonicWordList } from '@ton/crypto';
-import { WalletContractV4, WalletContractV5R1 } from '@ton/ton';
-import { Chain, TonChain, Wallet } from '../chain';
+import type { Chain, Wallet } from '../chain';
 import { ConfigOf, enumSetting, Setting, stringSetting } from '../config/schema';
 
 const WORDS = new Set(mnemonicWordList);
@@ -94,6 +93,10 @@ export interface Connection {
 
 /** The network-specific part of a start: a TonChain and the operator's wallet from its mnemonic. */
 export async function connectNetwork(config: NetworkConfig): Promise<Connection> {
+    // Loaded here, not at the top: `--help` and configuration errors need only the schema above, and these take
+    // seconds to load.
+    const { TonChain } = require('../chain') as typeof import('../chain');
+    const { WalletContractV4, WalletContractV5R1 } = require('@ton/ton') as typeof import('@ton/ton');
     const chain = new TonChain({
         network: config.network,
         endpoint: config.endpoint || toncenterEndpoint(config.network),

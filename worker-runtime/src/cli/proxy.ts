@@ -28,8 +28,6 @@ import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '..
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
 import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
 
-export const summary = 'run the proxy against a TON network (start)';
-
 const USAGE = `usage: chrysalis proxy start
        chrysalis proxy --help
 

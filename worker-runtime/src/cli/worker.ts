@@ -7,16 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
-import { RegistryView } from '../chain';
+import type { RegistryView } from '../chain';
 import { ConfigError } from '../errors';
-import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
-import { createLogger, Logger } from '../observability';
-import { readWorkerConfig, WorkerConfig, workerConfigSchema, WorkerRole, WorkerStartError } from '../roles/worker';
-import type { WorkerRoleDeps } from '../roles/worker';
+import type { Logger } from '../observability';
+import { readWorkerConfig, WorkerConfig, workerConfigSchema } from '../roles/worker/config';
+import { WorkerStartError } from '../roles/worker/errors';
+import type { WorkerRole, WorkerRoleDeps } from '../roles/worker';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
 import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
-
-export const summary = 'run a worker against a TON network (start)';
 
 const USAGE = `usage: chrysalis worker start
        chrysalis worker --help
@@ -45,6 +43,10 @@ export async function startWorker(
     deps: Omit<WorkerRoleDeps, 'config' | 'registryView'> & { logger: Logger },
 ): Promise<RunningWorker> {
     // The view is namespaced by the worker key, so the key is fixed here (a fresh one when no seed is configured).
+    // The role, Redis and chain libraries load here, not at the top: `--help` and configuration errors need none.
+    const { RegistryView } = require('../chain') as typeof import('../chain');
+    const { closeRedisClient, createRedisClient, deleteKeysUnder } = require('../queue') as typeof import('../queue');
+    const { WorkerRole } = require('../roles/worker') as typeof import('../roles/worker');
     const ephemeral = config.workerSeed === '';
     const seed = ephemeral ? randomBytes(32).toString('hex') : config.workerSeed;
     const publicKey = keyPairFromSeed(Buffer.from(seed, 'hex')).publicKey;
@@ -121,6 +123,7 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         err(`chrysalis worker: ${e.message}\n(chrysalis worker --help lists every variable)\n`);
         return 2;
     }
+    const { createLogger } = require('../observability') as typeof import('../observability');
     const log = createLogger('worker', env.LOG_LEVEL ?? 'info');
     const { chain, wallet } = await (io.connect ?? connectNetwork)(config.network);
     log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
