@@ -25,8 +25,17 @@ import { closeRedisClient, createRedisClient } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
 import { PROXY_SCHEMA, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
 import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '../tee';
-import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
-import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
+import { connectNetwork, describeWallet, NETWORK_SCHEMA } from './networkConfig';
+import {
+    helpText,
+    parseCommandLine,
+    readConfigs,
+    Running,
+    ServeIo,
+    serveUntilSignal,
+    unreadableFiles,
+    viewPrefix,
+} from './serve';
 
 const USAGE = `usage: chrysalis proxy start
        chrysalis proxy --help
@@ -223,9 +232,19 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         err(`chrysalis proxy: ${e.message}\n(chrysalis proxy --help lists every variable)\n`);
         return 2;
     }
+    const missing = unreadableFiles(
+        config.start.modelPaths.map((f): [string, string] => ['CHRYSALIS_PROXY_MODELS', f]),
+    );
+    if (missing.length) {
+        err(`chrysalis proxy: ${missing.join('; ')}\n`);
+        return 2;
+    }
     const log = createLogger('proxy', env.LOG_LEVEL ?? 'info');
     const { chain, wallet } = await (io.connect ?? connectNetwork)(config.network);
-    log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
+    log.info(
+        { network: chain.network, ...(await describeWallet(chain, wallet.address)) },
+        'operator wallet (fund this address)',
+    );
     let running: RunningProxy;
     try {
         running = await startProxy(config, {

@@ -13,8 +13,17 @@ import type { Logger } from '../observability';
 import { readWorkerConfig, WorkerConfig, workerConfigSchema } from '../roles/worker/config';
 import { WorkerStartError } from '../roles/worker/errors';
 import type { WorkerRole, WorkerRoleDeps } from '../roles/worker';
-import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
-import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
+import { connectNetwork, describeWallet, NETWORK_SCHEMA } from './networkConfig';
+import {
+    helpText,
+    parseCommandLine,
+    readConfigs,
+    Running,
+    ServeIo,
+    serveUntilSignal,
+    unreadableFiles,
+    viewPrefix,
+} from './serve';
 
 const USAGE = `usage: chrysalis worker start
        chrysalis worker --help
@@ -123,10 +132,18 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         err(`chrysalis worker: ${e.message}\n(chrysalis worker --help lists every variable)\n`);
         return 2;
     }
+    const missing = unreadableFiles([['CHRYSALIS_MODEL_PATH', config.worker.modelPath]]);
+    if (missing.length) {
+        err(`chrysalis worker: ${missing.join('; ')}\n`);
+        return 2;
+    }
     const { createLogger } = require('../observability') as typeof import('../observability');
     const log = createLogger('worker', env.LOG_LEVEL ?? 'info');
     const { chain, wallet } = await (io.connect ?? connectNetwork)(config.network);
-    log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
+    log.info(
+        { network: chain.network, ...(await describeWallet(chain, wallet.address)) },
+        'operator wallet (fund this address)',
+    );
     let running: RunningWorker;
     try {
         running = await startWorker(readWorkerConfig({}, config.worker), { chain, wallet, logger: log });
