@@ -121,7 +121,7 @@ describe('billing blueprint scripts against the sandbox-backed NetworkProvider',
         const closing = as(owner);
         await completeProxyClose(closing, ['--proxy', proxyAddr.toString()]);
         expect((await proxy.getProxyData()).state).toBe(ProxyState.closed);
-        expect(closing.ui().written.join('\n')).toMatch(/close sent/);
+        expect(closing.ui().written.join('\n')).toMatch(/CompleteProxyClose: done/);
     });
 
     it('withdraw all, the key from CHRYSALIS_PROXY_SEED, a refund voucher and a payout voucher signed elsewhere', async () => {

@@ -17,7 +17,7 @@ import {
     Setting,
     stringSetting,
 } from '../config/schema';
-import { modelKindFromCode } from '../devnet/models';
+import { modelKindFromCode } from '../inference/kinds';
 import { ChrysalisError, ConfigError } from '../errors';
 import { readModelFile, readSignature } from '../inference/modelFile';
 import { createLogger, Logger } from '../observability';
