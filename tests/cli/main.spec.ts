@@ -49,11 +49,13 @@ describe('chrysalis', () => {
         expect(wrong.stderr).toMatch(/unknown group wroker/);
     });
 
-    it('loads no TON, Redis or ONNX Runtime library for --help, worker --help or keys --help', () => {
+    it('loads no TON, Redis or ONNX Runtime library for --help, worker/proxy --help or keys --help', () => {
         expect(loadedBy(['--help'])).toEqual({ code: 0, heavy: [] });
         expect(loadedBy(['worker', '--help'])).toEqual({ code: 0, heavy: [] });
+        expect(loadedBy(['proxy', '--help'])).toEqual({ code: 0, heavy: [] });
         expect(loadedBy(['keys', '--help'])).toEqual({ code: 0, heavy: [] });
         // A configuration error is reported before anything connects or loads.
         expect(loadedBy(['worker', 'start'])).toEqual({ code: 2, heavy: [] });
+        expect(loadedBy(['proxy', 'start'])).toEqual({ code: 2, heavy: [] });
     });
 });

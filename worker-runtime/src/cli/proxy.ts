@@ -7,7 +7,7 @@
 import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import type { Redis } from 'ioredis';
-import { Chain, RegistryView, Wallet } from '../chain';
+import type { Chain, RegistryView, Wallet } from '../chain';
 import {
     addressSetting,
     ConfigOf,
@@ -19,12 +19,11 @@ import {
 } from '../config/schema';
 import { modelKindFromCode } from '../inference/kinds';
 import { ChrysalisError, ConfigError } from '../errors';
-import { readModelFile, readSignature } from '../inference/modelFile';
-import { createLogger, Logger } from '../observability';
-import { closeRedisClient, createRedisClient } from '../queue';
-import { WorkerAdmission } from '../roles/admission';
-import { PROXY_SCHEMA, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
-import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '../tee';
+import type { Logger } from '../observability';
+import type { WorkerAdmission } from '../roles/admission';
+import type { ProxyRole, ServedModel } from '../roles/proxy';
+import { PROXY_SCHEMA, ProxyConfig } from '../roles/proxy/config';
+import type { AttestationPolicy, QuoteProvider } from '../tee';
 import { connectNetwork, describeWallet, NETWORK_SCHEMA } from './networkConfig';
 import {
     helpText,
@@ -132,6 +131,8 @@ export interface RunningProxy extends Running {
 
 /** The served models: each file's hash must be on the registry, which also names it and gives its metering kind. */
 async function servedModels(paths: string[], view: RegistryView): Promise<ServedModel[]> {
+    const { readModelFile, readSignature } =
+        require('../inference/modelFile') as typeof import('../inference/modelFile');
     const served: ServedModel[] = [];
     for (const path of paths) {
         const { bytes, hash } = await readModelFile(path);
@@ -151,6 +152,12 @@ export async function startProxy(
     config: { proxy: ProxyConfig; start: ProxyStartConfig },
     deps: ProxyStartDeps,
 ): Promise<RunningProxy> {
+    // The role, Redis, chain and TEE libraries load here, not at the top: `--help` and configuration errors need none.
+    const { RegistryView } = require('../chain') as typeof import('../chain');
+    const { closeRedisClient, createRedisClient } = require('../queue') as typeof import('../queue');
+    const { WorkerAdmission } = require('../roles/admission') as typeof import('../roles/admission');
+    const { ProxyRole } = require('../roles/proxy') as typeof import('../roles/proxy');
+    const { createProvider } = require('../tee') as typeof import('../tee');
     const { proxy, start } = config;
     const log = deps.logger;
     const proxyKeys = keyPairFromSeed(Buffer.from(start.proxySeed, 'hex'));
@@ -239,6 +246,8 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         err(`chrysalis proxy: ${missing.join('; ')}\n`);
         return 2;
     }
+    const { createLogger } = require('../observability') as typeof import('../observability');
+    const { pccsPolicy } = require('../tee') as typeof import('../tee');
     const log = createLogger('proxy', env.LOG_LEVEL ?? 'info');
     const { chain, wallet } = await (io.connect ?? connectNetwork)(config.network);
     log.info(
