@@ -6,8 +6,8 @@ import { ScriptArgs } from './lib/args';
 import { messageBody, SEND_ARGS, submit } from './lib/send';
 
 /**
- * Owner of --proxy: after the delay, with every client account closed and workers paid for every charged unit, takes
- * the stake and the commission.
+ * Owner of --proxy: after closeAt (the workers' claim window), with every client account closed and workers paid for
+ * every charged unit, takes everything the Proxy holds (stake, commission, reserve); the Proxy destroys itself.
  */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
     const args = new ScriptArgs(argv, { proxy: { describe: 'Proxy address' }, ...SEND_ARGS }, provider.ui());

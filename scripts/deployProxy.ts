@@ -8,14 +8,15 @@ import { SEND_ARGS, submit } from './lib/send';
 
 /**
  * Deploys and activates a Proxy for the sender (its owner) with the registry's current params snapshot:
- * --registry, --id, --seed (or CHRYSALIS_PROXY_SEED), optional --stake in TON (default: min proxy stake + 0.1).
+ * --registry, --id, --seed (or CHRYSALIS_PROXY_SEED), optional --stake in TON (default: min proxy stake + 0.3, which
+ * covers the Proxy's 0.2 TON storage reserve, PROXY_RESERVE, and the activation's fees).
  * Prints the proxy's address and public key, which the registry owner then records with registerProxy.
  */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
     const spec = {
         registry: { describe: 'Registry address' },
         id: { describe: 'Proxy id (uint32)' },
-        stake: { describe: 'Stake in TON (default: min proxy stake + 0.1)', optional: true },
+        stake: { describe: 'Stake in TON (default: min proxy stake + 0.3)', optional: true },
         ...PROXY_SEED_ARG,
         ...SEND_ARGS,
     };
@@ -35,7 +36,7 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
         paramsVersion,
         params,
     });
-    const stake = args.has('stake') ? await args.ton('stake') : params.minProxyStake + 100_000_000n;
+    const stake = args.has('stake') ? await args.ton('stake') : params.minProxyStake + 300_000_000n;
     await submit(provider, args, 'deploy Proxy', {
         to: proxy.address,
         value: stake,

@@ -35,6 +35,9 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
             `ClientAccount  state=${CLIENT_STATES[Number(d.state)]} balance=${d.balance} stake=${d.stake}`,
             `  charged=${d.charged} units at ${d.price} nanoTON  unlockAt=${d.unlockAt}  proxy=${addr(d.proxy)} owner=${addr(d.owner)}`,
         );
+    } else if (kind === 'proxy' && !(await provider.isContractDeployed(address))) {
+        // A closed Proxy sent everything to its owner and destroyed itself.
+        lines.push(`Proxy  state=closed (nothing at ${addr(address)}: a closed Proxy destroys itself)`);
     } else if (kind === 'proxy') {
         const d = await provider.open(Proxy.fromAddress(address)).getProxyData();
         lines.push(

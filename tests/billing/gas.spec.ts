@@ -1,14 +1,14 @@
 import '@ton/test-utils';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toNano } from '@ton/core';
 import {
     BILLING_BUDGET_FACTOR,
     BILLING_REFERENCE_GAS,
-    measure,
     measureBillingOperations,
     OperationGas,
 } from '../gas/operations/billing';
-import { billingConstant } from '../fixtures/billing';
+import { billingConstant, createBillingNetwork, openClient } from '../fixtures/billing';
 
 describe('billing gas', () => {
     let ops: Record<string, OperationGas>;
@@ -68,8 +68,11 @@ describe('billing gas', () => {
         }
     });
 
-    it('the close notification value pays for the Proxy at 2x its measured gas (400 nanoTON/gas)', () => {
+    it('the close notification value pays for the Proxy at 2x its measured gas (400 nanoTON/gas)', async () => {
         const proxyGas = BigInt(ops['client.forceRefund'].txs.find((t) => t.contract === 'proxy')!.gas);
-        expect(billingConstant('PROXY_NOTIFY_VALUE')).toBeGreaterThanOrEqual(proxyGas * 400n * 2n);
+        const net = await createBillingNetwork();
+        const c = await net.blockchain.treasury('notify');
+        const { account } = await openClient(net.blockchain, net.main, c, toNano('1'));
+        expect(await account.getCloseNotifyValue()).toBeGreaterThanOrEqual(proxyGas * 400n * 2n);
     });
 });

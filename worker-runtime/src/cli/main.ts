@@ -29,7 +29,10 @@ export const GROUPS: Record<string, GroupEntry> = {
         summary: 'inspect an ONNX model (hash, inputs, outputs) or run it on a JSON input file',
         load: () => require('./model') as Group,
     },
-    proxy: { summary: 'run the proxy against a TON network (start)', load: () => require('./proxy') as Group },
+    proxy: {
+        summary: 'run the proxy against a TON network (start), close it (close), rebuild its ledger (recover)',
+        load: () => require('./proxy') as Group,
+    },
     worker: { summary: 'run a worker against a TON network (start)', load: () => require('./worker') as Group },
 };
 
