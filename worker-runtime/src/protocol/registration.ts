@@ -1,7 +1,7 @@
 /**
  * The worker key's consent to be bonded: RegisterWorker carries the key's Ed25519 signature of the SHA-256 of
- *   worker_registration#43525752 registry:MsgAddressInt owner:MsgAddressInt expiry:uint32 _:(## 2)
- * (contracts/schema.tlb; the 2 zero bits make 600 bits, whole bytes). The registry hashes the same bits and refuses a
+ *   worker_registration#43525752 registry:MsgAddressInt owner:MsgAddressInt expiry:(## 34)
+ * (contracts/schema.tlb; a 34-bit expiry makes 600 bits, whole bytes, as SHA-256 needs). The registry hashes the same bits and refuses a
  * registration whose signature does not match (ERR_BAD_WORKER_SIGNATURE) or whose expiry has passed
  * (ERR_REGISTRATION_EXPIRED), so nobody can bond a key he does not hold, and a signature names the one owner allowed
  * to use it on one registry.
@@ -31,8 +31,7 @@ export function workerRegistrationHash(r: WorkerRegistration): Buffer {
         .storeUint(WORKER_REGISTRATION_TAG, 32)
         .storeAddress(r.registry)
         .storeAddress(r.owner)
-        .storeUint(r.expiry, 32)
-        .storeUint(0, 2)
+        .storeUint(r.expiry, 34)
         .endCell().bits;
     return createHash('sha256')
         .update(bits.subbuffer(0, bits.length)!)
