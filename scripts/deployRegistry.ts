@@ -18,7 +18,7 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
         provider.ui().write(`Registry already deployed at ${registry.address.toString()}`);
         return registry.address;
     }
-    await registry.send(provider.sender(), { value: toNano('0.2') }, { $$type: 'TopUpReserve', queryId: 0n });
+    await registry.send(provider.sender(), { value: toNano('0.6') }, { $$type: 'TopUpReserve', queryId: 0n });
     await provider.waitForDeploy(registry.address);
     provider.ui().write(`Registry deployed at ${registry.address.toString()}`);
     return registry.address;

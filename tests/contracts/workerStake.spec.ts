@@ -7,6 +7,7 @@ import {
     ERR_PAUSED,
     ERR_VALUE_TOO_LOW,
     REGISTER_WORKER_FEE,
+    REGISTRY_STORAGE_RESERVE,
     UPGRADE_TIMELOCK,
 } from '../../wrappers/Registry';
 import {
@@ -346,6 +347,6 @@ describe('WorkerStake: registration and life cycle', () => {
             },
         );
         expect(refund.transactions).toHaveTransaction({ from: net.registry.address, to: net.operator.address });
-        expect(await balanceOf(net.blockchain, net.registry.address)).toBe(toNano('0.1'));
+        expect(await balanceOf(net.blockchain, net.registry.address)).toBe(REGISTRY_STORAGE_RESERVE);
     });
 });
