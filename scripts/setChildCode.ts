@@ -4,9 +4,13 @@ import { readFileSync } from 'node:fs';
 import { ScriptArgs } from './lib/args';
 import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
 
-const KINDS: Record<string, bigint> = { workerStake: 1n, proxy: 2n, clientAccount: 3n, workerAccount: 4n };
+export const CHILD_KINDS: Record<string, bigint> = { workerStake: 1n, proxy: 2n, clientAccount: 3n, workerAccount: 4n };
+const KINDS = CHILD_KINDS;
 
-/** SetChildCode: --kind workerStake|proxy|clientAccount|workerAccount --code <file.boc>. */
+/**
+ * SetChildCode: --kind workerStake|proxy|clientAccount|workerAccount --code <file.boc>, into an empty slot only (the
+ * first deployment of the billing codes); replacing a code goes through scheduleChildCode and the timelock.
+ */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
     const args = new ScriptArgs(argv, provider.ui());
     const registry = await openRegistry(provider, args);
