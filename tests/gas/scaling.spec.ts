@@ -1,7 +1,14 @@
 import { beginCell, toNano } from '@ton/core';
 import { internal, SmartContract } from '@ton/sandbox';
 import { signReceipt } from '../../worker-runtime/src/protocol/receipt';
-import { deployNetwork, keyToUint, Network, registerWorker, registrationConsent, workerKeyPair } from '../fixtures/network';
+import {
+    deployNetwork,
+    keyToUint,
+    Network,
+    registerWorker,
+    registrationConsent,
+    workerKeyPair,
+} from '../fixtures/network';
 import { deliverDirect, succeeded } from '../fixtures/deliver';
 import { measureChain } from './measure';
 import { REGISTER_WORKER_FEE, storeRegisterWorker } from '../../wrappers/Registry';
@@ -28,8 +35,14 @@ async function registerAndSlash(net: Network, label: string) {
         names,
     ).gas;
     const registry = net.registry.address;
-    const a = signReceipt({ requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 3n, registry }, w.keyPair.secretKey);
-    const b = signReceipt({ requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 4n, registry }, w.keyPair.secretKey);
+    const a = signReceipt(
+        { requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 3n, registry },
+        w.keyPair.secretKey,
+    );
+    const b = signReceipt(
+        { requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 4n, registry },
+        w.keyPair.secretKey,
+    );
     const proof = measureChain(
         await w.stake.send(
             net.stranger.getSender(),

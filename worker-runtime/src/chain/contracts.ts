@@ -22,6 +22,8 @@ export const REGISTRY_EVENTS = [
     'UpgradeCancelledEvent',
     'UpgradeExecutedEvent',
     'ChildBouncedEvent',
+    'ChangeScheduledEvent',
+    'ChangeCancelledEvent',
 ] as const;
 
 export const WORKER_STAKE_EVENTS = [
@@ -30,7 +32,6 @@ export const WORKER_STAKE_EVENTS = [
     'UnbondingStartedEvent',
     'StakeWithdrawnEvent',
     'StakeSlashedEvent',
-    'WithdrawalBouncedEvent',
     'RegistrationRefusedEvent',
 ] as const;
 

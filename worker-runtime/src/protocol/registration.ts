@@ -33,9 +33,7 @@ export function workerRegistrationHash(r: WorkerRegistration): Buffer {
         .storeAddress(r.owner)
         .storeUint(r.expiry, 34)
         .endCell().bits;
-    return createHash('sha256')
-        .update(bits.subbuffer(0, bits.length)!)
-        .digest();
+    return createHash('sha256').update(bits.subbuffer(0, bits.length)!).digest();
 }
 
 /** Signs a registration with the worker's 64-byte Ed25519 secret key. */
