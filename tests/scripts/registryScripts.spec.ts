@@ -1,5 +1,6 @@
 import '@ton/test-utils';
 import { Address, toNano } from '@ton/core';
+import { keyPairFromSeed } from '@ton/crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,6 +223,25 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         await showStake.run(shown, worker);
         expect(shown.ui().written.join('\n')).toContain('no contract (never registered, or withdrawn)');
         await expect(withdrawStake.run(as(operator), worker)).rejects.toThrow(/already withdrawn/);
+
+        // Where the machine holds the key, --worker-seed signs the consent itself.
+        const seed = Buffer.alloc(32, 0x5d);
+        await registerWorkerScript.run(as(operator), [
+            ...reg(),
+            '--worker-seed',
+            seed.toString('hex'),
+            '--model',
+            hex(modelHash),
+            '--image',
+            hex(workerImageHash),
+            '--expiry',
+            String(blockchain.now! + 600),
+        ]);
+        const seeded = keyToUint(keyPairFromSeed(seed).publicKey);
+        const seededStake = blockchain.openContract(
+            WorkerStake.fromAddress(await registry.getWorkerStakeAddress(seeded)),
+        );
+        expect(await seededStake.getState()).toMatchObject({ status: 1n, stake: params.minWorkerStake });
     });
 
     it('slashWorker (governance) through the registry', async () => {
