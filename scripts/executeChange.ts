@@ -1,11 +1,11 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeExecuteChange } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
 /** ExecuteChange: applies the pending params or child code once its timelock has passed. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'ExecuteChange', queryId: 0n });
-    done(provider, 'ExecuteChange sent');
+    await governanceMessage(provider, argv, {}, 'ExecuteChange', async () =>
+        messageBody(storeExecuteChange, { $$type: 'ExecuteChange', queryId: 0n }),
+    );
 }

@@ -1,7 +1,9 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { parseParamOverrides } from './lib/params';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeScheduleParams } from '../wrappers/Registry';
+import { ScriptArgsError } from './lib/args';
+import { governanceMessage } from './lib/governance';
+import { PARAM_ARGS, parseParamOverrides } from './lib/params';
+import { messageBody } from './lib/send';
 
 /**
  * ScheduleParams: the registry's current params with the fields given as --<field> value, applied by executeChange
@@ -9,12 +11,15 @@ import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
  * workerUnbondingDelay) change only this way: SetParams refuses them (ERR_PARAMS_TIMELOCKED).
  */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const overrides = parseParamOverrides(args);
-    if (Object.keys(overrides).length === 0)
-        throw new Error('give at least one NetworkParams field as --<field> value');
-    const params = { ...(await registry.getParams()), ...overrides };
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'ScheduleParams', queryId: 0n, params });
-    done(provider, `ScheduleParams sent: ${Object.keys(overrides).join(', ')}; run executeChange after the timelock`);
+    let changed: string[] = [];
+    await governanceMessage(provider, argv, PARAM_ARGS, 'ScheduleParams', async (args, registry) => {
+        const overrides = parseParamOverrides(args);
+        if (Object.keys(overrides).length === 0) {
+            throw new ScriptArgsError('give at least one NetworkParams field as --<field> value');
+        }
+        changed = Object.keys(overrides);
+        const params = { ...(await registry.getParams()), ...overrides };
+        return messageBody(storeScheduleParams, { $$type: 'ScheduleParams', queryId: 0n, params });
+    });
+    provider.ui().write(`scheduled: ${changed.join(', ')}; executeChange after the timelock`);
 }

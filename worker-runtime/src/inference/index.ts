@@ -14,6 +14,7 @@ export { GENERATED_MODELS_DIR, KNOWN_MODEL_KINDS, generatedModelPath, sileroVadM
 export type { GeneratedModelName } from './catalog';
 export { decodeData, encodeData, rawToJson } from './codec';
 export { InferenceUnavailableError, InvalidInputError, ModelNotAllowedError, UnsupportedModelError } from './errors';
+export { describeModelKinds, modelKindCode, modelKindFromCode, parseModelKind } from './kinds';
 export { METERING_RULES, MODEL_KINDS, applyMeteringRule, isModelKind, meter } from './metering';
 export type { MeteringRule, ModelKind } from './metering';
 export { loadModel, readModelFile, readSignature, sha256Hex } from './modelFile';

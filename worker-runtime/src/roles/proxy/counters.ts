@@ -107,6 +107,12 @@ export class UsageCounters {
         return BigInt((await this.redis.hget(this.keys.workerTokens, owner)) ?? '0');
     }
 
+    /** Every client's cumulative tokens (ClientAccount raw address -> tokens). */
+    async allClientTokens(): Promise<Map<string, bigint>> {
+        const all = await this.redis.hgetall(this.keys.clientTokens);
+        return new Map(Object.entries(all).map(([k, v]) => [k, BigInt(v)]));
+    }
+
     /** Charges since the last commitment. */
     async uncommitted(): Promise<number> {
         return Number((await this.redis.get(this.keys.uncommitted)) ?? '0');

@@ -5,6 +5,7 @@
  *   const { url } = await proxy.start();     // checks Redis against the on-chain commitment first
  *   ...
  *   await proxy.stop();                      // commits the counters, closes queues and connections
+ *   await proxy.requestClose();              // settles charges, publishes payout vouchers, then RequestProxyClose
  */
 import { Address } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
@@ -25,6 +26,7 @@ import { ReputationBook } from './reputation';
 import { buildServer } from './server';
 import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
+import { CloseOutcome, ProxyCloseError, settleAndRequestClose } from './close';
 import { Commitment, StateCommitter } from './stateCommit';
 import { VoucherSigner } from './vouchers';
 import { WorkerAdmissionPort } from './workers';
@@ -66,6 +68,7 @@ export class ProxyRole {
     committer!: StateCommitter;
     payouts!: PayoutVouchers;
     private redis!: Redis;
+    private signer!: VoucherSigner;
     private dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
@@ -119,7 +122,7 @@ export class ProxyRole {
             prefix: this.config.prefix,
         });
         const models = new Map(this.options.models.map((m) => [m.hash.toLowerCase(), m]));
-        const signer = new VoucherSigner(
+        const signer = (this.signer = new VoucherSigner(
             proxyAddress,
             proxyKeys.publicKey,
             proxyKeys.secretKey,
@@ -130,7 +133,7 @@ export class ProxyRole {
                 reasoning: params.reasoningMultiplierBps,
             },
             this.config.voucherValiditySeconds,
-        );
+        ));
         this.payouts = new PayoutVouchers({
             chain,
             redis: this.redis,
@@ -217,6 +220,35 @@ export class ProxyRole {
         return this.payouts.flush().catch((err: unknown) => {
             this.logger.error({ err }, 'storing the payout vouchers failed');
             throw err;
+        });
+    }
+
+    /**
+     * Closes this proxy the way docs/billing.md ("Closing a proxy") describes: stops taking requests, submits every
+     * client's outstanding charges, publishes every worker's payout voucher valid through the claim window, commits
+     * the counters, then sends RequestProxyClose. Needs the owner's wallet. Payout vouchers stay available (API and
+     * Redis) while the process runs; workers must claim before `closeAt`.
+     */
+    async requestClose(opts: { landTimeoutMs?: number; pollMs?: number } = {}): Promise<CloseOutcome> {
+        const wallet = this.options.wallet;
+        if (!wallet) throw new ProxyCloseError('no wallet configured: the Proxy owner requests the close');
+        if (this.service.refusal) throw new ProxyCloseError(`cannot close: ${this.service.refusal}`);
+        // No new charges from here on; requests already charged are in the counters the steps below read.
+        this.service.refusal = 'closing: this proxy takes no new requests';
+        await this.commitChain;
+        return settleAndRequestClose({
+            chain: this.options.chain,
+            wallet,
+            proxyAddress: this.options.proxyAddress,
+            counters: this.counters,
+            signer: this.signer,
+            payouts: this.payouts,
+            commit: () => {
+                const next = this.commitChain.then(() => this.committer.commit());
+                this.commitChain = next.catch(() => undefined);
+                return next;
+            },
+            ...opts,
         });
     }
 

@@ -70,10 +70,15 @@ export class VoucherSigner {
         return voucherToJson(signed, cumulative, account, validUntil);
     }
 
-    async payout(workerOwner: Address, totalTokens: bigint, now: number): Promise<StoredPayoutVoucher & VoucherJson> {
+    /** `validUntil` defaults to now + the configured validity (a close signs them valid through the claim window). */
+    async payout(
+        workerOwner: Address,
+        totalTokens: bigint,
+        now: number,
+        validUntil = now + this.validitySeconds,
+    ): Promise<StoredPayoutVoucher & VoucherJson> {
         const target = await this.workerAccount(workerOwner);
         const cumulative = this.units(totalTokens);
-        const validUntil = now + this.validitySeconds;
         const signed = this.sign('payout', target, cumulative, validUntil);
         return voucherToJson(signed, cumulative, target, validUntil);
     }
