@@ -161,9 +161,9 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         );
 
         // Replacing a child code already set is timelocked.
-        await expect(
-            setChildCode.run(as(owner), [...reg(), '--kind', 'proxy', '--code', codePath]),
-        ).resolves.toBeUndefined();
+        await expect(setChildCode.run(as(owner), [...reg(), '--kind', 'proxy', '--code', codePath])).rejects.toThrow(
+            /ERR_CHILD_CODE_TIMELOCKED/,
+        );
         await scheduleChildCode.run(as(owner), [...reg(), '--kind', 'workerAccount', '--code', codePath]);
         expect((await registry.getGovernance()).pendingChange?.kind).toBe(4n);
         await cancelChange.run(as(owner), reg());
@@ -191,7 +191,7 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         const { halter, owner, registry } = snap.net;
         await pause.run(as(halter), reg());
         expect((await registry.getGovernance()).paused).toBe(true);
-        await unpause.run(as(halter), reg());
+        await expect(unpause.run(as(halter), reg())).rejects.toThrow(/ERR_NOT_OWNER/);
         expect((await registry.getGovernance()).paused).toBe(true);
         await unpause.run(as(owner), reg());
         expect((await registry.getGovernance()).paused).toBe(false);
