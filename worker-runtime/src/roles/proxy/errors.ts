@@ -16,6 +16,7 @@ export type RefusalCode =
     | 'not_found'
     | 'no_worker'
     | 'state_rolled_back'
+    | 'signed_before_recovery'
     | 'unavailable';
 
 const STATUS: Record<RefusalCode, number> = {
@@ -32,6 +33,7 @@ const STATUS: Record<RefusalCode, number> = {
     not_found: 404,
     no_worker: 503,
     state_rolled_back: 503,
+    signed_before_recovery: 400,
     unavailable: 503,
 };
 
@@ -40,6 +42,10 @@ export class ProxyRefusal extends Error {
     constructor(
         readonly code: RefusalCode,
         message: string,
+        /** Seconds after which the same request may succeed (sent as `Retry-After`); only for 503s. */
+        readonly retryAfterSeconds?: number,
+        /** Fields a client can act on, sent next to `error` and `message` (e.g. `minValidUntil`). */
+        readonly details?: Record<string, string | number>,
     ) {
         super(message);
         this.name = 'ProxyRefusal';
@@ -47,6 +53,11 @@ export class ProxyRefusal extends Error {
     }
 }
 
-export function refuse(code: RefusalCode, message: string): never {
-    throw new ProxyRefusal(code, message);
+export function refuse(
+    code: RefusalCode,
+    message: string,
+    retryAfterSeconds?: number,
+    details?: Record<string, string | number>,
+): never {
+    throw new ProxyRefusal(code, message, retryAfterSeconds, details);
 }
