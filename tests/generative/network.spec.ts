@@ -143,6 +143,7 @@ test('a streamed chat: deltas as the worker samples them, then a done event whos
             finishReason: done!.finishReason,
             usage: done!.usage,
             receipt: done!.receipt,
+            registry: devnet.network.registry.address,
         }),
     ).toBe(true);
     const record = await chargedRecord(req.requestId);

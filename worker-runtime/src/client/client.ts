@@ -89,6 +89,8 @@ export class ChrysalisClient {
         private readonly o: ChrysalisClientOptions,
         account: Address,
         proxyPublicKey: Buffer,
+        /** The registry of the Proxy contract's network: every receipt must be bound to it. */
+        readonly registry: Address,
     ) {
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
@@ -102,11 +104,17 @@ export class ChrysalisClient {
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
-        const [account, data] = await Promise.all([
+        const [account, data, config] = await Promise.all([
             proxy.getClientAccountAddress(options.wallet.address),
             proxy.getProxyData(),
+            proxy.getProxyConfig(),
         ]);
-        return new ChrysalisClient(options, account, Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex'));
+        return new ChrysalisClient(
+            options,
+            account,
+            Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex'),
+            config.registry,
+        );
     }
 
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
@@ -159,10 +167,10 @@ export class ChrysalisClient {
 
     /** A chat or completion as one JSON answer; the receipt and the voucher are checked before it is returned. */
     async generate(model: string, inputs: Record<string, unknown>, signal?: AbortSignal): Promise<GenerateResponse> {
-        return this.withCommitRetry(async () => {
-            const sent = this.signGenerative(model, { ...inputs, stream: false });
+        return this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { ...inputs, stream: false }, minValidUntil);
             const res = await readJson<GenerateResponse>(await this.post('/v1/generate', sent, signal));
-            this.check(verifyGenerationAnswer(sent, res));
+            this.check(verifyGenerationAnswer(sent, res, this.registry));
             await this.settle(res.voucher);
             return res;
         });
@@ -178,15 +186,15 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         signal?: AbortSignal,
     ): AsyncGenerator<GenerationEvent> {
-        const res = await this.withCommitRetry(async () => {
-            const sent = this.signGenerative(model, { ...inputs, stream: true });
+        const res = await this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { ...inputs, stream: true }, minValidUntil);
             const r = await this.post('/v1/generate', sent, signal);
             if (!r.ok) await readJson(r);
             return { sent, r };
         });
         for await (const event of readGenerationStream(res.sent.requestId, res.r.body!)) {
             if (event.type === 'done') {
-                this.check(verifyGenerationAnswer(res.sent, event.response));
+                this.check(verifyGenerationAnswer(res.sent, event.response, this.registry));
                 await this.settle(event.response.voucher);
             } else if (event.type === 'error') {
                 if (event.error.billing) await this.settle(event.error.billing.voucher);
@@ -198,10 +206,10 @@ export class ChrysalisClient {
 
     /** Embeddings of a batch of strings (`POST /v1/embed`). */
     async embed(model: string, input: string[], signal?: AbortSignal): Promise<EmbedResponse> {
-        return this.withCommitRetry(async () => {
-            const sent = this.signGenerative(model, { input });
+        return this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { input }, minValidUntil);
             const res = await readJson<EmbedResponse>(await this.post('/v1/embed', sent, signal));
-            this.check(verifyEmbedAnswer(sent, res));
+            this.check(verifyEmbedAnswer(sent, res, this.registry));
             await this.settle(res.voucher);
             return res;
         });
@@ -209,27 +217,37 @@ export class ChrysalisClient {
 
     /** Speech to text of a 16 kHz mono WAV (`POST /v1/transcribe`). */
     async transcribe(model: string, wav: Buffer, maxTokens?: number, signal?: AbortSignal) {
-        return this.withCommitRetry(async () => {
+        return this.withCommitRetry(async (minValidUntil) => {
             const inputs = {
                 audio: wav.toString('base64'),
                 ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
             };
-            const sent = this.signGenerative(model, inputs);
+            const sent = this.signGenerative(model, inputs, minValidUntil);
             const res = await readJson<TranscribeResponse>(await this.post('/v1/transcribe', sent, signal));
-            this.check(verifyTranscribeAnswer(sent, res));
+            this.check(verifyTranscribeAnswer(sent, res, this.registry));
             await this.settle(res.voucher);
             return res;
         });
     }
 
-    /** Signs a generative body with the shared request signing (protocol/request.ts). */
-    private signGenerative(model: string, inputs: Record<string, unknown>): SignedInferenceRequest {
+    /**
+     * Signs a generative body with the shared request signing (protocol/request.ts); `minValidUntil` is the least
+     * validity a proxy asks for after a ledger recovery (`signed_before_recovery`).
+     */
+    private signGenerative(
+        model: string,
+        inputs: Record<string, unknown>,
+        minValidUntil?: number,
+    ): SignedInferenceRequest {
         const request: InferenceRequest = {
             requestId: randomBytes(32).toString('hex'),
             model: model.toLowerCase(),
             inputs,
             account: this.account.toString(),
-            validUntil: Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300),
+            validUntil: Math.max(
+                minValidUntil ?? 0,
+                Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300),
+            ),
         };
         return signRequest(request, this.o.wallet.keyPair.secretKey);
     }
@@ -252,13 +270,29 @@ export class ChrysalisClient {
      * The proxy refuses with `uncommitted_usage` when the unsettled usage reached the stake (e.g. after a restart,
      * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
      */
-    private async withCommitRetry<T>(send: () => Promise<T>): Promise<T> {
+    private async withCommitRetry<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
         try {
-            return await send();
+            return await this.withResign(send);
         } catch (err) {
             if (!(err instanceof ProxyError) || err.code !== 'uncommitted_usage' || !this.latestVoucher) throw err;
             await this.commitVoucher();
-            return send();
+            return this.withResign(send);
+        }
+    }
+
+    /**
+     * After a ledger recovery the proxy takes only requests that cannot have been signed before it
+     * (`signed_before_recovery`): sign again, valid at least until the `minValidUntil` it names, as `infer` does.
+     */
+    private async withResign<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
+        try {
+            return await send();
+        } catch (err) {
+            const min = err instanceof ProxyError ? err.details.minValidUntil : undefined;
+            if (!(err instanceof ProxyError && err.code === 'signed_before_recovery' && typeof min === 'number')) {
+                throw err;
+            }
+            return send(min);
         }
     }
 
@@ -281,25 +315,31 @@ export class ChrysalisClient {
      */
     async infer(model: string, inputs: Record<string, unknown>, requestId = randomBytes(32).toString('hex')) {
         const now = await this.o.chain.now();
-        const request: InferenceRequest = {
+        let request: InferenceRequest = {
             requestId,
             model: model.toLowerCase(),
             inputs,
             account: this.account.toString(),
             validUntil: now + (this.o.requestValiditySeconds ?? 300),
         };
-        const signed: SignedInferenceRequest = {
-            ...request,
-            signature: this.signer(requestDigest(request)).toString('hex'),
+        const send = (r: InferenceRequest) => {
+            const signed: SignedInferenceRequest = { ...r, signature: this.signer(requestDigest(r)).toString('hex') };
+            return requestJson<InferResponse>(this.transport, 'POST', '/v1/infer', signed, this.o.timeoutMs);
         };
-        const response = await requestJson<InferResponse>(
-            this.transport,
-            'POST',
-            '/v1/infer',
-            signed,
-            this.o.timeoutMs,
-        );
-        const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
+        let response: InferResponse;
+        try {
+            response = await send(request);
+        } catch (err) {
+            // After a ledger recovery the proxy takes only requests that cannot have been signed before it: sign
+            // this one again, valid as long as it asks (never shorter than asked for).
+            const min = err instanceof ProxyError ? err.details.minValidUntil : undefined;
+            if (!(err instanceof ProxyError && err.code === 'signed_before_recovery' && typeof min === 'number')) {
+                throw err;
+            }
+            request = { ...request, validUntil: Math.max(min, request.validUntil) };
+            response = await send(request);
+        }
+        const check = verifyInferenceReceipt(response.receipt, request, response.outputs, this.registry);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
         if (this.o.workerRegistry && !this.verifiedWorkers.has(response.workerKey)) {

@@ -36,9 +36,12 @@ export const CLIENT_SCHEMA = {
         '`serve`: when set, callers must send `Authorization: Bearer <key>` (empty = no key)',
         '',
     ),
-    mnemonic: stringSetting(
-        'CHRYSALIS_CLIENT_MNEMONIC',
-        "the client wallet's 24 words (a v4 wallet; it signs requests)",
+    mnemonic: stringSetting('CHRYSALIS_CLIENT_MNEMONIC', "the client wallet's 24 words (it signs requests)"),
+    walletVersion: enumSetting(
+        'CHRYSALIS_CLIENT_WALLET_VERSION',
+        'contract of that wallet (`chrysalis client wallet` prints its address)',
+        ['v4', 'v5r1'] as const,
+        'v4',
     ),
 };
 

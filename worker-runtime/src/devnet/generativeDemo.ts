@@ -98,6 +98,7 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                     text,
                     finishReason: done.finishReason,
                     usage: done.usage,
+                    registry: network.registry.address,
                     receipt: done.receipt,
                 });
                 if (!valid) throw new Error('the generation receipt does not verify');

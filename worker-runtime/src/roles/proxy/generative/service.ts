@@ -102,6 +102,8 @@ export interface GenerativeDeps {
     signer: VoucherSigner;
     redis: Redis;
     config: ProxyConfig;
+    /** The registry of this proxy's Proxy contract: worker receipts must be bound to it. */
+    registry: Address;
     logger: Logger;
     /** Served generative models, by hash, with what the proxy loaded of each (tokenizer, template). */
     info: Map<string, GenerativeModelInfo>;
@@ -347,6 +349,7 @@ export class GenerativeService {
             modelHash: BigInt('0x' + model.hash),
             inputHash: hashJson(req.inputs),
             outputHash: generationOutputHash(summary),
+            registry: this.d.registry,
         };
         const json = checkReceipt(receipt, { outputs: {}, workerKey: final.workerKey, signature: final.signature });
         if (!json) return { ok: false, problem: 'the receipt does not verify' };
