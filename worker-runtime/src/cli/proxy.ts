@@ -27,11 +27,13 @@ import { PROXY_SCHEMA, ProxyCloseError, ProxyConfig, ProxyRole, ServedModel } fr
 import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '../tee';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
 import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
+import { runRecover } from './proxyRecover';
 
-export const summary = 'run the proxy against a TON network (start), or close it (close)';
+export const summary = 'run the proxy against a TON network (start), close it (close), rebuild its ledger (recover)';
 
 const USAGE = `usage: chrysalis proxy start
        chrysalis proxy close
+       chrysalis proxy recover [--voucher FILE|DIR]...
        chrysalis proxy --help
 
 Configured from the environment (docs/proxy.md). The Proxy contract (CHRYSALIS_PROXY_ADDRESS) must hold the key of
@@ -40,7 +42,8 @@ SIGINT/SIGTERM: the API stops taking requests, the counters are committed on cha
 close: takes no new requests, submits every client's outstanding charges, publishes every worker's payout voucher
 (valid through the claim window), commits the counters, sends RequestProxyClose from the operator wallet (the Proxy's
 owner), prints closeAt, then serves the payout vouchers until SIGINT/SIGTERM. Workers must claim before closeAt;
-complete the close after it (completeProxyClose script).`;
+complete the close after it (completeProxyClose script).
+recover: with the proxy stopped, rebuilds its counters in Redis after a wipe or rollback (docs/proxy.md, Operations).`;
 
 function fileListSetting(env: string, description: string): Setting<string[]> {
     return {
@@ -213,6 +216,7 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
     const out = io.out ?? ((text: string) => process.stdout.write(text));
     const err = io.err ?? ((text: string) => process.stderr.write(text));
     const env = io.env ?? process.env;
+    if (argv[0] === 'recover') return runRecover(argv.slice(1), io);
     const line = parseCommandLine(argv, ['start', 'close']);
     if (line.kind === 'help') {
         out(helpText(USAGE, PROXY_HELP_TABLES) + '\n');

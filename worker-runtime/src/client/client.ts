@@ -20,7 +20,7 @@ import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
-import { requestJson } from './http';
+import { ProxyError, requestJson } from './http';
 import { PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation, verifyWorkerAttestation } from './verify';
 
 export interface ClientWalletHandle {
@@ -145,24 +145,30 @@ export class ChrysalisClient {
      */
     async infer(model: string, inputs: Record<string, unknown>, requestId = randomBytes(32).toString('hex')) {
         const now = await this.o.chain.now();
-        const request: InferenceRequest = {
+        let request: InferenceRequest = {
             requestId,
             model: model.toLowerCase(),
             inputs,
             account: this.account.toString(),
             validUntil: now + (this.o.requestValiditySeconds ?? 300),
         };
-        const signed: SignedInferenceRequest = {
-            ...request,
-            signature: this.signer(requestDigest(request)).toString('hex'),
+        const send = (r: InferenceRequest) => {
+            const signed: SignedInferenceRequest = { ...r, signature: this.signer(requestDigest(r)).toString('hex') };
+            return requestJson<InferResponse>(this.o.proxyUrl, 'POST', '/v1/infer', signed, this.o.timeoutMs);
         };
-        const response = await requestJson<InferResponse>(
-            this.o.proxyUrl,
-            'POST',
-            '/v1/infer',
-            signed,
-            this.o.timeoutMs,
-        );
+        let response: InferResponse;
+        try {
+            response = await send(request);
+        } catch (err) {
+            // After a ledger recovery the proxy takes only requests that cannot have been signed before it: sign
+            // this one again, valid as long as it asks (never shorter than asked for).
+            const min = err instanceof ProxyError ? err.details.minValidUntil : undefined;
+            if (!(err instanceof ProxyError && err.code === 'signed_before_recovery' && typeof min === 'number')) {
+                throw err;
+            }
+            request = { ...request, validUntil: Math.max(min, request.validUntil) };
+            response = await send(request);
+        }
         const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
