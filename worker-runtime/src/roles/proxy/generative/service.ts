@@ -338,7 +338,9 @@ export class GenerativeService {
         const summary = generationSummary({
             promptTokens: final.promptTokens,
             completionTokenIds: ids,
-            text,
+            // The signed text: a cancelled or timed-out generation may end with a tail the deltas held back (a
+            // partial character), which the proxy forwards as a last delta.
+            text: final.text,
             finishReason: final.finishReason,
             usage: final.usage,
         });
