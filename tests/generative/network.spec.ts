@@ -137,6 +137,7 @@ test('a streamed chat: deltas as the worker samples them, then a done event whos
     expect(done!.costNanoton).toBe(String(BigInt(done!.units) * 1_000_000n));
     expect(
         generationReceiptValid({
+            registry: devnet.network.registry.address,
             requestId: req.requestId,
             model: hashOf('chat-think'),
             inputs,
@@ -462,6 +463,7 @@ test('a stopped generation whose last delta held back a partial character: the t
             redis,
             prefix: devnet.prefix,
             modelHash: model,
+            registry: devnet.network.registry.address,
             workerKey: chat.key.keyPair,
             queueKey: () => key,
             cancel,
@@ -503,6 +505,7 @@ test('a stopped generation whose last delta held back a partial character: the t
         expect(done).toMatchObject({ finishReason: 'cancelled', completionTokenIds: ids });
         expect(
             generationReceiptValid({
+                registry: devnet.network.registry.address,
                 requestId: req.requestId,
                 model,
                 inputs,

@@ -26,8 +26,6 @@ import {
 } from '../inference';
 import { UsageError, chat, embed, inspectFolder, transcribe } from './modelFolder';
 
-export const summary = 'inspect a model file or folder, run it, or try a chat/embedding/speech folder';
-
 const USAGE = `usage:
   chrysalis model inspect <model.onnx|folder> [--json]
   chrysalis model chat <folder> --messages <messages.json> [--model-file onnx/model_q4.onnx] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]

@@ -3,6 +3,7 @@
  * endpoint takes) and a reader of the Server-Sent Events of a streamed `POST /v1/generate`.
  */
 import { randomBytes } from 'node:crypto';
+import { Address } from '@ton/core';
 import { hashJson } from '../protocol/canonical';
 import { FinishReason, generationOutputHash, generationSummary, GenerationUsage } from '../protocol/generation';
 import { Receipt, verifyReceipt } from '../protocol/receipt';
@@ -59,6 +60,8 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
 export function generationReceiptValid(args: {
     requestId: string;
     model: string;
+    /** The registry of the network the client pays on (the receipt is bound to it). */
+    registry: Address | string;
     inputs: unknown;
     completionTokenIds: number[];
     text: string;
@@ -76,6 +79,7 @@ export function generationReceiptValid(args: {
     const receipt: Receipt = {
         requestId: requestIdToUint256(args.requestId),
         modelHash: BigInt('0x' + args.model),
+        registry: typeof args.registry === 'string' ? Address.parse(args.registry) : args.registry,
         inputHash: hashJson(args.inputs),
         outputHash: generationOutputHash(summary),
     };

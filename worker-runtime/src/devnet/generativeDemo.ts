@@ -91,6 +91,7 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                 }
                 if (!done) throw new Error('the stream ended without a done event');
                 const valid = generationReceiptValid({
+                    registry: network.registry.address,
                     requestId: req.requestId,
                     model: m.hashHex,
                     inputs,

@@ -96,7 +96,11 @@ export class ProxyRole {
     async start(): Promise<{ url: string }> {
         const { chain, proxyAddress, proxyKeys } = this.options;
         const contract = chain.open(Proxy.fromAddress(proxyAddress));
-        const [data, params] = await Promise.all([contract.getProxyData(), contract.getNetworkParams()]);
+        const [data, params, proxyConfig] = await Promise.all([
+            contract.getProxyData(),
+            contract.getNetworkParams(),
+            contract.getProxyConfig(),
+        ]);
         if (data.publicKey !== BigInt('0x' + proxyKeys.publicKey.toString('hex'))) {
             throw new ConfigError(
                 `the Proxy contract at ${proxyAddress.toString()} holds another public key than this proxy's`,
@@ -156,6 +160,7 @@ export class ProxyRole {
         });
         this.service = new InferenceService({
             config: this.config,
+            registry: proxyConfig.registry,
             chain,
             redis: this.redis,
             models,
@@ -184,6 +189,7 @@ export class ProxyRole {
             redis: this.redis,
             config: this.config,
             logger: this.logger,
+            registry: proxyConfig.registry,
             info: new Map([...models.values()].flatMap((m) => (m.generative ? [[m.hash, m.generative] as const] : []))),
         });
         const check = await this.committer.check();

@@ -8,6 +8,7 @@
  * (sealed under a key only it holds, bounded by an expiry) and answers a repeat with the stored answer, and a
  * streamed request that another worker has started is refused rather than run twice.
  */
+import { Address } from '@ton/core';
 import { Redis } from 'ioredis';
 import { deriveSubkey, open, seal } from '../../crypto';
 import { ed25519Signer } from '../../crypto/ed25519';
@@ -118,6 +119,8 @@ export interface GenerativeProcessorDeps {
     redis: Redis;
     prefix: string;
     modelHash: string;
+    /** The registry this worker follows (its WorkerStake's): every receipt is bound to it. */
+    registry: Address;
     workerKey: { publicKey: Buffer; secretKey: Buffer };
     /** The queue key in use (chunks are sealed with it). */
     queueKey: () => Buffer;
@@ -159,6 +162,7 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         const receipt: Receipt = {
             requestId: requestIdToUint256(requestId),
             modelHash: BigInt('0x' + deps.modelHash),
+            registry: deps.registry,
             inputHash: hashJson(inputs),
             outputHash,
         };

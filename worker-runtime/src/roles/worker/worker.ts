@@ -159,7 +159,7 @@ export class WorkerRole {
                     chain,
                     registry,
                     wallet: deps.wallet,
-                    workerKey,
+                    workerKeyPair,
                     modelHash: model.hashBigInt,
                     imageHash,
                     bond: BigInt(config.bondNanoton),
@@ -414,6 +414,7 @@ export class WorkerRole {
             : (createJobProcessor({
                   pool: this.pool!,
                   modelHash: this.model.hashBigInt,
+                  registry: parseAddress(config.registryAddress),
                   workerKey: this.workerKeyPair,
                   onRun,
               }) as (r: JobRequest<unknown>, c: ProcessContext) => Promise<unknown>);
@@ -458,6 +459,7 @@ export class WorkerRole {
             redis: this.redis,
             prefix: this.deps.config.prefix,
             modelHash: this.modelHash,
+            registry: parseAddress(this.deps.config.registryAddress),
             workerKey: this.workerKeyPair,
             queueKey: () => grant.queueKey,
             cancel: this.cancelWatcher,

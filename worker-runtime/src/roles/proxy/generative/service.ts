@@ -103,6 +103,8 @@ export interface GenerativeDeps {
     redis: Redis;
     config: ProxyConfig;
     logger: Logger;
+    /** The registry of this proxy's Proxy contract: worker receipts must be bound to it. */
+    registry: Address;
     /** Served generative models, by hash, with what the proxy loaded of each (tokenizer, template). */
     info: Map<string, GenerativeModelInfo>;
 }
@@ -347,6 +349,7 @@ export class GenerativeService {
         const receipt: Receipt = {
             requestId: requestIdToUint256(req.requestId),
             modelHash: BigInt('0x' + model.hash),
+            registry: this.d.registry,
             inputHash: hashJson(req.inputs),
             outputHash: generationOutputHash(summary),
         };
