@@ -20,7 +20,7 @@ import { WorkerRole } from '../../worker-runtime/src/roles/worker/worker';
 import { createGenerativeProcessor } from '../../worker-runtime/src/roles/worker/generative';
 import { CancelWatcher } from '../../worker-runtime/src/queue/cancel';
 import { readChunkStream } from '../../worker-runtime/src/queue/chunkStream';
-import { encodeWav } from '../../worker-runtime/src/roles/proxy/generative/inputs';
+import { encodeWav } from '../../worker-runtime/src/inference/generative/wav';
 import { generativeServedModel } from '../../worker-runtime/src/roles/proxy/generative/models';
 import type { GenerateResponse } from '../../worker-runtime/src/roles/proxy/generative/service';
 
@@ -268,8 +268,16 @@ test('bad input gets a named 400 before anything is queued or charged', async ()
         ['bad_embed_input', 'embedder', { input: [] }],
         ['bad_audio', 'whisper', { audio: '!!!' }],
         ['bad_audio', 'whisper', { audio: Buffer.from('not a wav file').toString('base64') }],
-        ['audio_not_16khz_mono', 'whisper', { audio: encodeWav(new Float32Array(800), 8000).toString('base64') }],
-        ['audio_too_long', 'whisper', { audio: encodeWav(new Float32Array(16000 * 6)).toString('base64') }],
+        [
+            'audio_not_16khz_mono',
+            'whisper',
+            { audio: Buffer.from(encodeWav(new Float32Array(800), 'pcm16', 8000)).toString('base64') },
+        ],
+        [
+            'audio_too_long',
+            'whisper',
+            { audio: Buffer.from(encodeWav(new Float32Array(16000 * 6))).toString('base64') },
+        ],
     ];
     for (const [code, model, inputs] of cases) {
         const path =
@@ -365,7 +373,7 @@ test('an embedding batch: one vector per input, billed by the input tokens the p
 
 test('a transcription: billed ⌈audio seconds⌉ as prompt units plus the output ids as completion tokens', async () => {
     const samples = new Float32Array(16000 * 2.5).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000));
-    const req = body('whisper', { audio: encodeWav(samples).toString('base64'), max_tokens: 8 });
+    const req = body('whisper', { audio: Buffer.from(encodeWav(samples)).toString('base64'), max_tokens: 8 });
     const res = await post('/v1/transcribe', req);
     expect(res.status).toBe(200);
     const json = (await res.json()) as {
