@@ -3,6 +3,7 @@ import {
     MAX_CLOSE_DELAY,
     MAX_REPORTER_BOUNTY_BPS,
     MAX_WORKER_UNBONDING_DELAY,
+    MIN_PROXY_CLOSE_DELAY,
     MIN_SLASH_FRACTION_BPS,
     MIN_WORKER_UNBONDING_DELAY,
     NetworkParams,
@@ -38,6 +39,9 @@ export function checkNetworkParams(p: NetworkParams): void {
     }
     if (p.proxyCloseDelay > MAX_CLOSE_DELAY || p.clientCloseDelay > MAX_CLOSE_DELAY) {
         throw new Error(`invalid params: a close delay above ${MAX_CLOSE_DELAY} s`);
+    }
+    if (p.proxyCloseDelay < MIN_PROXY_CLOSE_DELAY) {
+        throw new Error(`invalid params: proxyCloseDelay below ${MIN_PROXY_CLOSE_DELAY} s (the workers' claim window)`);
     }
 }
 

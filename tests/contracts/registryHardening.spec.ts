@@ -17,6 +17,7 @@ import {
     MAX_GOVERNANCE_SLASH_BPS,
     MAX_REPORTER_BOUNTY_BPS,
     MAX_WORKER_UNBONDING_DELAY,
+    MIN_PROXY_CLOSE_DELAY,
     MIN_SLASH_FRACTION_BPS,
     MIN_WORKER_UNBONDING_DELAY,
     NetworkParams,
@@ -259,6 +260,8 @@ describe('issue 11: registry hardening', () => {
             ['an unbonding delay under a day', { workerUnbondingDelay: MIN_WORKER_UNBONDING_DELAY - 1n }],
             ['a client close delay in milliseconds', { clientCloseDelay: 2_592_000_000n }],
             ['a proxy close delay above the maximum', { proxyCloseDelay: MAX_CLOSE_DELAY + 1n }],
+            // A Proxy refuses to activate under this (the workers' claim window): the registry must not accept it.
+            ['a proxy close delay under the claim window', { proxyCloseDelay: MIN_PROXY_CLOSE_DELAY - 1n }],
             // Before the fix a 100 % bounty with a 100 % fraction let a worker report itself and keep 9.99 of 10 TON.
             ['a 100 % reporter bounty', { reporterBountyBps: 10000n, slashFractionBps: 10000n }],
             ['a bounty above the maximum', { reporterBountyBps: MAX_REPORTER_BOUNTY_BPS + 1n }],

@@ -11,7 +11,7 @@ import { deployClientWallet } from '../../worker-runtime/src/devnet/clientWallet
 import { devnetKeyPair } from '../../worker-runtime/src/devnet/keys';
 import { Devnet, startDevnet } from '../../worker-runtime/src/devnet/orchestrator';
 import { createGateway, Gateway } from '../../worker-runtime/src/gateway';
-import { encodeWav } from '../../worker-runtime/src/roles/proxy/generative/inputs';
+import { encodeWav } from '../../worker-runtime/src/inference/generative/wav';
 
 jest.setTimeout(180_000);
 
@@ -145,7 +145,7 @@ test('embeddings: one unit vector per input (the SDK asks for base64 and decodes
 
 test('transcription: a multipart WAV upload, as OpenAI takes it', async () => {
     const samples = new Float32Array(16000 * 1.5).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000));
-    const file = await toFile(encodeWav(samples), 'tone.wav', { type: 'audio/wav' });
+    const file = await toFile(Buffer.from(encodeWav(samples)), 'tone.wav', { type: 'audio/wav' });
     const res = await openai.audio.transcriptions.create({ model: 'whisper', file });
     expect(typeof res.text).toBe('string');
     expect((res as unknown as { usage: { seconds: number } }).usage.seconds).toBe(2);

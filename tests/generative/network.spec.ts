@@ -17,8 +17,10 @@ import { billingUnits } from '../../worker-runtime/src/protocol/voucher';
 import { Redis } from 'ioredis';
 import { SealedJobQueue, SealedWorker } from '../../worker-runtime/src/queue';
 import { WorkerRole } from '../../worker-runtime/src/roles/worker/worker';
+import { createGenerativeProcessor } from '../../worker-runtime/src/roles/worker/generative';
+import { CancelWatcher } from '../../worker-runtime/src/queue/cancel';
 import { readChunkStream } from '../../worker-runtime/src/queue/chunkStream';
-import { encodeWav } from '../../worker-runtime/src/roles/proxy/generative/inputs';
+import { encodeWav } from '../../worker-runtime/src/inference/generative/wav';
 import { generativeServedModel } from '../../worker-runtime/src/roles/proxy/generative/models';
 import type { GenerateResponse } from '../../worker-runtime/src/roles/proxy/generative/service';
 
@@ -135,6 +137,7 @@ test('a streamed chat: deltas as the worker samples them, then a done event whos
     expect(done!.costNanoton).toBe(String(BigInt(done!.units) * 1_000_000n));
     expect(
         generationReceiptValid({
+            registry: devnet.network.registry.address,
             requestId: req.requestId,
             model: hashOf('chat-think'),
             inputs,
@@ -143,7 +146,6 @@ test('a streamed chat: deltas as the worker samples them, then a done event whos
             finishReason: done!.finishReason,
             usage: done!.usage,
             receipt: done!.receipt,
-            registry: devnet.network.registry.address,
         }),
     ).toBe(true);
     const record = await chargedRecord(req.requestId);
@@ -266,8 +268,16 @@ test('bad input gets a named 400 before anything is queued or charged', async ()
         ['bad_embed_input', 'embedder', { input: [] }],
         ['bad_audio', 'whisper', { audio: '!!!' }],
         ['bad_audio', 'whisper', { audio: Buffer.from('not a wav file').toString('base64') }],
-        ['audio_not_16khz_mono', 'whisper', { audio: encodeWav(new Float32Array(800), 8000).toString('base64') }],
-        ['audio_too_long', 'whisper', { audio: encodeWav(new Float32Array(16000 * 6)).toString('base64') }],
+        [
+            'audio_not_16khz_mono',
+            'whisper',
+            { audio: Buffer.from(encodeWav(new Float32Array(800), 'pcm16', 8000)).toString('base64') },
+        ],
+        [
+            'audio_too_long',
+            'whisper',
+            { audio: Buffer.from(encodeWav(new Float32Array(16000 * 6))).toString('base64') },
+        ],
     ];
     for (const [code, model, inputs] of cases) {
         const path =
@@ -398,7 +408,7 @@ test('an embedding batch: one vector per input, billed by the input tokens the p
 
 test('a transcription: billed ⌈audio seconds⌉ as prompt units plus the output ids as completion tokens', async () => {
     const samples = new Float32Array(16000 * 2.5).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000));
-    const req = body('whisper', { audio: encodeWav(samples).toString('base64'), max_tokens: 8 });
+    const req = body('whisper', { audio: Buffer.from(encodeWav(samples)).toString('base64'), max_tokens: 8 });
     const res = await post('/v1/transcribe', req);
     expect(res.status).toBe(200);
     const json = (await res.json()) as {
@@ -474,5 +484,84 @@ test('a worker that dies mid-stream: the stream ends with an error event, billed
         expect(await queue.queue.getJob(`${req.requestId}.2`)).toBeUndefined();
     } finally {
         await queue.close();
+    }
+});
+
+test('a stopped generation whose last delta held back a partial character: the tail is forwarded and the receipt is over the signed text', async () => {
+    // The real chat worker is dead (previous test); a worker process of our own takes its queue with its admitted key,
+    // and streams deltas "…" that stop short of the final text, as the engine does after a cancel mid-character.
+    const chat = devnet.workers.find((w) => w.role.generative?.kind === 'chat')!;
+    const model = hashOf('chat-think');
+    const { key } = await devnet.admission.queueKey(model);
+    const redis = devnet.redisClient.duplicate();
+    const finalText = 'sealed queues';
+    const ids = chatProcessor.encode(finalText);
+    const cancel = new CancelWatcher(redis);
+    const worker = new SealedWorker({
+        modelHash: model,
+        queueKey: key,
+        name: chat.role.workerKey,
+        config: { redisUrl: devnet.redis.url, prefix: devnet.prefix },
+        processor: createGenerativeProcessor({
+            redis,
+            prefix: devnet.prefix,
+            modelHash: model,
+            registry: devnet.network.registry.address,
+            workerKey: chat.key.keyPair,
+            queueKey: () => key,
+            cancel,
+            chat: {
+                async generate(req, onToken) {
+                    const promptTokenIds = chatProcessor.encodeChat(req.messages!);
+                    ids.forEach((tokenId, index) =>
+                        onToken({ index, tokenId, textDelta: index === 0 ? 'sealed queue' : '' }),
+                    );
+                    return {
+                        promptTokenIds,
+                        completionTokenIds: ids,
+                        text: finalText,
+                        finishReason: 'cancelled',
+                        usage: {
+                            promptTokens: promptTokenIds.length,
+                            cachedTokens: 0,
+                            completionTokens: ids.length,
+                            reasoningTokens: chatProcessor.countReasoningTokens(promptTokenIds, ids),
+                        },
+                    };
+                },
+            },
+        }),
+    });
+    try {
+        await worker.waitUntilReady();
+        const inputs = { messages, max_tokens: 40, stream: true };
+        const req = body('chat-think', inputs);
+        const res = await post('/v1/generate', req);
+        let text = '';
+        let done: Omit<GenerateResponse, 'text'> | null = null;
+        for await (const e of readSse(res.body!)) {
+            if (e.event === 'delta') text += (e.data as { text: string }).text;
+            else if (e.event === 'done') done = e.data as typeof done;
+            else throw new Error(`unexpected ${e.event}: ${JSON.stringify(e.data)}`);
+        }
+        expect(text).toBe(finalText);
+        expect(done).toMatchObject({ finishReason: 'cancelled', completionTokenIds: ids });
+        expect(
+            generationReceiptValid({
+                registry: devnet.network.registry.address,
+                requestId: req.requestId,
+                model,
+                inputs,
+                completionTokenIds: ids,
+                text,
+                finishReason: 'cancelled',
+                usage: done!.usage,
+                receipt: done!.receipt,
+            }),
+        ).toBe(true);
+    } finally {
+        await worker.close(1000);
+        await cancel.close();
+        await redis.quit();
     }
 });

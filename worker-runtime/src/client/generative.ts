@@ -61,14 +61,14 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
 export function generationReceiptValid(args: {
     requestId: string;
     model: string;
+    /** The registry of the network the client pays on (the receipt is bound to it). */
+    registry: Address | string;
     inputs: unknown;
     completionTokenIds: number[];
     text: string;
     finishReason: FinishReason;
     usage: GenerationUsage;
     receipt: { signature: string; workerKey: string };
-    /** The registry of the network the client pays on (the worker binds each receipt to it). */
-    registry: Address;
 }): boolean {
     const summary = generationSummary({
         promptTokens: args.usage.promptTokens,
@@ -80,9 +80,9 @@ export function generationReceiptValid(args: {
     const receipt: Receipt = {
         requestId: requestIdToUint256(args.requestId),
         modelHash: BigInt('0x' + args.model),
+        registry: typeof args.registry === 'string' ? Address.parse(args.registry) : args.registry,
         inputHash: hashJson(args.inputs),
         outputHash: generationOutputHash(summary),
-        registry: args.registry,
     };
     return verifyReceipt(
         receipt,

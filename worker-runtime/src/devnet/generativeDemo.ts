@@ -6,7 +6,7 @@
 import { generationReceiptValid, readSse, signedGenerativeRequest } from '../client/generative';
 import { TokenCounts, TokenMultipliersBps } from '../protocol/voucher';
 import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
-import { encodeWav } from '../roles/proxy/generative/inputs';
+import { encodeWav } from '../inference/generative/wav';
 import type { GenerateResponse, UsageJson } from '../roles/proxy/generative/service';
 import { Devnet } from './orchestrator';
 
@@ -91,6 +91,7 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                 }
                 if (!done) throw new Error('the stream ended without a done event');
                 const valid = generationReceiptValid({
+                    registry: network.registry.address,
                     requestId: req.requestId,
                     model: m.hashHex,
                     inputs,
@@ -98,7 +99,6 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                     text,
                     finishReason: done.finishReason,
                     usage: done.usage,
-                    registry: network.registry.address,
                     receipt: done.receipt,
                 });
                 if (!valid) throw new Error('the generation receipt does not verify');
@@ -117,7 +117,7 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                 const samples = new Float32Array(16000 * 2).map(
                     (_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 16000),
                 );
-                const inputs = { audio: encodeWav(samples).toString('base64'), max_tokens: 16 };
+                const inputs = { audio: Buffer.from(encodeWav(samples)).toString('base64'), max_tokens: 16 };
                 const res = await post('/v1/transcribe', signedGenerativeRequest({ model: m.hashHex, inputs, ...who }));
                 if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
                 const json = (await res.json()) as { usage: UsageJson; workerKey: string; audioSeconds: number };

@@ -35,7 +35,8 @@ export interface StartDevnetOptions extends DeployNetworkOptions {
     onStep?: (message: string) => void;
     /** The Redis to use (default: REDIS_URL, else 127.0.0.1:6379, else a private one). */
     redisUrl?: string;
-    /** Proxy settings over the devnet's own (fault specs: persistence and rollback checks; others: stream limits). */
+    /** Proxy settings over the devnet's own (the fault specs turn the persistence check and rollback checks on; the
+     * generative spec shortens stream timeouts and limits). */
     proxyConfig?: Partial<ProxyConfig>;
     /** Worker settings over the devnet's own. */
     workerConfig?: Partial<WorkerConfig>;

@@ -122,9 +122,9 @@ export class UsageCounters {
             String(this.recordTtlSeconds),
             ...KINDS.map((k) => counts[k].toString()),
         );
-        if (res[5] !== undefined) this.noteChargeCount(Number(res[5]));
         const clientCounts = countsFrom(res[1]);
         const workerCounts = countsFrom(res[2]);
+        if (res[5] !== undefined) this.noteChargeCount(Number(res[5]));
         return {
             charged: res[0] === 1,
             clientTokens: clientCounts.prompt,

@@ -88,7 +88,6 @@ export class ProxyRefusal extends Error {
     }
 }
 
-/** `status` overrides the code's usual one (the generative endpoints answer an unknown model with 400). */
 export function refuse(
     code: RefusalCode,
     message: string,

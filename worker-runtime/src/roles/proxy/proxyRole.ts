@@ -188,8 +188,8 @@ export class ProxyRole {
             signer,
             redis: this.redis,
             config: this.config,
-            registry: proxyConfig.registry,
             logger: this.logger,
+            registry: proxyConfig.registry,
             info: new Map([...models.values()].flatMap((m) => (m.generative ? [[m.hash, m.generative] as const] : []))),
         });
         const check = await this.committer.check();

@@ -119,7 +119,7 @@ export interface GenerativeProcessorDeps {
     redis: Redis;
     prefix: string;
     modelHash: string;
-    /** The registry of the network this worker serves: every receipt is bound to it (protocol/receipt.ts). */
+    /** The registry this worker follows (its WorkerStake's): every receipt is bound to it. */
     registry: Address;
     workerKey: { publicKey: Buffer; secretKey: Buffer };
     /** The queue key in use (chunks are sealed with it). */
@@ -162,9 +162,9 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         const receipt: Receipt = {
             requestId: requestIdToUint256(requestId),
             modelHash: BigInt('0x' + deps.modelHash),
+            registry: deps.registry,
             inputHash: hashJson(inputs),
             outputHash,
-            registry: deps.registry,
         };
         return sign(buildReceiptCell(receipt).hash()).toString('hex');
     }

@@ -5,6 +5,7 @@
  */
 import { GenerateInputs } from '../../worker/generative';
 import { refuse } from '../errors';
+import { DecodedWav, parseWav, WavFormatError, WavLayoutError } from '../../../inference/generative/wav';
 
 export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool', 'developer'] as const;
 export const MAX_STOP_STRINGS = 4;
@@ -124,7 +125,7 @@ export function parseTranscribeInputs(
     }
     const unknown = Object.keys(raw).filter((k) => k !== 'audio' && k !== 'max_tokens');
     if (unknown.length > 0) refuse('bad_request', `unknown field(s) in inputs: ${unknown.join(', ')}`);
-    const audio = parseWav(Buffer.from(raw.audio, 'base64'), maxAudioSeconds);
+    const audio = readAudio(Buffer.from(raw.audio, 'base64'), maxAudioSeconds);
     return {
         inputs: { audio: raw.audio, ...(raw.max_tokens !== undefined ? { max_tokens: raw.max_tokens as number } : {}) },
         audio,
@@ -132,69 +133,20 @@ export function parseTranscribeInputs(
 }
 
 /**
- * A RIFF/WAVE file of 16 kHz mono PCM (16-bit integer or 32-bit float) to float32 samples in [-1, 1]. Any other
- * layout is refused by name: the proxy bills audio seconds, which it computes itself from the sample count.
+ * The engines' WAV reader (16 kHz mono, 16-bit PCM or 32-bit float), its errors answered by name: the proxy bills
+ * audio seconds, which it computes itself from the sample count.
  */
-export function parseWav(bytes: Buffer, maxAudioSeconds: number): ParsedAudio {
-    if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
-        refuse('bad_audio', 'audio is not a RIFF/WAVE file');
+function readAudio(bytes: Buffer, maxAudioSeconds: number): ParsedAudio {
+    let wav: DecodedWav;
+    try {
+        wav = parseWav(bytes);
+    } catch (err) {
+        if (err instanceof WavLayoutError) refuse('audio_not_16khz_mono', err.message);
+        if (err instanceof WavFormatError) refuse('bad_audio', err.message);
+        throw err;
     }
-    let format: { tag: number; channels: number; rate: number; bits: number } | null = null;
-    let data: Buffer | null = null;
-    for (let at = 12; at + 8 <= bytes.length;) {
-        const id = bytes.toString('ascii', at, at + 4);
-        const size = bytes.readUInt32LE(at + 4);
-        const body = bytes.subarray(at + 8, Math.min(bytes.length, at + 8 + size));
-        if (id === 'fmt ' && body.length >= 16) {
-            format = {
-                tag: body.readUInt16LE(0),
-                channels: body.readUInt16LE(2),
-                rate: body.readUInt32LE(4),
-                bits: body.readUInt16LE(14),
-            };
-        } else if (id === 'data') {
-            data = body;
-        }
-        at += 8 + size + (size % 2);
-    }
-    if (!format || !data) refuse('bad_audio', 'the WAV file has no fmt or data chunk');
-    if (format.channels !== 1 || format.rate !== 16000) {
-        refuse(
-            'audio_not_16khz_mono',
-            `audio must be 16 kHz mono, got ${format.rate} Hz with ${format.channels} channel(s)`,
-        );
-    }
-    const pcm16 = format.tag === 1 && format.bits === 16;
-    const float32 = format.tag === 3 && format.bits === 32;
-    if (!pcm16 && !float32) refuse('bad_audio', 'audio samples must be 16-bit PCM or 32-bit float');
-    const n = Math.floor(data.length / (pcm16 ? 2 : 4));
-    const durationS = n / 16000;
-    if (durationS > maxAudioSeconds)
-        refuse('audio_too_long', `audio is ${durationS.toFixed(1)} s; at most ${maxAudioSeconds} s`);
-    if (n === 0) refuse('bad_audio', 'the WAV file holds no samples');
-    const pcm = new Float32Array(n);
-    for (let i = 0; i < n; i++) pcm[i] = pcm16 ? data.readInt16LE(i * 2) / 32768 : data.readFloatLE(i * 4);
-    return { pcm, durationS };
-}
-
-/** 16 kHz mono 16-bit PCM WAV bytes of float samples (tests, the devnet's demo audio). */
-export function encodeWav(samples: Float32Array, rate = 16000, channels = 1): Buffer {
-    const data = Buffer.alloc(samples.length * 2);
-    for (let i = 0; i < samples.length; i++)
-        data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), i * 2);
-    const header = Buffer.alloc(44);
-    header.write('RIFF', 0, 'ascii');
-    header.writeUInt32LE(36 + data.length, 4);
-    header.write('WAVE', 8, 'ascii');
-    header.write('fmt ', 12, 'ascii');
-    header.writeUInt32LE(16, 16);
-    header.writeUInt16LE(1, 20);
-    header.writeUInt16LE(channels, 22);
-    header.writeUInt32LE(rate, 24);
-    header.writeUInt32LE(rate * channels * 2, 28);
-    header.writeUInt16LE(channels * 2, 32);
-    header.writeUInt16LE(16, 34);
-    header.write('data', 36, 'ascii');
-    header.writeUInt32LE(data.length, 40);
-    return Buffer.concat([header, data]);
+    if (wav.durationS > maxAudioSeconds)
+        refuse('audio_too_long', `audio is ${wav.durationS.toFixed(1)} s; at most ${maxAudioSeconds} s`);
+    if (wav.pcm.length === 0) refuse('bad_audio', 'the WAV file holds no samples');
+    return { pcm: wav.pcm, durationS: wav.durationS };
 }

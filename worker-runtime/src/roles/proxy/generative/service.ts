@@ -102,9 +102,9 @@ export interface GenerativeDeps {
     signer: VoucherSigner;
     redis: Redis;
     config: ProxyConfig;
+    logger: Logger;
     /** The registry of this proxy's Proxy contract: worker receipts must be bound to it. */
     registry: Address;
-    logger: Logger;
     /** Served generative models, by hash, with what the proxy loaded of each (tokenizer, template). */
     info: Map<string, GenerativeModelInfo>;
 }
@@ -340,16 +340,18 @@ export class GenerativeService {
         const summary = generationSummary({
             promptTokens: final.promptTokens,
             completionTokenIds: ids,
-            text,
+            // The signed text: a cancelled or timed-out generation may end with a tail the deltas held back (a
+            // partial character), which the proxy forwards as a last delta.
+            text: final.text,
             finishReason: final.finishReason,
             usage: final.usage,
         });
         const receipt: Receipt = {
             requestId: requestIdToUint256(req.requestId),
             modelHash: BigInt('0x' + model.hash),
+            registry: this.d.registry,
             inputHash: hashJson(req.inputs),
             outputHash: generationOutputHash(summary),
-            registry: this.d.registry,
         };
         const json = checkReceipt(receipt, { outputs: {}, workerKey: final.workerKey, signature: final.signature });
         if (!json) return { ok: false, problem: 'the receipt does not verify' };
