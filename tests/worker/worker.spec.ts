@@ -46,7 +46,7 @@ describe('worker role: sealed jobs, receipts, bad input', () => {
         const result = await producer.submit<WorkerJobResult>({ requestId, inputs });
 
         expect(result.workerKey).toBe(worker.workerKey);
-        expect(result.outputs).toEqual(await worker.pool.run(inputs));
+        expect(result.outputs).toEqual(await worker.pool!.run(inputs));
         expect(result.inferenceMs).toBeGreaterThanOrEqual(0);
         expect(result.receipt).toEqual({
             requestId,

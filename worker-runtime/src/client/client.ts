@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Address, Sender } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
-import { InferenceRequest, requestDigest, SignedInferenceRequest } from '../protocol/request';
+import { InferenceRequest, requestDigest, SignedInferenceRequest, signRequest } from '../protocol/request';
 import { parseVoucher, VoucherOp, voucherMessageBody } from '../protocol/voucher';
 import { ed25519Signer, ed25519Verify } from '../crypto/ed25519';
 import { RegistryView } from '../tee';
@@ -20,8 +20,24 @@ import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
-import { requestJson } from './http';
-import { PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation, verifyWorkerAttestation } from './verify';
+import type { GenerateResponse } from '../roles/proxy/generative/service';
+import { ProxyError, readJson, requestJson } from './http';
+import { proxyTransport, ProxyTransport } from './transport';
+import {
+    Check,
+    PolicyOptions,
+    verifyInferenceReceipt,
+    verifyProxyAttestation,
+    verifyWorkerAttestation,
+} from './verify';
+import {
+    EmbedResponse,
+    GenerationEvent,
+    ProxyModel,
+    readGenerationStream,
+    TranscribeResponse,
+} from './generativeCalls';
+import { verifyEmbedAnswer, verifyGenerationAnswer, verifyTranscribeAnswer } from './generative';
 
 export interface ClientWalletHandle {
     /** The wallet contract's address: the ClientAccount's owner. */
@@ -62,6 +78,10 @@ export class ChrysalisClient {
     latestVoucher: VoucherJson | null = null;
     private readonly verifiedWorkers = new Set<string>();
     private committing: Promise<unknown> | null = null;
+    /** Stake, price and charged units as last read from chain (re-read after each commit). */
+    private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
+    /** The one channel to the proxy (see transport.ts). */
+    private transport: ProxyTransport;
     /** Signs request digests with the wallet key (node:crypto; identical to tweetnacl's signatures, 60x faster). */
     private readonly signer: (message: Buffer) => Buffer;
 
@@ -73,6 +93,11 @@ export class ChrysalisClient {
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
+        this.transport = proxyTransport(o.proxyUrl);
+    }
+
+    get proxyUrl(): string {
+        return this.o.proxyUrl;
     }
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
@@ -87,6 +112,7 @@ export class ChrysalisClient {
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
     setProxyUrl(proxyUrl: string): void {
         this.o.proxyUrl = proxyUrl;
+        this.transport = proxyTransport(proxyUrl);
     }
 
     /** Opens the ClientAccount with `stake` locked and `deposit` as balance (sends OpenClientAccount to the Proxy). */
@@ -123,7 +149,117 @@ export class ChrysalisClient {
     }
 
     async models(): Promise<{ hash: string; name: string; kind: string; inputs: unknown[]; outputs: unknown[] }[]> {
-        return (await requestJson<{ models: never[] }>(this.o.proxyUrl, 'GET', '/v1/models')).models;
+        return (await requestJson<{ models: never[] }>(this.transport, 'GET', '/v1/models')).models;
+    }
+
+    /** What the proxy serves, with each model's task, context length and prices (`GET /v1/models`). */
+    async catalog(): Promise<ProxyModel[]> {
+        return (await requestJson<{ models: ProxyModel[] }>(this.transport, 'GET', '/v1/models')).models;
+    }
+
+    /** A chat or completion as one JSON answer; the receipt and the voucher are checked before it is returned. */
+    async generate(model: string, inputs: Record<string, unknown>, signal?: AbortSignal): Promise<GenerateResponse> {
+        return this.withCommitRetry(async () => {
+            const sent = this.signGenerative(model, { ...inputs, stream: false });
+            const res = await readJson<GenerateResponse>(await this.post('/v1/generate', sent, signal));
+            this.check(verifyGenerationAnswer(sent, res));
+            await this.settle(res.voucher);
+            return res;
+        });
+    }
+
+    /**
+     * A streamed chat or completion: yields each delta as it arrives, then `done` with the answer once its receipt
+     * (over every token received) and voucher are checked. A broken stream throws a {@link ProxyError} after its
+     * billing voucher is taken.
+     */
+    async *generateStream(
+        model: string,
+        inputs: Record<string, unknown>,
+        signal?: AbortSignal,
+    ): AsyncGenerator<GenerationEvent> {
+        const res = await this.withCommitRetry(async () => {
+            const sent = this.signGenerative(model, { ...inputs, stream: true });
+            const r = await this.post('/v1/generate', sent, signal);
+            if (!r.ok) await readJson(r);
+            return { sent, r };
+        });
+        for await (const event of readGenerationStream(res.sent.requestId, res.r.body!)) {
+            if (event.type === 'done') {
+                this.check(verifyGenerationAnswer(res.sent, event.response));
+                await this.settle(event.response.voucher);
+            } else if (event.type === 'error') {
+                if (event.error.billing) await this.settle(event.error.billing.voucher);
+                throw new ProxyError(502, event.error.error, event.error.message);
+            }
+            yield event;
+        }
+    }
+
+    /** Embeddings of a batch of strings (`POST /v1/embed`). */
+    async embed(model: string, input: string[], signal?: AbortSignal): Promise<EmbedResponse> {
+        return this.withCommitRetry(async () => {
+            const sent = this.signGenerative(model, { input });
+            const res = await readJson<EmbedResponse>(await this.post('/v1/embed', sent, signal));
+            this.check(verifyEmbedAnswer(sent, res));
+            await this.settle(res.voucher);
+            return res;
+        });
+    }
+
+    /** Speech to text of a 16 kHz mono WAV (`POST /v1/transcribe`). */
+    async transcribe(model: string, wav: Buffer, maxTokens?: number, signal?: AbortSignal) {
+        return this.withCommitRetry(async () => {
+            const inputs = {
+                audio: wav.toString('base64'),
+                ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
+            };
+            const sent = this.signGenerative(model, inputs);
+            const res = await readJson<TranscribeResponse>(await this.post('/v1/transcribe', sent, signal));
+            this.check(verifyTranscribeAnswer(sent, res));
+            await this.settle(res.voucher);
+            return res;
+        });
+    }
+
+    /** Signs a generative body with the shared request signing (protocol/request.ts). */
+    private signGenerative(model: string, inputs: Record<string, unknown>): SignedInferenceRequest {
+        const request: InferenceRequest = {
+            requestId: randomBytes(32).toString('hex'),
+            model: model.toLowerCase(),
+            inputs,
+            account: this.account.toString(),
+            validUntil: Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300),
+        };
+        return signRequest(request, this.o.wallet.keyPair.secretKey);
+    }
+
+    private post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+        return this.transport.send({ method: 'POST', path, body, signal, timeoutMs: this.o.timeoutMs });
+    }
+
+    private check(result: Check): void {
+        if (!result.ok) throw new ReceiptError(result.reason);
+    }
+
+    /** Takes a response's voucher (checked) and commits on chain when due. */
+    private async settle(voucher: VoucherJson): Promise<void> {
+        this.acceptVoucher(voucher);
+        await this.commitIfDue();
+    }
+
+    /**
+     * The proxy refuses with `uncommitted_usage` when the unsettled usage reached the stake (e.g. after a restart,
+     * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
+     */
+    private async withCommitRetry<T>(send: () => Promise<T>): Promise<T> {
+        try {
+            return await send();
+        } catch (err) {
+            if (!(err instanceof ProxyError) || err.code !== 'uncommitted_usage' || !this.latestVoucher) throw err;
+            await this.commitVoucher();
+            return send();
+        }
     }
 
     /** Checks the proxy's attestation (fresh nonce) and that its key is the Proxy contract's; throws if it fails. */
@@ -157,7 +293,7 @@ export class ChrysalisClient {
             signature: this.signer(requestDigest(request)).toString('hex'),
         };
         const response = await requestJson<InferResponse>(
-            this.o.proxyUrl,
+            this.transport,
             'POST',
             '/v1/infer',
             signed,
@@ -185,6 +321,9 @@ export class ChrysalisClient {
     async commitVoucher(): Promise<ClientAccountData | null> {
         const latest = this.latestVoucher;
         if (!latest) return null;
+        const before = await this.accountData();
+        // Already settled (another commit, or another process holding the same account): nothing to send.
+        if (BigInt(latest.cumulative) <= before.charged) return this.remember(before);
         const body = voucherMessageBody(voucherFromJson(latest));
         await this.o.chain.open(ClientAccount.fromAddress(this.account)).send(
             this.o.wallet.sender,
@@ -196,17 +335,20 @@ export class ChrysalisClient {
                 voucher: body.refs[0],
             },
         );
-        return this.accountData();
+        return this.remember(await this.accountData());
     }
 
-    /** Commits when the unsettled part of the latest voucher is worth at least `commitFraction` of the stake. */
+    /**
+     * Commits when the unsettled part of the latest voucher is worth at least `commitFraction` of the stake. Reads
+     * the account from chain only at the first call and after each commit, so a request costs no chain read.
+     */
     async commitIfDue(): Promise<boolean> {
         if (!this.latestVoucher) return false;
         if (this.committing) {
             await this.committing;
             return false;
         }
-        const data = await this.accountData();
+        const data = this.accountCache ?? this.remember(await this.accountData());
         const unsettled = (BigInt(this.latestVoucher.cumulative) - data.charged) * data.price;
         const fraction = this.o.commitFraction ?? 0.5;
         const threshold = (data.stake * BigInt(Math.round(fraction * 10000))) / 10000n;
@@ -214,6 +356,11 @@ export class ChrysalisClient {
         this.committing = this.commitVoucher().finally(() => (this.committing = null));
         await this.committing;
         return true;
+    }
+
+    private remember(data: ClientAccountData): ClientAccountData {
+        this.accountCache = { stake: data.stake, price: data.price, charged: data.charged };
+        return data;
     }
 
     private acceptVoucher(v: VoucherJson): void {

@@ -1,4 +1,5 @@
-/** A small JSON-over-HTTP helper for the SDK: the proxy's refusals come back as {@link ProxyError}s. */
+/** JSON over the proxy transport for the SDK: the proxy's refusals come back as {@link ProxyError}s. */
+import { proxyTransport, ProxyTransport } from './transport';
 
 export class ProxyError extends Error {
     constructor(
@@ -12,19 +13,8 @@ export class ProxyError extends Error {
     }
 }
 
-export async function requestJson<T>(
-    baseUrl: string,
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    timeoutMs = 60000,
-): Promise<T> {
-    const res = await fetch(new URL(path, baseUrl), {
-        method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-    });
+/** Reads a JSON answer; a non-2xx status becomes a {@link ProxyError} with the proxy's code and message. */
+export async function readJson<T>(res: Response): Promise<T> {
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -37,4 +27,15 @@ export async function requestJson<T>(
         throw new ProxyError(res.status, p.error ?? `http_${res.status}`, p.message ?? text.slice(0, 200));
     }
     return parsed as T;
+}
+
+export async function requestJson<T>(
+    base: string | ProxyTransport,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    timeoutMs = 60000,
+): Promise<T> {
+    const transport = typeof base === 'string' ? proxyTransport(base) : base;
+    return readJson<T>(await transport.send({ method, path, body, timeoutMs }));
 }

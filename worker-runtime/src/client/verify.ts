@@ -39,11 +39,24 @@ export function verifyInferenceReceipt(
     outputs: unknown,
     expectedWorkerKey?: string,
 ): Check {
+    return verifyReceiptOver(receipt, sent, hashJson(outputs), expectedWorkerKey);
+}
+
+/**
+ * The same checks for any endpoint, given the output hash the client recomputed from what it received (a tensor
+ * model's `hashJson(outputs)`, a generation's summary hash, an embedding's `hashJson({embeddings, promptTokens})`).
+ */
+export function verifyReceiptOver(
+    receipt: ReceiptLike,
+    sent: { requestId: string; model: string; inputs: unknown },
+    outputHash: bigint,
+    expectedWorkerKey?: string,
+): Check {
     const expected = {
         requestId: BigInt('0x' + sent.requestId),
         modelHash: BigInt('0x' + sent.model),
         inputHash: hashJson(sent.inputs),
-        outputHash: hashJson(outputs),
+        outputHash,
     };
     if (receipt.requestId !== h(expected.requestId)) return { ok: false, reason: 'the receipt is for another request' };
     if (receipt.modelHash !== h(expected.modelHash)) return { ok: false, reason: 'the receipt is for another model' };

@@ -14,7 +14,9 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../observability';
 import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
-import { ProxyRole, ServedModel } from '../roles/proxy';
+import { ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
+import { generativeServedModel } from '../roles/proxy/generative/models';
+import { GenerativeTask } from '../roles/proxy/generative/metering';
 import { readWorkerConfig } from '../roles/worker/config';
 import { WorkerRole } from '../roles/worker/worker';
 import { SimulatedProvider } from '../tee';
@@ -27,6 +29,8 @@ export interface StartDevnetOptions extends DeployNetworkOptions {
     host?: string;
     /** Log level of the roles' own (pino) logs; default LOG_LEVEL or 'error' (the devnet prints its own progress). */
     logLevel?: string;
+    /** Overrides of the proxy's settings (tests: shorter stream timeouts, smaller limits). */
+    proxyConfig?: Partial<ProxyConfig>;
     /** Tells what is happening while the network starts. */
     onStep?: (message: string) => void;
 }
@@ -125,6 +129,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
                 redisUrl: redis.url,
                 prefix,
                 allowSimulatedAttestation: true,
+                ...options.proxyConfig,
             },
             logger: createLogger('proxy', logLevel),
         });
@@ -174,6 +179,10 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
     const served: ServedModel[] = [];
     for (const m of network.models) {
+        if (m.package) {
+            served.push(generativeServedModel(m.path, m.name, m.kind as GenerativeTask));
+            continue;
+        }
         const { inputs, outputs } = await readSignature(new Uint8Array(readFileSync(m.path)));
         served.push({ hash: m.hashHex, name: m.name, kind: m.kind, inputs, outputs });
     }

@@ -11,10 +11,20 @@
  *
  * See docs/inference.md for the table and worked examples.
  */
+import { InvalidInputError } from './errors';
 import { JsonTensorMap } from './types';
 
-export const MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic'] as const;
+// Append only: a kind's registry code is 1 + its index here (chat = 5, speech-to-text = 6).
+export const MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic', 'chat', 'speech-to-text'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
+
+/**
+ * The kinds served tensor-in/tensor-out and metered by the rules below. `text-embedding` is both: a single `.onnx`
+ * file is a tensor model; a folder is served by the embedding engine and billed by the input tokens it read. `chat`
+ * and `speech-to-text` are folders only, metered by token type (prompt, cached, completion, reasoning; audio seconds).
+ */
+export const TENSOR_MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic'] as const;
+export type TensorModelKind = (typeof TENSOR_MODEL_KINDS)[number];
 
 export interface MeteringRule {
     perRequest: number;
@@ -28,7 +38,7 @@ export interface MeteringRule {
     textTokens?: { input: string; paddingId: string };
 }
 
-export const METERING_RULES: Readonly<Record<ModelKind, MeteringRule>> = {
+export const METERING_RULES: Readonly<Record<TensorModelKind, MeteringRule>> = {
     // A classification is one unit per row scored, plus a flat request fee.
     classifier: { perRequest: 1, perBatchRow: 1 },
     // An embedding is billed like text: the tokens it read.
@@ -72,7 +82,14 @@ export function applyMeteringRule(rule: MeteringRule, inputs: JsonTensorMap, out
     return tokens;
 }
 
-/** Tokens for one run of a model of this kind. */
+export function isTensorModelKind(v: unknown): v is TensorModelKind {
+    return typeof v === 'string' && (TENSOR_MODEL_KINDS as readonly string[]).includes(v);
+}
+
+/** Tokens for one run of a tensor model of this kind; generative kinds are metered by token type instead. */
 export function meter(kind: ModelKind, inputs: JsonTensorMap, outputs: JsonTensorMap): number {
+    if (!isTensorModelKind(kind)) {
+        throw new InvalidInputError(`model kind ${kind} is metered by token type, not by tensors`);
+    }
     return applyMeteringRule(METERING_RULES[kind], inputs, outputs);
 }

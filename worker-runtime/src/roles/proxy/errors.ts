@@ -16,7 +16,24 @@ export type RefusalCode =
     | 'not_found'
     | 'no_worker'
     | 'state_rolled_back'
-    | 'unavailable';
+    | 'unavailable'
+    // Generative endpoints: bad input, refused before anything is queued or reserved (docs/proxy.md).
+    | 'bad_messages'
+    | 'bad_prompt'
+    | 'prompt_too_long'
+    | 'bad_max_tokens'
+    | 'bad_temperature'
+    | 'bad_top_p'
+    | 'bad_top_k'
+    | 'bad_seed'
+    | 'bad_stop'
+    | 'bad_stream'
+    | 'bad_embed_input'
+    | 'bad_audio'
+    | 'audio_not_16khz_mono'
+    | 'audio_too_long'
+    | 'wrong_task'
+    | 'worker_failed';
 
 const STATUS: Record<RefusalCode, number> = {
     bad_request: 400,
@@ -33,6 +50,22 @@ const STATUS: Record<RefusalCode, number> = {
     no_worker: 503,
     state_rolled_back: 503,
     unavailable: 503,
+    bad_messages: 400,
+    bad_prompt: 400,
+    prompt_too_long: 400,
+    bad_max_tokens: 400,
+    bad_temperature: 400,
+    bad_top_p: 400,
+    bad_top_k: 400,
+    bad_seed: 400,
+    bad_stop: 400,
+    bad_stream: 400,
+    bad_embed_input: 400,
+    bad_audio: 400,
+    audio_not_16khz_mono: 400,
+    audio_too_long: 400,
+    wrong_task: 400,
+    worker_failed: 502,
 };
 
 export class ProxyRefusal extends Error {
@@ -40,13 +73,15 @@ export class ProxyRefusal extends Error {
     constructor(
         readonly code: RefusalCode,
         message: string,
+        status?: number,
     ) {
         super(message);
         this.name = 'ProxyRefusal';
-        this.status = STATUS[code];
+        this.status = status ?? STATUS[code];
     }
 }
 
-export function refuse(code: RefusalCode, message: string): never {
-    throw new ProxyRefusal(code, message);
+/** `status` overrides the code's usual one (the generative endpoints answer an unknown model with 400). */
+export function refuse(code: RefusalCode, message: string, status?: number): never {
+    throw new ProxyRefusal(code, message, status);
 }

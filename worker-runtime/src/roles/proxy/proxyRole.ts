@@ -29,6 +29,9 @@ import { InferenceService, ServedModel } from './service';
 import { CloseOutcome, ProxyCloseError, settleAndRequestClose } from './close';
 import { Commitment, StateCommitter } from './stateCommit';
 import { VoucherSigner } from './vouchers';
+import { GenerativeService } from './generative/service';
+import { Reservations } from './reservations';
+import { proxyKeys as proxyKeys_ } from './redisKeys';
 import { WorkerAdmissionPort } from './workers';
 
 export interface ProxyRoleOptions {
@@ -63,6 +66,7 @@ export class ProxyRole {
     readonly reputation: ReputationBook;
     readonly logger: Logger;
     service!: InferenceService;
+    generative!: GenerativeService;
     app!: FastifyInstance;
     counters!: UsageCounters;
     committer!: StateCommitter;
@@ -156,6 +160,22 @@ export class ProxyRole {
             logger: this.logger,
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
+        this.generative = new GenerativeService({
+            service: this.service,
+            dispatcher: this.dispatcher,
+            admission: this.options.admission,
+            reservations: new Reservations(
+                this.redis,
+                this.config.prefix,
+                proxyKeys_(this.config.prefix).clientTokens,
+                signer.multipliersBps,
+            ),
+            signer,
+            redis: this.redis,
+            config: this.config,
+            logger: this.logger,
+            info: new Map([...models.values()].flatMap((m) => (m.generative ? [[m.hash, m.generative] as const] : []))),
+        });
         const check = await this.committer.check();
         if (!check.ok) {
             this.service.refusal = `refusing to serve: ${check.reason}`;
@@ -174,6 +194,8 @@ export class ProxyRole {
             redis: this.redis,
             prefix: this.config.prefix,
             bodyLimitBytes: this.config.bodyLimitBytes,
+            generative: this.generative,
+            pricing: { pricePerToken: params.pricePerToken, multipliers: signer.multipliersBps },
         });
         const url = await this.app.listen({ host: this.config.host, port: this.config.port });
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
@@ -257,6 +279,7 @@ export class ProxyRole {
             await this.commitState().catch(() => undefined);
         }
         await this.commitChain;
+        await this.generative?.close();
         await this.dispatcher?.close();
         if (this.redis) await closeRedisClient(this.redis);
     }

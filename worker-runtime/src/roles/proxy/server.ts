@@ -13,6 +13,9 @@ import { ProxyRefusal } from './errors';
 import { ReputationBook } from './reputation';
 import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
+import { GenerativeService } from './generative/service';
+import { registerGenerativeRoutes } from './generative/routes';
+import { TokenMultipliersBps } from '../../protocol/voucher';
 
 export interface ServerDeps {
     service: InferenceService;
@@ -27,6 +30,9 @@ export interface ServerDeps {
     redis: Redis;
     prefix: string;
     bodyLimitBytes: number;
+    generative: GenerativeService;
+    /** nanoTON per billing unit and the token-kind multipliers (the proxy's parameter snapshot). */
+    pricing: { pricePerToken: bigint; multipliers: TokenMultipliersBps };
 }
 
 export function buildServer(d: ServerDeps): FastifyInstance {
@@ -51,10 +57,15 @@ export function buildServer(d: ServerDeps): FastifyInstance {
             hash: m.hash,
             name: m.name,
             kind: m.kind,
+            task: m.generative?.task ?? 'tensor',
+            contextLength: m.generative?.contextLength ?? null,
             inputs: m.inputs,
             outputs: m.outputs,
+            pricing: modelPricing(d.pricing),
         })),
     }));
+
+    registerGenerativeRoutes(app, d.generative);
 
     app.get('/v1/attestation', async (req, reply) => {
         const nonceHex = (req.query as { nonce?: string }).nonce ?? '';
@@ -103,4 +114,27 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     });
 
     return app;
+}
+
+/**
+ * Prices of each token kind: nanoTON per million tokens = price per unit × multiplier_bps / 10000 × 10^6 (exact:
+ * the multiplier is in basis points), with the raw parameters to compute any other figure.
+ */
+function modelPricing(p: { pricePerToken: bigint; multipliers: TokenMultipliersBps }) {
+    const perMillion = (bps: bigint) => ((p.pricePerToken * bps * 1_000_000n) / 10_000n).toString();
+    return {
+        unitPriceNanoton: p.pricePerToken.toString(),
+        multipliersBps: {
+            prompt: Number(p.multipliers.prompt),
+            cached: Number(p.multipliers.cached),
+            completion: Number(p.multipliers.completion),
+            reasoning: Number(p.multipliers.reasoning),
+        },
+        nanotonPerMillionTokens: {
+            prompt: perMillion(p.multipliers.prompt),
+            cached: perMillion(p.multipliers.cached),
+            completion: perMillion(p.multipliers.completion),
+            reasoning: perMillion(p.multipliers.reasoning),
+        },
+    };
 }

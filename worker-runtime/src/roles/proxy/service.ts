@@ -10,6 +10,8 @@ import { InvalidInputError, JsonTensorMap, meter, ModelKind, TensorSpec, validat
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
 import { requestDigest } from '../../protocol/request';
+import { TokenCounts } from '../../protocol/voucher';
+import { GenerativeModelInfo, subCounts } from './generative/metering';
 import { ed25519Verify } from '../../crypto/ed25519';
 import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
 import { ProxyConfig } from './config';
@@ -29,6 +31,8 @@ export interface ServedModel {
     kind: ModelKind;
     inputs: TensorSpec[];
     outputs: TensorSpec[];
+    /** Generative models: task, context and the tokenizer/template the proxy counts with (never the weights). */
+    generative?: GenerativeModelInfo;
 }
 
 export interface InferResponse {
@@ -81,12 +85,22 @@ export class InferenceService {
 
     constructor(private readonly d: ServiceDeps) {}
 
-    async infer(body: unknown): Promise<InferResponse> {
+    /**
+     * What every paid endpoint does first: shape, model, expiry, duplicate id, the account's signature and its funds.
+     * `generative` endpoints refuse an unknown model with 400 (it is bad input there, as every other field).
+     */
+    async admit(body: unknown, opts: { generative?: boolean } = {}) {
         if (this.refusal) refuse('state_rolled_back', this.refusal);
         const req = parseInferBody(body);
         const log = this.d.logger.child({ requestId: req.requestId });
         const model = this.d.models.get(req.model);
-        if (!model) refuse('unknown_model', `model ${req.model} is not served here; see GET /v1/models`);
+        if (!model) {
+            refuse(
+                'unknown_model',
+                `model ${req.model} is not served here; see GET /v1/models`,
+                opts.generative ? 400 : undefined,
+            );
+        }
         const now = await this.d.chain.now();
         if (req.validUntil < now) refuse('expired', `the request expired at ${req.validUntil} (now ${now})`);
         if (req.validUntil > now + this.d.config.requestMaxValiditySeconds) {
@@ -110,7 +124,12 @@ export class InferenceService {
         if (!ed25519Verify(requestDigest(req), Buffer.from(req.signature, 'hex'), account.a.ownerPublicKey)) {
             refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
         }
-        this.checkFunds(req.accountAddress, account.a, known.clientTokens);
+        this.checkFunds(req.accountAddress, account.a, known.clientCounts);
+        return { req, model, account: account.a, log };
+    }
+
+    async infer(body: unknown): Promise<InferResponse> {
+        const { req, model, account, log } = await this.admit(body);
         try {
             validateInputs(model.inputs, req.inputs);
         } catch (err) {
@@ -120,8 +139,25 @@ export class InferenceService {
         const started = Date.now();
         const { result, receipt, owner } = await this.run(model, req.requestId, req.inputs, log);
         const tokens = meter(model.kind, req.inputs as JsonTensorMap, result.outputs);
-        const charged = await this.charge(model, req.requestId, req.accountAddress, owner, receipt, result, tokens);
-        const response: InferResponse = { ...charged, outputs: result.outputs };
+        const charged = await this.charge(
+            model,
+            req.requestId,
+            req.accountAddress,
+            owner,
+            receipt,
+            result.workerKey,
+            { prompt: BigInt(tokens), cached: 0n, completion: 0n, reasoning: 0n },
+            account.price,
+        );
+        const response: InferResponse = {
+            requestId: charged.requestId,
+            model: charged.model,
+            receipt: charged.receipt,
+            workerKey: charged.workerKey,
+            tokens: charged.tokens,
+            voucher: charged.voucher,
+            outputs: result.outputs,
+        };
         this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
         this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
         log.info({ tokens, workerKey: result.workerKey }, 'request served');
@@ -140,7 +176,7 @@ export class InferenceService {
      * yet plus at least one more unit, and the uncharged usage must stay below the stake (the stake is what backs
      * usage between charges; the SDK commits its voucher at half the stake).
      */
-    private checkFunds(address: Address, account: AccountSnapshot, clientTokens: bigint): void {
+    private checkFunds(address: Address, account: AccountSnapshot, clientTokens: TokenCounts): void {
         if (account.state !== ClientState.active) {
             const what = account.state === ClientState.closed ? 'closed' : 'closing';
             refuse('account_not_active', `the ClientAccount is ${what}: open a new account to send requests`);
@@ -167,7 +203,11 @@ export class InferenceService {
         }
     }
 
-    private async run(model: ServedModel, requestId: string, inputs: unknown, log: Logger) {
+    /**
+     * Runs a request on a worker, moving it to another one on failure or timeout; checks the worker's receipt over
+     * `receiptInputs` (the client's signed inputs; for tensor models the job's inputs are exactly those).
+     */
+    async run(model: ServedModel, requestId: string, inputs: unknown, log: Logger, receiptInputs: unknown = inputs) {
         const { config, dispatcher, reputation, admission } = this.d;
         let lastProblem = 'no worker took the request';
         let staleSince: number | null = null;
@@ -188,7 +228,7 @@ export class InferenceService {
                 const worker = admitted && admitted.modelHash === model.hash ? admitted : null;
                 const receipt =
                     result && worker
-                        ? checkReceipt(expectedReceipt(requestId, model.hash, inputs, result.outputs), result)
+                        ? checkReceipt(expectedReceipt(requestId, model.hash, receiptInputs, result.outputs), result)
                         : null;
                 if (result && worker && receipt) {
                     reputation.record(result.workerKey, 'success', outcome.ms);
@@ -234,7 +274,7 @@ export class InferenceService {
         );
     }
 
-    private async penalise(workerKey: string, outcome: 'failure' | 'timeout', ms: number, why: string, log: Logger) {
+    async penalise(workerKey: string, outcome: 'failure' | 'timeout', ms: number, why: string, log: Logger) {
         this.d.metrics.errors.inc({ kind: `worker_${outcome}` });
         if (this.d.reputation.record(workerKey, outcome, ms)) {
             log.warn({ workerKey, why }, 'worker below the reputation threshold: demoting');
@@ -242,46 +282,61 @@ export class InferenceService {
         }
     }
 
-    private async charge(
+    /**
+     * Bills a request once: adds its token counts to the client's and the worker owner's running totals (one atomic
+     * script, charge-once by request id), stores its record, and signs the client's cumulative voucher. `units` and
+     * `costNanoton` are what this request moved the cumulative voucher by (the vouchers' own rounding).
+     */
+    async charge(
         model: ServedModel,
         requestId: string,
         account: Address,
         owner: Address,
-        receipt: ReceiptJson,
-        result: { workerKey: string },
-        tokens: number,
-    ): Promise<Omit<InferResponse, 'outputs'>> {
+        receipt: ReceiptJson | null,
+        workerKey: string,
+        counts: TokenCounts,
+        price: bigint,
+        extra: Record<string, unknown> = {},
+    ): Promise<Omit<InferResponse, 'outputs'> & { units: bigint; costNanoton: bigint; charged: boolean }> {
         const now = await this.d.chain.now();
+        const tokens = Number(counts.prompt + counts.cached + counts.completion + counts.reasoning);
         const record: ChargedRecord = {
             requestId,
             model: model.hash,
             account: account.toString(),
-            workerKey: result.workerKey,
-            receipt,
+            workerKey,
+            receipt: receipt as ReceiptJson,
             tokens,
             chargedAt: now,
+            ...extra,
         };
         const outcome = await this.d.counters.charge({
             requestId,
             client: account.toRawString(),
             workerOwner: owner.toRawString(),
-            tokens: BigInt(tokens),
+            counts,
             record: JSON.stringify(record),
         });
         if (outcome.charged) {
             // The payout voucher is signed when it is asked for (payouts.ts): the owner's counter already moved.
-            this.d.payouts.served(result.workerKey, owner);
+            this.d.payouts.served(workerKey, owner);
             this.d.afterCharge?.(outcome.uncommitted);
         }
-        const voucher = this.d.signer.charge(account, outcome.clientTokens, now);
+        const after = this.d.signer.units(outcome.clientCounts);
+        const before = this.d.signer.units(subCounts(outcome.clientCounts, counts));
+        const units = outcome.charged ? after - before : 0n;
+        const voucher = this.d.signer.charge(account, outcome.clientCounts, now);
         this.d.metrics.vouchersSigned.inc({ kind: 'charge' });
         return {
             requestId,
             model: model.hash,
-            receipt,
-            workerKey: result.workerKey,
+            receipt: receipt as ReceiptJson,
+            workerKey,
             tokens,
             voucher,
+            units,
+            costNanoton: units * price,
+            charged: outcome.charged,
         };
     }
 }

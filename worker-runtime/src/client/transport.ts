@@ -1,0 +1,45 @@
+/**
+ * The one way the SDK reaches a proxy: every request of the client, the gateway and the attestation checks goes
+ * through a {@link ProxyTransport}. Today it is HTTP over `fetch` (keep-alive: Node's global agent reuses
+ * connections); the confidential transport (RA-TLS with the proxy's attested, pinned key) replaces this module's
+ * implementation without touching its callers.
+ */
+
+export interface TransportRequest {
+    method: 'GET' | 'POST';
+    /** Path and query under the proxy's base URL, e.g. `/v1/generate`. */
+    path: string;
+    /** A JSON body (serialised here). */
+    body?: unknown;
+    /** Aborts the request (e.g. the gateway's caller went away). */
+    signal?: AbortSignal;
+    /** Gives up after this many ms (default 60000). */
+    timeoutMs?: number;
+}
+
+export interface ProxyTransport {
+    /** The proxy's base URL (where the registry says it listens). */
+    readonly baseUrl: string;
+    /** Sends one request and hands back the response as it starts (the caller reads JSON or a stream). */
+    send(request: TransportRequest): Promise<Response>;
+}
+
+/** Plain HTTP(S) through `fetch`. */
+export class FetchTransport implements ProxyTransport {
+    constructor(readonly baseUrl: string) {}
+
+    send(request: TransportRequest): Promise<Response> {
+        const timeout = AbortSignal.timeout(request.timeoutMs ?? 60000);
+        return fetch(new URL(request.path, this.baseUrl), {
+            method: request.method,
+            headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
+            body: request.body === undefined ? undefined : JSON.stringify(request.body),
+            signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout,
+        });
+    }
+}
+
+/** The transport the SDK uses for a proxy URL (the single place the confidential transport plugs in). */
+export function proxyTransport(baseUrl: string): ProxyTransport {
+    return new FetchTransport(baseUrl);
+}
