@@ -23,13 +23,7 @@ import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
 import type { GenerateResponse } from '../roles/proxy/generative/service';
 import { ProxyError, readJson, requestJson } from './http';
 import { proxyTransport, ProxyTransport } from './transport';
-import {
-    Check,
-    PolicyOptions,
-    verifyInferenceReceipt,
-    verifyProxyAttestation,
-    verifyWorkerAttestation,
-} from './verify';
+import { Check, PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation } from './verify';
 import {
     EmbedResponse,
     GenerationEvent,
@@ -38,6 +32,9 @@ import {
     TranscribeResponse,
 } from './generativeCalls';
 import { verifyEmbedAnswer, verifyGenerationAnswer, verifyTranscribeAnswer } from './generative';
+import { chainStakes, WorkerTrust } from './workerTrust';
+import { registrySnapshot } from './registrySnapshot';
+import type { SignedAnnouncement } from '../protocol/announcement';
 
 export interface ClientWalletHandle {
     /** The wallet contract's address: the ClientAccount's owner. */
@@ -58,7 +55,10 @@ export interface ChrysalisClientOptions {
     commitFraction?: number;
     /** Seconds a signed request stays valid (default 300). */
     requestValiditySeconds?: number;
-    /** Check each receipt's worker announcement and attestation against this registry view. */
+    /**
+     * The registry view (test-network flag, image allow-lists) receipts' worker attestations are checked against;
+     * default a snapshot of the Proxy contract's registry, read from chain at the first receipt.
+     */
     workerRegistry?: RegistryView;
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
@@ -76,7 +76,9 @@ export class ChrysalisClient {
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
-    private readonly verifiedWorkers = new Set<string>();
+    /** The Registry the Proxy contract belongs to (from its config): whose WorkerStakes receipts must come from. */
+    readonly registry: Address;
+    private trust: Promise<WorkerTrust> | null = null;
     private committing: Promise<unknown> | null = null;
     /** Stake, price and charged units as last read from chain (re-read after each commit). */
     private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
@@ -89,7 +91,9 @@ export class ChrysalisClient {
         private readonly o: ChrysalisClientOptions,
         account: Address,
         proxyPublicKey: Buffer,
+        registry: Address,
     ) {
+        this.registry = registry;
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
@@ -102,11 +106,13 @@ export class ChrysalisClient {
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
-        const [account, data] = await Promise.all([
+        const [account, data, config] = await Promise.all([
             proxy.getClientAccountAddress(options.wallet.address),
             proxy.getProxyData(),
+            proxy.getProxyConfig(),
         ]);
-        return new ChrysalisClient(options, account, Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex'));
+        const key = Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex');
+        return new ChrysalisClient(options, account, key, config.registry);
     }
 
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
@@ -163,6 +169,7 @@ export class ChrysalisClient {
             const sent = this.signGenerative(model, { ...inputs, stream: false });
             const res = await readJson<GenerateResponse>(await this.post('/v1/generate', sent, signal));
             this.check(verifyGenerationAnswer(sent, res));
+            await this.trustWorker(res.receipt.workerKey, model);
             await this.settle(res.voucher);
             return res;
         });
@@ -187,6 +194,7 @@ export class ChrysalisClient {
         for await (const event of readGenerationStream(res.sent.requestId, res.r.body!)) {
             if (event.type === 'done') {
                 this.check(verifyGenerationAnswer(res.sent, event.response));
+                await this.trustWorker(event.response.receipt.workerKey, model);
                 await this.settle(event.response.voucher);
             } else if (event.type === 'error') {
                 if (event.error.billing) await this.settle(event.error.billing.voucher);
@@ -202,6 +210,7 @@ export class ChrysalisClient {
             const sent = this.signGenerative(model, { input });
             const res = await readJson<EmbedResponse>(await this.post('/v1/embed', sent, signal));
             this.check(verifyEmbedAnswer(sent, res));
+            await this.trustWorker(res.receipt.workerKey, model);
             await this.settle(res.voucher);
             return res;
         });
@@ -217,6 +226,7 @@ export class ChrysalisClient {
             const sent = this.signGenerative(model, inputs);
             const res = await readJson<TranscribeResponse>(await this.post('/v1/transcribe', sent, signal));
             this.check(verifyTranscribeAnswer(sent, res));
+            await this.trustWorker(res.receipt.workerKey, model);
             await this.settle(res.voucher);
             return res;
         });
@@ -240,6 +250,33 @@ export class ChrysalisClient {
 
     private check(result: Check): void {
         if (!result.ok) throw new ReceiptError(result.reason);
+    }
+
+    /**
+     * A receipt counts only when its worker key has an Active WorkerStake for the model on the proxy's registry and
+     * an attested announcement (checked once per key and model, then cached; see workerTrust.ts).
+     */
+    private async trustWorker(workerKey: string, model: string): Promise<void> {
+        this.trust ??= (async () =>
+            new WorkerTrust({
+                stakes: chainStakes(this.o.chain, this.registry),
+                registry: this.o.workerRegistry ?? (await registrySnapshot(this.o.chain, this.registry)),
+                policy: this.o.attestationPolicy,
+            }))();
+        this.trust.catch(() => (this.trust = null));
+        const trust = await this.trust;
+        this.check(
+            await trust.check(workerKey, model.toLowerCase(), async () => {
+                try {
+                    const path = `/v1/workers/${workerKey}`;
+                    return (await requestJson<{ announcement: SignedAnnouncement }>(this.transport, 'GET', path))
+                        .announcement;
+                } catch (err) {
+                    if (err instanceof ProxyError && err.status === 404) return undefined;
+                    throw err;
+                }
+            }),
+        );
     }
 
     /** Takes a response's voucher (checked) and commits on chain when due. */
@@ -302,16 +339,7 @@ export class ChrysalisClient {
         const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
-        if (this.o.workerRegistry && !this.verifiedWorkers.has(response.workerKey)) {
-            const verdict = await verifyWorkerAttestation({
-                proxyUrl: this.o.proxyUrl,
-                workerKey: response.workerKey,
-                registry: this.o.workerRegistry,
-                policy: this.o.attestationPolicy,
-            });
-            if (!verdict.valid) throw new ReceiptError(`worker attestation refused: ${verdict.error.message}`);
-            this.verifiedWorkers.add(response.workerKey);
-        }
+        await this.trustWorker(response.receipt.workerKey, request.model);
         this.acceptVoucher(response.voucher);
         await this.commitIfDue();
         return response;

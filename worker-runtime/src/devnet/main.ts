@@ -5,6 +5,10 @@
  * the balances reconcile.
  */
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { saveRegistrySnapshot } from '../client/registrySnapshot';
 import { startDevnet } from './orchestrator';
 import { RedisUnavailableError } from './redis';
 import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
@@ -114,10 +118,16 @@ export async function main(argv: string[]): Promise<number> {
         ok = result.reconciled && result.stream.failed === 0;
         if (options.keepRunning) {
             const account = devnet.network.client.account.address.toString();
+            const snapshotFile = path.join(tmpdir(), `chrysalis-devnet-${options.seed}-registry.json`);
+            const workerKeys = devnet.network.workers.flatMap((w) =>
+                w.keys.map((k) => k.keyPair.publicKey.toString('hex')),
+            );
+            const saved = await saveRegistrySnapshot(devnet.network.chain, devnet.network.registry.address, workerKeys);
+            writeFileSync(snapshotFile, JSON.stringify(saved, null, 2));
             say(
                 `\nserving the proxy API at ${devnet.proxyUrl} (models: GET ${devnet.proxyUrl}/v1/models); Ctrl-C stops.\n` +
                     `send a request as the demo client:\n  npx tsx worker-runtime/src/devnet/send.ts --url ${devnet.proxyUrl} ` +
-                    `--account ${account} --model silero-vad` +
+                    `--account ${account} --snapshot ${snapshotFile} --model silero-vad` +
                     (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`),
             );
             await new Promise<void>((resolve) => {
