@@ -168,6 +168,12 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             } catch (err) {
                 throw new UsageError(`cannot read ${values.input} as JSON: ${(err as Error).message}`);
             }
+            // The kept voucher is where this session's vouchers are checked from (the proxy's count goes on).
+            const kept = await readFile(voucherFile, 'utf8').then(
+                (t) => JSON.parse(t),
+                () => null,
+            );
+            if (kept) client.resumeFrom(kept);
             const res = await client.infer(values.model, inputs);
             await writeFile(voucherFile, JSON.stringify(res.voucher));
             const { announcement } = await requestJson<{ announcement: SignedAnnouncement }>(

@@ -8,7 +8,7 @@
  *   // the latest charge voucher is committed on chain automatically once half the stake's worth is unsettled
  */
 import { randomBytes } from 'node:crypto';
-import { Address, Sender } from '@ton/core';
+import { Address, beginCell, Sender } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
 import { InferenceRequest, requestDigest, SignedInferenceRequest, signRequest } from '../protocol/request';
@@ -18,6 +18,9 @@ import { RegistryView } from '../tee';
 import { ClientAccount, ClientAccountData } from '../../../wrappers/ClientAccount';
 import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
+import { NetworkParams, Registry, storeNetworkParams } from '../../../wrappers/Registry';
+import { TokenCounts } from '../protocol/voucher';
+import { VoucherAudit } from './voucherAudit';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
 import type { GenerateResponse } from '../roles/proxy/generative/service';
@@ -63,11 +66,34 @@ export interface ChrysalisClientOptions {
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
+    /** Where refused vouchers are reported (default console). */
+    logger?: { warn(message: string): void };
+}
+
+function usageCounts(u: {
+    promptTokens: number;
+    cachedTokens: number;
+    completionTokens: number;
+    reasoningTokens: number;
+}): TokenCounts {
+    return {
+        prompt: BigInt(u.promptTokens),
+        cached: BigInt(u.cachedTokens),
+        completion: BigInt(u.completionTokens),
+        reasoning: BigInt(u.reasoningTokens),
+    };
 }
 
 export class ReceiptError extends Error {
     name = 'ReceiptError';
 }
+
+/** The Proxy contract's params snapshot is not the registry's (e.g. a lower minimum proxy stake): not a proxy to pay. */
+export class ProxyParamsError extends Error {
+    name = 'ProxyParamsError';
+}
+
+const paramsHash = (p: NetworkParams) => beginCell().store(storeNetworkParams(p)).endCell().hash().toString('hex');
 
 export class ChrysalisClient {
     /** The ClientAccount's address (derived by the Proxy contract from the wallet address). */
@@ -79,6 +105,8 @@ export class ChrysalisClient {
     /** The Registry the Proxy contract belongs to (from its config): whose WorkerStakes receipts must come from. */
     readonly registry: Address;
     private trust: Promise<WorkerTrust> | null = null;
+    /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
+    private readonly audit: VoucherAudit;
     private committing: Promise<unknown> | null = null;
     /** Stake, price and charged units as last read from chain (re-read after each commit). */
     private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
@@ -92,8 +120,15 @@ export class ChrysalisClient {
         account: Address,
         proxyPublicKey: Buffer,
         registry: Address,
+        params: NetworkParams,
     ) {
         this.registry = registry;
+        this.audit = new VoucherAudit({
+            prompt: params.promptMultiplierBps,
+            cached: params.cachedMultiplierBps,
+            completion: params.completionMultiplierBps,
+            reasoning: params.reasoningMultiplierBps,
+        });
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
@@ -106,13 +141,23 @@ export class ChrysalisClient {
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
-        const [account, data, config] = await Promise.all([
+        const [account, data, config, snapshot] = await Promise.all([
             proxy.getClientAccountAddress(options.wallet.address),
             proxy.getProxyData(),
             proxy.getProxyConfig(),
+            proxy.getNetworkParams(),
         ]);
+        // Prices, stakes and delays are the registry's, not what the proxy was deployed with: refuse a proxy whose
+        // snapshot differs before any account is opened or request sent.
+        const params = await options.chain.open(Registry.fromAddress(config.registry)).getParams();
+        if (paramsHash(params) !== paramsHash(snapshot)) {
+            throw new ProxyParamsError(
+                `the Proxy contract's params snapshot differs from its registry's (e.g. minProxyStake ` +
+                    `${snapshot.minProxyStake} vs ${params.minProxyStake}): refusing this proxy`,
+            );
+        }
         const key = Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex');
-        return new ChrysalisClient(options, account, key, config.registry);
+        return new ChrysalisClient(options, account, key, config.registry, params);
     }
 
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
@@ -170,7 +215,7 @@ export class ChrysalisClient {
             const res = await readJson<GenerateResponse>(await this.post('/v1/generate', sent, signal));
             this.check(verifyGenerationAnswer(sent, res));
             await this.trustWorker(res.receipt.workerKey, model);
-            await this.settle(res.voucher);
+            await this.settle(res.voucher, usageCounts(res.usage));
             return res;
         });
     }
@@ -185,6 +230,19 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         signal?: AbortSignal,
     ): AsyncGenerator<GenerationEvent> {
+        this.audit.begin();
+        try {
+            yield* this.streamEvents(model, inputs, signal);
+        } finally {
+            this.audit.end();
+        }
+    }
+
+    private async *streamEvents(
+        model: string,
+        inputs: Record<string, unknown>,
+        signal?: AbortSignal,
+    ): AsyncGenerator<GenerationEvent> {
         const res = await this.withCommitRetry(async () => {
             const sent = this.signGenerative(model, { ...inputs, stream: true });
             const r = await this.post('/v1/generate', sent, signal);
@@ -195,9 +253,11 @@ export class ChrysalisClient {
             if (event.type === 'done') {
                 this.check(verifyGenerationAnswer(res.sent, event.response));
                 await this.trustWorker(event.response.receipt.workerKey, model);
-                await this.settle(event.response.voucher);
+                await this.settle(event.response.voucher, usageCounts(event.response.usage));
             } else if (event.type === 'error') {
-                if (event.error.billing) await this.settle(event.error.billing.voucher);
+                if (event.error.billing) {
+                    await this.settle(event.error.billing.voucher, usageCounts(event.error.billing.usage));
+                }
                 throw new ProxyError(502, event.error.error, event.error.message);
             }
             yield event;
@@ -211,7 +271,7 @@ export class ChrysalisClient {
             const res = await readJson<EmbedResponse>(await this.post('/v1/embed', sent, signal));
             this.check(verifyEmbedAnswer(sent, res));
             await this.trustWorker(res.receipt.workerKey, model);
-            await this.settle(res.voucher);
+            await this.settle(res.voucher, usageCounts(res.usage));
             return res;
         });
     }
@@ -227,7 +287,7 @@ export class ChrysalisClient {
             const res = await readJson<TranscribeResponse>(await this.post('/v1/transcribe', sent, signal));
             this.check(verifyTranscribeAnswer(sent, res));
             await this.trustWorker(res.receipt.workerKey, model);
-            await this.settle(res.voucher);
+            await this.settle(res.voucher, usageCounts(res.usage));
             return res;
         });
     }
@@ -279,9 +339,9 @@ export class ChrysalisClient {
         );
     }
 
-    /** Takes a response's voucher (checked) and commits on chain when due. */
-    private async settle(voucher: VoucherJson): Promise<void> {
-        this.acceptVoucher(voucher);
+    /** Takes a response's voucher (checked against the proxy key and the response's usage); commits when due. */
+    private async settle(voucher: VoucherJson, usage: TokenCounts): Promise<void> {
+        await this.acceptVoucher(voucher, usage);
         await this.commitIfDue();
     }
 
@@ -290,12 +350,15 @@ export class ChrysalisClient {
      * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
      */
     private async withCommitRetry<T>(send: () => Promise<T>): Promise<T> {
+        this.audit.begin();
         try {
             return await send();
         } catch (err) {
             if (!(err instanceof ProxyError) || err.code !== 'uncommitted_usage' || !this.latestVoucher) throw err;
             await this.commitVoucher();
             return send();
+        } finally {
+            this.audit.end();
         }
     }
 
@@ -317,6 +380,15 @@ export class ChrysalisClient {
      * `workerRegistry`, the worker's attestation), and the charge voucher against the proxy key and this account.
      */
     async infer(model: string, inputs: Record<string, unknown>, requestId = randomBytes(32).toString('hex')) {
+        this.audit.begin();
+        try {
+            return await this.inferOnce(model, inputs, requestId);
+        } finally {
+            this.audit.end();
+        }
+    }
+
+    private async inferOnce(model: string, inputs: Record<string, unknown>, requestId: string) {
         const now = await this.o.chain.now();
         const request: InferenceRequest = {
             requestId,
@@ -340,8 +412,12 @@ export class ChrysalisClient {
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
         await this.trustWorker(response.receipt.workerKey, request.model);
-        this.acceptVoucher(response.voucher);
-        await this.commitIfDue();
+        await this.settle(response.voucher, {
+            prompt: BigInt(response.tokens),
+            cached: 0n,
+            completion: 0n,
+            reasoning: 0n,
+        });
         return response;
     }
 
@@ -391,7 +467,17 @@ export class ChrysalisClient {
         return data;
     }
 
-    private acceptVoucher(v: VoucherJson): void {
+    /**
+     * Resumes from a voucher kept by an earlier session or another sender on this account (e.g. the CLI's voucher
+     * file): its cumulative is the baseline the next vouchers' increases are checked from, and it is the one to commit
+     * until a newer one arrives. Without it, a voucher that also counts usage this client never received is refused.
+     */
+    resumeFrom(voucher: VoucherJson): void {
+        this.latestVoucher = voucher;
+        this.audit.rebase(BigInt(voucher.cumulative));
+    }
+
+    private async acceptVoucher(v: VoucherJson, usage: TokenCounts): Promise<void> {
         const signed = voucherFromJson(v);
         const parsed = ed25519Verify(signed.voucher.hash(), signed.signature, this.proxyPublicKey)
             ? parseVoucher(signed.voucher)
@@ -404,6 +490,19 @@ export class ChrysalisClient {
         ) {
             throw new ReceiptError('the charge voucher is not signed by the proxy key for this account');
         }
+        if (this.audit.baseline === null) {
+            const charged = (this.accountCache ?? this.remember(await this.accountData())).charged;
+            const kept = this.latestVoucher ? BigInt(this.latestVoucher.cumulative) : 0n;
+            this.audit.baseline = kept > charged ? kept : charged;
+        }
+        const audit = this.audit.check(parsed.cumulative, usage);
+        if (!audit.ok) {
+            (this.o.logger ?? console).warn(
+                `voucher discrepancy from proxy ${this.o.proxyAddress.toString()}: ${audit.reason}`,
+            );
+            throw new ReceiptError(audit.reason);
+        }
+        if (!audit.committable) return;
         if (!this.latestVoucher || BigInt(v.cumulative) > BigInt(this.latestVoucher.cumulative)) this.latestVoucher = v;
     }
 
