@@ -14,6 +14,7 @@ import { signVoucher } from '../../worker-runtime/src/protocol/voucher';
 import { voucherFromJson, voucherToJson } from '../../worker-runtime/src/roles/proxy/vouchers';
 import { parseVoucher } from '../../worker-runtime/src/protocol/voucher';
 import { proxyFromArgs } from '../../wrappers/Proxy';
+import { createGateway } from '../../worker-runtime/src/gateway';
 
 jest.setTimeout(60000);
 
@@ -72,6 +73,14 @@ test('a proxy-signed voucher inflated by 1,000 units is refused and never commit
         expect(client.latestVoucher).toBeNull();
         expect((await client.accountData()).charged).toBe(before.charged);
         expect(await discrepancies()).toBe(counted + 1);
+        // The gateway serves the count on /metrics.
+        const gateway = await createGateway({ clients: [client], port: 0 });
+        try {
+            const text = await (await fetch(new URL('/metrics', gateway.url))).text();
+            expect(text).toContain(`chrysalis_client_voucher_discrepancies_total ${counted + 1}`);
+        } finally {
+            await gateway.close();
+        }
         expect(warnings).toEqual([expect.stringMatching(/^voucher discrepancy from proxy /)]);
     } finally {
         server.closeAllConnections();

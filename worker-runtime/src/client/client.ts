@@ -21,6 +21,7 @@ import { Proxy } from '../../../wrappers/Proxy';
 import { NetworkParams, Registry, storeNetworkParams } from '../../../wrappers/Registry';
 import { TokenCounts } from '../protocol/voucher';
 import { VoucherAudit } from './voucherAudit';
+import { billedCounts } from '../roles/proxy/generative/metering';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
 import type { GenerateResponse } from '../roles/proxy/generative/service';
@@ -70,18 +71,14 @@ export interface ChrysalisClientOptions {
     logger?: { warn(message: string): void };
 }
 
+/** A response's usage as the proxy bills it: cached tokens out of the prompt's, reasoning out of the completion's. */
 function usageCounts(u: {
     promptTokens: number;
     cachedTokens: number;
     completionTokens: number;
     reasoningTokens: number;
 }): TokenCounts {
-    return {
-        prompt: BigInt(u.promptTokens),
-        cached: BigInt(u.cachedTokens),
-        completion: BigInt(u.completionTokens),
-        reasoning: BigInt(u.reasoningTokens),
-    };
+    return billedCounts(u);
 }
 
 export class ReceiptError extends Error {
@@ -231,9 +228,15 @@ export class ChrysalisClient {
         signal?: AbortSignal,
     ): AsyncGenerator<GenerationEvent> {
         this.audit.begin();
+        let finished = false;
         try {
-            yield* this.streamEvents(model, inputs, signal);
+            for await (const event of this.streamEvents(model, inputs, signal)) {
+                if (event.type === 'done') finished = true;
+                yield event;
+            }
         } finally {
+            // A stream left before its answer was billed for tokens this client never saw.
+            if (!finished) this.audit.abandoned();
             this.audit.end();
         }
     }
@@ -354,6 +357,8 @@ export class ChrysalisClient {
         try {
             return await send();
         } catch (err) {
+            // Lost on the way (abort, timeout, connection): the proxy may have billed it.
+            if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
             if (!(err instanceof ProxyError) || err.code !== 'uncommitted_usage' || !this.latestVoucher) throw err;
             await this.commitVoucher();
             return send();
@@ -383,6 +388,9 @@ export class ChrysalisClient {
         this.audit.begin();
         try {
             return await this.inferOnce(model, inputs, requestId);
+        } catch (err) {
+            if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
+            throw err;
         } finally {
             this.audit.end();
         }

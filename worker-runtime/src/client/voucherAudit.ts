@@ -32,6 +32,7 @@ export class VoucherAudit {
     /** Weighted usage (bps-tokens) of every response accepted in this session. */
     private seen = 0n;
     private inFlight = 0;
+    private unsure = false;
     /** Units already charged before this session (on chain, or the last voucher the caller kept); set at first use. */
     baseline: bigint | null = null;
 
@@ -41,6 +42,14 @@ export class VoucherAudit {
     rebase(cumulative: bigint): void {
         this.baseline = cumulative;
         this.seen = 0n;
+    }
+
+    /**
+     * A request this client left (or lost) may have been billed without its usage reaching it: the next voucher may
+     * count it, so it is checked only for being at least its own usage, and the count goes on from it.
+     */
+    abandoned(): void {
+        this.unsure = true;
     }
 
     begin(): void {
@@ -57,6 +66,13 @@ export class VoucherAudit {
      * nothing else was in flight; a voucher that also counts an overlapping request's usage waits for a later one).
      */
     check(cumulative: bigint, usage: TokenCounts): Check & { committable?: boolean } {
+        if (this.unsure) {
+            const own = weighted(usage, this.multipliers) / 10000n;
+            if (cumulative < (this.baseline ?? 0n) + own) return this.refuse(cumulative, `at least ${own}`);
+            this.unsure = false;
+            this.rebase(cumulative);
+            return { ok: true, committable: true };
+        }
         const base = this.baseline ?? 0n;
         const total = this.seen + weighted(usage, this.multipliers);
         // The proxy floors the cumulative weighted total once; the baseline's own remainder adds at most one unit.
@@ -64,15 +80,17 @@ export class VoucherAudit {
         const exact = this.inFlight <= 1;
         const floor = exact ? high - 1n : base + weighted(usage, this.multipliers) / 10000n;
         if (cumulative < floor || (exact && cumulative > high)) {
-            voucherDiscrepancies.inc();
-            return {
-                ok: false,
-                reason:
-                    `the charge voucher's cumulative ${cumulative} is not the usage received priced by the registry ` +
-                    `(expected ${exact ? `${floor} or ${high}` : `at least ${floor}`})`,
-            };
+            return this.refuse(cumulative, exact ? `${floor} or ${high}` : `at least ${floor}`);
         }
         this.seen = total;
         return { ok: true, committable: cumulative <= high };
+    }
+
+    private refuse(cumulative: bigint, expected: string): Check {
+        voucherDiscrepancies.inc();
+        return {
+            ok: false,
+            reason: `the charge voucher's cumulative ${cumulative} is not the usage received priced by the registry (expected ${expected})`,
+        };
     }
 }
