@@ -7,12 +7,15 @@ const ROOT = path.resolve(__dirname, '../..');
 
 describe('npm run devnet', () => {
     it('runs paid requests end to end, settles on chain and reconciles (--json)', () => {
-        const run = spawnSync(
-            process.execPath,
-            ['-r', 'tsx/cjs', 'worker-runtime/src/devnet/main.ts', '--requests', '20', '--json'],
-            { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
-        );
+        // The npm script as the README gives it (-s: without npm's own banner), build and model steps included:
+        // stdout must be the JSON object alone, so that `| jq` works.
+        const run = spawnSync('npm', ['run', '-s', 'devnet', '--', '--requests', '20', '--json'], {
+            cwd: ROOT,
+            encoding: 'utf8',
+            timeout: 240_000,
+        });
         if (run.status !== 0) throw new Error(`devnet exited ${run.status}:\n${run.stderr.slice(-3000)}`);
+        expect(run.stdout.trim().split('\n')).toHaveLength(1);
         const out = JSON.parse(run.stdout) as DevnetJson;
         expect(out.requests).toBe(20);
         expect(out.failed).toBe(0);
@@ -33,7 +36,13 @@ describe('npm run devnet', () => {
         expect(BigInt(out.balances['worker 1'].delta)).toBeGreaterThan(0n);
         expect(out.billing.every((c) => c.ok)).toBe(true);
         expect(out.tokens).toBeGreaterThan(0);
-    }, 150_000);
+        // The generative folders were served too: a streamed chat, an embedding batch and a transcription, billed by kind.
+        expect(out.generative).toMatchObject({ requests: 3, failed: 0 });
+        expect(BigInt(out.generative!.tokens.prompt)).toBeGreaterThan(0n);
+        expect(BigInt(out.generative!.tokens.reasoning) + BigInt(out.generative!.tokens.completion)).toBeGreaterThan(
+            0n,
+        );
+    }, 250_000);
 
     it('parses its options, with defaults and clear errors', () => {
         expect(parseDevnetArgs([])).toEqual({
@@ -42,9 +51,12 @@ describe('npm run devnet', () => {
             concurrency: 8,
             keepRunning: false,
             port: 0,
+            gatewayPort: 10000,
             seed: 'devnet',
             json: false,
+            generative: true,
         });
+        expect(parseDevnetArgs(['--keep-running', '--gateway-port', '12345'])).toMatchObject({ gatewayPort: 12345 });
         expect(parseDevnetArgs(['--keep-running', '--requests', '5', '--json'])).toMatchObject({
             requests: 5,
             keepRunning: true,

@@ -263,3 +263,87 @@ test('usage past the stake keeps being served: the SDK commits the charge vouche
         await gw.close();
     }
 });
+
+test('`chrysalis client serve` finds the registry proxy where the wallet has an account and serves OpenAI clients; `status` lists it', async () => {
+    const { run } = await import('../../worker-runtime/src/cli/client');
+    const lines: string[] = [];
+    let served: Gateway | undefined;
+    const ctx = {
+        config: { proxyUrl: '', proxyAddress: '', registryAddress: devnet.network.registry.address.toString() },
+        chain: devnet.network.chain,
+        wallet: {
+            address: devnet.network.client.wallet.address,
+            sender: devnet.network.client.sender,
+            keyPair: devnet.network.client.keyPair,
+        },
+        out: (line: string) => lines.push(line),
+        onGateway: (g: Gateway) => (served = g),
+    };
+    expect(await run(['serve', '--port', '0'], ctx)).toBe(0);
+    try {
+        expect(lines.join('\n')).toContain(`proxy ${devnet.network.proxy.proxyId} ${devnet.proxyUrl}: account`);
+        expect(lines.join('\n')).toMatch(/gateway http:\/\/127\.0\.0\.1:\d+\/v1 \(1 proxy\)/);
+        const api = new OpenAI({ baseURL: served!.url, apiKey: 'unused', maxRetries: 0 });
+        const res = await api.chat.completions.create({ model: 'chat-think', messages, max_tokens: 4 });
+        expect(res.usage!.completion_tokens).toBeGreaterThan(0);
+    } finally {
+        await served?.close();
+    }
+    lines.length = 0;
+    expect(await run(['status'], ctx)).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('balance');
+});
+
+test('an answer altered on the way (text changed after the worker signed it) is refused with 502 receipt_invalid, streamed or not', async () => {
+    // A relay between the gateway and the proxy that rewrites the generated text in JSON answers and SSE deltas.
+    const { createServer } = await import('node:http');
+    const relay = createServer(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const upstream = await fetch(`${devnet.proxyUrl}${req.url}`, {
+            method: req.method,
+            headers: { 'content-type': 'application/json' },
+            body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+        });
+        const body = await upstream.text();
+        const forged =
+            req.url === '/v1/generate'
+                ? body.replace(/"text":"[^"]*"/, '"text":"forged"').replace(/"text": "[^"]*"/, '"text": "forged"')
+                : body;
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+        res.end(forged);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const port = (relay.address() as { port: number }).port;
+    const relayed = await ChrysalisClient.connect({
+        proxyUrl: `http://127.0.0.1:${port}`,
+        chain: devnet.network.chain,
+        proxyAddress: devnet.network.proxy.contract.address,
+        wallet: {
+            address: devnet.network.client.wallet.address,
+            sender: devnet.network.client.sender,
+            keyPair: devnet.network.client.keyPair,
+        },
+    });
+    const gw = await createGateway({ clients: [relayed], port: 0 });
+    try {
+        const api = new OpenAI({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
+        await expect(
+            api.chat.completions.create({ model: 'chat-think', messages, max_tokens: 8 }),
+        ).rejects.toMatchObject({ status: 502, code: 'receipt_invalid' });
+        const stream = await api.chat.completions.create({
+            model: 'chat-think',
+            messages,
+            max_tokens: 8,
+            stream: true,
+        });
+        const read = async () => {
+            for await (const chunk of stream) void chunk;
+        };
+        await expect(read()).rejects.toThrow(/receipt/);
+    } finally {
+        await gw.close();
+        relay.close();
+    }
+});

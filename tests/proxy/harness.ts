@@ -52,6 +52,9 @@ export class SpecAdmission implements WorkerAdmissionPort {
     async admittedWorker(workerKey: string) {
         return this.admitted.get(workerKey) ?? null;
     }
+    async liveWorkers(modelHash: string) {
+        return [...this.admitted.values()].filter((w) => w.modelHash === modelHash).length;
+    }
     async demote(workerKey: string): Promise<void> {
         const w = this.admitted.get(workerKey);
         if (!w) return;
@@ -139,7 +142,12 @@ export async function createHarness(opts: {
         const key = w.keys[0];
         const workerKey = key.keyPair.publicKey.toString('hex');
         admission.admitted.set(workerKey, { workerKey, owner: w.owner.address, modelHash: dm.hashHex });
-        const good = createJobProcessor({ pool, modelHash: dm.hash, workerKey: key.keyPair });
+        const good = createJobProcessor({
+            pool,
+            modelHash: dm.hash,
+            registry: net.registry.address,
+            workerKey: key.keyPair,
+        });
         const behaviour = behaviours[i];
         const process =
             behaviour === 'good'
@@ -218,6 +226,8 @@ export async function createHarness(opts: {
                     commitEveryRequests: 0,
                     accountCacheMs: 0,
                     allowSimulatedAttestation: true,
+                    allowVolatileRedis: true, // the shared test Redis has no AOF; the fault specs use their own
+                    rollbackCheckMs: 0, // checked at start and before each commitment; the fault specs turn it on
                     ...opts.proxyConfig,
                     ...config,
                 },

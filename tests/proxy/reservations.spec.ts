@@ -56,6 +56,9 @@ test('charged tokens of every kind count against the budget with the vouchers ro
     const r = await reservations.reserve('acct-b', id(), 5n, 30n);
     expect(r).toEqual({ ok: true, metered: 25n, reserved: 5n });
     expect((await reservations.reserve('acct-b', id(), 1n, 30n)).ok).toBe(false);
+    // Every account's totals of every kind, as the close settles them (fields `<account>#<kind>` grouped back).
+    const all = await counters.allClientTokens();
+    expect(all.get('acct-b')).toEqual(counts);
     // A tensor charge (prompt kind only) still reads as before.
     const tensor = await counters.charge({
         requestId: id(),

@@ -224,7 +224,8 @@ if (require.main === module) {
     const outDir = values.out ? path.resolve(values.out) : DEFAULT_MODELS_DIR;
     const { written, unchanged } = generateModels(outDir);
     const rel = path.relative(process.cwd(), outDir) || '.';
-    process.stdout.write(
+    // stderr: progress, not output (`npm run devnet -- --json` keeps stdout for its JSON).
+    process.stderr.write(
         `models: ${rel}: ${written.length ? `wrote ${written.join(', ')}` : 'up to date'}` +
             (written.length && unchanged.length ? ` (unchanged: ${unchanged.join(', ')})` : '') +
             '\n',

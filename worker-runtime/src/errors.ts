@@ -60,3 +60,9 @@ export class JobFailedError extends ChrysalisError {
 
 /** No result arrived in time; the job may still complete later (ask again with the same request id). */
 export class JobTimeoutError extends TransientError {}
+
+/**
+ * The queue holds neither the job nor its result (Redis lost it: wiped, rolled back, evicted). Nothing the client
+ * sent is wrong: the request can be queued again.
+ */
+export class JobVanishedError extends TransientError {}

@@ -2,6 +2,7 @@
  * `npx chrysalis client <command>`: the client SDK from the command line (configuration from the environment, see
  * docs/client.md).
  *
+ *   wallet                                  the client wallet's address (to fund), whether deployed, its balance
  *   account                                 the ClientAccount's address, state, balance, stake, charged units
  *   open --stake <TON> [--deposit <TON>]    open the ClientAccount at the proxy
  *   top-up <TON> | withdraw <TON>           move TON into / out of the balance (never the stake)
@@ -13,12 +14,13 @@
  *   snapshot --out <file> [--worker <key>]...   save the registry's allow-lists and these workers' stakes
  *   verify-receipt <file> --snapshot <file> check a kept receipt offline against a saved registry snapshot
  *   commit                                  commit the latest charge voucher (kept in --voucher-file) on chain
+ *   status                                  the account at every registered proxy (with CHRYSALIS_REGISTRY)
+ *   serve [--host H] [--port P]             the OpenAI-compatible gateway (default 127.0.0.1:10000)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Address, fromNano, toNano } from '@ton/core';
 import { mnemonicToPrivateKey } from '@ton/crypto';
-import { WalletContractV4 } from '@ton/ton';
 import { Chain, TonChain } from '../chain';
 import { pccsPolicy } from '../tee';
 import {
@@ -30,15 +32,16 @@ import {
     registrySnapshot,
 } from '../client';
 import type { ClientConfig } from '../client';
+import { createGateway, discoverProxies, Gateway } from '../gateway';
 import { ClientState } from '../../../wrappers/ClientAccount';
 import { requestJson } from '../client/http';
 import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
 import { SavedRegistrySnapshot, saveRegistrySnapshot } from '../client/registrySnapshot';
 import type { SignedAnnouncement } from '../protocol/announcement';
-
-export const summary = 'client account and requests: open, top-up, withdraw, infer, verify-proxy, commit, account';
+import { describeWallet, paymentAddress, toncenterEndpoint, walletContract } from './networkConfig';
 
 const USAGE = `usage: chrysalis client <command> [options]
+  wallet
   account
   open --stake <TON> [--deposit <TON>]
   top-up <TON>
@@ -49,14 +52,19 @@ const USAGE = `usage: chrysalis client <command> [options]
   snapshot --out <file> [--worker <key>]...
   verify-receipt <receipt.json> --snapshot <snapshot.json>
   commit [--voucher-file <path>]
-environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_NETWORK,
-  CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY (see docs/client.md)
+  status
+  serve [--host <address>] [--port <port>]
+environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_CLIENT_WALLET_VERSION,
+  CHRYSALIS_NETWORK, CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY, CHRYSALIS_GATEWAY_API_KEY
+  (see docs/client.md)
 `;
 
 /** What a command runs against; the CLI builds it from the environment, specs inject a sandbox one. */
 export interface ClientCliContext {
     config: Pick<ClientConfig, 'proxyUrl' | 'proxyAddress' | 'registryAddress'> &
-        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey'>>;
+        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey' | 'gatewayApiKey'>>;
+    /** `serve` resolves with the running gateway instead of waiting for a signal (specs). */
+    onGateway?: (gateway: Gateway) => void;
     chain: Chain;
     wallet: ClientWalletHandle;
     out?: (line: string) => void;
@@ -72,18 +80,15 @@ function ton(value: string | undefined, what: string): bigint {
     return toNano(value);
 }
 
-async function contextFromEnv(): Promise<ClientCliContext> {
-    const config = readClientConfig();
-    const endpoint =
-        config.endpoint ||
-        (config.network === 'mainnet'
-            ? 'https://toncenter.com/api/v2/jsonRPC'
-            : 'https://testnet.toncenter.com/api/v2/jsonRPC');
+/** The context of the environment's configuration: a TonChain and the client wallet (v4 or W5). No network call. */
+export async function contextFromEnv(env: Record<string, string | undefined> = process.env): Promise<ClientCliContext> {
+    const config = readClientConfig(env);
+    const endpoint = config.endpoint || toncenterEndpoint(config.network);
     const chain = new TonChain({ network: config.network, endpoint, apiKey: config.apiKey || undefined });
     const words = config.mnemonic.trim().split(/\s+/);
     if (words.length !== 24) throw new UsageError('CHRYSALIS_CLIENT_MNEMONIC must be 24 words');
     const keyPair = await mnemonicToPrivateKey(words);
-    const wallet = chain.open(WalletContractV4.create({ workchain: 0, publicKey: keyPair.publicKey }));
+    const wallet = chain.open(walletContract(config.walletVersion, config.network, keyPair.publicKey));
     return { config, chain, wallet: { address: wallet.address, sender: wallet.sender(keyPair.secretKey), keyPair } };
 }
 
@@ -103,11 +108,43 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             out: { type: 'string' },
             worker: { type: 'string', multiple: true, default: [] },
             snapshot: { type: 'string' },
+            host: { type: 'string', default: '127.0.0.1' },
+            port: { type: 'string', default: '10000' },
         },
     });
     const [command, arg] = positionals;
     // Offline: no proxy, no chain.
     if (command === 'verify-receipt') return verifyReceiptFile(arg, values.snapshot, ctx, out);
+    if (command === 'wallet') {
+        // Before the proxy is contacted: funding the wallet comes first.
+        const w = await describeWallet(ctx.chain, ctx.wallet.address);
+        out(`wallet ${w.wallet}: ${w.deployed ? 'deployed' : 'not deployed yet'}, balance ${w.balance}`);
+        return 0;
+    }
+    const policy = pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey);
+    if (command === 'serve' || (command === 'status' && ctx.config.registryAddress)) {
+        const clients = await gatewayClients(ctx, policy, out);
+        if (command === 'status') return 0;
+        const port = Number(values.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+        const gateway = await createGateway({
+            clients,
+            host: values.host,
+            port,
+            apiKey: ctx.config.gatewayApiKey || undefined,
+        });
+        out(`gateway ${gateway.url} (${clients.length} prox${clients.length === 1 ? 'y' : 'ies'}); Ctrl-C stops`);
+        if (ctx.onGateway) {
+            ctx.onGateway(gateway);
+            return 0;
+        }
+        await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+        });
+        await gateway.close();
+        return 0;
+    }
     let proxyAddress: Address;
     try {
         proxyAddress = Address.parse(ctx.config.proxyAddress);
@@ -119,20 +156,22 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         chain: ctx.chain,
         proxyAddress,
         wallet: ctx.wallet,
-        attestationPolicy: pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey),
+        attestationPolicy: policy,
     });
     const voucherFile = values['voucher-file']!;
     const showAccount = async () => {
         const deployed = (await ctx.chain.provider(client.account).getState()).state.type === 'active';
-        if (!deployed) return out(`account ${client.account.toString()}: not opened yet`);
+        const account = paymentAddress(client.account, ctx.chain.network, deployed);
+        if (!deployed) return out(`account ${account}: not opened yet`);
         const d = await client.accountData();
         const state = Object.entries(ClientState).find(([, v]) => v === d.state)?.[0] ?? String(d.state);
         out(
-            `account ${client.account.toString()}: ${state}, balance ${fromNano(d.balance)} TON, stake ` +
+            `account ${account}: ${state}, balance ${fromNano(d.balance)} TON, stake ` +
                 `${fromNano(d.stake)} TON, charged ${d.charged} units at ${fromNano(d.price)} TON`,
         );
     };
     switch (command) {
+        case 'status':
         case 'account':
             await showAccount();
             return 0;
@@ -247,6 +286,54 @@ async function verifyReceiptFile(
     }
     out(`receipt: verified offline, signed by worker ${bundle.receipt.workerKey} (staked for this model, attested)`);
     return 0;
+}
+
+/**
+ * The proxies `serve` uses: with CHRYSALIS_REGISTRY, every registered proxy where the wallet has an active account
+ * (printed with its balance); otherwise the one of CHRYSALIS_PROXY_URL / CHRYSALIS_PROXY_ADDRESS.
+ */
+async function gatewayClients(
+    ctx: ClientCliContext,
+    policy: ReturnType<typeof pccsPolicy>,
+    out: (line: string) => void,
+): Promise<ChrysalisClient[]> {
+    if (!ctx.config.registryAddress) {
+        let proxyAddress: Address;
+        try {
+            proxyAddress = Address.parse(ctx.config.proxyAddress);
+        } catch {
+            throw new UsageError('set CHRYSALIS_REGISTRY (or CHRYSALIS_PROXY_URL and CHRYSALIS_PROXY_ADDRESS)');
+        }
+        const client = await ChrysalisClient.connect({
+            proxyUrl: ctx.config.proxyUrl,
+            chain: ctx.chain,
+            proxyAddress,
+            wallet: ctx.wallet,
+            attestationPolicy: policy,
+        });
+        return [client];
+    }
+    const found = await discoverProxies({
+        chain: ctx.chain,
+        registry: Address.parse(ctx.config.registryAddress),
+        wallet: ctx.wallet,
+        attestationPolicy: policy,
+    });
+    const clients: ChrysalisClient[] = [];
+    for (const p of found) {
+        if (!p.client) {
+            out(`proxy ${p.id} ${p.endpoint}: ${p.skipped}`);
+            continue;
+        }
+        const d = await p.client.accountData();
+        out(
+            `proxy ${p.id} ${p.endpoint}: account ${p.client.account.toString()}, balance ${fromNano(d.balance)} TON, ` +
+                `stake ${fromNano(d.stake)} TON, charged ${d.charged} units`,
+        );
+        clients.push(p.client);
+    }
+    if (clients.length === 0) throw new UsageError('no registered proxy holds an account of this wallet: run `open`');
+    return clients;
 }
 
 export async function run(argv: string[], ctx?: ClientCliContext): Promise<number> {

@@ -99,8 +99,6 @@ export class ChrysalisClient {
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
-    /** The Registry the Proxy contract belongs to (from its config): whose WorkerStakes receipts must come from. */
-    readonly registry: Address;
     private trust: Promise<WorkerTrust> | null = null;
     /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
     private readonly audit: VoucherAudit;
@@ -116,10 +114,10 @@ export class ChrysalisClient {
         private readonly o: ChrysalisClientOptions,
         account: Address,
         proxyPublicKey: Buffer,
-        registry: Address,
+        /** The registry of the Proxy contract's network: every receipt must be bound to it. */
+        readonly registry: Address,
         params: NetworkParams,
     ) {
-        this.registry = registry;
         this.audit = new VoucherAudit({
             prompt: params.promptMultiplierBps,
             cached: params.cachedMultiplierBps,
@@ -207,10 +205,10 @@ export class ChrysalisClient {
 
     /** A chat or completion as one JSON answer; the receipt and the voucher are checked before it is returned. */
     async generate(model: string, inputs: Record<string, unknown>, signal?: AbortSignal): Promise<GenerateResponse> {
-        return this.withCommitRetry(async () => {
-            const sent = this.signGenerative(model, { ...inputs, stream: false });
+        return this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { ...inputs, stream: false }, minValidUntil);
             const res = await readJson<GenerateResponse>(await this.post('/v1/generate', sent, signal));
-            this.check(verifyGenerationAnswer(sent, res));
+            this.check(verifyGenerationAnswer(sent, res, this.registry));
             await this.trustWorker(res.receipt.workerKey, model);
             await this.settle(res.voucher, usageCounts(res.usage));
             return res;
@@ -246,15 +244,15 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         signal?: AbortSignal,
     ): AsyncGenerator<GenerationEvent> {
-        const res = await this.withCommitRetry(async () => {
-            const sent = this.signGenerative(model, { ...inputs, stream: true });
+        const res = await this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { ...inputs, stream: true }, minValidUntil);
             const r = await this.post('/v1/generate', sent, signal);
             if (!r.ok) await readJson(r);
             return { sent, r };
         });
         for await (const event of readGenerationStream(res.sent.requestId, res.r.body!)) {
             if (event.type === 'done') {
-                this.check(verifyGenerationAnswer(res.sent, event.response));
+                this.check(verifyGenerationAnswer(res.sent, event.response, this.registry));
                 await this.trustWorker(event.response.receipt.workerKey, model);
                 await this.settle(event.response.voucher, usageCounts(event.response.usage));
             } else if (event.type === 'error') {
@@ -269,10 +267,10 @@ export class ChrysalisClient {
 
     /** Embeddings of a batch of strings (`POST /v1/embed`). */
     async embed(model: string, input: string[], signal?: AbortSignal): Promise<EmbedResponse> {
-        return this.withCommitRetry(async () => {
-            const sent = this.signGenerative(model, { input });
+        return this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { input }, minValidUntil);
             const res = await readJson<EmbedResponse>(await this.post('/v1/embed', sent, signal));
-            this.check(verifyEmbedAnswer(sent, res));
+            this.check(verifyEmbedAnswer(sent, res, this.registry));
             await this.trustWorker(res.receipt.workerKey, model);
             await this.settle(res.voucher, usageCounts(res.usage));
             return res;
@@ -281,28 +279,38 @@ export class ChrysalisClient {
 
     /** Speech to text of a 16 kHz mono WAV (`POST /v1/transcribe`). */
     async transcribe(model: string, wav: Buffer, maxTokens?: number, signal?: AbortSignal) {
-        return this.withCommitRetry(async () => {
+        return this.withCommitRetry(async (minValidUntil) => {
             const inputs = {
                 audio: wav.toString('base64'),
                 ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
             };
-            const sent = this.signGenerative(model, inputs);
+            const sent = this.signGenerative(model, inputs, minValidUntil);
             const res = await readJson<TranscribeResponse>(await this.post('/v1/transcribe', sent, signal));
-            this.check(verifyTranscribeAnswer(sent, res));
+            this.check(verifyTranscribeAnswer(sent, res, this.registry));
             await this.trustWorker(res.receipt.workerKey, model);
             await this.settle(res.voucher, usageCounts(res.usage));
             return res;
         });
     }
 
-    /** Signs a generative body with the shared request signing (protocol/request.ts). */
-    private signGenerative(model: string, inputs: Record<string, unknown>): SignedInferenceRequest {
+    /**
+     * Signs a generative body with the shared request signing (protocol/request.ts); `minValidUntil` is the least
+     * validity a proxy asks for after a ledger recovery (`signed_before_recovery`).
+     */
+    private signGenerative(
+        model: string,
+        inputs: Record<string, unknown>,
+        minValidUntil?: number,
+    ): SignedInferenceRequest {
         const request: InferenceRequest = {
             requestId: randomBytes(32).toString('hex'),
             model: model.toLowerCase(),
             inputs,
             account: this.account.toString(),
-            validUntil: Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300),
+            validUntil: Math.max(
+                minValidUntil ?? 0,
+                Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300),
+            ),
         };
         return signRequest(request, this.o.wallet.keyPair.secretKey);
     }
@@ -352,18 +360,34 @@ export class ChrysalisClient {
      * The proxy refuses with `uncommitted_usage` when the unsettled usage reached the stake (e.g. after a restart,
      * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
      */
-    private async withCommitRetry<T>(send: () => Promise<T>): Promise<T> {
+    private async withCommitRetry<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
         this.audit.begin();
         try {
-            return await send();
+            return await this.withResign(send);
         } catch (err) {
             // Lost on the way (abort, timeout, connection): the proxy may have billed it.
             if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
             if (!(err instanceof ProxyError) || err.code !== 'uncommitted_usage' || !this.latestVoucher) throw err;
             await this.commitVoucher();
-            return send();
+            return this.withResign(send);
         } finally {
             this.audit.end();
+        }
+    }
+
+    /**
+     * After a ledger recovery the proxy takes only requests that cannot have been signed before it
+     * (`signed_before_recovery`): sign again, valid at least until the `minValidUntil` it names, as `infer` does.
+     */
+    private async withResign<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
+        try {
+            return await send();
+        } catch (err) {
+            const min = err instanceof ProxyError ? err.details.minValidUntil : undefined;
+            if (!(err instanceof ProxyError && err.code === 'signed_before_recovery' && typeof min === 'number')) {
+                throw err;
+            }
+            return send(min);
         }
     }
 
@@ -398,25 +422,31 @@ export class ChrysalisClient {
 
     private async inferOnce(model: string, inputs: Record<string, unknown>, requestId: string) {
         const now = await this.o.chain.now();
-        const request: InferenceRequest = {
+        let request: InferenceRequest = {
             requestId,
             model: model.toLowerCase(),
             inputs,
             account: this.account.toString(),
             validUntil: now + (this.o.requestValiditySeconds ?? 300),
         };
-        const signed: SignedInferenceRequest = {
-            ...request,
-            signature: this.signer(requestDigest(request)).toString('hex'),
+        const send = (r: InferenceRequest) => {
+            const signed: SignedInferenceRequest = { ...r, signature: this.signer(requestDigest(r)).toString('hex') };
+            return requestJson<InferResponse>(this.transport, 'POST', '/v1/infer', signed, this.o.timeoutMs);
         };
-        const response = await requestJson<InferResponse>(
-            this.transport,
-            'POST',
-            '/v1/infer',
-            signed,
-            this.o.timeoutMs,
-        );
-        const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
+        let response: InferResponse;
+        try {
+            response = await send(request);
+        } catch (err) {
+            // After a ledger recovery the proxy takes only requests that cannot have been signed before it: sign
+            // this one again, valid as long as it asks (never shorter than asked for).
+            const min = err instanceof ProxyError ? err.details.minValidUntil : undefined;
+            if (!(err instanceof ProxyError && err.code === 'signed_before_recovery' && typeof min === 'number')) {
+                throw err;
+            }
+            request = { ...request, validUntil: Math.max(min, request.validUntil) };
+            response = await send(request);
+        }
+        const check = verifyInferenceReceipt(response.receipt, request, response.outputs, this.registry);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
         await this.trustWorker(response.receipt.workerKey, request.model);

@@ -3,6 +3,7 @@
  * endpoint takes) and a reader of the Server-Sent Events of a streamed `POST /v1/generate`.
  */
 import { randomBytes } from 'node:crypto';
+import { Address } from '@ton/core';
 import { hashJson } from '../protocol/canonical';
 import { FinishReason, generationOutputHash, generationSummary, GenerationUsage } from '../protocol/generation';
 import { Receipt, verifyReceipt } from '../protocol/receipt';
@@ -66,6 +67,8 @@ export function generationReceiptValid(args: {
     finishReason: FinishReason;
     usage: GenerationUsage;
     receipt: { signature: string; workerKey: string };
+    /** The registry of the network the client pays on (the worker binds each receipt to it). */
+    registry: Address;
 }): boolean {
     const summary = generationSummary({
         promptTokens: args.usage.promptTokens,
@@ -79,6 +82,7 @@ export function generationReceiptValid(args: {
         modelHash: BigInt('0x' + args.model),
         inputHash: hashJson(args.inputs),
         outputHash: generationOutputHash(summary),
+        registry: args.registry,
     };
     return verifyReceipt(
         receipt,
@@ -97,7 +101,7 @@ export interface GenerationAnswer {
 }
 
 /** The receipt of a generation names this request and covers exactly the ids, text, finish reason and usage received. */
-export function verifyGenerationAnswer(sent: SentRequest, answer: GenerationAnswer): Check {
+export function verifyGenerationAnswer(sent: SentRequest, answer: GenerationAnswer, registry: Address): Check {
     const summary = generationSummary({
         promptTokens: answer.usage.promptTokens,
         completionTokenIds: answer.completionTokenIds,
@@ -105,25 +109,27 @@ export function verifyGenerationAnswer(sent: SentRequest, answer: GenerationAnsw
         finishReason: answer.finishReason,
         usage: answer.usage,
     });
-    return verifyReceiptOver(answer.receipt, sent, generationOutputHash(summary));
+    return verifyReceiptOver(answer.receipt, sent, generationOutputHash(summary), registry);
 }
 
 /** An embedding's receipt covers `{embeddings, promptTokens}` as the worker computed them. */
 export function verifyEmbedAnswer(
     sent: SentRequest,
     answer: { embeddings: number[][]; usage: { promptTokens: number }; receipt: ReceiptLike },
+    registry: Address,
 ): Check {
     const outputs = { embeddings: answer.embeddings, promptTokens: answer.usage.promptTokens };
-    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs));
+    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs), registry);
 }
 
 /** A transcription's receipt covers `{tokenIds, text, durationS}`. */
 export function verifyTranscribeAnswer(
     sent: SentRequest,
     answer: { tokenIds: number[]; text: string; durationS: number; receipt: ReceiptLike },
+    registry: Address,
 ): Check {
     const outputs = { tokenIds: answer.tokenIds, text: answer.text, durationS: answer.durationS };
-    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs));
+    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs), registry);
 }
 
 type SentRequest = { requestId: string; model: string; inputs: unknown };

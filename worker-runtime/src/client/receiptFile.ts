@@ -2,6 +2,7 @@
  * A receipt kept for later: what was sent, what came back, the receipt and the worker's signed announcement, so
  * that it can be checked offline (`chrysalis client verify-receipt <file>`) against a saved registry snapshot.
  */
+import { Address } from '@ton/core';
 import type { SignedAnnouncement } from '../protocol/announcement';
 import { Check, PolicyOptions, ReceiptLike, verifyInferenceReceipt } from './verify';
 import { SavedRegistrySnapshot, snapshotStakes, snapshotView } from './registrySnapshot';
@@ -26,7 +27,13 @@ export async function checkReceiptBundle(
     snapshot: SavedRegistrySnapshot,
     policy: PolicyOptions = {},
 ): Promise<Check> {
-    const local = verifyInferenceReceipt(bundle.receipt, bundle.request, bundle.outputs);
+    // The receipt must be bound to the snapshot's registry (not the one it names itself).
+    const local = verifyInferenceReceipt(
+        bundle.receipt,
+        bundle.request,
+        bundle.outputs,
+        Address.parse(snapshot.registry),
+    );
     if (!local.ok) return local;
     const trust = new WorkerTrust({ stakes: snapshotStakes(snapshot), registry: snapshotView(snapshot), policy });
     return trust.check(bundle.receipt.workerKey, bundle.request.model.toLowerCase(), async () => bundle.announcement);

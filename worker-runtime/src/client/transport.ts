@@ -29,14 +29,25 @@ export class FetchTransport implements ProxyTransport {
     constructor(readonly baseUrl: string) {}
 
     send(request: TransportRequest): Promise<Response> {
-        const timeout = AbortSignal.timeout(request.timeoutMs ?? 60000);
         return fetch(new URL(request.path, this.baseUrl), {
             method: request.method,
             headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
             body: request.body === undefined ? undefined : JSON.stringify(request.body),
-            signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout,
+            signal: withTimeout(request.signal, request.timeoutMs ?? 60000),
         });
     }
+}
+
+/** The caller's signal or the timeout, whichever fires first. */
+function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
+    const timeout = AbortSignal.timeout(ms);
+    if (!signal) return timeout;
+    const both = new AbortController();
+    const abort = (reason: unknown) => both.abort(reason);
+    if (signal.aborted) abort(signal.reason);
+    signal.addEventListener('abort', () => abort(signal.reason), { once: true });
+    timeout.addEventListener('abort', () => abort(timeout.reason), { once: true });
+    return both.signal;
 }
 
 /** The transport the SDK uses for a proxy URL (the single place the confidential transport plugs in). */

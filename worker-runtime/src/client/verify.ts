@@ -19,6 +19,8 @@ export interface ReceiptLike {
     modelHash: string;
     inputHash: string;
     outputHash: string;
+    /** The registry the worker bound the receipt to (any address form). */
+    registry: string;
     workerKey: string;
     signature: string;
 }
@@ -30,16 +32,18 @@ function h(v: bigint): string {
 }
 
 /**
- * The receipt must name this request and model, hash exactly the inputs sent and the outputs received, and carry a
- * valid signature by `workerKey` (and `expectedWorkerKey`, when the caller pins one).
+ * The receipt must name this request and model, hash exactly the inputs sent and the outputs received, be bound to
+ * `registry` (the network the client pays on: a receipt for another network could not slash the worker here), and
+ * carry a valid signature by `workerKey` (and `expectedWorkerKey`, when the caller pins one).
  */
 export function verifyInferenceReceipt(
     receipt: ReceiptLike,
     sent: { requestId: string; model: string; inputs: unknown },
     outputs: unknown,
+    registry: Address,
     expectedWorkerKey?: string,
 ): Check {
-    return verifyReceiptOver(receipt, sent, hashJson(outputs), expectedWorkerKey);
+    return verifyReceiptOver(receipt, sent, hashJson(outputs), registry, expectedWorkerKey);
 }
 
 /**
@@ -50,6 +54,7 @@ export function verifyReceiptOver(
     receipt: ReceiptLike,
     sent: { requestId: string; model: string; inputs: unknown },
     outputHash: bigint,
+    registry: Address,
     expectedWorkerKey?: string,
 ): Check {
     const expected = {
@@ -57,7 +62,15 @@ export function verifyReceiptOver(
         modelHash: BigInt('0x' + sent.model),
         inputHash: hashJson(sent.inputs),
         outputHash,
+        registry,
     };
+    let bound: Address | null = null;
+    try {
+        bound = Address.parse(receipt.registry);
+    } catch {
+        bound = null;
+    }
+    if (!bound || !bound.equals(registry)) return { ok: false, reason: 'the receipt is bound to another registry' };
     if (receipt.requestId !== h(expected.requestId)) return { ok: false, reason: 'the receipt is for another request' };
     if (receipt.modelHash !== h(expected.modelHash)) return { ok: false, reason: 'the receipt is for another model' };
     if (receipt.inputHash !== h(expected.inputHash)) return { ok: false, reason: 'the receipt hashes other inputs' };

@@ -27,11 +27,13 @@ import {
     DevnetGenerativeName,
     DevnetModel,
     DevnetModelName,
+    ExtraPackage,
     loadDevnetModels,
     loadDevnetPackages,
 } from './models';
 import { Party } from './ledger';
 import { requireSuccess } from './transactions';
+import { DEFAULT_REGISTRATION_VALIDITY_S, signWorkerRegistration } from '../protocol/registration';
 
 /** Registry child-code kinds (contracts/registry/constants.tact). */
 const CHILD_KIND = { proxy: 2n, clientAccount: 3n, workerAccount: 4n } as const;
@@ -47,6 +49,8 @@ export interface DeployNetworkOptions {
     models?: readonly DevnetModelName[];
     /** Generative model folders to list and serve as well. Default none (`npm run devnet` serves all three). */
     generative?: readonly DevnetGenerativeName[];
+    /** Generative folders of the operator's own, listed and served like the generated ones. */
+    extraPackages?: readonly ExtraPackage[];
     /** Overrides of the test-network params (isTestNetwork stays true unless overridden). */
     params?: Partial<NetworkParams>;
     /** Measurements of the worker and proxy images. Default: the simulated TEE provider's. */
@@ -145,7 +149,7 @@ export async function deployNetwork(chain: SandboxChain, options: DeployNetworkO
     const params = devnetParams(treasury.address, options.params);
     const models = [
         ...(await loadDevnetModels(options.models ?? DEVNET_MODEL_NAMES)),
-        ...loadDevnetPackages(options.generative ?? []),
+        ...loadDevnetPackages(options.generative ?? [], options.extraPackages ?? []),
     ];
     const images = {
         worker: imageHashBigInt(options.workerMeasurements ?? SIMULATED_MEASUREMENTS),
@@ -217,6 +221,17 @@ async function deployRegistry(
         });
     }
     return registry;
+}
+
+/** The worker key's signed consent to be bonded for `owner` on this registry (valid for an hour of chain time). */
+function workerConsent(
+    chain: SandboxChain,
+    registry: Address,
+    owner: Address,
+    secretKey: Buffer,
+): { expiry: bigint; signature: Buffer } {
+    const expiry = (chain.blockchain.now ?? Math.floor(Date.now() / 1000)) + DEFAULT_REGISTRATION_VALIDITY_S;
+    return { expiry: BigInt(expiry), signature: signWorkerRegistration({ registry, owner, expiry }, secretKey) };
 }
 
 /** The codes of the billing contracts the registry publishes (the ones the Proxy embeds and checks). */
@@ -310,7 +325,14 @@ async function registerWorker(
         const result = await registry.send(
             owner.getSender(),
             { value: bond + REGISTER_WORKER_FEE },
-            { $$type: 'RegisterWorker', queryId: 0n, workerKey, modelHash: model.hash, imageHash },
+            {
+                $$type: 'RegisterWorker',
+                queryId: 0n,
+                workerKey,
+                modelHash: model.hash,
+                imageHash,
+                ...workerConsent(chain, registry.address, owner.address, keyPair.secretKey),
+            },
         );
         const stakeAddress = await registry.getWorkerStakeAddress(workerKey);
         requireSuccess(result, stakeAddress, `register worker ${index} for ${model.name}`);

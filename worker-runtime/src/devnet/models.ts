@@ -62,9 +62,31 @@ export async function loadDevnetModels(names: readonly DevnetModelName[] = DEVNE
     );
 }
 
-/** Reads and hashes the devnet's generative model folders (run `npm run models` first). */
-export function loadDevnetPackages(names: readonly DevnetGenerativeName[]): DevnetModel[] {
-    return names.map((name) => {
+/** A generative folder of the operator's own (`npm run bench:generate -- --model <dir>`), with its task. */
+export interface ExtraPackage {
+    name: string;
+    path: string;
+    kind: 'chat' | 'text-embedding' | 'speech-to-text';
+}
+
+/** Reads and hashes the devnet's generative model folders (run `npm run models` first), and any extra ones. */
+export function loadDevnetPackages(
+    names: readonly DevnetGenerativeName[],
+    extra: readonly ExtraPackage[] = [],
+): DevnetModel[] {
+    const own = extra.map((e): DevnetModel => {
+        const hashHex = readModelPackage(e.path).hash;
+        return {
+            name: e.name as DevnetGenerativeName,
+            package: true,
+            path: e.path,
+            hashHex,
+            hash: BigInt('0x' + hashHex),
+            kind: e.kind,
+            kindCode: modelKindCode(e.kind),
+        };
+    });
+    const generated = names.map((name): DevnetModel => {
         if (!(name in GENERATED_PACKAGE_KINDS)) {
             throw new RangeError(
                 `unknown generative model '${name}' (known: ${Object.keys(GENERATED_PACKAGE_KINDS).join(', ')})`,
@@ -88,4 +110,5 @@ export function loadDevnetPackages(names: readonly DevnetGenerativeName[]): Devn
             kindCode: modelKindCode(kind),
         };
     });
+    return [...generated, ...own];
 }

@@ -3,3 +3,5 @@ export { createGateway } from './server';
 export type { Gateway, GatewayOptions } from './server';
 export { GatewayError, toGatewayError } from './errors';
 export { ProxyPool } from './pool';
+export { discoverProxies } from './discover';
+export type { DiscoveredProxy } from './discover';

@@ -106,11 +106,16 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         return this.seq;
     }
 
-    push(item: I): void {
+    /**
+     * Queues an item; false once a write has failed (the stream is broken: the producer should stop), never throws,
+     * since it is called from token callbacks that have no one to throw to. `finish` reports the failure.
+     */
+    push(item: I): boolean {
         if (this.finished) throw new ChrysalisError('push after finish on a chunk stream');
-        if (this.failure) throw this.failure;
+        if (this.failure) return false;
         this.pending.push(item);
         if (!this.writing) this.writing = this.drain();
+        return true;
     }
 
     /** Writes what is pending, then the final chunk; resolves once Redis has it. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { InvalidInputError, JobFailedError, JobTimeoutError } from '../errors';
+import { InvalidInputError, JobFailedError, JobTimeoutError, JobVanishedError } from '../errors';
 import { assertLength, SYMMETRIC_KEY_BYTES } from '../crypto/keys';
 import { loadQueueConfig, QueueConfig } from './config';
 import { bullConnection, closeRedisClient, createRedisClient } from './connection';
@@ -86,7 +86,9 @@ export class SealedJobQueue {
         if (!job) {
             // The job may have been evicted after completing (removeOnComplete): the result record still holds it.
             const stored = await this.ledger.getResult(requestId);
-            if (stored === null) throw new InvalidInputError(`no job and no result for request ${requestId}`);
+            if (stored === null) {
+                throw new JobVanishedError(`the queue holds no job and no result for request ${requestId}`);
+            }
             return openResult<O>(this.queueKey, this.modelHash, requestId, stored);
         }
         let sealed: unknown;

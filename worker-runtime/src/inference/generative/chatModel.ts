@@ -145,7 +145,7 @@ export class ChatModel {
 
     static async create(pkg: ModelPackage, options: ChatModelOptions = {}): Promise<ChatModel> {
         const text = loadTextProcessor(pkg);
-        const session = await createSession(pkg, 'onnx/model.onnx', options);
+        const session = await createSession(pkg, options.modelFile ?? 'onnx/model.onnx', options);
         try {
             const layout = decoderLayout(pkg, session.inputNames);
             return new ChatModel(pkg, text, layout, session, options);

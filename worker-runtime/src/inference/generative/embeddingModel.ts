@@ -29,7 +29,7 @@ export class EmbeddingModel {
 
     static async create(pkg: ModelPackage, options: EmbeddingModelOptions = {}): Promise<EmbeddingModel> {
         const text = loadTextProcessor(pkg);
-        const session = await createSession(pkg, 'onnx/model.onnx', options);
+        const session = await createSession(pkg, options.modelFile ?? 'onnx/model.onnx', options);
         const outputName = ['last_hidden_state', 'token_embeddings'].find((n) => session.outputNames.includes(n));
         if (
             !outputName ||

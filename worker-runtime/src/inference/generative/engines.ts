@@ -73,10 +73,15 @@ class EngineThread {
     }
 
     static async start(engine: EngineKind, pkg: ModelPackage, options: EngineInit['options']): Promise<EngineThread> {
-        // The hashed bytes move to the thread (transferred, not copied): the session is built from exactly them.
-        const transfer = [...pkg.contents.values()].map((b) => b.buffer as ArrayBuffer);
+        // The hashed graph bytes move to the thread (transferred, not copied: a model's size is not held twice) and
+        // leave the caller's package; the small text files are copied, so the caller can still load its tokenizer.
+        const moved = [...pkg.contents.entries()].filter(([rel]) => /\.onnx(_data)?$/.test(rel));
         const init: EngineInit = { engine, pkg, options };
-        const worker = new Worker(THREAD_ENTRY, { workerData: init, transferList: transfer });
+        const worker = new Worker(THREAD_ENTRY, {
+            workerData: init,
+            transferList: moved.map(([, b]) => b.buffer as ArrayBuffer),
+        });
+        for (const [rel] of moved) pkg.contents.delete(rel);
         await new Promise<void>((resolve, reject) => {
             const onMessage = (m: ThreadMessage) => {
                 if (m.type === 'ready') resolve();

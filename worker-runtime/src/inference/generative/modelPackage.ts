@@ -10,7 +10,7 @@
  * docs/inference.md has a worked example.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, lstatSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ModelNotAllowedError, UnsupportedModelError } from '../errors';
 import { ModelRegistry, modelHashToBigInt } from '../registry';
@@ -34,8 +34,40 @@ export interface ModelPackage {
     files: PackageFile[];
     /** The canonical manifest text whose SHA-256 is `hash` (folders only; empty for a single file). */
     manifest: string;
-    /** The bytes that were hashed, by relative path: what the engines load, so a file swapped later changes nothing. */
+    /**
+     * The bytes that were hashed, by relative path: what the engines load, so a file swapped later changes nothing.
+     * Every file unless `readModelPackage`'s `keep` chose fewer.
+     */
     contents: Map<string, Uint8Array>;
+}
+
+export interface ReadPackageOptions {
+    /** Keep the bytes of only these files (others are hashed in chunks and dropped): the tokenizer-only loader. */
+    keep?: (relPath: string) => boolean;
+}
+
+/**
+ * The bytes in an ArrayBuffer of their own (so they can be transferred to an engine thread): a large file read
+ * already has one and is not copied (a model is not held twice); a small one may share Node's pool and is copied.
+ */
+function ownBytes(buf: Buffer): Uint8Array {
+    if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength)
+        return new Uint8Array(buf.buffer, 0, buf.byteLength);
+    return new Uint8Array(buf);
+}
+
+/** SHA-256 and size of a file read in 16 MiB chunks (for files whose bytes are not kept). */
+function hashFile(file: string): { sha256: string; size: number } {
+    const hash = createHash('sha256');
+    const chunk = Buffer.alloc(16 * 1024 * 1024);
+    const fd = openSync(file, 'r');
+    let size = 0;
+    try {
+        for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n) hash.update(chunk.subarray(0, n));
+    } finally {
+        closeSync(fd);
+    }
+    return { sha256: hash.digest('hex'), size };
 }
 
 export function sha256Hex(bytes: Uint8Array | string): string {
@@ -73,7 +105,7 @@ export function packageManifest(files: readonly PackageFile[]): string {
 }
 
 /** Reads and hashes a package (folder or single file) without any registry check. */
-export function readModelPackage(target: string): ModelPackage {
+export function readModelPackage(target: string, options: ReadPackageOptions = {}): ModelPackage {
     const root = path.resolve(target);
     let stat;
     try {
@@ -85,7 +117,7 @@ export function readModelPackage(target: string): ModelPackage {
     }
     const contents = new Map<string, Uint8Array>();
     if (stat.isFile() || (stat.isSymbolicLink() && statSync(root).isFile())) {
-        const bytes = new Uint8Array(readFileSync(root));
+        const bytes = ownBytes(readFileSync(root));
         const name = path.basename(root);
         contents.set(name, bytes);
         const hash = sha256Hex(bytes);
@@ -101,7 +133,12 @@ export function readModelPackage(target: string): ModelPackage {
     if (!stat.isDirectory()) throw new UnsupportedModelError(`model package ${target} is neither a file nor a folder`);
     const files: PackageFile[] = [];
     for (const rel of listFiles(root)) {
-        const bytes = new Uint8Array(readFileSync(path.join(root, rel)));
+        const file = path.join(root, rel);
+        if (options.keep && !options.keep(rel)) {
+            files.push({ path: rel, ...hashFile(file) });
+            continue;
+        }
+        const bytes = ownBytes(readFileSync(file));
         contents.set(rel, bytes);
         files.push({ path: rel, size: bytes.length, sha256: sha256Hex(bytes) });
     }

@@ -14,6 +14,13 @@ export interface SessionOptions {
     intraOpThreads?: number;
     /** Execution providers in order of preference (default ['cpu']; e.g. ['cuda', 'cpu'] where the binaries exist). */
     executionProviders?: string[];
+    /** The graph to load, relative to the folder (default `onnx/model.onnx`; e.g. `onnx/model_q4.onnx`). */
+    modelFile?: string;
+    /**
+     * Skip ONNX Runtime's pre-packing of MatMul weights: a little less resident memory, slower matrix products
+     * (docs/inference.md has the measurement). Default false.
+     */
+    disablePrepacking?: boolean;
 }
 
 export async function createSession(
@@ -22,7 +29,12 @@ export async function createSession(
     options: SessionOptions = {},
 ): Promise<InferenceSession> {
     const bytes = pkg.contents.get(rel);
-    if (!bytes) throw new UnsupportedModelError(`model package ${pkg.root} has no ${rel}`);
+    if (!bytes) {
+        throw new UnsupportedModelError(
+            `model package ${pkg.root} has no ${rel} (or its bytes already moved to an engine created from this ` +
+                'package object: read the package again for another engine)',
+        );
+    }
     const external = pkg.files.some(
         (f) => f.path.startsWith(path.posix.dirname(rel) + '/') && /\.onnx_data(_\d+)?$|\.onnx\.data$/.test(f.path),
     );
@@ -33,6 +45,7 @@ export async function createSession(
         graphOptimizationLevel: 'all',
         executionProviders: options.executionProviders ?? ['cpu'],
         logSeverityLevel: 4,
+        ...(options.disablePrepacking ? { extra: { session: { disable_prepacking: '1' } } } : {}),
     };
     let session: InferenceSession;
     try {
@@ -46,5 +59,7 @@ export async function createSession(
         await session.release();
         throw new ModelNotAllowedError(`model package ${pkg.root} changed while it was being loaded`);
     }
+    // ONNX Runtime has its own copy of the weights now: dropping ours keeps a served model at about its size once.
+    pkg.contents.delete(rel);
     return session;
 }

@@ -99,7 +99,12 @@ function chatTemplateOf(pkg: ModelPackage, tokenizerConfig: Record<string, unkno
 
 /** Loads the tokenizer and chat template of a package (a folder path, or one already read and hashed). */
 export function loadTextProcessor(source: string | ModelPackage): TextProcessor {
-    const pkg = typeof source === 'string' ? readModelPackage(source) : source;
+    // From a path, only the small text files are kept; the weights are hashed in chunks (for the package hash) and
+    // dropped, so the proxy can load the text side of a multi-gigabyte model cheaply.
+    const pkg =
+        typeof source === 'string'
+            ? readModelPackage(source, { keep: (rel) => !rel.includes('/') && /\.(json|jinja)$/.test(rel) })
+            : source;
     if (!pkg.folder)
         throw new UnsupportedModelError(`${pkg.root} is a single .onnx file, not a model folder with a tokenizer`);
     const config = packageJson(pkg, 'config.json');

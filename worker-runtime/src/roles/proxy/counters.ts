@@ -28,12 +28,13 @@ for i, suffix in ipairs(kinds) do
     end
 end
 local u = redis.call('INCR', KEYS[4])
-return {1, totals(KEYS[2], ARGV[1]), totals(KEYS[3], ARGV[2]), ARGV[3], tostring(u)}
+local n = redis.call('INCR', KEYS[5])
+return {1, totals(KEYS[2], ARGV[1]), totals(KEYS[3], ARGV[2]), ARGV[3], tostring(u), tostring(n)}
 `;
 
 /** The script is loaded once per connection and then called by its SHA (EVALSHA), not sent with every charge. */
 const CHARGE_COMMAND = 'chrysalisProxyCharge';
-type ChargeCommand = (...args: string[]) => Promise<[number, string[], string[], string, string]>;
+type ChargeCommand = (...args: string[]) => Promise<[number, string[], string[], string, string, string?]>;
 
 /** Hash field suffixes of the token kinds: the prompt kind is the bare account (the field every tensor charge uses). */
 const KIND_SUFFIX: Record<keyof TokenCounts, string> = {
@@ -79,6 +80,12 @@ export interface ChargeOutcome {
 
 export class UsageCounters {
     private readonly keys: ReturnType<typeof proxyKeys>;
+    /**
+     * The highest charge count this process has seen Redis return. The count only grows (every charge adds one, and
+     * nothing ever subtracts), so Redis answering less than this means its data went back in time: a restored
+     * snapshot or a wipe, even one that left the commitment record as it was (see stateCommit.ts).
+     */
+    private seenChargeCount = 0;
 
     constructor(
         private readonly redis: Redis,
@@ -86,7 +93,7 @@ export class UsageCounters {
         private readonly recordTtlSeconds = 30 * 86400,
     ) {
         this.keys = proxyKeys(prefix);
-        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 4, lua: CHARGE_SCRIPT });
+        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 5, lua: CHARGE_SCRIPT });
     }
 
     async charge(args: {
@@ -108,12 +115,14 @@ export class UsageCounters {
             this.keys.clientTokens,
             this.keys.workerTokens,
             this.keys.uncommitted,
+            this.keys.chargeCount,
             args.client,
             args.workerOwner,
             args.record,
             String(this.recordTtlSeconds),
             ...KINDS.map((k) => counts[k].toString()),
         );
+        if (res[5] !== undefined) this.noteChargeCount(Number(res[5]));
         const clientCounts = countsFrom(res[1]);
         const workerCounts = countsFrom(res[2]);
         return {
@@ -170,10 +179,41 @@ export class UsageCounters {
         return BigInt((await this.redis.hget(this.keys.workerTokens, owner)) ?? '0');
     }
 
-    /** Every client's cumulative tokens (ClientAccount raw address -> tokens). */
-    async allClientTokens(): Promise<Map<string, bigint>> {
+    /** Every client's cumulative tokens of every kind (ClientAccount raw address -> counts). */
+    async allClientTokens(): Promise<Map<string, TokenCounts>> {
         const all = await this.redis.hgetall(this.keys.clientTokens);
-        return new Map(Object.entries(all).map(([k, v]) => [k, BigInt(v)]));
+        const out = new Map<string, TokenCounts>();
+        for (const [field, value] of Object.entries(all)) {
+            // Fields are `<account>` (prompt kind) and `<account>#<kind>` (the other kinds).
+            const [account, suffix] = field.split('#');
+            const kind = suffix === undefined ? 'prompt' : (suffix as keyof TokenCounts);
+            if (!KINDS.includes(kind)) continue;
+            const counts = out.get(account) ?? { ...ZERO_COUNTS };
+            counts[kind] = BigInt(value);
+            out.set(account, counts);
+        }
+        return out;
+    }
+
+    /** The highest charge count seen (in this process) so far. */
+    get chargeCountSeen(): number {
+        return this.seenChargeCount;
+    }
+
+    /** Every charge ever counted by this Redis (0 when the key is missing). */
+    async chargeCount(): Promise<number> {
+        return Number((await this.redis.get(this.keys.chargeCount)) ?? '0');
+    }
+
+    /** The last recovery (`chrysalis proxy recover`) recorded in Redis, or null. */
+    async recovery(): Promise<{ at: number } | null> {
+        const at = await this.redis.hget(this.keys.recovery, 'at');
+        return at === null ? null : { at: Number(at) };
+    }
+
+    /** Records a count read from Redis as seen (only ever raises the mark). */
+    noteChargeCount(n: number): void {
+        if (n > this.seenChargeCount) this.seenChargeCount = n;
     }
 
     /** Charges since the last commitment. */
@@ -182,22 +222,25 @@ export class UsageCounters {
     }
 
     /**
-     * SHA-256 over every counter in a fixed order (`c:<account>=<tokens>\n…w:<owner>=<tokens>\n…`, each list sorted),
-     * as the uint256 CommitState carries. Returns the uncommitted count read in the same transaction, so the caller
-     * can subtract exactly what the digest covers.
+     * SHA-256 over every counter in a fixed order (`c:<account>=<tokens>\n…w:<owner>=<tokens>\n…`, each list sorted,
+     * then `r:<time>\n` once the ledger was recovered), as the uint256 CommitState carries. Returns the uncommitted
+     * count read in the same transaction, so the caller can subtract exactly what the digest covers, and the charge
+     * count, so the caller can tell that the counters it digested did not go back in time.
      */
-    async digest(): Promise<{ digest: bigint; covered: number }> {
+    async digest(): Promise<{ digest: bigint; covered: number; chargeCount: number }> {
         const res = await this.redis
             .multi()
             .hgetall(this.keys.clientTokens)
             .hgetall(this.keys.workerTokens)
             .get(this.keys.uncommitted)
+            .get(this.keys.chargeCount)
+            .hget(this.keys.recovery, 'at')
             .exec();
         if (!res) throw new Error('Redis transaction for the counters digest was aborted');
-        const [clients, workers, uncommitted] = res.map(([err, value]) => {
+        const [clients, workers, uncommitted, chargeCount, recoveredAt] = res.map(([err, value]) => {
             if (err) throw err;
             return value;
-        }) as [Record<string, string>, Record<string, string>, string | null];
+        }) as [Record<string, string>, Record<string, string>, string | null, string | null, string | null];
         const hash = createHash('sha256');
         for (const [tag, map] of [
             ['c', clients],
@@ -205,7 +248,12 @@ export class UsageCounters {
         ] as const) {
             for (const k of Object.keys(map).sort()) hash.update(`${tag}:${k}=${map[k]}\n`);
         }
-        return { digest: BigInt('0x' + hash.digest('hex')), covered: Number(uncommitted ?? '0') };
+        if (recoveredAt !== null) hash.update(`r:${recoveredAt}\n`);
+        return {
+            digest: BigInt('0x' + hash.digest('hex')),
+            covered: Number(uncommitted ?? '0'),
+            chargeCount: Number(chargeCount ?? '0'),
+        };
     }
 
     async markCommitted(covered: number): Promise<void> {

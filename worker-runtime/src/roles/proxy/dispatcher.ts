@@ -7,7 +7,7 @@
  */
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { InvalidInputError, JobFailedError, JobTimeoutError } from '../../errors';
+import { InvalidInputError, JobFailedError, JobTimeoutError, JobVanishedError } from '../../errors';
 import { SealedJobQueue } from '../../queue';
 import { WorkerAdmissionPort } from './workers';
 
@@ -16,7 +16,9 @@ export type AttemptResult =
     /** `staleKey`: the worker could not open the job (it holds another queue key version, e.g. mid-rotation). */
     | { kind: 'failure'; worker: string | null; message: string; ms: number; staleKey: boolean }
     | { kind: 'timeout'; worker: string | null; ms: number }
-    | { kind: 'invalid_input'; message: string };
+    | { kind: 'invalid_input'; message: string }
+    /** Redis lost the job and holds no result (wiped, rolled back, evicted): nobody's fault, the request can be queued again. */
+    | { kind: 'vanished'; message: string; ms: number };
 
 interface VersionedQueue {
     version: number;
@@ -53,6 +55,7 @@ export class Dispatcher {
         } catch (err) {
             const ms = Date.now() - started;
             if (err instanceof InvalidInputError) return { kind: 'invalid_input', message: err.message };
+            if (err instanceof JobVanishedError) return { kind: 'vanished', message: err.message, ms };
             const job = await Job.fromId(queue.queue, requestId);
             const worker = job?.processedBy ?? null;
             if (err instanceof JobTimeoutError) {

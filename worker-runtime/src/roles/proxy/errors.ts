@@ -16,6 +16,7 @@ export type RefusalCode =
     | 'not_found'
     | 'no_worker'
     | 'state_rolled_back'
+    | 'signed_before_recovery'
     | 'unavailable'
     // Generative endpoints: bad input, refused before anything is queued or reserved (docs/proxy.md).
     | 'bad_messages'
@@ -49,6 +50,7 @@ const STATUS: Record<RefusalCode, number> = {
     not_found: 404,
     no_worker: 503,
     state_rolled_back: 503,
+    signed_before_recovery: 400,
     unavailable: 503,
     bad_messages: 400,
     bad_prompt: 400,
@@ -73,6 +75,11 @@ export class ProxyRefusal extends Error {
     constructor(
         readonly code: RefusalCode,
         message: string,
+        /** Seconds after which the same request may succeed (sent as `Retry-After`); only for 503s. */
+        readonly retryAfterSeconds?: number,
+        /** Fields a client can act on, sent next to `error` and `message` (e.g. `minValidUntil`). */
+        readonly details?: Record<string, string | number>,
+        /** Overrides the code's usual status (the generative endpoints answer an unknown model with 400). */
         status?: number,
     ) {
         super(message);
@@ -82,6 +89,12 @@ export class ProxyRefusal extends Error {
 }
 
 /** `status` overrides the code's usual one (the generative endpoints answer an unknown model with 400). */
-export function refuse(code: RefusalCode, message: string, status?: number): never {
-    throw new ProxyRefusal(code, message, status);
+export function refuse(
+    code: RefusalCode,
+    message: string,
+    retryAfterSeconds?: number,
+    details?: Record<string, string | number>,
+    status?: number,
+): never {
+    throw new ProxyRefusal(code, message, retryAfterSeconds, details, status);
 }

@@ -107,7 +107,7 @@ export class PayoutVouchers {
                 const id = owner.toRawString();
                 const voucher = await this.d.signer.payout(
                     owner,
-                    await this.d.counters.workerTokens(id),
+                    await this.d.counters.workerCounts(id),
                     now,
                     validUntil,
                 );

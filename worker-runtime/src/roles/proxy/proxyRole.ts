@@ -2,9 +2,9 @@
  * The proxy role: composes the chain, Redis, admission, the sealed queues and the HTTP API into one process.
  *
  *   const proxy = new ProxyRole({ chain, proxyAddress, proxyKeys, wallet, models, admission, quoteProvider });
- *   const { url } = await proxy.start();     // checks Redis against the on-chain commitment first
+ *   const { url } = await proxy.start();     // checks Redis's persistence and its state against the chain first
  *   ...
- *   await proxy.stop();                      // commits the counters, closes queues and connections
+ *   await proxy.stop();                      // commits the counters (unless Redis failed its check), closes
  *   await proxy.requestClose();              // settles charges, publishes payout vouchers, then RequestProxyClose
  */
 import { Address } from '@ton/core';
@@ -27,7 +27,8 @@ import { buildServer } from './server';
 import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
 import { CloseOutcome, ProxyCloseError, settleAndRequestClose } from './close';
-import { Commitment, StateCommitter } from './stateCommit';
+import { Commitment, StateCommitter, StateRolledBackError } from './stateCommit';
+import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
 import { GenerativeService } from './generative/service';
 import { Reservations } from './reservations';
@@ -76,6 +77,8 @@ export class ProxyRole {
     private dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
+    private checkTimer?: NodeJS.Timeout;
+    private stopped = false;
     private payoutTimer?: NodeJS.Timeout;
     private admissionLoop?: AdmissionLoop;
 
@@ -93,7 +96,11 @@ export class ProxyRole {
     async start(): Promise<{ url: string }> {
         const { chain, proxyAddress, proxyKeys } = this.options;
         const contract = chain.open(Proxy.fromAddress(proxyAddress));
-        const [data, params] = await Promise.all([contract.getProxyData(), contract.getNetworkParams()]);
+        const [data, params, proxyConfig] = await Promise.all([
+            contract.getProxyData(),
+            contract.getNetworkParams(),
+            contract.getProxyConfig(),
+        ]);
         if (data.publicKey !== BigInt('0x' + proxyKeys.publicKey.toString('hex'))) {
             throw new ConfigError(
                 `the Proxy contract at ${proxyAddress.toString()} holds another public key than this proxy's`,
@@ -107,6 +114,12 @@ export class ProxyRole {
             );
         }
         this.redis = createRedisClient(this.config.redisUrl);
+        try {
+            await checkPersistence(this.redis, this.config.allowVolatileRedis);
+        } catch (err) {
+            await closeRedisClient(this.redis);
+            throw err;
+        }
         this.counters = new UsageCounters(this.redis, this.config.prefix);
         this.committer = new StateCommitter(
             chain,
@@ -134,6 +147,7 @@ export class ProxyRole {
             },
             this.config.voucherValiditySeconds,
         ));
+        signer.onRegression = (reason) => this.halt(reason);
         this.payouts = new PayoutVouchers({
             chain,
             redis: this.redis,
@@ -146,6 +160,7 @@ export class ProxyRole {
         });
         this.service = new InferenceService({
             config: this.config,
+            registry: proxyConfig.registry,
             chain,
             redis: this.redis,
             models,
@@ -173,14 +188,14 @@ export class ProxyRole {
             signer,
             redis: this.redis,
             config: this.config,
+            registry: proxyConfig.registry,
             logger: this.logger,
             info: new Map([...models.values()].flatMap((m) => (m.generative ? [[m.hash, m.generative] as const] : []))),
         });
         const check = await this.committer.check();
-        if (!check.ok) {
-            this.service.refusal = `refusing to serve: ${check.reason}`;
-            this.logger.error({ reason: check.reason }, 'state commitment mismatch');
-        }
+        // The chain already says Redis is behind: nothing to record.
+        if (!check.ok) this.halt(check.reason, false);
+        this.service.recoveredAt = (await this.counters.recovery())?.at ?? null;
         this.app = buildServer({
             service: this.service,
             payouts: this.payouts,
@@ -202,9 +217,15 @@ export class ProxyRole {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
             this.timer.unref();
         }
+        if (this.config.rollbackCheckMs > 0 && check.ok) {
+            this.checkTimer = setInterval(() => void this.checkState(), this.config.rollbackCheckMs);
+            this.checkTimer.unref();
+        }
         const { payoutFlushMs = 10_000 } = this.options;
         if (payoutFlushMs > 0) {
-            this.payoutTimer = setInterval(() => void this.flushPayouts().catch(() => undefined), payoutFlushMs);
+            this.payoutTimer = setInterval(() => {
+                if (!this.service.refusal) void this.flushPayouts().catch(() => undefined);
+            }, payoutFlushMs);
             this.payoutTimer.unref();
         }
         const { admission, admissionIntervalMs = 1000, revalidateIntervalMs = 60_000 } = this.options;
@@ -224,12 +245,56 @@ export class ProxyRole {
         return { url };
     }
 
-    /** Commits the counters digest now (serialised with any commit in progress). */
+    /** Commits the counters digest now (serialised with any commit in progress); never over a failed check. */
     commitState(): Promise<Commitment> {
-        if (this.service.refusal) return Promise.reject(new Error(this.service.refusal));
-        const next = this.commitChain.then(() => this.committer.commit());
+        if (this.service.refusal) return Promise.reject(new StateRolledBackError(this.service.refusal));
+        const next = this.commitChain.then(() => {
+            if (this.service.refusal) throw new StateRolledBackError(this.service.refusal);
+            return this.committer.commit().catch((err: unknown) => {
+                if (err instanceof StateRolledBackError) this.halt(err.reason);
+                throw err;
+            });
+        });
         this.commitChain = next.catch((err) => this.logger.error({ err }, 'state commitment failed'));
         return next;
+    }
+
+    /** Compares Redis with the chain now (the periodic check); stops serving on a mismatch. */
+    async checkState(): Promise<boolean> {
+        if (this.service.refusal) return false;
+        try {
+            const check = await this.committer.check();
+            if (!check.ok) this.halt(check.reason);
+            return check.ok;
+        } catch (err) {
+            // The chain or Redis did not answer: nothing is known, so nothing changes.
+            this.logger.warn({ err: (err as Error).message }, 'state check failed');
+            return !this.service.refusal;
+        }
+    }
+
+    /**
+     * Stops serving for good (until an operator recovers the ledger and restarts the proxy): every request gets 503
+     * state_rolled_back, /healthz says why, and no commitment is made over the state Redis holds now.
+     */
+    private halt(reason: string, record = true): void {
+        if (this.service.refusal) return;
+        this.service.refusal = reason.startsWith('refusing to serve') ? reason : `refusing to serve: ${reason}`;
+        if (this.timer) clearInterval(this.timer);
+        if (this.checkTimer) clearInterval(this.checkTimer);
+        this.logger.error(
+            { reason },
+            'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)',
+        );
+        // Found while running, the mismatch may be known to this process only (a rollback that kept the commitment
+        // record): the halt commitment puts it on chain, so that a restart on this Redis refuses too. Serialised
+        // after any commitment in flight, and the last thing this process commits.
+        if (!record || !this.options.wallet) return;
+        const halting = this.commitChain.then(() => this.committer.commitHalt());
+        this.commitChain = halting.then(
+            (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
+            (err) => this.logger.error({ err }, 'recording the halt on chain failed'),
+        );
     }
 
     /** Signs and stores the latest payout voucher of every worker that served since the last flush. */
@@ -270,11 +335,15 @@ export class ProxyRole {
     }
 
     async stop(): Promise<void> {
+        if (this.stopped) return;
+        this.stopped = true;
         if (this.timer) clearInterval(this.timer);
+        if (this.checkTimer) clearInterval(this.checkTimer);
         if (this.payoutTimer) clearInterval(this.payoutTimer);
         await this.admissionLoop?.stop();
         await this.app?.close();
-        if (this.payouts) await this.flushPayouts().catch(() => undefined);
+        // Not from counters that failed the ledger check (they may be below vouchers signed before).
+        if (this.payouts && !this.service?.refusal) await this.flushPayouts().catch(() => undefined);
         if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
             await this.commitState().catch(() => undefined);
         }

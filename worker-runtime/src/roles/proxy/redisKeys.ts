@@ -13,6 +13,10 @@ export function proxyKeys(prefix: string) {
         commit: `${base}:commit`,
         /** Counter of charges since the last commitment. */
         uncommitted: `${base}:uncommitted`,
+        /** Counter of every charge ever made: it only grows, so a lower value means Redis went back in time. */
+        chargeCount: `${base}:charge-count`,
+        /** Hash {at, seqno}: the last `chrysalis proxy recover` (chain time), covered by the commitment digest. */
+        recovery: `${base}:recovery`,
         /** String: a charged request's record (receipt, tokens, worker); its existence is the charge-once marker. */
         charged: (requestId: string) => `${base}:charged:${requestId}`,
     };

@@ -22,6 +22,8 @@ export interface WorkerAdmissionPort {
     admittedWorker(workerKey: string): Promise<AdmittedWorker | null>;
     /** Drops the worker from routing (rotates the model's queue key). */
     demote(workerKey: string, reason: string): Promise<void>;
+    /** How many workers hold a current grant for the model now (health); absent = not known. */
+    liveWorkers?(modelHash: string): Promise<number>;
 }
 
 /** What a worker returns (sealed) for a job: its outputs and the receipt it signed with its attested key. */
@@ -38,6 +40,8 @@ export interface ReceiptJson {
     modelHash: string;
     inputHash: string;
     outputHash: string;
+    /** The registry the receipt is bound to (raw form, 0:hex). */
+    registry: string;
     workerKey: string;
     signature: string;
     cell: string;
@@ -65,13 +69,23 @@ export function parseWorkerResult(raw: unknown): WorkerResult | null {
     };
 }
 
-/** The receipt a worker must have signed for this request: the proxy recomputes every hash itself. */
-export function expectedReceipt(requestId: string, modelHash: string, inputs: unknown, outputs: unknown): Receipt {
+/**
+ * The receipt a worker must have signed for this request: the proxy recomputes every hash itself, and binds it to
+ * the registry of its own Proxy contract (a worker serving another network's registry is refused).
+ */
+export function expectedReceipt(
+    requestId: string,
+    modelHash: string,
+    inputs: unknown,
+    outputs: unknown,
+    registry: Address,
+): Receipt {
     return {
         requestId: BigInt('0x' + requestId),
         modelHash: BigInt('0x' + modelHash),
         inputHash: hashJson(inputs),
         outputHash: hashJson(outputs),
+        registry,
     };
 }
 
@@ -85,6 +99,7 @@ export function checkReceipt(receipt: Receipt, result: WorkerResult): ReceiptJso
         modelHash: hex256(receipt.modelHash),
         inputHash: hex256(receipt.inputHash),
         outputHash: hex256(receipt.outputHash),
+        registry: receipt.registry.toRawString(),
         workerKey: result.workerKey,
         signature: result.signature,
         cell: cell.toBoc().toString('base64'),

@@ -8,6 +8,7 @@
  * (sealed under a key only it holds, bounded by an expiry) and answers a repeat with the stored answer, and a
  * streamed request that another worker has started is refused rather than run twice.
  */
+import { Address } from '@ton/core';
 import { Redis } from 'ioredis';
 import { deriveSubkey, open, seal } from '../../crypto';
 import { ed25519Signer } from '../../crypto/ed25519';
@@ -118,6 +119,8 @@ export interface GenerativeProcessorDeps {
     redis: Redis;
     prefix: string;
     modelHash: string;
+    /** The registry of the network this worker serves: every receipt is bound to it (protocol/receipt.ts). */
+    registry: Address;
     workerKey: { publicKey: Buffer; secretKey: Buffer };
     /** The queue key in use (chunks are sealed with it). */
     queueKey: () => Buffer;
@@ -161,6 +164,7 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
             modelHash: BigInt('0x' + deps.modelHash),
             inputHash: hashJson(inputs),
             outputHash,
+            registry: deps.registry,
         };
         return sign(buildReceiptCell(receipt).hash()).toString('hex');
     }
@@ -184,21 +188,22 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
             requestId: streamId,
             queueKey: deps.queueKey(),
         });
-        const previous = await remembered<Extract<GenerationFinal, { ok: true }>>(job.requestId);
+        // What it signed before, its claim on the stream (SET NX GET: the previous holder, in the same round trip) and
+        // the cancel subscription, all at once: a token's latency starts after these.
+        const [previous, holder, watch] = await Promise.all([
+            remembered<Extract<GenerationFinal, { ok: true }>>(job.requestId),
+            deps.redis.set(claimKey(job.requestId), workerKeyHex, 'EX', deps.claimTtlSeconds ?? 86400, 'NX', 'GET'),
+            deps.cancel.watch(writer.keys.cancel),
+        ]);
         if (previous) {
+            await watch.stop();
             // A repeat: the answer this worker signed, token by token, never a second generation.
             previous.completionTokenIds.forEach((id, i) => writer.push({ i, id, t: i === 0 ? previous.text : '' }));
             await writer.finish({ ...previous, repeated: true });
             return { finishReason: previous.finishReason };
         }
-        const claimed = await deps.redis.set(
-            claimKey(job.requestId),
-            workerKeyHex,
-            'EX',
-            deps.claimTtlSeconds ?? 86400,
-            'NX',
-        );
-        if (claimed !== 'OK' && (await deps.redis.get(claimKey(job.requestId))) !== workerKeyHex) {
+        if (holder !== null && holder !== workerKeyHex) {
+            await watch.stop();
             const err = new StreamClaimedError(`request ${job.requestId} was started by another worker`);
             await writer.finish({
                 ok: false,
@@ -209,12 +214,17 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
             });
             throw err;
         }
-        const watch = await deps.cancel.watch(writer.keys.cancel);
         try {
             const req = engineRequest(job.inputs, job.requestId);
-            const result = await deps.chat.generate({ ...req, signal: watch.signal, deadlineMs: job.deadlineAt }, (t) =>
-                writer.push({ i: t.index, id: t.tokenId, t: t.textDelta }),
+            // A stream that can no longer be written (Redis gone) stops the generation too: nobody can receive it.
+            const broken = new AbortController();
+            const result = await deps.chat.generate(
+                { ...req, signal: AbortSignal.any([watch.signal, broken.signal]), deadlineMs: job.deadlineAt },
+                (t) => {
+                    if (!writer.push({ i: t.index, id: t.tokenId, t: t.textDelta })) broken.abort();
+                },
             );
+            if (broken.signal.aborted) await writer.flushed(); // throws the write failure
             const summary = generationSummary({
                 promptTokens: result.promptTokenIds.length,
                 completionTokenIds: result.completionTokenIds,

@@ -1,14 +1,15 @@
 /**
  * A worker's generative model: a folder package (refused unless its hash is on the registry) served by the engine of
- * its task, in a worker thread created once. The task comes from config.json's `model_type`: `bert`-family encoders
- * are embedders, `whisper` is speech-to-text, any other decoder is chat.
+ * its task (`packageTask`: Whisper layout → speech-to-text, a causal LM → chat, else an embedder), in a worker thread
+ * created once.
  */
 import { statSync } from 'node:fs';
 import { ModelRegistry } from '../../inference';
 import { ChatEngine, EmbeddingEngine, SpeechEngine } from '../../inference/generative/engines';
-import { loadAllowedPackage, packageJson, readModelPackage } from '../../inference/generative/modelPackage';
+import { loadAllowedPackage, readModelPackage } from '../../inference/generative/modelPackage';
+import { packageTask, PackageTask } from '../../inference/generative/packageTask';
 
-export type GenerativeKind = 'chat' | 'text-embedding' | 'speech-to-text';
+export type GenerativeKind = PackageTask;
 
 export interface GenerativeModel {
     kind: GenerativeKind;
@@ -20,8 +21,6 @@ export interface GenerativeModel {
     close(): Promise<void>;
 }
 
-const ENCODERS = new Set(['bert', 'roberta', 'xlm-roberta', 'distilbert', 'mpnet', 'nomic_bert']);
-
 export function isModelFolder(path: string): boolean {
     try {
         return statSync(path).isDirectory();
@@ -30,20 +29,13 @@ export function isModelFolder(path: string): boolean {
     }
 }
 
-export function generativeKindOf(modelType: string): GenerativeKind {
-    if (modelType === 'whisper') return 'speech-to-text';
-    if (ENCODERS.has(modelType)) return 'text-embedding';
-    return 'chat';
-}
-
 export async function loadGenerativeModel(
     dir: string,
     registry: ModelRegistry | null,
     options: { intraOpThreads?: number } = {},
 ): Promise<GenerativeModel> {
     const pkg = registry ? loadAllowedPackage(dir, registry) : readModelPackage(dir);
-    const config = packageJson<{ model_type?: string }>(pkg, 'config.json');
-    const kind = generativeKindOf(String(config.model_type ?? ''));
+    const kind = packageTask(pkg);
     const engineOptions = { registry: null, intraOpThreads: options.intraOpThreads };
     if (kind === 'chat') {
         const chat = await ChatEngine.create(pkg, engineOptions);

@@ -3,15 +3,14 @@
  * prompt tokens itself and check that streamed ids decode to the text.
  */
 import { loadTextProcessor } from '../../../inference/generative/textProcessor';
-import { readModelPackage } from '../../../inference/generative/modelPackage';
 import { ServedModel } from '../service';
 import { GenerativeTask } from './metering';
 
 export function generativeServedModel(dir: string, name: string, task: GenerativeTask): ServedModel {
-    const pkg = readModelPackage(dir);
-    const processor = loadTextProcessor(pkg);
+    // Only the text files are kept; the weights are hashed in chunks for the package hash and dropped.
+    const processor = loadTextProcessor(dir);
     return {
-        hash: pkg.hash,
+        hash: processor.hash,
         name,
         kind: task,
         inputs: [],

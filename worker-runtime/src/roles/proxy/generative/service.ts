@@ -102,6 +102,8 @@ export interface GenerativeDeps {
     signer: VoucherSigner;
     redis: Redis;
     config: ProxyConfig;
+    /** The registry of this proxy's Proxy contract: worker receipts must be bound to it. */
+    registry: Address;
     logger: Logger;
     /** Served generative models, by hash, with what the proxy loaded of each (tokenizer, template). */
     info: Map<string, GenerativeModelInfo>;
@@ -148,12 +150,11 @@ export class GenerativeService {
         prepared: Awaited<ReturnType<GenerativeService['prepare']>>,
         sink: GenerationSink,
     ): Promise<GenerateOutcome> {
-        const { req, model, account } = prepared;
+        const { req, account } = prepared;
         try {
             return await this.generate(prepared, sink);
         } finally {
             await this.d.reservations.release(account.address.toRawString(), req.requestId).catch(() => undefined);
-            void model;
         }
     }
 
@@ -176,6 +177,7 @@ export class GenerativeService {
             let text = '';
             let final: GenerationFinal | null = null;
             let problem: Error | null = null;
+            let silentWorker: string | null = null;
             const reader = this.reader();
             try {
                 for await (const chunk of readChunkStream<StreamedToken, GenerationFinal>(reader, {
@@ -216,7 +218,7 @@ export class GenerativeService {
             await this.d.redis.del(keys.stream).catch(() => undefined);
 
             if (final?.ok) {
-                const checked = await this.checkFinal(p, final, ids, text, streamId);
+                const checked = await this.checkFinal(p, final, ids, text);
                 if (checked.ok) {
                     if (final.text.length > text.length) {
                         sink.onDelta({ index: ids.length, tokenIds: [], text: final.text.slice(text.length) });
@@ -261,17 +263,17 @@ export class GenerativeService {
                 }
             } else {
                 lastProblem = problem?.message ?? 'the stream ended without a final chunk';
-                const worker = await this.d.dispatcher.takenBy(model.hash, streamId).catch(() => null);
+                // Who took the job (BullMQ's processedBy), read before the job is taken back and removed.
+                silentWorker = await this.d.dispatcher.takenBy(model.hash, streamId).catch(() => null);
                 await this.d.dispatcher.abandon(model.hash, streamId).catch(() => undefined);
-                if (worker) await this.d.service.penalise(worker, 'failure', 0, lastProblem, log);
+                if (silentWorker) await this.d.service.penalise(silentWorker, 'failure', 0, lastProblem, log);
             }
             if (ids.length > 0 || sink.stream) {
                 // Tokens reached the client (or may have): never replayed elsewhere; billed for what was delivered.
-                const worker =
-                    final?.workerKey ?? (await this.d.dispatcher.takenBy(model.hash, streamId).catch(() => null));
+                const worker = final?.workerKey ?? silentWorker;
                 const billing =
                     ids.length > 0 && worker
-                        ? await this.billDelivered(p, worker, ids).catch(() => undefined)
+                        ? await this.billDelivered(p, worker, ids, lastProblem).catch(() => undefined)
                         : undefined;
                 return {
                     ok: false,
@@ -301,9 +303,7 @@ export class GenerativeService {
         final: Extract<GenerationFinal, { ok: true }>,
         ids: number[],
         text: string,
-        streamId: string,
     ): Promise<{ ok: true; receipt: ReceiptJson; owner: Address } | { ok: false; problem: string }> {
-        void streamId;
         const { model, info, inputs, prompt, req } = p;
         if (final.completionTokenIds.length !== ids.length || final.completionTokenIds.some((id, i) => id !== ids[i])) {
             return { ok: false, problem: 'the final chunk names other completion ids than were streamed' };
@@ -349,6 +349,7 @@ export class GenerativeService {
             modelHash: BigInt('0x' + model.hash),
             inputHash: hashJson(req.inputs),
             outputHash: generationOutputHash(summary),
+            registry: this.d.registry,
         };
         const json = checkReceipt(receipt, { outputs: {}, workerKey: final.workerKey, signature: final.signature });
         if (!json) return { ok: false, problem: 'the receipt does not verify' };
@@ -359,6 +360,7 @@ export class GenerativeService {
         p: Awaited<ReturnType<GenerativeService['prepare']>>,
         workerKey: string,
         ids: number[],
+        problem: string,
     ) {
         const admitted = await this.d.admission.admittedWorker(workerKey);
         if (!admitted) return undefined;
@@ -368,7 +370,10 @@ export class GenerativeService {
             completionTokens: ids.length,
             reasoningTokens: reasoningTokens(p.info, p.prompt, ids),
         };
-        return this.bill(p.model, p.req.requestId, p.account, admitted.owner, null, workerKey, usage, { broken: true });
+        return this.bill(p.model, p.req.requestId, p.account, admitted.owner, null, workerKey, usage, {
+            broken: true,
+            problem,
+        });
     }
 
     private async bill(
