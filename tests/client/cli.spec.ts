@@ -52,7 +52,23 @@ test('open, top up, models, infer, commit', async () => {
     const input = path.join(dir, 'in.json');
     writeFileSync(input, JSON.stringify(mlpInputs(4, 2)));
     const voucherFile = path.join(dir, 'voucher.json');
-    expect(await run(['infer', '--model', h.model.hash, '--input', input, '--voucher-file', voucherFile], ctx)).toBe(0);
+    const receiptFile = path.join(dir, 'receipt0.json');
+    expect(
+        await run(
+            [
+                'infer',
+                '--model',
+                h.model.hash,
+                '--input',
+                input,
+                '--voucher-file',
+                voucherFile,
+                '--receipt-file',
+                receiptFile,
+            ],
+            ctx,
+        ),
+    ).toBe(0);
     expect(lines[5]).toMatch(/^outputs: \{"label"|^outputs: \{"logits"/);
     expect(lines[6]).toBe('tokens: 5; cumulative units: 5');
     expect(lines[7]).toMatch(/receipt: verified, signed by worker [0-9a-f]{64}/);
