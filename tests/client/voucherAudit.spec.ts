@@ -30,7 +30,8 @@ async function discrepancies(): Promise<number> {
 }
 
 test('a proxy-signed voucher inflated by 1,000 units is refused and never committed', async () => {
-    // The proxy (its own key) adds 1,000 units to the voucher of each answer.
+    // The proxy (its own key) adds 1,000 units to the voucher of each answer after the first.
+    let answers = 0;
     const server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
@@ -41,7 +42,7 @@ test('a proxy-signed voucher inflated by 1,000 units is refused and never commit
                 body: req.method === 'GET' ? undefined : Buffer.concat(chunks),
             });
             let text = await upstream.text();
-            if (req.url === '/v1/infer' && upstream.ok) {
+            if (req.url === '/v1/infer' && upstream.ok && ++answers > 1) {
                 const answer = JSON.parse(text);
                 const v = parseVoucher(voucherFromJson(answer.voucher).voucher);
                 const inflated = { ...v, cumulative: v.cumulative + 1000n };
@@ -63,14 +64,18 @@ test('a proxy-signed voucher inflated by 1,000 units is refused and never commit
             commitFraction: 0,
             logger: { warn: (m) => warnings.push(m) },
         });
+        // The session's first voucher (no kept voucher) sets where the count goes on from; it is committed at once.
+        const first = await client.infer(h.model.hash, mlpInputs(1, 4));
+        expect(client.latestVoucher?.cumulative).toBe(first.voucher.cumulative);
         const before = await client.accountData();
+        expect(before.charged).toBe(BigInt(first.voucher.cumulative));
         const counted = await discrepancies();
         const attempt = client.infer(h.model.hash, mlpInputs(1, 5));
         await expect(attempt).rejects.toThrow(ReceiptError);
         await expect(attempt).rejects.toThrow(
             /is not the usage received priced by the registry \(expected \d+ or \d+\)/,
         );
-        expect(client.latestVoucher).toBeNull();
+        expect(client.latestVoucher?.cumulative).toBe(first.voucher.cumulative);
         expect((await client.accountData()).charged).toBe(before.charged);
         expect(await discrepancies()).toBe(counted + 1);
         // The gateway serves the count on /metrics.

@@ -529,9 +529,14 @@ export class ChrysalisClient {
             throw new ReceiptError('the charge voucher is not signed by the proxy key for this account');
         }
         if (this.audit.baseline === null) {
-            const charged = (this.accountCache ?? this.remember(await this.accountData())).charged;
-            const kept = this.latestVoucher ? BigInt(this.latestVoucher.cumulative) : 0n;
-            this.audit.baseline = kept > charged ? kept : charged;
+            const data = this.accountCache ?? this.remember(await this.accountData());
+            this.audit.unseenLimit = data.price > 0n ? data.stake / data.price : null;
+            if (this.latestVoucher && BigInt(this.latestVoucher.cumulative) >= data.charged) {
+                this.audit.baseline = BigInt(this.latestVoucher.cumulative);
+            } else {
+                this.audit.baseline = data.charged;
+                this.audit.startUnsure();
+            }
         }
         const audit = this.audit.check(parsed.cumulative, usage);
         if (!audit.ok) {

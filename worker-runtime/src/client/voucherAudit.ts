@@ -33,6 +33,11 @@ export class VoucherAudit {
     private seen = 0n;
     private inFlight = 0;
     private unsure = false;
+    /**
+     * Most units of usage this client cannot have seen (the stake's worth: the proxy serves no account whose
+     * uncharged usage reached its stake), bounding an unsure voucher; null = unbounded.
+     */
+    unseenLimit: bigint | null = null;
     /** Units already charged before this session (on chain, or the last voucher the caller kept); set at first use. */
     baseline: bigint | null = null;
 
@@ -42,6 +47,14 @@ export class VoucherAudit {
     rebase(cumulative: bigint): void {
         this.baseline = cumulative;
         this.seen = 0n;
+    }
+
+    /**
+     * A session started without a kept voucher: the proxy's count may hold usage of earlier sessions the chain does
+     * not show yet, so the first voucher is checked against its own usage and the stake's worth, and counted on from.
+     */
+    startUnsure(): void {
+        this.unsure = true;
     }
 
     /**
@@ -68,7 +81,11 @@ export class VoucherAudit {
     check(cumulative: bigint, usage: TokenCounts): Check & { committable?: boolean } {
         if (this.unsure) {
             const own = weighted(usage, this.multipliers) / 10000n;
-            if (cumulative < (this.baseline ?? 0n) + own) return this.refuse(cumulative, `at least ${own}`);
+            const least = (this.baseline ?? 0n) + own;
+            const most = this.unseenLimit === null ? null : least + this.unseenLimit + 1n;
+            if (cumulative < least || (most !== null && cumulative > most)) {
+                return this.refuse(cumulative, most === null ? `at least ${least}` : `between ${least} and ${most}`);
+            }
             this.unsure = false;
             this.rebase(cumulative);
             return { ok: true, committable: true };
