@@ -9,6 +9,7 @@ import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { signRequest } from '../../worker-runtime/src/protocol/request';
 import { verifyVoucher, VoucherOp } from '../../worker-runtime/src/protocol/voucher';
 import { voucherFromJson } from '../../worker-runtime/src/roles/proxy';
+import type { VoucherJson } from '../../worker-runtime/src/roles/proxy/vouchers';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
 import { RegistryView } from '../../worker-runtime/src/chain/registryView';
 import { meter } from '../../worker-runtime/src/inference';
@@ -34,7 +35,10 @@ async function post(body: unknown, contentType = 'application/json') {
         headers: { 'content-type': contentType },
         body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json().catch(() => null)) as { error?: string; message?: string } };
+    const json = (await res.json().catch(() => null)) as { error?: string; message?: string; voucher?: VoucherJson };
+    // Requests sent here bypass the SDK but charge the same account: the SDK continues from their voucher.
+    if (res.ok && json?.voucher) client.resumeFrom(json.voucher);
+    return { status: res.status, body: json };
 }
 
 async function jobExists(requestId: string): Promise<boolean> {

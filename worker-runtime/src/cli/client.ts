@@ -8,7 +8,11 @@
  *   top-up <TON> | withdraw <TON>           move TON into / out of the balance (never the stake)
  *   models                                  what the proxy serves
  *   verify-proxy                            check the proxy's attestation against the registry and its contract key
- *   infer --model <hash> --input <file.json> [--json]   one signed request; prints outputs, receipt, tokens
+ *   infer --model <hash> --input <file.json> [--json] [--receipt-file <path>]   one signed request; prints outputs,
+ *                                           receipt, tokens; the receipt is accepted only from a staked, attested
+ *                                           worker key, and kept in the receipt file for offline checks
+ *   snapshot --out <file> [--worker <key>]...   save the registry's allow-lists and these workers' stakes
+ *   verify-receipt <file> --snapshot <file> check a kept receipt offline against a saved registry snapshot
  *   commit                                  commit the latest charge voucher (kept in --voucher-file) on chain
  *   status                                  the account at every registered proxy (with CHRYSALIS_REGISTRY)
  *   serve [--host H] [--port P]             the OpenAI-compatible gateway (default 127.0.0.1:10000)
@@ -19,10 +23,21 @@ import { Address, fromNano, toNano } from '@ton/core';
 import { mnemonicToPrivateKey } from '@ton/crypto';
 import { Chain, TonChain } from '../chain';
 import { pccsPolicy } from '../tee';
-import { ChrysalisClient, ClientWalletHandle, ProxyError, readClientConfig, registrySnapshot } from '../client';
+import {
+    ChrysalisClient,
+    ClientWalletHandle,
+    ProxyError,
+    readClientConfig,
+    ReceiptError,
+    registrySnapshot,
+} from '../client';
 import type { ClientConfig } from '../client';
 import { createGateway, discoverProxies, Gateway } from '../gateway';
 import { ClientState } from '../../../wrappers/ClientAccount';
+import { requestJson } from '../client/http';
+import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
+import { SavedRegistrySnapshot, saveRegistrySnapshot } from '../client/registrySnapshot';
+import type { SignedAnnouncement } from '../protocol/announcement';
 import { describeWallet, paymentAddress, toncenterEndpoint, walletContract } from './networkConfig';
 
 const USAGE = `usage: chrysalis client <command> [options]
@@ -33,7 +48,9 @@ const USAGE = `usage: chrysalis client <command> [options]
   withdraw <TON>
   models
   verify-proxy
-  infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>]
+  infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>] [--receipt-file <path>]
+  snapshot --out <file> [--worker <key>]...
+  verify-receipt <receipt.json> --snapshot <snapshot.json>
   commit [--voucher-file <path>]
   status
   serve [--host <address>] [--port <port>]
@@ -54,6 +71,7 @@ export interface ClientCliContext {
 }
 
 const DEFAULT_VOUCHER_FILE = '.chrysalis-voucher.json';
+const DEFAULT_RECEIPT_FILE = '.chrysalis-receipt.json';
 
 class UsageError extends Error {}
 
@@ -86,11 +104,17 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             input: { type: 'string' },
             json: { type: 'boolean', default: false },
             'voucher-file': { type: 'string', default: DEFAULT_VOUCHER_FILE },
+            'receipt-file': { type: 'string', default: DEFAULT_RECEIPT_FILE },
+            out: { type: 'string' },
+            worker: { type: 'string', multiple: true, default: [] },
+            snapshot: { type: 'string' },
             host: { type: 'string', default: '127.0.0.1' },
             port: { type: 'string', default: '10000' },
         },
     });
     const [command, arg] = positionals;
+    // Offline: no proxy, no chain.
+    if (command === 'verify-receipt') return verifyReceiptFile(arg, values.snapshot, ctx, out);
     if (command === 'wallet') {
         // Before the proxy is contacted: funding the wallet comes first.
         const w = await describeWallet(ctx.chain, ctx.wallet.address);
@@ -183,14 +207,39 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             } catch (err) {
                 throw new UsageError(`cannot read ${values.input} as JSON: ${(err as Error).message}`);
             }
+            // The kept voucher is where this session's vouchers are checked from (the proxy's count goes on).
+            const kept = await readFile(voucherFile, 'utf8').then(
+                (t) => JSON.parse(t),
+                () => null,
+            );
+            if (kept) client.resumeFrom(kept);
             const res = await client.infer(values.model, inputs);
             await writeFile(voucherFile, JSON.stringify(res.voucher));
+            const { announcement } = await requestJson<{ announcement: SignedAnnouncement }>(
+                ctx.config.proxyUrl,
+                'GET',
+                `/v1/workers/${res.workerKey}`,
+            );
+            const bundle: ReceiptBundle = {
+                request: { requestId: res.requestId, model: values.model.toLowerCase(), inputs },
+                outputs: res.outputs,
+                receipt: res.receipt,
+                announcement,
+            };
+            await writeFile(values['receipt-file']!, JSON.stringify(bundle));
             if (values.json) out(JSON.stringify(res));
             else {
                 out(`outputs: ${JSON.stringify(res.outputs)}`);
                 out(`tokens: ${res.tokens}; cumulative units: ${res.voucher.cumulative}`);
-                out(`receipt: verified, signed by worker ${res.workerKey}`);
+                out(`receipt: verified, signed by worker ${res.workerKey} (staked for this model, attested)`);
             }
+            return 0;
+        }
+        case 'snapshot': {
+            if (!values.out) throw new UsageError('snapshot needs --out <file>');
+            const saved = await saveRegistrySnapshot(ctx.chain, client.registry, values.worker ?? []);
+            await writeFile(values.out, JSON.stringify(saved, null, 2));
+            out(`registry snapshot: ${Object.keys(saved.stakes).length} worker stake(s) saved to ${values.out}`);
             return 0;
         }
         case 'commit': {
@@ -208,6 +257,35 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         default:
             throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     }
+}
+
+async function verifyReceiptFile(
+    file: string | undefined,
+    snapshotFile: string | undefined,
+    ctx: ClientCliContext,
+    out: (line: string) => void,
+): Promise<number> {
+    if (!file || !snapshotFile) throw new UsageError('verify-receipt needs <receipt.json> and --snapshot <file>');
+    const read = async <T>(f: string): Promise<T> => {
+        try {
+            return JSON.parse(await readFile(f, 'utf8')) as T;
+        } catch (err) {
+            throw new UsageError(`cannot read ${f} as JSON: ${(err as Error).message}`);
+        }
+    };
+    const bundle = await read<ReceiptBundle>(file);
+    const snapshot = await read<SavedRegistrySnapshot>(snapshotFile);
+    const check = await checkReceiptBundle(
+        bundle,
+        snapshot,
+        pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey),
+    );
+    if (!check.ok) {
+        out(`receipt: REFUSED: ${check.reason}`);
+        return 1;
+    }
+    out(`receipt: verified offline, signed by worker ${bundle.receipt.workerKey} (staked for this model, attested)`);
+    return 0;
 }
 
 /**
@@ -268,6 +346,10 @@ export async function run(argv: string[], ctx?: ClientCliContext): Promise<numbe
         }
         if (err instanceof ProxyError) {
             process.stderr.write(`the proxy refused: ${err.message}\n`);
+            return 1;
+        }
+        if (err instanceof ReceiptError) {
+            process.stderr.write(`receipt: REFUSED: ${err.message}\n`);
             return 1;
         }
         throw err;

@@ -8,7 +8,7 @@
  *   // the latest charge voucher is committed on chain automatically once half the stake's worth is unsettled
  */
 import { randomBytes } from 'node:crypto';
-import { Address, Sender } from '@ton/core';
+import { Address, beginCell, Sender } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
 import { InferenceRequest, requestDigest, SignedInferenceRequest, signRequest } from '../protocol/request';
@@ -18,18 +18,16 @@ import { RegistryView } from '../tee';
 import { ClientAccount, ClientAccountData } from '../../../wrappers/ClientAccount';
 import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
+import { NetworkParams, Registry, storeNetworkParams } from '../../../wrappers/Registry';
+import { TokenCounts } from '../protocol/voucher';
+import { VoucherAudit } from './voucherAudit';
+import { billedCounts } from '../roles/proxy/generative/metering';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
 import type { GenerateResponse } from '../roles/proxy/generative/service';
 import { ProxyError, readJson, requestJson } from './http';
 import { proxyTransport, ProxyTransport } from './transport';
-import {
-    Check,
-    PolicyOptions,
-    verifyInferenceReceipt,
-    verifyProxyAttestation,
-    verifyWorkerAttestation,
-} from './verify';
+import { Check, PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation } from './verify';
 import {
     EmbedResponse,
     GenerationEvent,
@@ -38,6 +36,9 @@ import {
     TranscribeResponse,
 } from './generativeCalls';
 import { verifyEmbedAnswer, verifyGenerationAnswer, verifyTranscribeAnswer } from './generative';
+import { chainStakes, WorkerTrust } from './workerTrust';
+import { registrySnapshot } from './registrySnapshot';
+import type { SignedAnnouncement } from '../protocol/announcement';
 
 export interface ClientWalletHandle {
     /** The wallet contract's address: the ClientAccount's owner. */
@@ -58,16 +59,38 @@ export interface ChrysalisClientOptions {
     commitFraction?: number;
     /** Seconds a signed request stays valid (default 300). */
     requestValiditySeconds?: number;
-    /** Check each receipt's worker announcement and attestation against this registry view. */
+    /**
+     * The registry view (test-network flag, image allow-lists) receipts' worker attestations are checked against;
+     * default a snapshot of the Proxy contract's registry, read from chain at the first receipt.
+     */
     workerRegistry?: RegistryView;
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
+    /** Where refused vouchers are reported (default console). */
+    logger?: { warn(message: string): void };
+}
+
+/** A response's usage as the proxy bills it: cached tokens out of the prompt's, reasoning out of the completion's. */
+function usageCounts(u: {
+    promptTokens: number;
+    cachedTokens: number;
+    completionTokens: number;
+    reasoningTokens: number;
+}): TokenCounts {
+    return billedCounts(u);
 }
 
 export class ReceiptError extends Error {
     name = 'ReceiptError';
 }
+
+/** The Proxy contract's params snapshot is not the registry's (e.g. a lower minimum proxy stake): not a proxy to pay. */
+export class ProxyParamsError extends Error {
+    name = 'ProxyParamsError';
+}
+
+const paramsHash = (p: NetworkParams) => beginCell().store(storeNetworkParams(p)).endCell().hash().toString('hex');
 
 export class ChrysalisClient {
     /** The ClientAccount's address (derived by the Proxy contract from the wallet address). */
@@ -76,7 +99,9 @@ export class ChrysalisClient {
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
-    private readonly verifiedWorkers = new Set<string>();
+    private trust: Promise<WorkerTrust> | null = null;
+    /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
+    private readonly audit: VoucherAudit;
     private committing: Promise<unknown> | null = null;
     /** Stake, price and charged units as last read from chain (re-read after each commit). */
     private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
@@ -91,7 +116,14 @@ export class ChrysalisClient {
         proxyPublicKey: Buffer,
         /** The registry of the Proxy contract's network: every receipt must be bound to it. */
         readonly registry: Address,
+        params: NetworkParams,
     ) {
+        this.audit = new VoucherAudit({
+            prompt: params.promptMultiplierBps,
+            cached: params.cachedMultiplierBps,
+            completion: params.completionMultiplierBps,
+            reasoning: params.reasoningMultiplierBps,
+        });
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
@@ -104,17 +136,23 @@ export class ChrysalisClient {
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
-        const [account, data, config] = await Promise.all([
+        const [account, data, config, snapshot] = await Promise.all([
             proxy.getClientAccountAddress(options.wallet.address),
             proxy.getProxyData(),
             proxy.getProxyConfig(),
+            proxy.getNetworkParams(),
         ]);
-        return new ChrysalisClient(
-            options,
-            account,
-            Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex'),
-            config.registry,
-        );
+        // Prices, stakes and delays are the registry's, not what the proxy was deployed with: refuse a proxy whose
+        // snapshot differs before any account is opened or request sent.
+        const params = await options.chain.open(Registry.fromAddress(config.registry)).getParams();
+        if (paramsHash(params) !== paramsHash(snapshot)) {
+            throw new ProxyParamsError(
+                `the Proxy contract's params snapshot differs from its registry's (e.g. minProxyStake ` +
+                    `${snapshot.minProxyStake} vs ${params.minProxyStake}): refusing this proxy`,
+            );
+        }
+        const key = Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex');
+        return new ChrysalisClient(options, account, key, config.registry, params);
     }
 
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
@@ -171,7 +209,8 @@ export class ChrysalisClient {
             const sent = this.signGenerative(model, { ...inputs, stream: false }, minValidUntil);
             const res = await readJson<GenerateResponse>(await this.post('/v1/generate', sent, signal));
             this.check(verifyGenerationAnswer(sent, res, this.registry));
-            await this.settle(res.voucher);
+            await this.trustWorker(res.receipt.workerKey, model);
+            await this.settle(res.voucher, usageCounts(res.usage));
             return res;
         });
     }
@@ -186,6 +225,25 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         signal?: AbortSignal,
     ): AsyncGenerator<GenerationEvent> {
+        this.audit.begin();
+        let finished = false;
+        try {
+            for await (const event of this.streamEvents(model, inputs, signal)) {
+                if (event.type === 'done') finished = true;
+                yield event;
+            }
+        } finally {
+            // A stream left before its answer was billed for tokens this client never saw.
+            if (!finished) this.audit.abandoned();
+            this.audit.end();
+        }
+    }
+
+    private async *streamEvents(
+        model: string,
+        inputs: Record<string, unknown>,
+        signal?: AbortSignal,
+    ): AsyncGenerator<GenerationEvent> {
         const res = await this.withCommitRetry(async (minValidUntil) => {
             const sent = this.signGenerative(model, { ...inputs, stream: true }, minValidUntil);
             const r = await this.post('/v1/generate', sent, signal);
@@ -195,9 +253,12 @@ export class ChrysalisClient {
         for await (const event of readGenerationStream(res.sent.requestId, res.r.body!)) {
             if (event.type === 'done') {
                 this.check(verifyGenerationAnswer(res.sent, event.response, this.registry));
-                await this.settle(event.response.voucher);
+                await this.trustWorker(event.response.receipt.workerKey, model);
+                await this.settle(event.response.voucher, usageCounts(event.response.usage));
             } else if (event.type === 'error') {
-                if (event.error.billing) await this.settle(event.error.billing.voucher);
+                if (event.error.billing) {
+                    await this.settle(event.error.billing.voucher, usageCounts(event.error.billing.usage));
+                }
                 throw new ProxyError(502, event.error.error, event.error.message);
             }
             yield event;
@@ -210,7 +271,8 @@ export class ChrysalisClient {
             const sent = this.signGenerative(model, { input }, minValidUntil);
             const res = await readJson<EmbedResponse>(await this.post('/v1/embed', sent, signal));
             this.check(verifyEmbedAnswer(sent, res, this.registry));
-            await this.settle(res.voucher);
+            await this.trustWorker(res.receipt.workerKey, model);
+            await this.settle(res.voucher, usageCounts(res.usage));
             return res;
         });
     }
@@ -225,7 +287,8 @@ export class ChrysalisClient {
             const sent = this.signGenerative(model, inputs, minValidUntil);
             const res = await readJson<TranscribeResponse>(await this.post('/v1/transcribe', sent, signal));
             this.check(verifyTranscribeAnswer(sent, res, this.registry));
-            await this.settle(res.voucher);
+            await this.trustWorker(res.receipt.workerKey, model);
+            await this.settle(res.voucher, usageCounts(res.usage));
             return res;
         });
     }
@@ -260,9 +323,36 @@ export class ChrysalisClient {
         if (!result.ok) throw new ReceiptError(result.reason);
     }
 
-    /** Takes a response's voucher (checked) and commits on chain when due. */
-    private async settle(voucher: VoucherJson): Promise<void> {
-        this.acceptVoucher(voucher);
+    /**
+     * A receipt counts only when its worker key has an Active WorkerStake for the model on the proxy's registry and
+     * an attested announcement (checked once per key and model, then cached; see workerTrust.ts).
+     */
+    private async trustWorker(workerKey: string, model: string): Promise<void> {
+        this.trust ??= (async () =>
+            new WorkerTrust({
+                stakes: chainStakes(this.o.chain, this.registry),
+                registry: this.o.workerRegistry ?? (await registrySnapshot(this.o.chain, this.registry)),
+                policy: this.o.attestationPolicy,
+            }))();
+        this.trust.catch(() => (this.trust = null));
+        const trust = await this.trust;
+        this.check(
+            await trust.check(workerKey, model.toLowerCase(), async () => {
+                try {
+                    const path = `/v1/workers/${workerKey}`;
+                    return (await requestJson<{ announcement: SignedAnnouncement }>(this.transport, 'GET', path))
+                        .announcement;
+                } catch (err) {
+                    if (err instanceof ProxyError && err.status === 404) return undefined;
+                    throw err;
+                }
+            }),
+        );
+    }
+
+    /** Takes a response's voucher (checked against the proxy key and the response's usage); commits when due. */
+    private async settle(voucher: VoucherJson, usage: TokenCounts): Promise<void> {
+        await this.acceptVoucher(voucher, usage);
         await this.commitIfDue();
     }
 
@@ -271,12 +361,17 @@ export class ChrysalisClient {
      * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
      */
     private async withCommitRetry<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
+        this.audit.begin();
         try {
             return await this.withResign(send);
         } catch (err) {
+            // Lost on the way (abort, timeout, connection): the proxy may have billed it.
+            if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
             if (!(err instanceof ProxyError) || err.code !== 'uncommitted_usage' || !this.latestVoucher) throw err;
             await this.commitVoucher();
             return this.withResign(send);
+        } finally {
+            this.audit.end();
         }
     }
 
@@ -314,6 +409,18 @@ export class ChrysalisClient {
      * `workerRegistry`, the worker's attestation), and the charge voucher against the proxy key and this account.
      */
     async infer(model: string, inputs: Record<string, unknown>, requestId = randomBytes(32).toString('hex')) {
+        this.audit.begin();
+        try {
+            return await this.inferOnce(model, inputs, requestId);
+        } catch (err) {
+            if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
+            throw err;
+        } finally {
+            this.audit.end();
+        }
+    }
+
+    private async inferOnce(model: string, inputs: Record<string, unknown>, requestId: string) {
         const now = await this.o.chain.now();
         let request: InferenceRequest = {
             requestId,
@@ -342,18 +449,13 @@ export class ChrysalisClient {
         const check = verifyInferenceReceipt(response.receipt, request, response.outputs, this.registry);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
-        if (this.o.workerRegistry && !this.verifiedWorkers.has(response.workerKey)) {
-            const verdict = await verifyWorkerAttestation({
-                proxyUrl: this.o.proxyUrl,
-                workerKey: response.workerKey,
-                registry: this.o.workerRegistry,
-                policy: this.o.attestationPolicy,
-            });
-            if (!verdict.valid) throw new ReceiptError(`worker attestation refused: ${verdict.error.message}`);
-            this.verifiedWorkers.add(response.workerKey);
-        }
-        this.acceptVoucher(response.voucher);
-        await this.commitIfDue();
+        await this.trustWorker(response.receipt.workerKey, request.model);
+        await this.settle(response.voucher, {
+            prompt: BigInt(response.tokens),
+            cached: 0n,
+            completion: 0n,
+            reasoning: 0n,
+        });
         return response;
     }
 
@@ -403,7 +505,17 @@ export class ChrysalisClient {
         return data;
     }
 
-    private acceptVoucher(v: VoucherJson): void {
+    /**
+     * Resumes from a voucher kept by an earlier session or another sender on this account (e.g. the CLI's voucher
+     * file): its cumulative is the baseline the next vouchers' increases are checked from, and it is the one to commit
+     * until a newer one arrives. Without it, a voucher that also counts usage this client never received is refused.
+     */
+    resumeFrom(voucher: VoucherJson): void {
+        this.latestVoucher = voucher;
+        this.audit.rebase(BigInt(voucher.cumulative));
+    }
+
+    private async acceptVoucher(v: VoucherJson, usage: TokenCounts): Promise<void> {
         const signed = voucherFromJson(v);
         const parsed = ed25519Verify(signed.voucher.hash(), signed.signature, this.proxyPublicKey)
             ? parseVoucher(signed.voucher)
@@ -416,6 +528,24 @@ export class ChrysalisClient {
         ) {
             throw new ReceiptError('the charge voucher is not signed by the proxy key for this account');
         }
+        if (this.audit.baseline === null) {
+            const data = this.accountCache ?? this.remember(await this.accountData());
+            this.audit.unseenLimit = data.price > 0n ? data.stake / data.price : null;
+            if (this.latestVoucher && BigInt(this.latestVoucher.cumulative) >= data.charged) {
+                this.audit.baseline = BigInt(this.latestVoucher.cumulative);
+            } else {
+                this.audit.baseline = data.charged;
+                this.audit.startUnsure();
+            }
+        }
+        const audit = this.audit.check(parsed.cumulative, usage);
+        if (!audit.ok) {
+            (this.o.logger ?? console).warn(
+                `voucher discrepancy from proxy ${this.o.proxyAddress.toString()}: ${audit.reason}`,
+            );
+            throw new ReceiptError(audit.reason);
+        }
+        if (!audit.committable) return;
         if (!this.latestVoucher || BigInt(v.cumulative) > BigInt(this.latestVoucher.cumulative)) this.latestVoucher = v;
     }
 

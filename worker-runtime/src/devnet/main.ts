@@ -5,6 +5,10 @@
  * the balances reconcile.
  */
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { saveRegistrySnapshot } from '../client/registrySnapshot';
 import { DEVNET_GENERATIVE_NAMES } from './models';
 import { startDevnet } from './orchestrator';
 import { RedisUnavailableError } from './redis';
@@ -154,12 +158,18 @@ export async function main(argv: string[]): Promise<number> {
         ok = result.reconciled && result.stream.failed === 0;
         if (options.keepRunning) {
             const account = devnet.network.client.account.address.toString();
+            const snapshotFile = path.join(tmpdir(), `chrysalis-devnet-${options.seed}-registry.json`);
+            const workerKeys = devnet.network.workers.flatMap((w) =>
+                w.keys.map((k) => k.keyPair.publicKey.toString('hex')),
+            );
+            const saved = await saveRegistrySnapshot(devnet.network.chain, devnet.network.registry.address, workerKeys);
+            writeFileSync(snapshotFile, JSON.stringify(saved, null, 2));
             // The demo client's SDK commits its charge vouchers at half the stake, so the gateway never stops at 402.
             const gateway = await createGateway({ clients: [devnet.client], port: options.gatewayPort });
             say(
                 `\nserving the proxy API at ${devnet.proxyUrl} (models: GET ${devnet.proxyUrl}/v1/models); Ctrl-C stops.\n` +
                     `send a request as the demo client:\n  npx tsx worker-runtime/src/devnet/send.ts --url ${devnet.proxyUrl} ` +
-                    `--account ${account} --model silero-vad` +
+                    `--account ${account} --snapshot ${snapshotFile} --model silero-vad` +
                     (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`) +
                     `\n\n${gatewaySnippets(gateway.url)}`,
             );

@@ -6,6 +6,7 @@
  *   const gateway = await createGateway({ clients: [client], port: 10000 });
  *   // new OpenAI({ baseURL: gateway.url, apiKey: 'unused' })
  */
+import { clientMetrics } from '../client/voucherAudit';
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -82,6 +83,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             }
         });
     }
+
+    // The SDK's own counters (e.g. refused charge vouchers), for Prometheus.
+    app.get('/metrics', async (_req, reply) =>
+        reply.header('content-type', clientMetrics.contentType).send(await clientMetrics.metrics()),
+    );
 
     app.get('/v1/models', async () => ({ object: 'list', data: (await pool.models()).map(modelObject) }));
 
