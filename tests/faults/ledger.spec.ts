@@ -245,7 +245,9 @@ test('a rollback while serving is detected, the proxy stops serving and never co
 });
 
 test('chrysalis proxy recover rebuilds the counters from the chain and the kept vouchers', async () => {
-    const captured = await signedBody(3600); // signed before the recovery, still valid for an hour
+    // Signed a second before the recovery (the proxy judges by validUntil at 1 s resolution; docs/proxy.md), still
+    // valid for an hour.
+    const captured = await signedBody(3599);
     await devnet.proxy.stop();
     const { code, out } = await recover([devnet.voucherDir]);
     expect({ code, out }).toMatchObject({ code: 0 });

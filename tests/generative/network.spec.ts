@@ -366,7 +366,7 @@ test('after a ledger recovery the SDK signs a generative request again, valid fo
     });
     await client.openAccount(devnet.network.params.minClientStake, toNano('5'));
     // What the proxy reads at start from the record `chrysalis proxy recover` leaves (tests/faults/ledger.spec.ts runs
-    // the real recovery): from now on a request must be valid until after recoveredAt + the maximum validity.
+    // the real recovery): from now on a request must be valid until at least recoveredAt + the maximum validity.
     devnet.proxy.service.recoveredAt = await devnet.network.chain.now();
     try {
         const who = { account: client.account.toString(), secretKey: keyPair.secretKey };
@@ -374,7 +374,7 @@ test('after a ledger recovery the SDK signs a generative request again, valid fo
         expect(refused.status).toBe(400);
         const error = (await refused.json()) as { error: string; minValidUntil: number };
         expect(error.error).toBe('signed_before_recovery');
-        expect(error.minValidUntil).toBe(devnet.proxy.service.recoveredAt + 3600 + 1);
+        expect(error.minValidUntil).toBe(devnet.proxy.service.recoveredAt + 3600);
         // The SDK's own validity is 300 s as well: it is told the validUntil it needs and signs again, once.
         const embedded = await client.embed(hashOf('embedder'), ['signed again']);
         expect(embedded.embeddings).toHaveLength(1);
