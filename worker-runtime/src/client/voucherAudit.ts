@@ -2,7 +2,8 @@
  * Whether each charge voucher charges what the response used. The proxy signs cumulative units; the client knows
  * each response's usage (token counts by kind) and prices it with the registry's multipliers read from chain. A
  * voucher is accepted only when, with no other request of this client in flight, its cumulative equals the
- * baseline plus the session's priced usage (the proxy rounds the weighted total down once, so within one unit).
+ * baseline plus the session's priced usage (the proxy rounds the weighted total down once, so within one unit); one
+ * that charges less is counted as a discrepancy but not refused (it costs the client nothing) and never committed.
  * While requests overlap a voucher may also count a neighbour's usage the client has not seen yet: it must then lie
  * between the usage seen and that plus the overlapping requests' bound, and only the quiescent check makes it
  * committable.
@@ -96,8 +97,14 @@ export class VoucherAudit {
         const high = base + total / 10000n + 1n;
         const exact = this.inFlight <= 1;
         const floor = exact ? high - 1n : base + weighted(usage, this.multipliers) / 10000n;
-        if (cumulative < floor || (exact && cumulative > high)) {
-            return this.refuse(cumulative, exact ? `${floor} or ${high}` : `at least ${floor}`);
+        if (exact && cumulative > high) return this.refuse(cumulative, `${floor} or ${high}`);
+        if (cumulative < floor) {
+            // Undercharging cannot cost this client anything: the proxy lost count (e.g. a ledger recovered without
+            // this client's voucher). The answer stands; the count goes on from the proxy's figure, which the chain
+            // never lets fall below what was already charged, and the discrepancy is counted.
+            voucherDiscrepancies.inc();
+            this.rebase(cumulative);
+            return { ok: true, committable: false };
         }
         this.seen = total;
         return { ok: true, committable: cumulative <= high };
