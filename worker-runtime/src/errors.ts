@@ -60,3 +60,12 @@ export class JobFailedError extends ChrysalisError {
 
 /** No result arrived in time; the job may still complete later (ask again with the same request id). */
 export class JobTimeoutError extends TransientError {}
+
+/**
+ * A completed job's result cannot be used: its record is gone or it does not open with the producer's queue key (a
+ * result left under another key version). Nobody is at fault: the job runs again.
+ */
+export class StaleResultError extends TransientError {}
+
+/** No worker took a job within the wait bound (a backlog): it was taken back out of the queue; nobody is at fault. */
+export class QueueWaitError extends TransientError {}

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { Address, Sender } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
-import { InferenceRequest, requestDigest, SignedInferenceRequest } from '../protocol/request';
+import { InferenceRequest, signRequest } from '../protocol/request';
+import { JsonTensorMap, toWireMap, wireMapToJson, WireTensorMap } from '../inference';
 import { parseVoucher, VoucherOp, voucherMessageBody } from '../protocol/voucher';
 import { ed25519Signer, ed25519Verify } from '../crypto/ed25519';
 import { RegistryView } from '../tee';
@@ -20,7 +21,7 @@ import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
-import { requestJson } from './http';
+import { postSigned, requestJson } from './http';
 import { PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation, verifyWorkerAttestation } from './verify';
 
 export interface ClientWalletHandle {
@@ -47,6 +48,13 @@ export interface ChrysalisClientOptions {
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
+}
+
+/** An answer as the SDK returns it: the outputs decoded to numbers (NaN stays NaN), and as the proxy sent them. */
+export interface InferResult extends Omit<InferResponse, 'outputs'> {
+    outputs: JsonTensorMap;
+    /** The outputs in the wire form the receipt hashes (base64 of the elements' bytes). */
+    encodedOutputs: WireTensorMap;
 }
 
 export class ReceiptError extends Error {
@@ -143,24 +151,24 @@ export class ChrysalisClient {
      * Signs and sends one request; checks the receipt against what was sent and received (and, with
      * `workerRegistry`, the worker's attestation), and the charge voucher against the proxy key and this account.
      */
-    async infer(model: string, inputs: Record<string, unknown>, requestId = randomBytes(32).toString('hex')) {
+    async infer(
+        model: string,
+        inputs: Record<string, unknown>,
+        requestId = randomBytes(32).toString('hex'),
+    ): Promise<InferResult> {
         const now = await this.o.chain.now();
         const request: InferenceRequest = {
             requestId,
             model: model.toLowerCase(),
-            inputs,
+            // The wire form (element bytes, base64): what the proxy and the worker hash, so the receipt checks here.
+            inputs: toWireMap(inputs),
             account: this.account.toString(),
             validUntil: now + (this.o.requestValiditySeconds ?? 300),
         };
-        const signed: SignedInferenceRequest = {
-            ...request,
-            signature: this.signer(requestDigest(request)).toString('hex'),
-        };
-        const response = await requestJson<InferResponse>(
+        const response = await postSigned<InferResponse>(
             this.o.proxyUrl,
-            'POST',
             '/v1/infer',
-            signed,
+            signRequest(request, this.signer),
             this.o.timeoutMs,
         );
         const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
@@ -178,7 +186,7 @@ export class ChrysalisClient {
         }
         this.acceptVoucher(response.voucher);
         await this.commitIfDue();
-        return response;
+        return { ...response, outputs: wireMapToJson(response.outputs), encodedOutputs: response.outputs };
     }
 
     /** Commits the latest charge voucher on chain (ChargeSigned), whatever is unsettled. */

@@ -19,10 +19,33 @@ export async function requestJson<T>(
     body?: unknown,
     timeoutMs = 60000,
 ): Promise<T> {
+    const raw = body === undefined ? undefined : { body: JSON.stringify(body), headers: JSON_HEADERS };
+    return send<T>(baseUrl, method, path, raw, timeoutMs);
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** POSTs a signed request (protocol/request.ts `signRequest`): its exact body bytes and its headers. */
+export function postSigned<T>(
+    baseUrl: string,
+    path: string,
+    signed: { body: string; headers: Record<string, string> },
+    timeoutMs = 60000,
+): Promise<T> {
+    return send<T>(baseUrl, 'POST', path, signed, timeoutMs);
+}
+
+async function send<T>(
+    baseUrl: string,
+    method: 'GET' | 'POST',
+    path: string,
+    payload: { body: string; headers: Record<string, string> } | undefined,
+    timeoutMs: number,
+): Promise<T> {
     const res = await fetch(new URL(path, baseUrl), {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: payload?.headers,
+        body: payload?.body,
         signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();

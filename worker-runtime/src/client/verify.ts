@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Address } from '@ton/core';
 import { Chain } from '../chain';
-import { hashJson } from '../protocol/canonical';
+import { hashTensors, toWireMap } from '../inference/codec';
 import { SignedAnnouncement, verifyAnnouncement } from '../protocol/announcement';
 import { buildReceiptCell } from '../protocol/receipt';
 import { ed25519Verify } from '../crypto/ed25519';
@@ -30,8 +30,9 @@ function h(v: bigint): string {
 }
 
 /**
- * The receipt must name this request and model, hash exactly the inputs sent and the outputs received, and carry a
- * valid signature by `workerKey` (and `expectedWorkerKey`, when the caller pins one).
+ * The receipt must name this request and model, hash exactly the inputs sent and the outputs received (in the wire
+ * form, inference/codec.ts: pass the outputs as the proxy sent them), and carry a valid signature by `workerKey` (and
+ * `expectedWorkerKey`, when the caller pins one).
  */
 export function verifyInferenceReceipt(
     receipt: ReceiptLike,
@@ -39,11 +40,19 @@ export function verifyInferenceReceipt(
     outputs: unknown,
     expectedWorkerKey?: string,
 ): Check {
+    let inputHash: bigint;
+    let outputHash: bigint;
+    try {
+        inputHash = hashTensors(toWireMap(sent.inputs));
+        outputHash = hashTensors(toWireMap(outputs));
+    } catch (err) {
+        return { ok: false, reason: `the tensors are malformed: ${(err as Error).message}` };
+    }
     const expected = {
         requestId: BigInt('0x' + sent.requestId),
         modelHash: BigInt('0x' + sent.model),
-        inputHash: hashJson(sent.inputs),
-        outputHash: hashJson(outputs),
+        inputHash,
+        outputHash,
     };
     if (receipt.requestId !== h(expected.requestId)) return { ok: false, reason: 'the receipt is for another request' };
     if (receipt.modelHash !== h(expected.modelHash)) return { ok: false, reason: 'the receipt is for another model' };

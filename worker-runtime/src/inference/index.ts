@@ -12,10 +12,23 @@
  */
 export { GENERATED_MODELS_DIR, KNOWN_MODEL_KINDS, generatedModelPath, sileroVadModelPath } from './catalog';
 export type { GeneratedModelName } from './catalog';
-export { decodeData, encodeData, rawToJson } from './codec';
+export {
+    decodeData,
+    ELEMENT_BYTES,
+    encodeData,
+    hashTensors,
+    rawMapToWire,
+    rawToJson,
+    rawToWire,
+    toWire,
+    toWireMap,
+    wireMapToJson,
+    wireToJson,
+} from './codec';
+export type { WireTensor, WireTensorMap } from './codec';
 export { InferenceUnavailableError, InvalidInputError, ModelNotAllowedError, UnsupportedModelError } from './errors';
-export { METERING_RULES, MODEL_KINDS, applyMeteringRule, isModelKind, meter } from './metering';
-export type { MeteringRule, ModelKind } from './metering';
+export { METERING_RULES, MODEL_KINDS, applyMeteringRule, isModelKind, maxTokens, meter } from './metering';
+export type { MeteredTensor, MeteredTensorMap, MeteringRule, ModelKind } from './metering';
 export { loadModel, readModelFile, readSignature, sha256Hex } from './modelFile';
 export type { LoadModelOptions, LoadedModel } from './modelFile';
 export { InferencePool } from './pool';

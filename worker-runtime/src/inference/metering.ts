@@ -1,6 +1,6 @@
 /**
  * Metering: how one run of a model becomes billable tokens. The proxy computes it from the request's inputs and the
- * result's outputs (never from a worker's claim), so the rule depends only on the JSON tensors and the model's kind
+ * result's outputs (never from a worker's claim), so the rule depends only on the tensors and the model's kind
  * (the registry lists each model hash with its kind).
  *
  *   tokens = perRequest
@@ -11,7 +11,16 @@
  *
  * See docs/inference.md for the table and worked examples.
  */
-import { JsonTensorMap } from './types';
+import { decodeData } from './codec';
+import { ElementType, TensorSpec } from './types';
+
+/** A tensor as metering reads it: JSON or wire form (only dims, and the ids of a text input, are read). */
+export interface MeteredTensor {
+    type: ElementType;
+    dims: number[];
+    data: unknown;
+}
+export type MeteredTensorMap = Record<string, MeteredTensor>;
 
 export const MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -49,7 +58,7 @@ function elements(dims: readonly number[]): number {
 }
 
 /** Applies `rule` to one run. Inputs and outputs are the JSON tensors the client sent and received. */
-export function applyMeteringRule(rule: MeteringRule, inputs: JsonTensorMap, outputs: JsonTensorMap): number {
+export function applyMeteringRule(rule: MeteringRule, inputs: MeteredTensorMap, outputs: MeteredTensorMap): number {
     let tokens = rule.perRequest;
     const inputList = Object.values(inputs);
     if (rule.perBatchRow) {
@@ -67,12 +76,48 @@ export function applyMeteringRule(rule: MeteringRule, inputs: JsonTensorMap, out
     }
     if (rule.textTokens) {
         const ids = inputs[rule.textTokens.input];
-        if (ids) tokens += ids.data.filter((v) => String(v) !== rule.textTokens!.paddingId).length;
+        if (ids) {
+            const values =
+                typeof ids.data === 'string' ? decodeData('ids', ids.type, ids.data) : (ids.data as unknown[]);
+            const padding = rule.textTokens.paddingId;
+            tokens += Array.prototype.filter.call(values, (v: unknown) => String(v) !== padding).length;
+        }
     }
     return tokens;
 }
 
 /** Tokens for one run of a model of this kind. */
-export function meter(kind: ModelKind, inputs: JsonTensorMap, outputs: JsonTensorMap): number {
+export function meter(kind: ModelKind, inputs: MeteredTensorMap, outputs: MeteredTensorMap): number {
+    return applyMeteringRule(METERING_RULES[kind], inputs, outputs);
+}
+
+/**
+ * The most tokens one run can cost, known before it runs: the rule applied to the request's inputs and to outputs of
+ * the largest shapes the model declares. A symbolic output dimension takes the size the inputs gave that symbol; one
+ * the inputs do not fix counts as `maxOutputElements` elements for its tensor. The proxy reserves this much of the
+ * client's balance before dispatch and never charges more than it.
+ */
+export function maxTokens(
+    kind: ModelKind,
+    inputSpecs: readonly TensorSpec[],
+    inputs: MeteredTensorMap,
+    outputSpecs: readonly TensorSpec[],
+    maxOutputElements: number,
+): number {
+    const symbols = new Map<string, number>();
+    for (const spec of inputSpecs) {
+        const t = inputs[spec.name];
+        spec.dims.forEach((d, axis) => {
+            if (typeof d === 'string' && d !== '' && t) symbols.set(d, t.dims[axis]);
+        });
+    }
+    const outputs: MeteredTensorMap = {};
+    for (const spec of outputSpecs) {
+        const dims = spec.dims.map((d) =>
+            typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? (symbols.get(d) ?? -1) : -1,
+        );
+        const bounded = dims.every((d) => d >= 0) ? dims : [maxOutputElements];
+        outputs[spec.name] = { type: 'float32', dims: bounded, data: null };
+    }
     return applyMeteringRule(METERING_RULES[kind], inputs, outputs);
 }

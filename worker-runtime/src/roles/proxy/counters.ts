@@ -1,7 +1,8 @@
 /**
  * Cumulative usage counters, the single source of the vouchers the proxy signs. One Lua script charges a request:
  * it claims the request id (SET NX), adds the tokens to the client's and the worker owner's running totals and
- * counts the change for the next state commitment, all in one atomic step, so a request is billed exactly once
+ * counts the change for the next state commitment and releases the request's reservation (reservations.ts), all in one
+ * atomic step, so a request is billed exactly once
  * however often it is delivered, retried or raced, and the two totals never disagree.
  */
 import { createHash } from 'node:crypto';
@@ -9,6 +10,7 @@ import { Redis } from 'ioredis';
 import { proxyKeys } from './redisKeys';
 
 const CHARGE_SCRIPT = `
+redis.call('HDEL', KEYS[5], ARGV[6])
 if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[4]) == false then
     return {0, redis.call('HGET', KEYS[2], ARGV[1]) or '0', redis.call('HGET', KEYS[3], ARGV[2]) or '0',
         redis.call('GET', KEYS[1]), redis.call('GET', KEYS[4]) or '0'}
@@ -45,7 +47,7 @@ export class UsageCounters {
         private readonly recordTtlSeconds = 30 * 86400,
     ) {
         this.keys = proxyKeys(prefix);
-        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 4, lua: CHARGE_SCRIPT });
+        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 5, lua: CHARGE_SCRIPT });
     }
 
     async charge(args: {
@@ -63,11 +65,13 @@ export class UsageCounters {
             this.keys.clientTokens,
             this.keys.workerTokens,
             this.keys.uncommitted,
+            this.keys.reserved(args.client),
             args.client,
             args.workerOwner,
             args.record,
             String(this.recordTtlSeconds),
             args.tokens.toString(),
+            args.requestId,
         );
         return {
             charged: res[0] === 1,

@@ -13,6 +13,9 @@ export type RefusalCode =
     | 'uncommitted_usage'
     | 'invalid_input'
     | 'duplicate_request'
+    | 'request_id_conflict'
+    | 'body_too_large'
+    | 'overloaded'
     | 'not_found'
     | 'no_worker'
     | 'state_rolled_back'
@@ -29,6 +32,9 @@ const STATUS: Record<RefusalCode, number> = {
     uncommitted_usage: 402,
     invalid_input: 400,
     duplicate_request: 409,
+    request_id_conflict: 409,
+    body_too_large: 413,
+    overloaded: 503,
     not_found: 404,
     no_worker: 503,
     state_rolled_back: 503,
@@ -40,6 +46,8 @@ export class ProxyRefusal extends Error {
     constructor(
         readonly code: RefusalCode,
         message: string,
+        /** Seconds the client should wait before trying again (sent as `Retry-After`). */
+        readonly retryAfterSeconds?: number,
     ) {
         super(message);
         this.name = 'ProxyRefusal';
@@ -47,6 +55,6 @@ export class ProxyRefusal extends Error {
     }
 }
 
-export function refuse(code: RefusalCode, message: string): never {
-    throw new ProxyRefusal(code, message);
+export function refuse(code: RefusalCode, message: string, retryAfterSeconds?: number): never {
+    throw new ProxyRefusal(code, message, retryAfterSeconds);
 }

@@ -22,6 +22,8 @@ import { ProxyConfig, readProxyConfig } from './config';
 import { UsageCounters } from './counters';
 import { Dispatcher } from './dispatcher';
 import { ReputationBook } from './reputation';
+import { maxBodyBytes } from './limits';
+import { Reservations } from './reservations';
 import { buildServer } from './server';
 import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
@@ -115,6 +117,16 @@ export class ProxyRole {
             prefix: this.config.prefix,
         });
         const models = new Map(this.options.models.map((m) => [m.hash.toLowerCase(), m]));
+        // No body past the largest any served model can need is even read (Fastify stops at the limit).
+        const bodyLimitBytes = Math.min(
+            this.config.bodyLimitBytes,
+            Math.max(...this.options.models.map((m) => maxBodyBytes(m.inputs))),
+        );
+        // A reservation outlives every way its request can still be running.
+        const reservationMs =
+            this.config.maxAttempts * (this.config.resultTimeoutMs + this.config.maxQueueWaitMs) +
+            this.config.rotationGraceMs +
+            60_000;
         const signer = new VoucherSigner(
             proxyAddress,
             proxyKeys.publicKey,
@@ -144,6 +156,7 @@ export class ProxyRole {
             models,
             accounts: new ClientAccounts(chain, proxyAddress, this.config.accountCacheMs),
             counters: this.counters,
+            reservations: new Reservations(this.redis, this.config.prefix, reservationMs),
             dispatcher: this.dispatcher,
             admission: this.options.admission,
             reputation: this.reputation,
@@ -151,6 +164,7 @@ export class ProxyRole {
             payouts: this.payouts,
             metrics: this.metrics,
             logger: this.logger,
+            maxBodyBytes: bodyLimitBytes,
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         const check = await this.committer.check();
@@ -170,7 +184,7 @@ export class ProxyRole {
             reputation: this.reputation,
             redis: this.redis,
             prefix: this.config.prefix,
-            bodyLimitBytes: this.config.bodyLimitBytes,
+            bodyLimitBytes,
         });
         const url = await this.app.listen({ host: this.config.host, port: this.config.port });
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {

@@ -13,6 +13,8 @@ export function proxyKeys(prefix: string) {
         commit: `${base}:commit`,
         /** Counter of charges since the last commitment. */
         uncommitted: `${base}:uncommitted`,
+        /** Hash: request id → `maxTokens|expiresAtMs|bodyDigest`, the requests of one account in flight. */
+        reserved: (account: string) => `${base}:reserved:${account}`,
         /** String: a charged request's record (receipt, tokens, worker); its existence is the charge-once marker. */
         charged: (requestId: string) => `${base}:charged:${requestId}`,
     };

@@ -1,7 +1,8 @@
 /**
  * The proxy's HTTP API (Fastify). Handlers are thin: they call the service and map refusals to status codes with a
- * JSON body `{error: code, message}`. Malformed JSON, wrong content types and oversized bodies are 4xx from Fastify
- * itself; nothing a client sends can take the process down.
+ * JSON body `{error: code, message}` (and `Retry-After` where waiting helps). Wrong content types and oversized bodies
+ * are 4xx from Fastify itself; `/v1/infer` bodies reach the service as bytes. Nothing a client sends can take the
+ * process down.
  */
 import Fastify, { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -34,6 +35,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
 
     app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
         if (err instanceof ProxyRefusal) {
+            if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
             return reply.status(err.status).send({ error: err.code, message: err.message });
         }
         const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -44,7 +46,13 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         });
     });
 
-    app.post('/v1/infer', async (req) => d.service.infer(req.body));
+    // Request bodies stay bytes until the service has checked their signature over exactly these bytes: nothing a
+    // stranger uploads is parsed (see protocol/request.ts).
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.post('/v1/infer', async (req) => {
+        if (!Buffer.isBuffer(req.body)) throw new ProxyRefusal('bad_request', 'the body must be application/json');
+        return d.service.infer(req.body, req.headers);
+    });
 
     app.get('/v1/models', async () => ({
         models: [...d.models.values()].map((m) => ({

@@ -6,7 +6,17 @@
 import { Address } from '@ton/core';
 import { Redis } from 'ioredis';
 import { Chain } from '../../chain';
-import { InvalidInputError, JsonTensorMap, meter, ModelKind, TensorSpec, validateInputs } from '../../inference';
+import {
+    DEFAULT_INPUT_LIMITS,
+    InvalidInputError,
+    maxTokens,
+    meter,
+    ModelKind,
+    rawMapToWire,
+    TensorSpec,
+    validateInputs,
+    WireTensorMap,
+} from '../../inference';
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
 import { requestDigest } from '../../protocol/request';
@@ -18,7 +28,9 @@ import { Dispatcher } from './dispatcher';
 import { ProxyRefusal, refuse } from './errors';
 import { PayoutVouchers } from './payouts';
 import { ReputationBook } from './reputation';
-import { parseInferBody } from './request';
+import { maxBodyBytes } from './limits';
+import { parseInferBody, parseSignedHeaders } from './request';
+import { Reservations } from './reservations';
 import { VoucherJson, VoucherSigner } from './vouchers';
 import { checkReceipt, expectedReceipt, parseWorkerResult, ReceiptJson, WorkerAdmissionPort } from './workers';
 
@@ -34,7 +46,8 @@ export interface ServedModel {
 export interface InferResponse {
     requestId: string;
     model: string;
-    outputs: JsonTensorMap;
+    /** The outputs in the wire form (`data`: base64 of the elements' little-endian bytes; NaN and ±Infinity exact). */
+    outputs: WireTensorMap;
     receipt: ReceiptJson;
     workerKey: string;
     /** Tokens metered for this request (the model's metering rule, computed by the proxy). */
@@ -61,6 +74,7 @@ export interface ServiceDeps {
     models: Map<string, ServedModel>;
     accounts: ClientAccounts;
     counters: UsageCounters;
+    reservations: Reservations;
     dispatcher: Dispatcher;
     admission: WorkerAdmissionPort;
     reputation: ReputationBook;
@@ -68,6 +82,8 @@ export interface ServiceDeps {
     payouts: PayoutVouchers;
     metrics: RoleMetrics;
     logger: Logger;
+    /** Largest body any served model accepts (the HTTP layer's limit too). */
+    maxBodyBytes: number;
     /** Called after each charge with the charges not yet committed (the role commits when enough accumulated). */
     afterCharge?: (uncommitted: number) => void;
 }
@@ -81,51 +97,135 @@ export class InferenceService {
 
     constructor(private readonly d: ServiceDeps) {}
 
-    async infer(body: unknown): Promise<InferResponse> {
+    /**
+     * One request, cheapest refusals first: headers, the signature over the raw body's hash (nothing is parsed before
+     * it verifies), the body's size against the model's bound, the parsed body, admission (queue wait), the inputs,
+     * then the request's maximum cost reserved against what the account can pay, before anything is queued.
+     */
+    async infer(raw: Buffer, headers: Record<string, string | string[] | undefined>): Promise<InferResponse> {
         if (this.refusal) refuse('state_rolled_back', this.refusal);
-        const req = parseInferBody(body);
+        const { accountAddress, signature } = parseSignedHeaders(headers);
+        const account = await this.d.accounts.read(accountAddress);
+        const digest = requestDigest(raw);
+        if (!ed25519Verify(digest, Buffer.from(signature, 'hex'), account.ownerPublicKey)) {
+            refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
+        }
+        if (raw.length > this.d.maxBodyBytes) {
+            refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
+        }
+        const req = parseInferBody(raw, accountAddress);
         const log = this.d.logger.child({ requestId: req.requestId });
         const model = this.d.models.get(req.model);
         if (!model) refuse('unknown_model', `model ${req.model} is not served here; see GET /v1/models`);
+        const bound = maxBodyBytes(model.inputs);
+        if (raw.length > bound) {
+            refuse('body_too_large', `a request to ${model.name} may be at most ${bound} bytes (its declared shapes)`);
+        }
         const now = await this.d.chain.now();
         if (req.validUntil < now) refuse('expired', `the request expired at ${req.validUntil} (now ${now})`);
         if (req.validUntil > now + this.d.config.requestMaxValiditySeconds) {
             refuse('expired', `validUntil may be at most ${this.d.config.requestMaxValiditySeconds} s ahead`);
         }
-        // Redis and the (cached) chain read are independent: ask both at once, judge in the same order as ever.
-        const [known, account] = await Promise.all([
-            this.d.counters.lookup(req.requestId, req.accountAddress.toRawString()),
-            this.d.accounts.read(req.accountAddress).then(
-                (a) => ({ ok: true as const, a }),
-                (err: unknown) => ({ ok: false as const, err }),
-            ),
-        ]);
+        this.admit(model);
+        let inputs: WireTensorMap;
+        try {
+            inputs = rawMapToWire(validateInputs(model.inputs, req.inputs));
+        } catch (err) {
+            if (err instanceof InvalidInputError) refuse('invalid_input', err.message);
+            throw err;
+        }
+        const client = accountAddress.toRawString();
+        const known = await this.d.counters.lookup(req.requestId, client);
         if (known.record) {
             refuse(
                 'duplicate_request',
                 `request ${req.requestId} was already served: GET /v1/receipts/${req.requestId}`,
             );
         }
-        if (!account.ok) throw account.err;
-        if (!ed25519Verify(requestDigest(req), Buffer.from(req.signature, 'hex'), account.a.ownerPublicKey)) {
-            refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
-        }
-        this.checkFunds(req.accountAddress, account.a, known.clientTokens);
+        this.checkFunds(accountAddress, account, known.clientTokens);
+        const most = maxTokens(
+            model.kind,
+            model.inputs,
+            inputs,
+            model.outputs,
+            DEFAULT_INPUT_LIMITS.maxElementsPerTensor,
+        );
+        const reserved = await this.reserve(
+            req.requestId,
+            accountAddress,
+            account,
+            digest.toString('hex'),
+            BigInt(most),
+        );
         try {
-            validateInputs(model.inputs, req.inputs);
-        } catch (err) {
-            if (err instanceof InvalidInputError) refuse('invalid_input', err.message);
-            throw err;
+            const started = Date.now();
+            const { result, receipt, owner, forget } = await this.run(model, req.requestId, inputs, log);
+            // Never more than the reservation: the maximum is what the client was admitted for.
+            const tokens = Math.min(meter(model.kind, inputs, result.outputs), most);
+            const charged = await this.charge(model, req.requestId, accountAddress, owner, receipt, result, tokens);
+            // The sealed inputs and outputs have served their purpose: the charged record keeps the receipt.
+            await forget();
+            const response: InferResponse = { ...charged, outputs: result.outputs };
+            this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
+            this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
+            log.info({ tokens, workerKey: result.workerKey }, 'request served');
+            return response;
+        } finally {
+            // A charge released the reservation already (in the same script); this covers every other way out.
+            if (reserved) await this.d.reservations.release(client, req.requestId);
         }
-        const started = Date.now();
-        const { result, receipt, owner } = await this.run(model, req.requestId, req.inputs, log);
-        const tokens = meter(model.kind, req.inputs as JsonTensorMap, result.outputs);
-        const charged = await this.charge(model, req.requestId, req.accountAddress, owner, receipt, result, tokens);
-        const response: InferResponse = { ...charged, outputs: result.outputs };
-        this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
-        this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
-        log.info({ tokens, workerKey: result.workerKey }, 'request served');
-        return response;
+    }
+
+    /** Admission control: while the oldest job of this model has waited longer than the bound, refuse new work. */
+    private admit(model: ServedModel): void {
+        const waited = this.d.dispatcher.oldestWaitMs(model.hash);
+        if (waited > this.d.config.admissionQueueWaitMs) {
+            this.d.metrics.errors.inc({ kind: 'overloaded' });
+            refuse(
+                'overloaded',
+                `${model.name} has a backlog (the oldest queued request has waited ${waited} ms): retry later`,
+                Math.max(1, Math.ceil(waited / 1000)),
+            );
+        }
+    }
+
+    /**
+     * Sets the request's maximum cost aside against balance − metered-but-uncharged − reserved (reservations.ts),
+     * and binds the request id to this body's digest while it is in flight. The very same body sent again while the
+     * first is in flight joins it (the queue runs one job, the charge counts once): false, nothing reserved here.
+     */
+    private async reserve(
+        requestId: string,
+        address: Address,
+        account: AccountSnapshot,
+        digest: string,
+        most: bigint,
+    ): Promise<boolean> {
+        const payableUnits = account.charged + (account.price > 0n ? account.balance / account.price : 0n);
+        const outcome = await this.d.reservations.reserve({
+            account: address.toRawString(),
+            requestId,
+            digest,
+            maxTokens: most,
+            limitTokens: this.d.signer.maxTokensFor(payableUnits),
+        });
+        if (outcome.kind === 'reserved') return true;
+        if (outcome.kind === 'served') {
+            refuse('duplicate_request', `request ${requestId} was already served: GET /v1/receipts/${requestId}`);
+        }
+        if (outcome.kind === 'in_flight') {
+            if (outcome.digest !== digest) {
+                refuse('request_id_conflict', `request id ${requestId} is in flight with another body: use a new id`);
+            }
+            return false;
+        }
+        this.d.accounts.invalidate(address);
+        refuse(
+            'insufficient_funds',
+            `insufficient funds: this request may cost up to ${most} tokens; the balance (${account.balance} nanoTON) ` +
+                `covers ${this.d.signer.maxTokensFor(payableUnits)} tokens in all and ${outcome.committed} are metered ` +
+                'or reserved already: top up the ClientAccount',
+        );
     }
 
     async receipt(requestId: string): Promise<ChargedRecord> {
@@ -167,11 +267,12 @@ export class InferenceService {
         }
     }
 
-    private async run(model: ServedModel, requestId: string, inputs: unknown, log: Logger) {
+    private async run(model: ServedModel, requestId: string, inputs: WireTensorMap, log: Logger) {
         const { config, dispatcher, reputation, admission } = this.d;
         let lastProblem = 'no worker took the request';
         let staleSince: number | null = null;
         let staleRetries = 0;
+        let staleResults = 0;
         for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
             const outcome = await dispatcher.attempt(
                 model.hash,
@@ -179,8 +280,26 @@ export class InferenceService {
                 inputs,
                 config.resultTimeoutMs,
                 attempt > 1,
+                config.maxQueueWaitMs,
             );
             if (outcome.kind === 'invalid_input') refuse('invalid_input', outcome.message);
+            if (outcome.kind === 'unclaimed') {
+                // A backlog, not a fault: nobody is blamed, and the client is told when to come back.
+                this.d.metrics.requests.inc({ model: model.name, outcome: 'overloaded' });
+                refuse(
+                    'overloaded',
+                    `no worker took the request within ${config.maxQueueWaitMs} ms: retry later`,
+                    Math.max(1, Math.ceil(config.maxQueueWaitMs / 1000)),
+                );
+            }
+            if (outcome.kind === 'stale_result') {
+                // A result under another key version (or one gone from Redis) is dropped and the job runs again; it
+                // counts against nobody. Bounded, so a Redis that keeps losing results cannot loop a request forever.
+                log.warn({ why: outcome.message }, 'stale result dropped, running the job again');
+                if (++staleResults <= config.maxAttempts) attempt--;
+                lastProblem = outcome.message;
+                continue;
+            }
             if (outcome.kind === 'result') {
                 const result = parseWorkerResult(outcome.raw);
                 const admitted = result ? await admission.admittedWorker(result.workerKey) : null;
@@ -192,7 +311,7 @@ export class InferenceService {
                         : null;
                 if (result && worker && receipt) {
                     reputation.record(result.workerKey, 'success', outcome.ms);
-                    return { result, receipt, owner: worker.owner };
+                    return { result, receipt, owner: worker.owner, forget: outcome.forget };
                 }
                 lastProblem = !result
                     ? 'a worker returned a malformed result'

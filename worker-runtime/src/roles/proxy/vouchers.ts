@@ -63,6 +63,13 @@ export class VoucherSigner {
         return billingUnits({ prompt: tokens, cached: 0n, completion: 0n, reasoning: 0n }, this.multipliers);
     }
 
+    /** The most tokens whose billing units stay within `units` (the inverse of {@link units}, rounding as it does). */
+    maxTokensFor(units: bigint): bigint {
+        const m = this.multipliers.prompt;
+        if (m <= 0n) return 1n << 62n; // tokens cost nothing: no bound from the balance
+        return ((units + 1n) * 10000n - 1n) / m;
+    }
+
     charge(account: Address, totalTokens: bigint, now: number): VoucherJson {
         const cumulative = this.units(totalTokens);
         const validUntil = now + this.validitySeconds;

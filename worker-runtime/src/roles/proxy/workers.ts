@@ -4,10 +4,9 @@
  * demotes by rotating the model's queue key and re-granting it to every other admitted worker.
  */
 import { Address } from '@ton/core';
-import { hashJson } from '../../protocol/canonical';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { ed25519Verify } from '../../crypto/ed25519';
-import { JsonTensorMap } from '../../inference';
+import { hashTensors, toWireMap, WireTensorMap } from '../../inference';
 
 export interface AdmittedWorker {
     workerKey: string;
@@ -26,7 +25,8 @@ export interface WorkerAdmissionPort {
 
 /** What a worker returns (sealed) for a job: its outputs and the receipt it signed with its attested key. */
 export interface WorkerResult {
-    outputs: JsonTensorMap;
+    /** Wire form: exactly the tensors the worker's receipt hashes. */
+    outputs: WireTensorMap;
     workerKey: string;
     /** Hex Ed25519 signature of the receipt cell's hash. */
     signature: string;
@@ -58,20 +58,34 @@ export function parseWorkerResult(raw: unknown): WorkerResult | null {
     if (typeof outputs !== 'object' || outputs === null) return null;
     if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/i.test(signature)) return null;
     if (typeof workerKey !== 'string' || !/^[0-9a-f]{64}$/i.test(workerKey)) return null;
+    let wire: WireTensorMap;
+    try {
+        wire = toWireMap(outputs);
+    } catch {
+        return null;
+    }
     return {
-        outputs: outputs as JsonTensorMap,
+        outputs: wire,
         workerKey: workerKey.toLowerCase(),
         signature: signature.toLowerCase(),
     };
 }
 
-/** The receipt a worker must have signed for this request: the proxy recomputes every hash itself. */
-export function expectedReceipt(requestId: string, modelHash: string, inputs: unknown, outputs: unknown): Receipt {
+/**
+ * The receipt a worker must have signed for this request: the proxy recomputes every hash itself, over the wire form
+ * of the tensors (protocol: inference/codec.ts `hashTensors`).
+ */
+export function expectedReceipt(
+    requestId: string,
+    modelHash: string,
+    inputs: WireTensorMap,
+    outputs: WireTensorMap,
+): Receipt {
     return {
         requestId: BigInt('0x' + requestId),
         modelHash: BigInt('0x' + modelHash),
-        inputHash: hashJson(inputs),
-        outputHash: hashJson(outputs),
+        inputHash: hashTensors(inputs),
+        outputHash: hashTensors(outputs),
     };
 }
 
