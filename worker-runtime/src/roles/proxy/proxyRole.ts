@@ -68,7 +68,8 @@ export class ProxyRole {
     committer!: StateCommitter;
     payouts!: PayoutVouchers;
     private redis!: Redis;
-    private dispatcher!: Dispatcher;
+    /** The model queues (read-only use outside: queue waits, metrics). */
+    dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
     private payoutTimer?: NodeJS.Timeout;
