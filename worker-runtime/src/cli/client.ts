@@ -146,9 +146,11 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             }
             const res = await client.infer(values.model, inputs);
             await writeFile(voucherFile, JSON.stringify(res.voucher));
-            if (values.json) out(JSON.stringify(res));
+            // NaN and ±Infinity are printed by name (JSON would print null); `encodedOutputs` holds the exact bytes.
+            const named = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+            if (values.json) out(JSON.stringify(res, named));
             else {
-                out(`outputs: ${JSON.stringify(res.outputs)}`);
+                out(`outputs: ${JSON.stringify(res.outputs, named)}`);
                 out(`tokens: ${res.tokens}; cumulative units: ${res.voucher.cumulative}`);
                 out(`receipt: verified, signed by worker ${res.workerKey}`);
             }

@@ -5,14 +5,16 @@ import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 /**
  * Request signing, the one implementation the SDK, the CLI, the devnet and the benchmarks use.
  *
- * A request travels as a JSON body `{requestId, model, inputs, account, validUntil}` and two headers: the
- * ClientAccount address and an Ed25519 signature by the account owner's wallet key over
+ * A request travels as a JSON body `{requestId, model, inputs, account, validUntil}` and three headers: the
+ * ClientAccount address, the SHA-256 of the body's bytes exactly as sent, and an Ed25519 signature by the account
+ * owner's wallet key over
  *
- *   SHA-256("chrysalis/request/v2" ‖ 0x00 ‖ SHA-256(the body's bytes exactly as sent))
+ *   SHA-256("chrysalis/request/v2" ‖ 0x00 ‖ SHA-256(body))
  *
- * so the proxy authenticates a body before it parses it: refusing a forged upload costs one hash of its bytes, and
- * nothing a stranger sends (deep nesting, megabytes of numbers) is parsed. The account in the body must equal the
- * header's. The body's digest also names the request: a second body under a known request id is a conflict.
+ * so the proxy authenticates a request from its headers alone, before it reads the body: a forged signature is refused
+ * without receiving, hashing or parsing the upload. Once the body is in, its hash must be the signed one; only then is
+ * it parsed, so nothing a stranger sends (deep nesting, megabytes of numbers) reaches a parser. The account in the body
+ * must equal the header's. The body's digest also names the request: a second body under a known id is a conflict.
  */
 
 /** What a client signs for one inference request. */
@@ -43,14 +45,26 @@ export const ACCOUNT_HEADER = 'x-chrysalis-account';
 /** Header carrying the Ed25519 signature (128 hex characters) over {@link requestDigest}. */
 export const SIGNATURE_HEADER = 'x-chrysalis-signature';
 
-/** The digest a client signs: the domain tag, a zero byte and the SHA-256 of the body's bytes. */
-export function requestDigest(body: Buffer | string): Buffer {
-    const inner = createHash('sha256').update(body).digest();
+/** Header carrying the SHA-256 of the body's bytes (64 hex characters): what the signature covers. */
+export const BODY_HASH_HEADER = 'x-chrysalis-body-sha256';
+
+/** SHA-256 of the body's bytes. */
+export function bodyHash(body: Buffer | string): Buffer {
+    return createHash('sha256').update(body).digest();
+}
+
+/** The digest a client signs, from the body's SHA-256: the domain tag, a zero byte and that hash. */
+export function digestOfBodyHash(hash: Buffer): Buffer {
     return createHash('sha256')
         .update(REQUEST_DOMAIN)
         .update(Buffer.from([0]))
-        .update(inner)
+        .update(hash)
         .digest();
+}
+
+/** The digest a client signs for `body`. */
+export function requestDigest(body: Buffer | string): Buffer {
+    return digestOfBodyHash(bodyHash(body));
 }
 
 /** The body a client sends for `request` (ids lower-cased; the account as given). */
@@ -73,7 +87,8 @@ export function signRequest(
     key: Buffer | ((message: Buffer) => Buffer),
     body: string = encodeRequestBody(request),
 ): SignedRequest {
-    const digest = requestDigest(body);
+    const hash = bodyHash(body);
+    const digest = digestOfBodyHash(hash);
     const signature = typeof key === 'function' ? key(digest) : ed25519Sign(digest, key);
     return {
         body,
@@ -81,6 +96,7 @@ export function signRequest(
         headers: {
             'content-type': 'application/json',
             [ACCOUNT_HEADER]: Address.parse(request.account).toString(),
+            [BODY_HASH_HEADER]: hash.toString('hex'),
             [SIGNATURE_HEADER]: signature.toString('hex'),
         },
     };

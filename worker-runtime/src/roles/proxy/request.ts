@@ -1,16 +1,18 @@
 /**
- * Shape checks of `POST /v1/infer`, in the order that keeps refusals cheap: first the two headers (the account and the
- * signature, checked against the raw body's hash by the service before anything is parsed), then the parsed body.
+ * Shape checks of `POST /v1/infer`, in the order that keeps refusals cheap: first the three headers (the account, the
+ * body's hash and the signature over it, checked before the body is even read), then the parsed body.
  * The inputs against the model's declared signature are checked by the service afterwards.
  */
 import { Address } from '@ton/core';
-import { ACCOUNT_HEADER, SIGNATURE_HEADER } from '../../protocol/request';
+import { ACCOUNT_HEADER, BODY_HASH_HEADER, SIGNATURE_HEADER } from '../../protocol/request';
 import { refuse } from './errors';
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 
 export interface SignedHeaders {
     accountAddress: Address;
+    /** The SHA-256 of the body the client signed (the body read later must hash to it). */
+    bodyHash: Buffer;
     signature: string;
 }
 
@@ -26,6 +28,7 @@ type Headers = Record<string, string | string[] | undefined>;
 export function parseSignedHeaders(headers: Headers): SignedHeaders {
     const account = headers[ACCOUNT_HEADER];
     const signature = headers[SIGNATURE_HEADER];
+    const hash = headers[BODY_HASH_HEADER];
     let accountAddress: Address;
     try {
         accountAddress = Address.parse(String(account));
@@ -38,7 +41,10 @@ export function parseSignedHeaders(headers: Headers): SignedHeaders {
             `the ${SIGNATURE_HEADER} header must be the Ed25519 signature (128 hex characters) of the body's digest`,
         );
     }
-    return { accountAddress, signature };
+    if (typeof hash !== 'string' || !HEX64.test(hash)) {
+        refuse('bad_request', `the ${BODY_HASH_HEADER} header must be the SHA-256 of the body (64 hex characters)`);
+    }
+    return { accountAddress, bodyHash: Buffer.from(hash, 'hex'), signature };
 }
 
 /** Parses an authenticated body; its account must be the one the headers named (and the signature checked). */

@@ -13,7 +13,7 @@ import { Dispatcher } from './dispatcher';
 import { ProxyRefusal } from './errors';
 import { ReputationBook } from './reputation';
 import { PayoutVouchers } from './payouts';
-import { InferenceService, ServedModel } from './service';
+import { Authenticated, InferenceService, ServedModel } from './service';
 
 export interface ServerDeps {
     service: InferenceService;
@@ -46,12 +46,28 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         });
     });
 
-    // Request bodies stay bytes until the service has checked their signature over exactly these bytes: nothing a
-    // stranger uploads is parsed (see protocol/request.ts).
+    // `/v1/infer` is authenticated from its headers before its body is read (protocol/request.ts): a forged request is
+    // answered at once and its connection closed, so its upload is neither received nor hashed. Bodies then stay bytes
+    // until the service has checked that they hash to what was signed.
+    const authenticated = new WeakMap<object, Authenticated>();
+    app.addHook('onRequest', async (req, reply) => {
+        if (req.method !== 'POST' || req.routeOptions.url !== '/v1/infer') return;
+        try {
+            authenticated.set(req.raw, await d.service.authenticate(req.headers));
+        } catch (err) {
+            if (!(err instanceof ProxyRefusal)) throw err;
+            return reply
+                .header('connection', 'close')
+                .status(err.status)
+                .send({ error: err.code, message: err.message });
+        }
+    });
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     app.post('/v1/infer', async (req) => {
+        const auth = authenticated.get(req.raw);
+        if (!auth) throw new ProxyRefusal('bad_request', 'the request was not authenticated');
         if (!Buffer.isBuffer(req.body)) throw new ProxyRefusal('bad_request', 'the body must be application/json');
-        return d.service.infer(req.body, req.headers);
+        return d.service.infer(req.body, auth);
     });
 
     app.get('/v1/models', async () => ({

@@ -19,7 +19,7 @@ import {
 } from '../../inference';
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
-import { requestDigest } from '../../protocol/request';
+import { BODY_HASH_HEADER, bodyHash, digestOfBodyHash } from '../../protocol/request';
 import { ed25519Verify } from '../../crypto/ed25519';
 import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
 import { ProxyConfig } from './config';
@@ -29,7 +29,7 @@ import { ProxyRefusal, refuse } from './errors';
 import { PayoutVouchers } from './payouts';
 import { ReputationBook } from './reputation';
 import { maxBodyBytes } from './limits';
-import { parseInferBody, parseSignedHeaders } from './request';
+import { parseInferBody, parseSignedHeaders, SignedHeaders } from './request';
 import { Reservations } from './reservations';
 import { VoucherJson, VoucherSigner } from './vouchers';
 import { checkReceipt, expectedReceipt, parseWorkerResult, ReceiptJson, WorkerAdmissionPort } from './workers';
@@ -91,24 +91,53 @@ export interface ServiceDeps {
 /** First pause (doubled each time, at most 500 ms) while workers pick up a rotated queue key (they poll their grant). */
 const STALE_KEY_RETRY_MS = 50;
 
+/** A request whose headers passed {@link InferenceService.authenticate}. */
+export interface Authenticated extends SignedHeaders {
+    account: AccountSnapshot;
+    /** The signed digest (the request's identity for conflict checks). */
+    digest: Buffer;
+}
+
+/** Signatures remembered as presented with a body they do not cover (refused from the headers next time). */
+const MISMATCHED_SIGNATURES = 10_000;
+
 export class InferenceService {
     /** Null while serving; the reason otherwise (e.g. Redis rolled back). */
     refusal: string | null = null;
+    private readonly mismatched = new Set<string>();
 
     constructor(private readonly d: ServiceDeps) {}
 
     /**
-     * One request, cheapest refusals first: headers, the signature over the raw body's hash (nothing is parsed before
-     * it verifies), the body's size against the model's bound, the parsed body, admission (queue wait), the inputs,
-     * then the request's maximum cost reserved against what the account can pay, before anything is queued.
+     * Authenticates a request from its headers alone, before its body is read: the account, and the owner's signature
+     * over the body hash the client declares. A forged request is refused here, its upload never received or hashed.
+     * A signature seen with a body of another hash (a captured header replayed with other bytes) is refused here too.
      */
-    async infer(raw: Buffer, headers: Record<string, string | string[] | undefined>): Promise<InferResponse> {
+    async authenticate(headers: Record<string, string | string[] | undefined>): Promise<Authenticated> {
         if (this.refusal) refuse('state_rolled_back', this.refusal);
-        const { accountAddress, signature } = parseSignedHeaders(headers);
-        const account = await this.d.accounts.read(accountAddress);
-        const digest = requestDigest(raw);
-        if (!ed25519Verify(digest, Buffer.from(signature, 'hex'), account.ownerPublicKey)) {
+        const signed = parseSignedHeaders(headers);
+        if (this.mismatched.has(signed.signature.toLowerCase())) {
+            refuse('bad_signature', 'this signature was already presented with a body it does not cover');
+        }
+        const account = await this.d.accounts.read(signed.accountAddress);
+        const digest = digestOfBodyHash(signed.bodyHash);
+        if (!ed25519Verify(digest, Buffer.from(signed.signature, 'hex'), account.ownerPublicKey)) {
             refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
+        }
+        return { ...signed, account, digest };
+    }
+
+    /**
+     * One authenticated request, cheapest refusals first: the body's hash against the signed one (nothing is parsed
+     * before it matches), the body's size against the model's bound, the parsed body, admission (queue wait), the
+     * inputs, then the request's maximum cost reserved against what the account can pay, before anything is queued.
+     */
+    async infer(raw: Buffer, auth: Authenticated): Promise<InferResponse> {
+        if (this.refusal) refuse('state_rolled_back', this.refusal);
+        const { accountAddress, account, digest } = auth;
+        if (!bodyHash(raw).equals(auth.bodyHash)) {
+            this.remember(auth.signature);
+            refuse('bad_signature', `the body does not hash to the signed ${BODY_HASH_HEADER}`);
         }
         if (raw.length > this.d.maxBodyBytes) {
             refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
@@ -174,6 +203,14 @@ export class InferenceService {
             // A charge released the reservation already (in the same script); this covers every other way out.
             if (reserved) await this.d.reservations.release(client, req.requestId);
         }
+    }
+
+    private remember(signature: string): void {
+        // Insertion order makes the Set a FIFO: forget the oldest past the bound.
+        if (this.mismatched.size >= MISMATCHED_SIGNATURES) {
+            this.mismatched.delete(this.mismatched.values().next().value as string);
+        }
+        this.mismatched.add(signature.toLowerCase());
     }
 
     /** Admission control: while the oldest job of this model has waited longer than the bound, refuse new work. */
