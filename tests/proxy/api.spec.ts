@@ -228,6 +228,7 @@ test('malformed bodies get 4xx and the proxy stays up', async () => {
         { body: good.body, headers: { 'content-type': 'application/json' } },
         { body: good.body, headers: { ...good.headers, 'x-chrysalis-signature': 'zz' } },
         { body: good.body, headers: { ...good.headers, 'x-chrysalis-account': 'not an address' } },
+        { body: good.body, headers: { ...good.headers, 'x-chrysalis-body-sha256': 'zz' } },
         { body: 'x'.repeat(10), headers: { ...good.headers, 'content-type': 'text/plain' } },
     ];
     for (const c of cases) {

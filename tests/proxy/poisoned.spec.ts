@@ -176,12 +176,19 @@ test('nesting 10,000 deep is a 400 signed or not, never a 500; the proxy stays u
     await expect(client.infer(h.model.hash, mlpInputs())).resolves.toHaveProperty('outputs');
 });
 
-test('a body past the largest any served model can need is refused 413 unread', async () => {
+test("a forged upload is refused from its headers, unread; a signed one past every model's bound gets 413", async () => {
     const body = 'x'.repeat(5 * 1024 * 1024);
-    const res = await fetch(`${h.url}/v1/infer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
+    const c = h.net.client;
+    const signed = signRequest(
+        { requestId: '', model: '', inputs: {}, account: c.account.address.toString(), validUntil: 0 },
+        c.keyPair.secretKey,
         body,
-    });
+    );
+    const res = await fetch(`${h.url}/v1/infer`, { method: 'POST', headers: signed.headers, body });
     expect(res.status).toBe(413);
+    // The same headers with another signature: 401 before a byte of the body is read (the connection is closed).
+    const forged = { ...signed.headers, 'x-chrysalis-signature': randomBytes(64).toString('hex') };
+    const small = await fetch(`${h.url}/v1/infer`, { method: 'POST', headers: forged, body: '{}' });
+    expect(small.status).toBe(401);
+    expect(small.headers.get('connection')).toBe('close');
 });

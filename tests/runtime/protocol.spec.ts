@@ -10,6 +10,7 @@ import {
 } from '../../worker-runtime/src/protocol/announcement';
 import {
     ACCOUNT_HEADER,
+    BODY_HASH_HEADER,
     encodeRequestBody,
     requestDigest,
     SIGNATURE_HEADER,
@@ -64,6 +65,7 @@ describe('signed inference requests', () => {
         expect(verifyRequestSignature(signed.body, signature, client.publicKey)).toBe(true);
         expect(verifyRequestSignature(signed.body, signature, stranger.publicKey)).toBe(false);
         expect(signed.headers[ACCOUNT_HEADER]).toBe(account.toString());
+        expect(signed.headers[BODY_HASH_HEADER]).toBe(createHash('sha256').update(signed.body).digest('hex'));
     });
 
     it('covers the body bytes exactly: any change after signing fails', () => {
