@@ -273,9 +273,10 @@ export class InferenceService {
     }
 
     /**
-     * Funds: the account must be active, its balance must cover what the proxy metered but the chain has not charged
-     * yet plus at least one more unit, and the uncharged usage must stay below the stake (the stake is what backs
-     * usage between charges; the SDK commits its voucher at half the stake).
+     * Funds, the quick refusals: the account must be active, its balance must cover what the proxy metered but the
+     * chain has not charged yet plus at least one more unit, and the uncharged usage must stay below the stake (the
+     * stake is what backs usage between charges; the SDK commits its voucher at half the stake). The bound on this
+     * request itself is the reservation that follows ({@link reserve}).
      */
     private checkFunds(address: Address, account: AccountSnapshot, clientTokens: bigint): void {
         if (account.state !== ClientState.active) {
