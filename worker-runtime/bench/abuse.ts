@@ -1,11 +1,12 @@
 /**
  * What forged uploads cost the proxy (issue 15, item 10). The devnet's whole stack runs in this process (the proxy's
- * HTTP API on the main thread); abusive uploaders run in child processes, like clients on other machines (they still
- * share this machine's cores).
+ * HTTP API on the main thread); abusive uploaders run in child processes at the lowest CPU priority, standing for
+ * clients on other machines (they still share this machine's cores and its kernel).
  *
  * 1. Refusal cost: a 2 MiB body with a bad signature (the devnet client's real account, a wrong key, the body's true
- *    hash), posted again and again; the CPU time this process spends per refusal (`process.cpuUsage`, less what it
- *    spends idle over as long) against the time to SHA-256 the same 2 MiB once. Target: at most 3×.
+ *    hash), posted again and again; the proxy's main-thread time per refusal (event-loop utilisation, less what the
+ *    idle devnet uses over as long) against the time to SHA-256 the same 2 MiB once. Target: at most 3×. The process's
+ *    CPU per refusal (`process.cpuUsage`, every thread, user and kernel) is printed beside it.
  * 2. Interference: honest signed requests in a closed loop (concurrency 4), alone, then with four abusive uploaders
  *    posting such bodies without pause, then alone again. Target: honest throughput drops by less than 20 %.
  *
