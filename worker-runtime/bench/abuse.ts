@@ -13,7 +13,7 @@
  * Both figures are ratios measured in one run, since this machine's speed varies from day to day. Prints them and
  * writes bench/abuse.json.
  *
- *   npx tsx worker-runtime/bench/abuse.ts [--requests 600] [--refusals 60]
+ *   npx tsx worker-runtime/bench/abuse.ts [--requests 600] [--refusals 300]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -175,7 +175,7 @@ export interface AbuseBenchResult {
 
 export async function benchAbuse(options: { requests?: number; refusals?: number } = {}): Promise<AbuseBenchResult> {
     const requests = options.requests ?? 600;
-    const refusals = options.refusals ?? 60;
+    const refusals = options.refusals ?? 300;
     const devnet = await benchDevnet();
     try {
         const upload = forgedUpload(devnet);
@@ -238,7 +238,7 @@ export function formatAbuse(r: AbuseBenchResult): string {
 
 if (require.main === module) {
     const { values } = parseArgs({
-        options: { requests: { type: 'string', default: '600' }, refusals: { type: 'string', default: '60' } },
+        options: { requests: { type: 'string', default: '600' }, refusals: { type: 'string', default: '300' } },
     });
     benchAbuse({ requests: Number(values.requests), refusals: Number(values.refusals) })
         .then((r) => {

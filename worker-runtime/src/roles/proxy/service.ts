@@ -93,7 +93,6 @@ const STALE_KEY_RETRY_MS = 50;
 
 /** A request whose headers passed {@link InferenceService.authenticate}. */
 export interface Authenticated extends SignedHeaders {
-    account: AccountSnapshot;
     /** The signed digest (the request's identity for conflict checks). */
     digest: Buffer;
 }
@@ -119,12 +118,12 @@ export class InferenceService {
         if (this.mismatched.has(signed.signature.toLowerCase())) {
             refuse('bad_signature', 'this signature was already presented with a body it does not cover');
         }
-        const account = await this.d.accounts.read(signed.accountAddress);
+        const ownerKey = await this.d.accounts.ownerPublicKey(signed.accountAddress);
         const digest = digestOfBodyHash(signed.bodyHash);
-        if (!ed25519Verify(digest, Buffer.from(signed.signature, 'hex'), account.ownerPublicKey)) {
+        if (!ed25519Verify(digest, Buffer.from(signed.signature, 'hex'), ownerKey)) {
             refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
         }
-        return { ...signed, account, digest };
+        return { ...signed, digest };
     }
 
     /**
@@ -134,11 +133,13 @@ export class InferenceService {
      */
     async infer(raw: Buffer, auth: Authenticated): Promise<InferResponse> {
         if (this.refusal) refuse('state_rolled_back', this.refusal);
-        const { accountAddress, account, digest } = auth;
+        const { accountAddress, digest } = auth;
         if (!bodyHash(raw).equals(auth.bodyHash)) {
             this.remember(auth.signature);
             refuse('bad_signature', `the body does not hash to the signed ${BODY_HASH_HEADER}`);
         }
+        // The balance (cached `accountCacheMs`) is read only for authenticated requests.
+        const account = await this.d.accounts.read(accountAddress);
         if (raw.length > this.d.maxBodyBytes) {
             refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
         }
