@@ -1,12 +1,11 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeAcceptOwner } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** AcceptOwner: step two, sent by the proposed owner's wallet. */
+/** AcceptOwner: step two of the ownership transfer, sent by the proposed owner's wallet. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'AcceptOwner', queryId: 0n });
-    done(provider, 'AcceptOwner sent');
+    await governanceMessage(provider, argv, {}, 'AcceptOwner', async () =>
+        messageBody(storeAcceptOwner, { $$type: 'AcceptOwner', queryId: 0n }),
+    );
 }

@@ -1,18 +1,32 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeAllowModel } from '../wrappers/Registry';
+import { describeModelKinds, modelKindCode, parseModelKind } from '../worker-runtime/src/inference/kinds';
+import { ScriptArgsError } from './lib/args';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** AllowModel (--model, --name, --kind). */
+/** AllowModel: --model <sha256 of the ONNX file>, --name, --kind <kind name> (stored as its code). */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const modelHash = await args.uint256('model', 'Model hash (SHA-256 of the ONNX file, hex)');
-    const name = await args.string('name', 'Model name');
-    const kind = await args.bigint('kind', 'Model kind (0-255)');
-    await registry.send(
-        provider.sender(),
-        { value: ADMIN_VALUE },
-        { $$type: 'AllowModel', queryId: 0n, modelHash, name, kind },
-    );
-    done(provider, 'AllowModel sent');
+    const spec = {
+        model: { describe: 'Model hash (SHA-256 of the ONNX file, hex)' },
+        name: { describe: 'Model name' },
+        kind: { describe: `Model kind: ${describeModelKinds()}` },
+    };
+    await governanceMessage(provider, argv, spec, 'AllowModel', async (args) => {
+        const modelHash = await args.uint256('model');
+        const name = await args.string('name');
+        let kind;
+        try {
+            kind = parseModelKind(await args.string('kind'));
+        } catch (err) {
+            throw new ScriptArgsError(`--kind: ${(err as Error).message}`);
+        }
+        return messageBody(storeAllowModel, {
+            $$type: 'AllowModel',
+            queryId: 0n,
+            modelHash,
+            name,
+            kind: modelKindCode(kind),
+        });
+    });
 }

@@ -1,16 +1,16 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeAllowProxyImage } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** AllowProxyImage (--image). */
+/** AllowProxyImage: --image <hash>. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const imageHash = await args.uint256('image', 'Proxy image hash (TEE measurement digest, hex)');
-    await registry.send(
-        provider.sender(),
-        { value: ADMIN_VALUE },
-        { $$type: 'AllowProxyImage', queryId: 0n, imageHash },
+    const spec = { image: { describe: 'Proxy image hash (TEE measurement digest, hex)' } };
+    await governanceMessage(provider, argv, spec, 'AllowProxyImage', async (args) =>
+        messageBody(storeAllowProxyImage, {
+            $$type: 'AllowProxyImage',
+            queryId: 0n,
+            imageHash: await args.uint256('image'),
+        }),
     );
-    done(provider, 'AllowProxyImage sent');
 }

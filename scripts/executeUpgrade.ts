@@ -1,12 +1,11 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeExecuteUpgrade } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
 /** ExecuteUpgrade: applies the pending upgrade once its notBefore has passed. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'ExecuteUpgrade', queryId: 0n });
-    done(provider, 'ExecuteUpgrade sent');
+    await governanceMessage(provider, argv, {}, 'ExecuteUpgrade', async () =>
+        messageBody(storeExecuteUpgrade, { $$type: 'ExecuteUpgrade', queryId: 0n }),
+    );
 }

@@ -1,12 +1,11 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storePause } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** Pause new registrations (halter or owner wallet). */
+/** Pause: stops new registrations (halter or owner wallet). */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'Pause', queryId: 0n });
-    done(provider, 'Pause sent');
+    await governanceMessage(provider, argv, {}, 'Pause', async () =>
+        messageBody(storePause, { $$type: 'Pause', queryId: 0n }),
+    );
 }

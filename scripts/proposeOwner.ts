@@ -1,12 +1,16 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeProposeOwner } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** ProposeOwner: step one of the ownership transfer (--new-owner). */
+/** ProposeOwner: step one of the ownership transfer (--new-owner); the new owner then runs acceptOwner. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const newOwner = await args.address('new-owner', 'Proposed new owner address');
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'ProposeOwner', queryId: 0n, newOwner });
-    done(provider, 'ProposeOwner sent');
+    const spec = { 'new-owner': { describe: 'Proposed new owner address' } };
+    await governanceMessage(provider, argv, spec, 'ProposeOwner', async (args) =>
+        messageBody(storeProposeOwner, {
+            $$type: 'ProposeOwner',
+            queryId: 0n,
+            newOwner: await args.address('new-owner'),
+        }),
+    );
 }

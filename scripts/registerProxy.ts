@@ -1,19 +1,24 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeRegisterProxy } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** RegisterProxy (--id, --endpoint, --public-key, --proxy): records or replaces a proxy. */
+/** RegisterProxy: records or replaces a proxy (--id, --endpoint, --public-key, --proxy). */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const proxyId = await args.bigint('id', 'Proxy id (uint32)');
-    const endpoint = await args.string('endpoint', 'Proxy endpoint URL');
-    const publicKey = await args.uint256('public-key', 'Proxy Ed25519 public key (hex)');
-    const proxyAddress = await args.address('proxy', 'Proxy contract address');
-    await registry.send(
-        provider.sender(),
-        { value: ADMIN_VALUE },
-        { $$type: 'RegisterProxy', queryId: 0n, proxyId, endpoint, publicKey, proxyAddress },
+    const spec = {
+        id: { describe: 'Proxy id (uint32)' },
+        endpoint: { describe: 'Proxy endpoint URL' },
+        'public-key': { describe: 'Proxy Ed25519 public key (hex, as deployProxy prints it)' },
+        proxy: { describe: 'Proxy contract address' },
+    };
+    await governanceMessage(provider, argv, spec, 'RegisterProxy', async (args) =>
+        messageBody(storeRegisterProxy, {
+            $$type: 'RegisterProxy',
+            queryId: 0n,
+            proxyId: await args.uint('id'),
+            endpoint: await args.string('endpoint'),
+            publicKey: await args.uint256('public-key'),
+            proxyAddress: await args.address('proxy'),
+        }),
     );
-    done(provider, 'RegisterProxy sent');
 }

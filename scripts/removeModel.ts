@@ -1,12 +1,12 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeRemoveModel } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** RemoveModel (--model). */
+/** RemoveModel: --model <hash>. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const modelHash = await args.uint256('model', 'Model hash to remove (hex)');
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'RemoveModel', queryId: 0n, modelHash });
-    done(provider, 'RemoveModel sent');
+    const spec = { model: { describe: 'Model hash to remove (hex)' } };
+    await governanceMessage(provider, argv, spec, 'RemoveModel', async (args) =>
+        messageBody(storeRemoveModel, { $$type: 'RemoveModel', queryId: 0n, modelHash: await args.uint256('model') }),
+    );
 }

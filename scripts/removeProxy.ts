@@ -1,12 +1,12 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeRemoveProxy } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** RemoveProxy (--id). */
+/** RemoveProxy: --id <proxy id>. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const proxyId = await args.bigint('id', 'Proxy id to remove');
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'RemoveProxy', queryId: 0n, proxyId });
-    done(provider, 'RemoveProxy sent');
+    const spec = { id: { describe: 'Proxy id to remove (uint32)' } };
+    await governanceMessage(provider, argv, spec, 'RemoveProxy', async (args) =>
+        messageBody(storeRemoveProxy, { $$type: 'RemoveProxy', queryId: 0n, proxyId: await args.uint('id') }),
+    );
 }

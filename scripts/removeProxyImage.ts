@@ -1,16 +1,16 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeRemoveProxyImage } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** RemoveProxyImage (--image). */
+/** RemoveProxyImage: --image <hash>. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-    const imageHash = await args.uint256('image', 'Proxy image hash to remove (hex)');
-    await registry.send(
-        provider.sender(),
-        { value: ADMIN_VALUE },
-        { $$type: 'RemoveProxyImage', queryId: 0n, imageHash },
+    const spec = { image: { describe: 'Proxy image hash to remove (hex)' } };
+    await governanceMessage(provider, argv, spec, 'RemoveProxyImage', async (args) =>
+        messageBody(storeRemoveProxyImage, {
+            $$type: 'RemoveProxyImage',
+            queryId: 0n,
+            imageHash: await args.uint256('image'),
+        }),
     );
-    done(provider, 'RemoveProxyImage sent');
 }

@@ -3,7 +3,7 @@ import { Address } from '@ton/core';
 import { ClientAccount } from '../wrappers/ClientAccount';
 import { Proxy } from '../wrappers/Proxy';
 import { WorkerAccount } from '../wrappers/WorkerAccount';
-import { ScriptArgs } from './lib/args';
+import { isInteractive, ScriptArgs, ScriptArgsError } from './lib/args';
 
 const CLIENT_STATES = ['new', 'active', 'closing', 'closed'];
 const PROXY_STATES = ['pending', 'active', 'closing', 'closed'];
@@ -12,12 +12,21 @@ const QUESTIONS = { account: 'ClientAccount address', proxy: 'Proxy address', wo
 
 /** Read-only: prints a ClientAccount (--account), a Proxy (--proxy) or a WorkerAccount (--worker). */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
+    const args = new ScriptArgs(
+        argv,
+        {
+            account: { describe: QUESTIONS.account, optional: true },
+            proxy: { describe: QUESTIONS.proxy, optional: true },
+            worker: { describe: QUESTIONS.worker, optional: true },
+        },
+        provider.ui(),
+    );
     const ui = provider.ui();
     const given = KINDS.filter((k) => args.has(k));
-    if (given.length > 1) throw new Error('give one of --account, --proxy or --worker');
+    if (given.length > 1) throw new ScriptArgsError('give one of --account, --proxy or --worker');
+    if (given.length === 0 && !isInteractive(ui)) throw new ScriptArgsError('missing --account, --proxy or --worker');
     const kind = given[0] ?? (await ui.choose('Show which contract?', [...KINDS], (k) => k));
-    const address = await args.address(kind, QUESTIONS[kind]);
+    const address = await args.address(kind);
     const lines: string[] = [];
     const addr = (x: Address) => x.toString();
     if (kind === 'account') {
@@ -26,6 +35,9 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
             `ClientAccount  state=${CLIENT_STATES[Number(d.state)]} balance=${d.balance} stake=${d.stake}`,
             `  charged=${d.charged} units at ${d.price} nanoTON  unlockAt=${d.unlockAt}  proxy=${addr(d.proxy)} owner=${addr(d.owner)}`,
         );
+    } else if (kind === 'proxy' && !(await provider.isContractDeployed(address))) {
+        // A closed Proxy sent everything to its owner and destroyed itself.
+        lines.push(`Proxy  state=closed (nothing at ${addr(address)}: a closed Proxy destroys itself)`);
     } else if (kind === 'proxy') {
         const d = await provider.open(Proxy.fromAddress(address)).getProxyData();
         lines.push(

@@ -1,13 +1,23 @@
 import { NetworkProvider } from '@ton/blueprint';
 import { fromNano } from '@ton/core';
+import { modelKindFromCode } from '../worker-runtime/src/inference/kinds';
 import { ScriptArgs } from './lib/args';
-import { openRegistry } from './lib/registry';
+import { openRegistry, REGISTRY_ARG } from './lib/registry';
 
 const hex = (v: bigint) => v.toString(16).padStart(64, '0');
 
+/** `classifier (1)`; a code this runtime does not know is shown as it is. */
+function kindName(code: bigint): string {
+    try {
+        return `${modelKindFromCode(code)} (${code})`;
+    } catch {
+        return `unknown code ${code}`;
+    }
+}
+
 /** Prints the registry's whole state readably (--registry). */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
+    const args = new ScriptArgs(argv, REGISTRY_ARG, provider.ui());
     const registry = await openRegistry(provider, args);
     const ui = provider.ui();
     const gov = await registry.getGovernance();
@@ -30,7 +40,7 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
         `Proxy images:`,
         ...(await registry.getProxyImages()).keys().map((k) => `  ${hex(k)}`),
         `Models:`,
-        ...[...(await registry.getModels())].map(([k, m]) => `  ${hex(k)}  ${m.name} (kind ${m.kind})`),
+        ...[...(await registry.getModels())].map(([k, m]) => `  ${hex(k)}  ${m.name} (kind ${kindName(m.kind)})`),
         `Proxies:`,
         ...[...(await registry.getProxies())].map(
             ([id, x]) => `  #${id} ${x.endpoint} key ${hex(x.publicKey)} contract ${x.proxyAddress.toString()}`,

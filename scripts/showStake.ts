@@ -1,13 +1,13 @@
 import { NetworkProvider } from '@ton/blueprint';
 import { fromNano } from '@ton/core';
 import { ScriptArgs } from './lib/args';
-import { openStake } from './lib/registry';
+import { openStake, STAKE_ARGS } from './lib/registry';
 
 const STATUS = ['none', 'active', 'unbonding', 'withdrawn'];
 
 /** Prints one worker stake (--stake, or --registry and --key). */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
+    const args = new ScriptArgs(argv, STAKE_ARGS, provider.ui());
     const stake = await openStake(provider, args);
     const s = await stake.getState();
     const ui = provider.ui();

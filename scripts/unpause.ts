@@ -1,12 +1,11 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { ScriptArgs } from './lib/args';
-import { ADMIN_VALUE, done, openRegistry } from './lib/registry';
+import { storeUnpause } from '../wrappers/Registry';
+import { governanceMessage } from './lib/governance';
+import { messageBody } from './lib/send';
 
-/** Unpause (halter or owner wallet). */
+/** Unpause: halter or owner wallet. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
-    const registry = await openRegistry(provider, args);
-
-    await registry.send(provider.sender(), { value: ADMIN_VALUE }, { $$type: 'Unpause', queryId: 0n });
-    done(provider, 'Unpause sent');
+    await governanceMessage(provider, argv, {}, 'Unpause', async () =>
+        messageBody(storeUnpause, { $$type: 'Unpause', queryId: 0n }),
+    );
 }

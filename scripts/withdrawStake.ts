@@ -1,14 +1,20 @@
-import { toNano } from '@ton/core';
 import { NetworkProvider } from '@ton/blueprint';
+import { toNano } from '@ton/core';
+import { storeWithdraw } from '../wrappers/WorkerStake';
 import { ScriptArgs } from './lib/args';
-import { done, openStake } from './lib/registry';
+import { openStake, STAKE_ARGS } from './lib/registry';
+import { messageBody, SEND_ARGS, submit } from './lib/send';
 
 /** Withdraw the bond of --stake (or --registry and --key) after the unbonding delay; owner wallet only. */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
-    const args = new ScriptArgs(argv, provider.ui());
+    const args = new ScriptArgs(argv, { ...STAKE_ARGS, ...SEND_ARGS }, provider.ui());
     const stake = await openStake(provider, args);
     const state = await stake.getState();
     if (state.status !== 2n) throw new Error(`the stake is not unbonding (status ${state.status})`);
-    await stake.send(provider.sender(), { value: toNano('0.05') }, { $$type: 'Withdraw', queryId: 0n });
-    done(provider, `Withdraw sent for ${state.stake} nanoTON`);
+    await submit(provider, args, `Withdraw of ${state.stake} nanoTON`, {
+        to: stake.address,
+        // Well above STAKE_ACTION_FEE; what is not spent stays above the bond and leaves with the withdrawal.
+        value: toNano('0.05'),
+        body: messageBody(storeWithdraw, { $$type: 'Withdraw', queryId: 0n }),
+    });
 }

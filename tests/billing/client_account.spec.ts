@@ -301,6 +301,7 @@ describe('ClientAccount', () => {
     // drops, and the Proxy can then close; anything less is refused up front with the state untouched.
     it('a forced refund with the least accepted value still lets the Proxy act on the close notification', async () => {
         const fee = billingConstant('CLIENT_CLOSE_FEE');
+        const notifyValue = await account.getCloseNotifyValue();
         await account.send(client.getSender(), { value: toNano('0.05') }, { $$type: 'RequestRefund', queryId: 0n });
         blockchain.now! += DAY;
         const tooLittle = await account.send(
@@ -324,7 +325,7 @@ describe('ClientAccount', () => {
             from: account.address,
             to: net.main.proxy.address,
             success: true,
-            value: (v) => v! >= billingConstant('PROXY_NOTIFY_VALUE'),
+            value: (v) => v! >= notifyValue,
         });
         expect((await net.main.proxy.getProxyData()).openClients).toBe(0n);
         // And so the proxy can close and nothing stays behind in the account but its reserve.

@@ -72,9 +72,12 @@ describe('billing gas', () => {
         }
     });
 
-    it('the close notification value pays for the Proxy at 2x its measured gas (400 nanoTON/gas)', () => {
+    it('the close notification value pays for the Proxy at 2x its measured gas (400 nanoTON/gas)', async () => {
         const proxyGas = BigInt(ops['client.forceRefund'].txs.find((t) => t.contract === 'proxy')!.gas);
-        expect(billingConstant('PROXY_NOTIFY_VALUE')).toBeGreaterThanOrEqual(proxyGas * 400n * 2n);
+        const net = await createBillingNetwork();
+        const c = await net.blockchain.treasury('notify');
+        const { account } = await openClient(net.blockchain, net.main, c, toNano('1'));
+        expect(await account.getCloseNotifyValue()).toBeGreaterThanOrEqual(proxyGas * 400n * 2n);
     });
 
     it('charge and payout gas are the same (±1%) with 1 and with 1,000 accounts', async () => {

@@ -26,6 +26,7 @@ import {
     loadChildCodes,
     NetworkParams,
     Proxy,
+    proxyFromArgs,
     ProxyState,
     storeChildCodes,
     storeNetworkParams,
@@ -90,8 +91,22 @@ describe('Proxy paths', () => {
         blockchain.now! += 7 * DAY;
         const r = await completeClose();
         expect(r.transactions).toHaveTransaction({ to: proxy().address, success: true });
-        expect((await proxyData()).state).toBe(ProxyState.closed);
+        await expectDestroyed();
     };
+
+    /** A closed Proxy returned everything and destroyed itself: no code, no data, no balance at its address. */
+    const expectDestroyed = async () => {
+        const c = await blockchain.getContract(proxy().address);
+        expect(c.accountState).toBeUndefined();
+        expect(c.balance).toBe(0n);
+    };
+
+    /** What the chain does with a message to an address without a contract: it bounces it back (no compute). */
+    const bouncedByNoContract = (from: Address) => ({
+        from: proxy().address,
+        to: from,
+        inMessageBounced: true,
+    });
 
     describe('getters', () => {
         it('networkParams and proxyConfig return the snapshot taken at deploy; proxyConfig follows the commitments', async () => {
@@ -136,18 +151,13 @@ describe('Proxy paths', () => {
             expect((await balanceOf(proxy().address)) - b1).toBeGreaterThan(toNano('0.99'));
         });
 
-        it('a closed Proxy refuses them and the TON goes back to the sender', async () => {
+        it('a closed (destroyed) Proxy takes none: the TON goes back to the sender', async () => {
             await closeProxy();
             const b0 = await stranger.getBalance();
             const r = await stranger.send({ to: proxy().address, value: toNano('5') });
-            expect(r.transactions).toHaveTransaction(refusedBy('ERR_PROXY_NOT_ACTIVE'));
-            expect(r.transactions).toHaveTransaction({
-                from: proxy().address,
-                to: stranger.address,
-                inMessageBounced: true,
-            });
+            expect(r.transactions).toHaveTransaction(bouncedByNoContract(stranger.address));
             expect(b0 - (await stranger.getBalance())).toBeLessThan(toNano('0.01'));
-            expect(await balanceOf(proxy().address)).toBeLessThanOrEqual(billingConstant('PROXY_RESERVE'));
+            await expectDestroyed();
         });
     });
 
@@ -341,17 +351,47 @@ describe('Proxy paths', () => {
                 to: owner().address,
                 value: (v) => v! <= paidOut && v! > paidOut - toNano('0.01'),
             });
-            expect(await balanceOf(proxy().address)).toBeLessThanOrEqual(billingConstant('PROXY_RESERVE'));
+            // Everything, reserve included: the Proxy destroyed itself.
+            await expectDestroyed();
         });
 
-        it('a closed Proxy refuses every owner operation and opens no account', async () => {
+        it('a closed Proxy is gone: every owner operation and account opening bounces back', async () => {
             await closeProxy();
-            const before = await counters();
-            expect((await completeClose()).transactions).toHaveTransaction(refusedBy('ERR_PROXY_NOT_CLOSING'));
-            expect((await requestClose()).transactions).toHaveTransaction(refusedBy('ERR_PROXY_NOT_ACTIVE'));
-            const { result } = await openClient(blockchain, net.main, client, toNano('1'));
-            expect(result.transactions).toHaveTransaction(refusedBy('ERR_PROXY_NOT_ACTIVE'));
-            expect(await counters()).toEqual(before);
+            // Sent without the StateInit (a wrapper opened by address only): nothing runs, the chain bounces them.
+            const gone = blockchain.openContract(Proxy.fromAddress(proxy().address));
+            const v = { value: toNano('0.5') };
+            for (const body of [
+                { $$type: 'CompleteProxyClose', queryId: 0n } as const,
+                { $$type: 'RequestProxyClose', queryId: 0n } as const,
+            ]) {
+                const b0 = await owner().getBalance();
+                const r = await gone.send(owner().getSender(), v, body);
+                expect(r.transactions).toHaveTransaction(bouncedByNoContract(owner().address));
+                expect(b0 - (await owner().getBalance())).toBeLessThan(toNano('0.01'));
+            }
+            const open = { $$type: 'OpenClientAccount', queryId: 0n, stake: toNano('1') } as const;
+            const r = await gone.send(client.getSender(), { value: toNano('2') }, open);
+            expect(r.transactions).toHaveTransaction(bouncedByNoContract(client.address));
+            expect(r.transactions).not.toHaveTransaction({ from: proxy().address, deploy: true });
+            await expectDestroyed();
+        });
+
+        it('re-opening after the close deploys the Proxy afresh: pending, zero counters, activated by its owner', async () => {
+            await closeProxy();
+            const init = (
+                await proxyFromArgs({
+                    owner: owner().address,
+                    publicKey: net.main.keys.publicKey,
+                    registry: net.registry.address,
+                    proxyId: 1n,
+                    paramsVersion: 1n,
+                    params: net.main.params,
+                })
+            ).init!;
+            const r = await owner().send({ to: proxy().address, value: toNano('11'), init });
+            expect(r.transactions).toHaveTransaction({ to: proxy().address, success: true, deploy: true });
+            const d = await proxyData();
+            expect([d.state, d.openClients, d.chargedUnits, d.paidUnits]).toEqual([ProxyState.active, 0n, 0n, 0n]);
         });
 
         it('a payout after the close bounces: the WorkerAccount undoes its counter and the worker gets its value back', async () => {
@@ -359,11 +399,11 @@ describe('Proxy paths', () => {
             const b0 = await worker.getBalance();
             // 100,000 units: a worker fee of 0.15 TON, which would show in the worker's balance.
             const r = await payout(blockchain, net.main, worker, 100_000n);
-            expect(r.transactions).toHaveTransaction(refusedBy('ERR_PROXY_FUNDS_LOW'));
             const wa = await workerAccount(blockchain, net.main, worker.address);
+            expect(r.transactions).toHaveTransaction(bouncedByNoContract(wa.address));
             expect(r.transactions).toHaveTransaction({ from: wa.address, to: worker.address, success: true });
             expect((await wa.getWorkerData()).paid).toBe(0n);
-            expect((await proxyData()).paidUnits).toBe(0n);
+            await expectDestroyed();
             // The worker paid gas and the account's deploy, nothing more: no worker fee came out of the reserve.
             const spent = b0 - (await worker.getBalance());
             expect(spent).toBeGreaterThan(0n);

@@ -230,13 +230,12 @@ describe('WorkerAccount and Proxy', () => {
         const b0 = await owner().getBalance();
         r = await completeClose();
         expect(r.transactions).toHaveTransaction({ to: net.main.proxy.address, success: true });
-        const d = await proxyData();
-        expect(d.state).toBe(ProxyState.closed);
-        // Stake + commission (price - fee) * units came back; only the reserve stays.
-        expect((await owner().getBalance()) - b0).toBeGreaterThan(toNano('11') + 1000n * (2000n - FEE) - toNano('0.2'));
-        expect((await blockchain.getContract(net.main.proxy.address)).balance).toBeLessThanOrEqual(
-            billingConstant('PROXY_RESERVE'),
+        // Stake + commission (price - fee) * units came back, reserve included: the Proxy destroyed itself.
+        expect((await owner().getBalance()) - b0).toBeGreaterThan(
+            toNano('11') + 1000n * (2000n - FEE) - toNano('0.02'),
         );
+        const gone = await blockchain.getContract(net.main.proxy.address);
+        expect([gone.accountState, gone.balance]).toEqual([undefined, 0n]);
     });
 
     it('the owner cannot take client money by closing: it stays in the client account and goes back to the client', async () => {

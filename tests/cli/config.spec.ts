@@ -138,6 +138,17 @@ test('usage errors exit 2', async () => {
     }
 });
 
+test('proxy close is a command of the proxy only; with extra arguments it is a usage error', async () => {
+    const err: string[] = [];
+    expect(await runWorker(['close'], { err: (t) => err.push(t) })).toBe(2);
+    expect(await runProxy(['close', 'now'], { err: (t) => err.push(t) })).toBe(2);
+    expect(err.join('')).toMatch(/unknown command "close"[\s\S]*unexpected arguments: now/);
+    // With a bad environment the proxy's close exits 2 like its start: the command itself was understood.
+    const bad: string[] = [];
+    expect(await runProxy(['close'], { err: (t) => bad.push(t), env: {} })).toBe(2);
+    expect(bad.join('')).not.toMatch(/unknown command/);
+});
+
 test('the installed command exits 2 on a bad configuration, naming the variables', () => {
     const res = spawnSync(process.execPath, [join(root, 'bin', 'chrysalis.js'), 'proxy', 'start'], {
         env: { PATH: process.env.PATH, CHRYSALIS_NETWORK: 'devnet' },

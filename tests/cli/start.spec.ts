@@ -90,7 +90,14 @@ test('a worker started by its command is admitted by a proxy started by its comm
     const before = resources();
     const model = net.models[0];
     const key = net.workers[0].keys[0];
-    const common = { REDIS_URL, CHRYSALIS_PREFIX: prefix, CHRYSALIS_REGISTRY: net.registry.address.toString() };
+    const common = {
+        REDIS_URL,
+        CHRYSALIS_PREFIX: prefix,
+        CHRYSALIS_REGISTRY: net.registry.address.toString(),
+        // The shared test Redis runs without persistence; the worker keeps no voucher file in the repository.
+        CHRYSALIS_PROXY_VOLATILE_REDIS: 'true',
+        CHRYSALIS_WORKER_DATA_DIR: '',
+    };
 
     const proxy = await launch<RunningProxy>(
         runProxy,
@@ -204,6 +211,7 @@ test('a proxy or worker the chain does not back refuses to start (exit 1), sayin
         CHRYSALIS_PROXY_MODELS: net.models[0].path,
         CHRYSALIS_PROXY_ATTESTATION: 'simulated',
         CHRYSALIS_PROXY_SIMULATED: 'true',
+        CHRYSALIS_PROXY_VOLATILE_REDIS: 'true',
     };
     // A model the registry does not list.
     const unlisted = generatedModelPath('embedding');

@@ -3,7 +3,7 @@ import { sha256Hex } from '../../worker-runtime/src/inference/modelFile';
 import { readFileSync } from 'node:fs';
 import { SandboxChain } from '../../worker-runtime/src/chain/sandboxChain';
 import { deployNetwork, DevnetNetwork } from '../../worker-runtime/src/devnet/deployNetwork';
-import { modelKindCode, modelKindFromCode } from '../../worker-runtime/src/devnet/models';
+import { modelKindCode, modelKindFromCode } from '../../worker-runtime/src/inference/kinds';
 import { imageHashBigInt, SIMULATED_MEASUREMENTS } from '../../worker-runtime/src/tee';
 import { KNOWN_MODEL_KINDS } from '../../worker-runtime/src/inference/catalog';
 import { MODEL_KINDS } from '../../worker-runtime/src/inference/metering';

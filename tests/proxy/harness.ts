@@ -50,6 +50,9 @@ export class SpecAdmission implements WorkerAdmissionPort {
     async admittedWorker(workerKey: string) {
         return this.admitted.get(workerKey) ?? null;
     }
+    async liveWorkers(modelHash: string) {
+        return [...this.admitted.values()].filter((w) => w.modelHash === modelHash).length;
+    }
     async demote(workerKey: string): Promise<void> {
         const w = this.admitted.get(workerKey);
         if (!w) return;
@@ -205,6 +208,8 @@ export async function createHarness(opts: {
                     commitEveryRequests: 0,
                     accountCacheMs: 0,
                     allowSimulatedAttestation: true,
+                    allowVolatileRedis: true, // the shared test Redis has no AOF; the fault specs use their own
+                    rollbackCheckMs: 0, // checked at start and before each commitment; the fault specs turn it on
                     ...opts.proxyConfig,
                     ...config,
                 },

@@ -2,7 +2,9 @@
  * State commitment: the proxy commits a digest of its counters on chain; restarted on a Redis that was rolled back to
  * an earlier snapshot, it detects the mismatch and refuses to serve (503), while an honest restart serves on.
  */
+import { randomBytes } from 'node:crypto';
 import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
+import { recoverLedger } from '../../worker-runtime/src/roles/proxy/recovery';
 import { createHarness, devnetClient, Harness, mlpInputs } from './harness';
 
 jest.setTimeout(60000);
@@ -79,4 +81,42 @@ test('a wiped Redis is detected too', async () => {
     await h.startProxy();
     expect((await fetch(`${h.url}/healthz`)).status).toBe(503);
     expect(h.proxy.service.refusal).toMatch(/Redis holds no state commitment/);
+});
+
+test('charges racing the periodic check and commitments never look like a rollback', async () => {
+    // A fresh ledger that matches the chain (whatever the tests above committed): recover an empty Redis.
+    await h.proxy.stop();
+    await restore(new Map());
+    await recoverLedger({
+        chain: h.chain,
+        redis: h.redis,
+        prefix: h.prefix,
+        proxyAddress: h.net.proxy.contract.address,
+        proxyKeys: h.net.proxy.keyPair,
+        wallet: { address: h.net.proxy.owner.address, sender: h.net.proxy.owner.getSender() },
+        vouchers: [],
+    });
+    // Check every millisecond and commit every fifth charge while 32 requests run sixteen at a time.
+    await h.startProxy({ rollbackCheckMs: 1, commitEveryRequests: 5 });
+    expect(h.proxy.service.refusal).toBeNull();
+    const fast = await devnetClient(h, { requestValiditySeconds: 3600 });
+    for (let round = 0; round < 2; round++) {
+        await Promise.all(
+            Array.from({ length: 16 }, (_, i) => fast.infer(h.model.hash, mlpInputs(1, 100 + round * 16 + i))),
+        );
+    }
+    expect(h.proxy.service.refusal).toBeNull();
+    expect(await h.proxy.checkState()).toBe(true);
+    // The race itself, at the counters: charges answered while a check waits on the chain are not a rollback.
+    const charge = (i: number) =>
+        h.proxy.counters.charge({
+            requestId: randomBytes(32).toString('hex'),
+            client: `0:${'11'.repeat(32)}`,
+            workerOwner: `0:${'22'.repeat(32)}`,
+            tokens: BigInt(i),
+            record: '{}',
+        });
+    const [check] = await Promise.all([h.proxy.committer.check(), ...Array.from({ length: 20 }, (_, i) => charge(i))]);
+    expect(check).toMatchObject({ ok: true });
+    await expect(h.proxy.committer.commit()).resolves.toHaveProperty('seqno');
 });

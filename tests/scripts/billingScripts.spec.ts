@@ -120,8 +120,12 @@ describe('billing blueprint scripts against the sandbox-backed NetworkProvider',
         blockchain.now! += 30 * DAY;
         const closing = as(owner);
         await completeProxyClose(closing, ['--proxy', proxyAddr.toString()]);
-        expect((await proxy.getProxyData()).state).toBe(ProxyState.closed);
-        expect(closing.ui().written.join('\n')).toMatch(/close sent/);
+        // The closed Proxy destroyed itself; showAccount says so.
+        expect((await blockchain.getContract(proxyAddr)).accountState).toBeUndefined();
+        expect(closing.ui().written.join('\n')).toMatch(/CompleteProxyClose: done/);
+        expect((await showAccount(as(client), ['--proxy', proxyAddr.toString()])).join('\n')).toMatch(
+            /Proxy {2}state=closed \(nothing at/,
+        );
     });
 
     it('withdraw all, the key from CHRYSALIS_PROXY_SEED, a refund voucher and a payout voucher signed elsewhere', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { Registry } from '../../wrappers/Registry';
+import { Registry, UPGRADE_TIMELOCK } from '../../wrappers/Registry';
 import { RegistryV2 } from '../../wrappers/RegistryV2';
 import { WorkerStake } from '../../wrappers/WorkerStake';
 import { deployNetwork, hashOf, keyToUint, NetworkSnapshot, registerWorker, workerKeyPair } from '../fixtures/network';
@@ -70,7 +70,9 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         await setParams.run(as(owner, ['clientCloseDelay=600']), reg());
         expect((await registry.getParams()).clientCloseDelay).toBe(600n);
         expect(await registry.getParamsVersion()).toBe(3n);
-        await expect(setParams.run(as(owner, ['nonsense=1']), reg())).rejects.toThrow(/no known NetworkParams field/);
+        await expect(setParams.run(as(owner, ['nonsense=1']), reg())).rejects.toThrow(
+            /nonsense is not a NetworkParams field/,
+        );
     });
 
     it('proposeOwner then acceptOwner (prompted arguments)', async () => {
@@ -94,12 +96,20 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         await removeProxyImage.run(as(owner), [...reg(), '--image', hex(image)]);
         expect(await registry.getIsProxyImageAllowed(image)).toBe(false);
         const model = hashOf('script-model');
-        await allowModel.run(as(owner), [...reg(), '--model', hex(model), '--name', 'tiny-mlp', '--kind', '2']);
-        expect(await registry.getModel(model)).toMatchObject({ name: 'tiny-mlp', kind: 2n });
+        await allowModel.run(as(owner), [
+            ...reg(),
+            '--model',
+            hex(model),
+            '--name',
+            'tiny-mlp',
+            '--kind',
+            'classifier',
+        ]);
+        expect(await registry.getModel(model)).toMatchObject({ name: 'tiny-mlp', kind: 1n });
         await removeModel.run(as(owner), [...reg(), '--model', hex(model)]);
         expect(await registry.getModel(model)).toBeNull();
         await expect(
-            allowModel.run(as(owner), [...reg(), '--model', 'xyz', '--name', 'a', '--kind', '1']),
+            allowModel.run(as(owner), [...reg(), '--model', 'xyz', '--name', 'a', '--kind', 'classifier']),
         ).rejects.toThrow(/model: not an integer/);
     });
 
@@ -146,6 +156,13 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         blockchain.now = Number(notBefore);
         await executeUpgrade.run(as(owner), reg());
         expect(await registry.getCodeRevision()).toBe(2n);
+        // Upgraded: the timelock is read by running the new code (same trait, same timelock).
+        const again = as(owner);
+        await scheduleUpgrade.run(again, [...reg(), '--code', codePath, '--print-message']);
+        const expected = BigInt(blockchain.now!) + UPGRADE_TIMELOCK + scheduleUpgrade.CONFIRMATION_MARGIN;
+        expect(again.ui().written).toContain(
+            `upgrade to code ${v2.init!.code.hash().toString('hex')} not before ${expected}`,
+        );
     });
 
     it('pause and unpause (halter)', async () => {
@@ -194,11 +211,13 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
     it('withdrawSurplus and showRegistry', async () => {
         const { owner, registry } = snap.net;
         await withdrawSurplus.run(as(owner), [...reg(), '--to', owner.address.toString()]);
+        const vad = hex(hashOf('vad-by-name'));
+        await allowModel.run(as(owner), [...reg(), '--model', vad, '--name', 'vad-2', '--kind', 'audio-vad']);
         const provider = as(owner);
         await showRegistry.run(provider, reg());
         const text = provider.ui().written.join('\n');
         expect(text).toContain(`Registry ${registry.address.toString()}`);
-        expect(text).toContain('silero-vad');
+        expect(text).toContain(`${vad}  vad-2 (kind audio-vad (3))`);
         expect(text).toContain('worker unbonding 259200');
         await expect(
             showRegistry.run(as(owner), ['--registry', new Address(0, Buffer.alloc(32, 9)).toString()]),

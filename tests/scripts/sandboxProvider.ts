@@ -6,7 +6,17 @@ import { NetworkProvider, UIProvider } from '@ton/blueprint';
 export class ScriptedUI implements UIProvider {
     readonly written: string[] = [];
     readonly asked: string[] = [];
-    constructor(private readonly answers: string[] = []) {}
+    /**
+     * Whether the scripts may ask (scripts/lib/args.ts reads it): a UI given answers plays a terminal, one without
+     * plays a closed stdin, where a missing argument must be an error.
+     */
+    readonly interactive: boolean;
+    constructor(
+        private readonly answers: string[] = [],
+        interactive = answers.length > 0,
+    ) {
+        this.interactive = interactive;
+    }
     write(message: string): void {
         this.written.push(message);
     }
@@ -41,9 +51,10 @@ export class SandboxNetworkProvider implements NetworkProvider {
         private readonly blockchain: Blockchain,
         private readonly wallet: SandboxContract<TreasuryContract>,
         private readonly scriptedUI: ScriptedUI = new ScriptedUI(),
+        private readonly networkName: 'mainnet' | 'testnet' | 'custom' = 'custom',
     ) {}
     network() {
-        return 'custom' as const;
+        return this.networkName;
     }
     explorer() {
         return 'tonviewer' as const;
@@ -62,10 +73,22 @@ export class SandboxNetworkProvider implements NetworkProvider {
         throw new Error('the sandbox provider has no HTTP API');
     }
     provider(address: Address, init?: { code?: Cell; data?: Cell }): ContractProvider {
-        return this.blockchain.provider(
+        const provider = this.blockchain.provider(
             address,
             init?.code && init?.data ? { code: init.code, data: init.data } : null,
         );
+        // @ton/sandbox 0.41 reverses its transaction list in place on every call and throws whenever lt and hash are
+        // passed (its hash comparison is by reference); the scripts page through an account's transactions as on a
+        // real network, newest first from a given one.
+        provider.getTransactions = async (of: Address, lt: bigint, hash: Buffer, limit?: number) => {
+            const all = [...(await this.blockchain.getTransactions(of))].sort((a, b) =>
+                a.lt === b.lt ? 0 : a.lt > b.lt ? -1 : 1,
+            );
+            const start = all.findIndex((tx) => tx.lt === lt && tx.hash().equals(hash));
+            if (start < 0) throw new Error(`transaction ${lt} of ${of.toString()} not found`);
+            return all.slice(start, limit === undefined ? undefined : start + limit);
+        };
+        return provider;
     }
     async isContractDeployed(address: Address): Promise<boolean> {
         return (await this.blockchain.getContract(address)).accountState?.type === 'active';

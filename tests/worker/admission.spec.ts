@@ -234,4 +234,40 @@ describe('joining: what the worker refuses to do and what the proxy refuses to g
         await second.consume();
         expect(second.currentState).toBe('consuming');
     });
+
+    it('a lost grant is not a demotion: the worker announces itself again and is re-admitted by itself', async () => {
+        const worker = await bed.createWorker();
+        await bed.admission.admitPending();
+        await worker.consume();
+        const { version } = await bed.admission.queueKey(bed.modelHash);
+        const live = await bed.admission.liveWorkers(bed.modelHash);
+        // What a wiped or rolled-back Redis does to this worker: its grant and its announcement are gone.
+        const announcement = RedisKeys.announcement(bed.prefix, worker.workerKey);
+        await bed.redis.del(RedisKeys.grant(bed.prefix, worker.workerKey), announcement);
+        expect(await bed.admission.liveWorkers(bed.modelHash)).toBe(live - 1);
+        await waitFor(() => worker.currentState === 'demoted');
+        await waitFor(async () => (await bed.redis.exists(announcement)) === 1);
+        // Admission still holds it as admitted under the current key, but sees the grant is missing and grants again.
+        expect(await bed.admission.admitPending()).toContainEqual({
+            workerKey: worker.workerKey,
+            admitted: true,
+            keyVersion: version,
+        });
+        await waitFor(() => worker.currentState === 'consuming');
+        expect(await bed.admission.liveWorkers(bed.modelHash)).toBe(live);
+
+        const producer = new SealedJobQueue({
+            modelHash: bed.modelHash,
+            queueKey: (await bed.admission.queueKey(bed.modelHash)).key,
+            config: { redisUrl: REDIS_URL, prefix: bed.prefix },
+        });
+        await producer.ready();
+        try {
+            await expect(
+                producer.submit<WorkerJobResult>({ requestId: newRequestId(), inputs: features(9) }),
+            ).resolves.toHaveProperty('workerKey');
+        } finally {
+            await producer.close();
+        }
+    });
 });

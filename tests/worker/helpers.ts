@@ -75,6 +75,7 @@ export async function workerTestbed(area: string): Promise<WorkerTestbed> {
                 stalledIntervalMs: 500,
                 shutdownTimeoutMs: 2_000,
                 payoutCheckMs: 0,
+                dataDir: '', // a spec that wants the kept voucher passes a directory of its own
                 ...overrides,
             },
         );

@@ -1,6 +1,10 @@
 import { toNano } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readKeptVoucher } from '../../worker-runtime/src/roles/worker/keptVoucher';
 import { proxyFromArgs } from '../../wrappers/Proxy';
 import { workerAccountFor } from '../../wrappers/WorkerAccount';
 import { RedisKeys, StoredPayoutVoucher } from '../../worker-runtime/src/protocol/keys';
@@ -13,6 +17,7 @@ describe('worker payouts', () => {
     let worker: WorkerRole;
     let storeVoucher: (cumulative: bigint, secretKey?: Buffer) => Promise<void>;
     let paid: () => Promise<bigint>;
+    let dataDir: string;
 
     beforeAll(async () => {
         bed = await workerTestbed('worker-payout');
@@ -40,7 +45,8 @@ describe('worker payouts', () => {
         });
         await bed.view.sync();
 
-        worker = await bed.createWorker({ payoutThreshold: '1000' });
+        dataDir = mkdtempSync(join(tmpdir(), 'chrysalis-payout-spec-'));
+        worker = await bed.createWorker({ payoutThreshold: '1000', dataDir });
         const account = net.blockchain.openContract(
             await workerAccountFor(proxy.address, worker.owner, bed.proxyKeys.publicKey),
         );
@@ -65,6 +71,7 @@ describe('worker payouts', () => {
     });
     afterAll(async () => {
         await bed.close();
+        rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('claims the latest voucher through its WorkerAccount only past the threshold, and only what is unpaid', async () => {
@@ -76,7 +83,7 @@ describe('worker payouts', () => {
 
         const before = await bed.net.operator.getBalance();
         await storeVoucher(5000n);
-        expect(await worker.claimPayout()).toEqual({ claimed: true, cumulative: 5000n, paidBefore: 0n });
+        expect(await worker.claimPayout()).toMatchObject({ claimed: true, cumulative: 5000n, paidBefore: 0n });
         expect(await paid()).toBe(5000n);
         // The owner got 5,000 units × the worker fee, less the gas it attached and did not get back.
         const gained = (await bed.net.operator.getBalance()) - before;
@@ -85,8 +92,21 @@ describe('worker payouts', () => {
         // Already paid up to 5,000: the same voucher again is below the threshold (nothing is sent).
         expect(await worker.claimPayout()).toMatchObject({ claimed: false, paidBefore: 5000n });
         await storeVoucher(6500n);
-        expect(await worker.claimPayout()).toEqual({ claimed: true, cumulative: 6500n, paidBefore: 5000n });
+        expect(await worker.claimPayout()).toMatchObject({ claimed: true, cumulative: 6500n, paidBefore: 5000n });
         expect(await paid()).toBe(6500n);
+        // The worker keeps the latest voucher on its own disk, with its owner.
+        const kept = JSON.parse(readFileSync(worker.voucherFile!, 'utf8')) as StoredPayoutVoucher & { owner: string };
+        expect(kept).toMatchObject({ cumulative: '6500', owner: worker.owner.toString(), workerKey: worker.workerKey });
+    });
+
+    it('keeps a voucher below the threshold too, and still has it when Redis lost the stored copy', async () => {
+        await storeVoucher(7000n);
+        expect(await worker.claimPayout()).toMatchObject({ claimed: false, reason: 'below the claim threshold' });
+        expect((await readKeptVoucher(worker.voucherFile!))?.cumulative).toBe(7000n);
+        await bed.redis.del(RedisKeys.payout(bed.prefix, worker.workerKey));
+        // Without the kept copy this would be 'no payout voucher yet'.
+        expect(await worker.claimPayout()).toMatchObject({ claimed: false, cumulative: 7000n, paidBefore: 6500n });
+        rmSync(worker.voucherFile!); // the next spec is about Redis's copy alone
     });
 
     it('ignores a voucher that no registered proxy signed', async () => {

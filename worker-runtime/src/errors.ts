@@ -69,3 +69,9 @@ export class StaleResultError extends TransientError {}
 
 /** No worker took a job within the wait bound (a backlog): it was taken back out of the queue; nobody is at fault. */
 export class QueueWaitError extends TransientError {}
+
+/**
+ * The queue holds neither the job nor its result (Redis lost it: wiped, rolled back, evicted). Nothing the client
+ * sent is wrong: the request can be queued again.
+ */
+export class JobVanishedError extends TransientError {}

@@ -14,6 +14,7 @@ import {
     payout,
     sendVoucher,
 } from '../../fixtures/billing';
+import { signStateCommit } from '../../../worker-runtime/src/protocol/voucher';
 
 export interface OperationGas {
     /** Compute gas summed over every billing-contract transaction of the chain. */
@@ -95,6 +96,15 @@ export async function measureBillingOperations(): Promise<Record<string, Operati
             { $$type: 'Withdraw', queryId: 0n, amount: toNano('1') },
         ),
         c,
+    );
+    // A state commitment (the runtime sends one on a timer): signature check, config rewrite, event, excess back.
+    out['proxy.commitState'] = measure(
+        await main.owner.send({
+            to: proxy,
+            value: toNano('0.05'),
+            body: signStateCommit({ proxy, seqno: 1n, digest: 1n }, main.keys.secretKey).body,
+        }),
+        { proxy },
     );
     const worker = await blockchain.treasury('gas-worker');
     await payout(blockchain, main, worker, 100n);

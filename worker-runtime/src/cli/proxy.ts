@@ -17,25 +17,33 @@ import {
     Setting,
     stringSetting,
 } from '../config/schema';
-import { modelKindFromCode } from '../devnet/models';
+import { modelKindFromCode } from '../inference/kinds';
 import { ChrysalisError, ConfigError } from '../errors';
 import { readModelFile, readSignature } from '../inference/modelFile';
 import { createLogger, Logger } from '../observability';
 import { closeRedisClient, createRedisClient } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
-import { PROXY_SCHEMA, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
+import { PROXY_SCHEMA, ProxyCloseError, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
 import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '../tee';
 import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
 import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
+import { runRecover } from './proxyRecover';
 
-export const summary = 'run the proxy against a TON network (start)';
+export const summary = 'run the proxy against a TON network (start), close it (close), rebuild its ledger (recover)';
 
 const USAGE = `usage: chrysalis proxy start
+       chrysalis proxy close
+       chrysalis proxy recover [--voucher FILE|DIR]...
        chrysalis proxy --help
 
 Configured from the environment (docs/proxy.md). The Proxy contract (CHRYSALIS_PROXY_ADDRESS) must hold the key of
 CHRYSALIS_PROXY_SEED and the registry must list it; every model file must be on the registry.
-SIGINT/SIGTERM: the API stops taking requests, the counters are committed on chain, then it exits 0.`;
+SIGINT/SIGTERM: the API stops taking requests, the counters are committed on chain, then it exits 0.
+close: takes no new requests, submits every client's outstanding charges, publishes every worker's payout voucher
+(valid through the claim window), commits the counters, sends RequestProxyClose from the operator wallet (the Proxy's
+owner), prints closeAt, then serves the payout vouchers until SIGINT/SIGTERM. Workers must claim before closeAt;
+complete the close after it (completeProxyClose script).
+recover: with the proxy stopped, rebuilds its counters in Redis after a wipe or rollback (docs/proxy.md, Operations).`;
 
 function fileListSetting(env: string, description: string): Setting<string[]> {
     return {
@@ -208,7 +216,8 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
     const out = io.out ?? ((text: string) => process.stdout.write(text));
     const err = io.err ?? ((text: string) => process.stderr.write(text));
     const env = io.env ?? process.env;
-    const line = parseCommandLine(argv);
+    if (argv[0] === 'recover') return runRecover(argv.slice(1), io);
+    const line = parseCommandLine(argv, ['start', 'close']);
     if (line.kind === 'help') {
         out(helpText(USAGE, PROXY_HELP_TABLES) + '\n');
         return 0;
@@ -246,5 +255,19 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         return 1;
     }
     io.onStarted?.(running);
+    if (line.kind === 'close') {
+        try {
+            const closed = await running.role.requestClose();
+            out(
+                `close requested: closeAt ${closed.closeAt} (${new Date(closed.closeAt * 1000).toISOString()}); ` +
+                    `${closed.charged.size} client charges submitted, ${closed.payouts.size} payout vouchers published\n`,
+            );
+        } catch (e) {
+            await running.stop();
+            if (!(e instanceof ProxyCloseError)) throw e;
+            err(`chrysalis proxy: cannot close: ${e.message}\n`);
+            return 1;
+        }
+    }
     return serveUntilSignal(running, log, io.signals);
 }

@@ -46,9 +46,10 @@ export function helpText(usage: string, tables: Array<[title: string, schema: Sc
     return [usage.trimEnd(), ...tables.map(([title, schema]) => `${title}:\n\n${describeSchema(schema)}`)].join('\n\n');
 }
 
-export type CommandLine = { kind: 'help' } | { kind: 'start' } | { kind: 'usage'; problem: string };
+export type CommandLine = { kind: 'help' } | { kind: 'start' | 'close' } | { kind: 'usage'; problem: string };
 
-export function parseCommandLine(argv: string[]): CommandLine {
+/** `commands`: what the CLI takes besides `start` (the proxy also takes `close`). */
+export function parseCommandLine(argv: string[], commands: ReadonlyArray<'start' | 'close'> = ['start']): CommandLine {
     let parsed;
     try {
         parsed = parseArgs({
@@ -62,9 +63,10 @@ export function parseCommandLine(argv: string[]): CommandLine {
     const [command, ...extra] = parsed.positionals;
     if (parsed.values.help || command === 'help') return { kind: 'help' };
     if (!command) return { kind: 'usage', problem: 'no command given' };
-    if (command !== 'start') return { kind: 'usage', problem: `unknown command "${command}"` };
+    const known = commands.find((c) => c === command);
+    if (!known) return { kind: 'usage', problem: `unknown command "${command}"` };
     if (extra.length) return { kind: 'usage', problem: `unexpected arguments: ${extra.join(' ')}` };
-    return { kind: 'start' };
+    return { kind: known };
 }
 
 /**

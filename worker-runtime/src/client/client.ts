@@ -21,7 +21,7 @@ import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
-import { postSigned, requestJson } from './http';
+import { postSigned, ProxyError, requestJson } from './http';
 import { PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation, verifyWorkerAttestation } from './verify';
 
 export interface ClientWalletHandle {
@@ -157,7 +157,7 @@ export class ChrysalisClient {
         requestId = randomBytes(32).toString('hex'),
     ): Promise<InferResult> {
         const now = await this.o.chain.now();
-        const request: InferenceRequest = {
+        let request: InferenceRequest = {
             requestId,
             model: model.toLowerCase(),
             // The wire form (element bytes, base64): what the proxy and the worker hash, so the receipt checks here.
@@ -165,12 +165,21 @@ export class ChrysalisClient {
             account: this.account.toString(),
             validUntil: now + (this.o.requestValiditySeconds ?? 300),
         };
-        const response = await postSigned<InferResponse>(
-            this.o.proxyUrl,
-            '/v1/infer',
-            signRequest(request, this.signer),
-            this.o.timeoutMs,
-        );
+        const send = (r: InferenceRequest) =>
+            postSigned<InferResponse>(this.o.proxyUrl, '/v1/infer', signRequest(r, this.signer), this.o.timeoutMs);
+        let response: InferResponse;
+        try {
+            response = await send(request);
+        } catch (err) {
+            // After a ledger recovery the proxy takes only requests that cannot have been signed before it: sign
+            // this one again, valid as long as it asks (never shorter than asked for).
+            const min = err instanceof ProxyError ? err.details.minValidUntil : undefined;
+            if (!(err instanceof ProxyError && err.code === 'signed_before_recovery' && typeof min === 'number')) {
+                throw err;
+            }
+            request = { ...request, validUntil: Math.max(min, request.validUntil) };
+            response = await send(request);
+        }
         const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');

@@ -6,6 +6,8 @@ export class ProxyError extends Error {
         /** The proxy's refusal code (e.g. `insufficient_funds`), or `http_<status>`. */
         readonly code: string,
         message: string,
+        /** The refusal's other fields (e.g. `minValidUntil` of `signed_before_recovery`). */
+        readonly details: Record<string, unknown> = {},
     ) {
         super(`${status} ${code}: ${message}`);
         this.name = 'ProxyError';
@@ -56,8 +58,8 @@ async function send<T>(
         throw new ProxyError(res.status, `http_${res.status}`, text.slice(0, 200));
     }
     if (!res.ok) {
-        const p = (parsed ?? {}) as { error?: string; message?: string };
-        throw new ProxyError(res.status, p.error ?? `http_${res.status}`, p.message ?? text.slice(0, 200));
+        const { error, message, ...details } = (parsed ?? {}) as { error?: string; message?: string };
+        throw new ProxyError(res.status, error ?? `http_${res.status}`, message ?? text.slice(0, 200), details);
     }
     return parsed as T;
 }

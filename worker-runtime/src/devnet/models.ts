@@ -3,7 +3,8 @@
  * Each is identified on chain by the SHA-256 of its file and carries its metering kind as a uint8.
  */
 import { GeneratedModelName, KNOWN_MODEL_KINDS, generatedModelPath, sileroVadModelPath } from '../inference/catalog';
-import { MODEL_KINDS, ModelKind } from '../inference/metering';
+import { ModelKind } from '../inference/metering';
+import { modelKindCode } from '../inference/kinds';
 import { readModelFile } from '../inference/modelFile';
 
 export type DevnetModelName = GeneratedModelName | 'silero-vad';
@@ -20,18 +21,6 @@ export interface DevnetModel {
     kind: ModelKind;
     /** The kind as the registry's `ModelInfo.kind` (uint8): 1 + its index in MODEL_KINDS. */
     kindCode: bigint;
-}
-
-/** Registry kind code of a metering kind (0 is left unused so that a missing kind is never a valid one). */
-export function modelKindCode(kind: ModelKind): bigint {
-    return BigInt(MODEL_KINDS.indexOf(kind) + 1);
-}
-
-/** The metering kind of a registry kind code; throws on a code no kind has. */
-export function modelKindFromCode(code: bigint | number): ModelKind {
-    const kind = MODEL_KINDS[Number(code) - 1];
-    if (kind === undefined) throw new RangeError(`unknown model kind code ${code} (known: 1..${MODEL_KINDS.length})`);
-    return kind;
 }
 
 export function devnetModelPath(name: DevnetModelName): string {

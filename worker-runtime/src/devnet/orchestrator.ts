@@ -10,12 +10,14 @@ import { RegistryView } from '../chain/registryView';
 import { Wallet } from '../chain/chain';
 import { ChrysalisClient } from '../client';
 import { readSignature } from '../inference/modelFile';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../observability';
 import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
-import { ProxyRole, ServedModel } from '../roles/proxy';
-import { readWorkerConfig } from '../roles/worker/config';
+import { ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
+import { readWorkerConfig, WorkerConfig } from '../roles/worker/config';
 import { WorkerRole } from '../roles/worker/worker';
 import { SimulatedProvider } from '../tee';
 import { deployNetwork, DeployNetworkOptions, DevnetNetwork, DevnetWorkerKey } from './deployNetwork';
@@ -29,6 +31,12 @@ export interface StartDevnetOptions extends DeployNetworkOptions {
     logLevel?: string;
     /** Tells what is happening while the network starts. */
     onStep?: (message: string) => void;
+    /** The Redis to use (default: REDIS_URL, else 127.0.0.1:6379, else a private one). */
+    redisUrl?: string;
+    /** Proxy settings over the devnet's own (the fault specs turn the persistence check and rollback checks on). */
+    proxyConfig?: Partial<ProxyConfig>;
+    /** Worker settings over the devnet's own. */
+    workerConfig?: Partial<WorkerConfig>;
 }
 
 export interface RunningWorker {
@@ -50,6 +58,10 @@ export interface Devnet {
     proxyUrl: string;
     workers: RunningWorker[];
     client: ChrysalisClient;
+    /** Where the workers keep their latest payout vouchers. */
+    voucherDir: string;
+    /** Stops the proxy (a graceful stop) and starts a new one on the same port, Redis and admission. */
+    restartProxy(): Promise<ProxyRole>;
     stop(): Promise<void>;
 }
 
@@ -68,7 +80,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         stops.length = 0;
     };
     try {
-        const redis = await ensureRedis();
+        const redis = await ensureRedis(options.redisUrl ? { env: { REDIS_URL: options.redisUrl } } : {});
         stops.push(() => redis.stop());
         step(`redis: ${redis.url} (${redis.source})`);
 
@@ -110,29 +122,42 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
             policy: { logger: QUIET },
         });
         const proxyWallet: Wallet = { address: network.proxy.owner.address, sender: network.proxy.owner.getSender() };
-        const proxy = new ProxyRole({
-            chain,
-            proxyAddress: network.proxy.contract.address,
-            proxyKeys: network.proxy.keyPair,
-            wallet: proxyWallet,
-            models: await servedModels(network),
-            admission,
-            admissionIntervalMs: ADMISSION_POLL_MS,
-            quoteProvider: new SimulatedProvider({ logger: QUIET }),
-            config: {
-                host,
-                port,
-                redisUrl: redis.url,
-                prefix,
-                allowSimulatedAttestation: true,
-            },
-            logger: createLogger('proxy', logLevel),
-        });
+        const models = await servedModels(network);
+        const newProxy = () =>
+            new ProxyRole({
+                chain,
+                proxyAddress: network.proxy.contract.address,
+                proxyKeys: network.proxy.keyPair,
+                wallet: proxyWallet,
+                models,
+                admission,
+                admissionIntervalMs: ADMISSION_POLL_MS,
+                quoteProvider: new SimulatedProvider({ logger: QUIET }),
+                config: {
+                    host,
+                    port,
+                    redisUrl: redis.url,
+                    prefix,
+                    allowSimulatedAttestation: true,
+                    // The devnet's Redis is the shared local one or a private one without persistence: its ledger is
+                    // thrown away at the end anyway (docs/devnet.md).
+                    allowVolatileRedis: true,
+                    ...options.proxyConfig,
+                },
+                logger: createLogger('proxy', logLevel),
+            });
+        let proxy = newProxy();
         const { url: proxyUrl } = await proxy.start();
         stops.push(() => proxy.stop());
         step(`proxy: ${proxyUrl}`);
 
-        const workers = await startWorkers(network, chain, registryView, redis.url, prefix, logLevel);
+        // The workers keep their payout vouchers here (CHRYSALIS_WORKER_DATA_DIR); removed with the devnet.
+        const voucherDir = mkdtempSync(join(tmpdir(), 'chrysalis-devnet-'));
+        stops.push(async () => rmSync(voucherDir, { recursive: true, force: true }));
+        const workers = await startWorkers(network, chain, registryView, redis.url, prefix, logLevel, {
+            dataDir: voucherDir,
+            ...options.workerConfig,
+        });
         // Stopped before the proxy (registered later, stopped earlier): in-flight jobs finish first.
         stops.push(async () => {
             for (const w of workers) await w.role.stop().catch(() => undefined);
@@ -158,10 +183,19 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
             redisClient: control,
             registryView,
             admission,
-            proxy,
+            get proxy() {
+                return proxy;
+            },
             proxyUrl,
             workers,
             client,
+            voucherDir,
+            async restartProxy() {
+                await proxy.stop();
+                proxy = newProxy();
+                await proxy.start();
+                return proxy;
+            },
             stop: stopAll,
         };
     } catch (err) {
@@ -187,6 +221,7 @@ async function startWorkers(
     redisUrl: string,
     prefix: string,
     logLevel: string,
+    workerConfig: Partial<WorkerConfig>,
 ): Promise<RunningWorker[]> {
     const started = await Promise.allSettled(
         network.workers.flatMap((operator) =>
@@ -208,6 +243,7 @@ async function startWorkers(
                         // once keeps the inference thread busy (the pool queues them; the model runs one at a time).
                         concurrency: 8,
                         grantPollMs: 1000, // a rotation only follows a demotion here: no need to look often
+                        ...workerConfig,
                     },
                 );
                 const role = await WorkerRole.start({

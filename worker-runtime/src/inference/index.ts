@@ -27,6 +27,7 @@ export {
 } from './codec';
 export type { WireTensor, WireTensorMap } from './codec';
 export { InferenceUnavailableError, InvalidInputError, ModelNotAllowedError, UnsupportedModelError } from './errors';
+export { describeModelKinds, modelKindCode, modelKindFromCode, parseModelKind } from './kinds';
 export { METERING_RULES, MODEL_KINDS, applyMeteringRule, isModelKind, maxTokens, meter } from './metering';
 export type { MeteredTensor, MeteredTensorMap, MeteringRule, ModelKind } from './metering';
 export { loadModel, readModelFile, readSignature, sha256Hex } from './modelFile';

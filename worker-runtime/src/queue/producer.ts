@@ -5,6 +5,7 @@ import {
     InvalidInputError,
     JobFailedError,
     JobTimeoutError,
+    JobVanishedError,
     QueueWaitError,
     SealedPayloadError,
     StaleResultError,
@@ -103,7 +104,9 @@ export class SealedJobQueue {
         if (!job) {
             // The job may have been evicted after completing (removeOnComplete): the result record still holds it.
             const stored = await this.ledger.getResult(requestId);
-            if (stored === null) throw new InvalidInputError(`no job and no result for request ${requestId}`);
+            if (stored === null) {
+                throw new JobVanishedError(`the queue holds no job and no result for request ${requestId}`);
+            }
             return this.openValue<O>(requestId, stored);
         }
         let sealed: unknown;

@@ -43,6 +43,8 @@ export class WorkerAdmission {
     private readonly keys = new Map<string, { key: Buffer; version: number }>();
     private readonly admitted = new Map<string, AdmittedWorker>();
     private readonly creating = new Map<string, Promise<{ key: Buffer; version: number }>>();
+    /** Workers this process demoted: kept here too, since a wiped Redis forgets its demoted set. */
+    private readonly demotedHere = new Set<string>();
     private lock: Promise<unknown> = Promise.resolve();
 
     private constructor(private readonly o: AdmissionOptions) {
@@ -85,6 +87,20 @@ export class WorkerAdmission {
         return [...this.admitted.values()].filter((w) => w.modelHash === model);
     }
 
+    /**
+     * Admitted workers of the model whose grant under the current key is still in Redis: a worker whose grant
+     * vanished (Redis wiped or rolled back) cannot take jobs until it is granted again.
+     */
+    async liveWorkers(modelHash: string): Promise<number> {
+        const model = normalizeModelHash(modelHash);
+        const version = this.keys.get(model)?.version;
+        const current = [...this.admitted.values()].filter((w) => w.modelHash === model && w.keyVersion === version);
+        if (!current.length) return 0;
+        const { redis, prefix } = this.o;
+        const present = await redis.exists(...current.map((w) => RedisKeys.grant(prefix, w.workerKey)));
+        return present;
+    }
+
     /** Checks every announcement in Redis that has no current grant and grants those that pass. */
     admitPending(): Promise<AdmissionOutcome[]> {
         return this.exclusive(() => this.admitPendingNow());
@@ -92,18 +108,23 @@ export class WorkerAdmission {
 
     private async admitPendingNow(): Promise<AdmissionOutcome[]> {
         const { redis, prefix } = this.o;
-        const demoted = new Set(await redis.smembers(RedisKeys.demoted(prefix)));
+        const demoted = new Set([...(await redis.smembers(RedisKeys.demoted(prefix))), ...this.demotedHere]);
         const outcomes: AdmissionOutcome[] = [];
         for (const key of await scanKeys(redis, RedisKeys.announcementPattern(prefix))) {
             const workerKey = key.slice(key.lastIndexOf(':') + 1).toLowerCase();
             if (demoted.has(workerKey)) continue;
-            const raw = await redis.get(key);
+            const [raw, granted] = await Promise.all([
+                redis.get(key),
+                redis.exists(RedisKeys.grant(prefix, workerKey)),
+            ]);
             if (raw === null) continue;
             // Already granted under the current key, to the sealing key announced now (a restarted worker announces
-            // a fresh sealing key, and must be granted again).
+            // a fresh sealing key, and must be granted again), and the grant is still there (a wiped or rolled-back
+            // Redis loses it: the worker re-announces and is granted again).
             const current = this.admitted.get(workerKey);
             if (
                 current &&
+                granted === 1 &&
                 current.keyVersion === this.keys.get(current.modelHash)?.version &&
                 current.sealingKey === announcedSealingKey(raw)
             ) {
@@ -131,6 +152,7 @@ export class WorkerAdmission {
     private async demoteNow(workerKey: string, reason: string): Promise<void> {
         const key = workerKey.toLowerCase();
         const { redis, prefix } = this.o;
+        this.demotedHere.add(key);
         await redis
             .multi()
             .sadd(RedisKeys.demoted(prefix), key)

@@ -97,6 +97,19 @@ export const PROXY_SCHEMA = {
         60000,
         0,
     ),
+    rollbackCheckMs: intSetting(
+        'CHRYSALIS_PROXY_ROLLBACK_CHECK_MS',
+        "how often Redis's state is compared with the commitment on chain while serving (0 = only at start and " +
+            'before each commitment); on a mismatch the proxy stops serving',
+        5000,
+        0,
+    ),
+    allowVolatileRedis: boolSetting(
+        'CHRYSALIS_PROXY_VOLATILE_REDIS',
+        'serve on a Redis without persistence (appendonly no): for tests and the devnet only, since a restart of ' +
+            'such a Redis loses the ledger',
+        false,
+    ),
     allowSimulatedAttestation: boolSetting(
         'CHRYSALIS_PROXY_SIMULATED',
         'allow a simulated attestation provider (software quotes, no TEE); refused unless the network is a test network',

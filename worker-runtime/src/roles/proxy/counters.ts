@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { proxyKeys } from './redisKeys';
 
 const CHARGE_SCRIPT = `
-redis.call('HDEL', KEYS[5], ARGV[6])
+redis.call('HDEL', KEYS[6], ARGV[6])
 if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[4]) == false then
     return {0, redis.call('HGET', KEYS[2], ARGV[1]) or '0', redis.call('HGET', KEYS[3], ARGV[2]) or '0',
         redis.call('GET', KEYS[1]), redis.call('GET', KEYS[4]) or '0'}
@@ -18,12 +18,13 @@ end
 local c = redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[5])
 local w = redis.call('HINCRBY', KEYS[3], ARGV[2], ARGV[5])
 local u = redis.call('INCR', KEYS[4])
-return {1, tostring(c), tostring(w), ARGV[3], tostring(u)}
+local n = redis.call('INCR', KEYS[5])
+return {1, tostring(c), tostring(w), ARGV[3], tostring(u), tostring(n)}
 `;
 
 /** The script is loaded once per connection and then called by its SHA (EVALSHA), not sent with every charge. */
 const CHARGE_COMMAND = 'chrysalisProxyCharge';
-type ChargeCommand = (...args: string[]) => Promise<[number, string, string, string, string]>;
+type ChargeCommand = (...args: string[]) => Promise<[number, string, string, string, string, string?]>;
 
 export interface ChargeOutcome {
     /** False when this request id had been charged before (nothing was added). */
@@ -40,6 +41,12 @@ export interface ChargeOutcome {
 
 export class UsageCounters {
     private readonly keys: ReturnType<typeof proxyKeys>;
+    /**
+     * The highest charge count this process has seen Redis return. The count only grows (every charge adds one, and
+     * nothing ever subtracts), so Redis answering less than this means its data went back in time: a restored
+     * snapshot or a wipe, even one that left the commitment record as it was (see stateCommit.ts).
+     */
+    private seenChargeCount = 0;
 
     constructor(
         private readonly redis: Redis,
@@ -47,7 +54,7 @@ export class UsageCounters {
         private readonly recordTtlSeconds = 30 * 86400,
     ) {
         this.keys = proxyKeys(prefix);
-        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 5, lua: CHARGE_SCRIPT });
+        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 6, lua: CHARGE_SCRIPT });
     }
 
     async charge(args: {
@@ -65,6 +72,7 @@ export class UsageCounters {
             this.keys.clientTokens,
             this.keys.workerTokens,
             this.keys.uncommitted,
+            this.keys.chargeCount,
             this.keys.reserved(args.client),
             args.client,
             args.workerOwner,
@@ -73,6 +81,7 @@ export class UsageCounters {
             args.tokens.toString(),
             args.requestId,
         );
+        if (res[5] !== undefined) this.noteChargeCount(Number(res[5]));
         return {
             charged: res[0] === 1,
             clientTokens: BigInt(res[1]),
@@ -111,28 +120,58 @@ export class UsageCounters {
         return BigInt((await this.redis.hget(this.keys.workerTokens, owner)) ?? '0');
     }
 
+    /** Every client's cumulative tokens (ClientAccount raw address -> tokens). */
+    async allClientTokens(): Promise<Map<string, bigint>> {
+        const all = await this.redis.hgetall(this.keys.clientTokens);
+        return new Map(Object.entries(all).map(([k, v]) => [k, BigInt(v)]));
+    }
+
+    /** The highest charge count seen (in this process) so far. */
+    get chargeCountSeen(): number {
+        return this.seenChargeCount;
+    }
+
+    /** Every charge ever counted by this Redis (0 when the key is missing). */
+    async chargeCount(): Promise<number> {
+        return Number((await this.redis.get(this.keys.chargeCount)) ?? '0');
+    }
+
+    /** The last recovery (`chrysalis proxy recover`) recorded in Redis, or null. */
+    async recovery(): Promise<{ at: number } | null> {
+        const at = await this.redis.hget(this.keys.recovery, 'at');
+        return at === null ? null : { at: Number(at) };
+    }
+
+    /** Records a count read from Redis as seen (only ever raises the mark). */
+    noteChargeCount(n: number): void {
+        if (n > this.seenChargeCount) this.seenChargeCount = n;
+    }
+
     /** Charges since the last commitment. */
     async uncommitted(): Promise<number> {
         return Number((await this.redis.get(this.keys.uncommitted)) ?? '0');
     }
 
     /**
-     * SHA-256 over every counter in a fixed order (`c:<account>=<tokens>\n…w:<owner>=<tokens>\n…`, each list sorted),
-     * as the uint256 CommitState carries. Returns the uncommitted count read in the same transaction, so the caller
-     * can subtract exactly what the digest covers.
+     * SHA-256 over every counter in a fixed order (`c:<account>=<tokens>\n…w:<owner>=<tokens>\n…`, each list sorted,
+     * then `r:<time>\n` once the ledger was recovered), as the uint256 CommitState carries. Returns the uncommitted
+     * count read in the same transaction, so the caller can subtract exactly what the digest covers, and the charge
+     * count, so the caller can tell that the counters it digested did not go back in time.
      */
-    async digest(): Promise<{ digest: bigint; covered: number }> {
+    async digest(): Promise<{ digest: bigint; covered: number; chargeCount: number }> {
         const res = await this.redis
             .multi()
             .hgetall(this.keys.clientTokens)
             .hgetall(this.keys.workerTokens)
             .get(this.keys.uncommitted)
+            .get(this.keys.chargeCount)
+            .hget(this.keys.recovery, 'at')
             .exec();
         if (!res) throw new Error('Redis transaction for the counters digest was aborted');
-        const [clients, workers, uncommitted] = res.map(([err, value]) => {
+        const [clients, workers, uncommitted, chargeCount, recoveredAt] = res.map(([err, value]) => {
             if (err) throw err;
             return value;
-        }) as [Record<string, string>, Record<string, string>, string | null];
+        }) as [Record<string, string>, Record<string, string>, string | null, string | null, string | null];
         const hash = createHash('sha256');
         for (const [tag, map] of [
             ['c', clients],
@@ -140,7 +179,12 @@ export class UsageCounters {
         ] as const) {
             for (const k of Object.keys(map).sort()) hash.update(`${tag}:${k}=${map[k]}\n`);
         }
-        return { digest: BigInt('0x' + hash.digest('hex')), covered: Number(uncommitted ?? '0') };
+        if (recoveredAt !== null) hash.update(`r:${recoveredAt}\n`);
+        return {
+            digest: BigInt('0x' + hash.digest('hex')),
+            covered: Number(uncommitted ?? '0'),
+            chargeCount: Number(chargeCount ?? '0'),
+        };
     }
 
     async markCommitted(covered: number): Promise<void> {

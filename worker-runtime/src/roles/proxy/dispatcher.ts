@@ -7,7 +7,14 @@
  */
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { InvalidInputError, JobFailedError, JobTimeoutError, QueueWaitError, StaleResultError } from '../../errors';
+import {
+    InvalidInputError,
+    JobFailedError,
+    JobTimeoutError,
+    JobVanishedError,
+    QueueWaitError,
+    StaleResultError,
+} from '../../errors';
 import { SealedJobQueue } from '../../queue';
 import { WorkerAdmissionPort } from './workers';
 
@@ -21,7 +28,9 @@ export type AttemptResult =
     /** No worker took the job within the queue-wait bound (a backlog): nobody's fault, the job was taken back. */
     | { kind: 'unclaimed'; ms: number }
     /** The result could not be used (its record is gone or sealed under another key version): run the job again. */
-    | { kind: 'stale_result'; message: string };
+    | { kind: 'stale_result'; message: string }
+    /** Redis lost the job and holds no result (wiped, rolled back, evicted): nobody's fault, the request can be queued again. */
+    | { kind: 'vanished'; message: string; ms: number };
 
 interface VersionedQueue {
     version: number;
@@ -78,6 +87,7 @@ export class Dispatcher {
                 await queue.forget(requestId);
                 return { kind: 'stale_result', message: err.message };
             }
+            if (err instanceof JobVanishedError) return { kind: 'vanished', message: err.message, ms };
             const job = await Job.fromId(queue.queue, requestId);
             const worker = job?.processedBy ?? null;
             if (err instanceof JobTimeoutError) {

@@ -19,6 +19,7 @@ export type RefusalCode =
     | 'not_found'
     | 'no_worker'
     | 'state_rolled_back'
+    | 'signed_before_recovery'
     | 'unavailable';
 
 const STATUS: Record<RefusalCode, number> = {
@@ -38,6 +39,7 @@ const STATUS: Record<RefusalCode, number> = {
     not_found: 404,
     no_worker: 503,
     state_rolled_back: 503,
+    signed_before_recovery: 400,
     unavailable: 503,
 };
 
@@ -46,8 +48,10 @@ export class ProxyRefusal extends Error {
     constructor(
         readonly code: RefusalCode,
         message: string,
-        /** Seconds the client should wait before trying again (sent as `Retry-After`). */
+        /** Seconds after which the same request may succeed (sent as `Retry-After`); only for 503s. */
         readonly retryAfterSeconds?: number,
+        /** Fields a client can act on, sent next to `error` and `message` (e.g. `minValidUntil`). */
+        readonly details?: Record<string, string | number>,
     ) {
         super(message);
         this.name = 'ProxyRefusal';
@@ -55,6 +59,11 @@ export class ProxyRefusal extends Error {
     }
 }
 
-export function refuse(code: RefusalCode, message: string, retryAfterSeconds?: number): never {
-    throw new ProxyRefusal(code, message, retryAfterSeconds);
+export function refuse(
+    code: RefusalCode,
+    message: string,
+    retryAfterSeconds?: number,
+    details?: Record<string, string | number>,
+): never {
+    throw new ProxyRefusal(code, message, retryAfterSeconds, details);
 }

@@ -20,3 +20,5 @@ export { parseWorkerResult, expectedReceipt, checkReceipt } from './workers';
 export type { WorkerAdmissionPort, AdmittedWorker, WorkerResult, ReceiptJson } from './workers';
 export { ClientAccounts } from './accounts';
 export type { AccountSnapshot } from './accounts';
+export { settleAndRequestClose, ProxyCloseError } from './close';
+export type { CloseOutcome } from './close';

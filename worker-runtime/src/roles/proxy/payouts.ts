@@ -86,6 +86,54 @@ export class PayoutVouchers {
         });
     }
 
+    /**
+     * Before a close: signs the latest voucher of every worker this proxy knows (seen serving since it started, or
+     * holding a stored voucher from before), valid until `validUntil`, and stores each where the worker reads it.
+     * A worker whose owner this process never learnt (no charge since the restart) keeps its stored voucher, which
+     * the flush at the last stop made current. Returns the vouchers by worker key.
+     */
+    publishAll(validUntil: number): Promise<Map<string, StoredPayoutVoucher>> {
+        return this.serialised(async () => {
+            const out = new Map<string, StoredPayoutVoucher>();
+            const stored = await this.storedWorkerKeys();
+            const now = await this.d.chain.now();
+            for (const key of new Set([...this.owners.keys(), ...stored])) {
+                const owner = this.owners.get(key) ?? (await this.d.admission.admittedWorker(key))?.owner;
+                if (!owner) {
+                    const old = await this.d.redis.get(RedisKeys.payout(this.d.prefix, key));
+                    if (old) out.set(key, JSON.parse(old) as StoredPayoutVoucher);
+                    continue;
+                }
+                const id = owner.toRawString();
+                const voucher = await this.d.signer.payout(
+                    owner,
+                    await this.d.counters.workerTokens(id),
+                    now,
+                    validUntil,
+                );
+                this.latest.set(id, voucher);
+                this.dirty.delete(key);
+                this.d.metrics.vouchersSigned.inc({ kind: 'payout' });
+                await this.d.redis.set(RedisKeys.payout(this.d.prefix, key), JSON.stringify(voucher));
+                out.set(key, voucher);
+            }
+            return out;
+        });
+    }
+
+    /** Worker keys with a stored payout voucher under this proxy's prefix. */
+    private async storedWorkerKeys(): Promise<string[]> {
+        const head = RedisKeys.payout(this.d.prefix, '');
+        const keys: string[] = [];
+        let cursor = '0';
+        do {
+            const [next, batch] = await this.d.redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 500);
+            cursor = next;
+            for (const k of batch) keys.push(k.slice(head.length));
+        } while (cursor !== '0');
+        return keys;
+    }
+
     private async sign(owner: Address, now: number): Promise<PayoutVoucher> {
         const id = owner.toRawString();
         const tokens = await this.d.counters.workerTokens(id);

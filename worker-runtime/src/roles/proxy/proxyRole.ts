@@ -2,9 +2,10 @@
  * The proxy role: composes the chain, Redis, admission, the sealed queues and the HTTP API into one process.
  *
  *   const proxy = new ProxyRole({ chain, proxyAddress, proxyKeys, wallet, models, admission, quoteProvider });
- *   const { url } = await proxy.start();     // checks Redis against the on-chain commitment first
+ *   const { url } = await proxy.start();     // checks Redis's persistence and its state against the chain first
  *   ...
- *   await proxy.stop();                      // commits the counters, closes queues and connections
+ *   await proxy.stop();                      // commits the counters (unless Redis failed its check), closes
+ *   await proxy.requestClose();              // settles charges, publishes payout vouchers, then RequestProxyClose
  */
 import { Address } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
@@ -27,7 +28,9 @@ import { Reservations } from './reservations';
 import { buildServer } from './server';
 import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
-import { Commitment, StateCommitter } from './stateCommit';
+import { CloseOutcome, ProxyCloseError, settleAndRequestClose } from './close';
+import { Commitment, StateCommitter, StateRolledBackError } from './stateCommit';
+import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
 import { WorkerAdmissionPort } from './workers';
 
@@ -68,10 +71,13 @@ export class ProxyRole {
     committer!: StateCommitter;
     payouts!: PayoutVouchers;
     private redis!: Redis;
+    private signer!: VoucherSigner;
     /** The model queues (read-only use outside: queue waits, metrics). */
     dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
+    private checkTimer?: NodeJS.Timeout;
+    private stopped = false;
     private payoutTimer?: NodeJS.Timeout;
     private admissionLoop?: AdmissionLoop;
 
@@ -103,6 +109,12 @@ export class ProxyRole {
             );
         }
         this.redis = createRedisClient(this.config.redisUrl);
+        try {
+            await checkPersistence(this.redis, this.config.allowVolatileRedis);
+        } catch (err) {
+            await closeRedisClient(this.redis);
+            throw err;
+        }
         this.counters = new UsageCounters(this.redis, this.config.prefix);
         this.committer = new StateCommitter(
             chain,
@@ -128,7 +140,7 @@ export class ProxyRole {
             this.config.maxAttempts * (this.config.resultTimeoutMs + this.config.maxQueueWaitMs) +
             this.config.rotationGraceMs +
             60_000;
-        const signer = new VoucherSigner(
+        const signer = (this.signer = new VoucherSigner(
             proxyAddress,
             proxyKeys.publicKey,
             proxyKeys.secretKey,
@@ -139,7 +151,8 @@ export class ProxyRole {
                 reasoning: params.reasoningMultiplierBps,
             },
             this.config.voucherValiditySeconds,
-        );
+        ));
+        signer.onRegression = (reason) => this.halt(reason);
         this.payouts = new PayoutVouchers({
             chain,
             redis: this.redis,
@@ -169,10 +182,9 @@ export class ProxyRole {
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         const check = await this.committer.check();
-        if (!check.ok) {
-            this.service.refusal = `refusing to serve: ${check.reason}`;
-            this.logger.error({ reason: check.reason }, 'state commitment mismatch');
-        }
+        // The chain already says Redis is behind: nothing to record.
+        if (!check.ok) this.halt(check.reason, false);
+        this.service.recoveredAt = (await this.counters.recovery())?.at ?? null;
         this.app = buildServer({
             service: this.service,
             payouts: this.payouts,
@@ -192,9 +204,15 @@ export class ProxyRole {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
             this.timer.unref();
         }
+        if (this.config.rollbackCheckMs > 0 && check.ok) {
+            this.checkTimer = setInterval(() => void this.checkState(), this.config.rollbackCheckMs);
+            this.checkTimer.unref();
+        }
         const { payoutFlushMs = 10_000 } = this.options;
         if (payoutFlushMs > 0) {
-            this.payoutTimer = setInterval(() => void this.flushPayouts().catch(() => undefined), payoutFlushMs);
+            this.payoutTimer = setInterval(() => {
+                if (!this.service.refusal) void this.flushPayouts().catch(() => undefined);
+            }, payoutFlushMs);
             this.payoutTimer.unref();
         }
         const { admission, admissionIntervalMs = 1000, revalidateIntervalMs = 60_000 } = this.options;
@@ -214,12 +232,56 @@ export class ProxyRole {
         return { url };
     }
 
-    /** Commits the counters digest now (serialised with any commit in progress). */
+    /** Commits the counters digest now (serialised with any commit in progress); never over a failed check. */
     commitState(): Promise<Commitment> {
-        if (this.service.refusal) return Promise.reject(new Error(this.service.refusal));
-        const next = this.commitChain.then(() => this.committer.commit());
+        if (this.service.refusal) return Promise.reject(new StateRolledBackError(this.service.refusal));
+        const next = this.commitChain.then(() => {
+            if (this.service.refusal) throw new StateRolledBackError(this.service.refusal);
+            return this.committer.commit().catch((err: unknown) => {
+                if (err instanceof StateRolledBackError) this.halt(err.reason);
+                throw err;
+            });
+        });
         this.commitChain = next.catch((err) => this.logger.error({ err }, 'state commitment failed'));
         return next;
+    }
+
+    /** Compares Redis with the chain now (the periodic check); stops serving on a mismatch. */
+    async checkState(): Promise<boolean> {
+        if (this.service.refusal) return false;
+        try {
+            const check = await this.committer.check();
+            if (!check.ok) this.halt(check.reason);
+            return check.ok;
+        } catch (err) {
+            // The chain or Redis did not answer: nothing is known, so nothing changes.
+            this.logger.warn({ err: (err as Error).message }, 'state check failed');
+            return !this.service.refusal;
+        }
+    }
+
+    /**
+     * Stops serving for good (until an operator recovers the ledger and restarts the proxy): every request gets 503
+     * state_rolled_back, /healthz says why, and no commitment is made over the state Redis holds now.
+     */
+    private halt(reason: string, record = true): void {
+        if (this.service.refusal) return;
+        this.service.refusal = reason.startsWith('refusing to serve') ? reason : `refusing to serve: ${reason}`;
+        if (this.timer) clearInterval(this.timer);
+        if (this.checkTimer) clearInterval(this.checkTimer);
+        this.logger.error(
+            { reason },
+            'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)',
+        );
+        // Found while running, the mismatch may be known to this process only (a rollback that kept the commitment
+        // record): the halt commitment puts it on chain, so that a restart on this Redis refuses too. Serialised
+        // after any commitment in flight, and the last thing this process commits.
+        if (!record || !this.options.wallet) return;
+        const halting = this.commitChain.then(() => this.committer.commitHalt());
+        this.commitChain = halting.then(
+            (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
+            (err) => this.logger.error({ err }, 'recording the halt on chain failed'),
+        );
     }
 
     /** Signs and stores the latest payout voucher of every worker that served since the last flush. */
@@ -230,12 +292,45 @@ export class ProxyRole {
         });
     }
 
+    /**
+     * Closes this proxy the way docs/billing.md ("Closing a proxy") describes: stops taking requests, submits every
+     * client's outstanding charges, publishes every worker's payout voucher valid through the claim window, commits
+     * the counters, then sends RequestProxyClose. Needs the owner's wallet. Payout vouchers stay available (API and
+     * Redis) while the process runs; workers must claim before `closeAt`.
+     */
+    async requestClose(opts: { landTimeoutMs?: number; pollMs?: number } = {}): Promise<CloseOutcome> {
+        const wallet = this.options.wallet;
+        if (!wallet) throw new ProxyCloseError('no wallet configured: the Proxy owner requests the close');
+        if (this.service.refusal) throw new ProxyCloseError(`cannot close: ${this.service.refusal}`);
+        // No new charges from here on; requests already charged are in the counters the steps below read.
+        this.service.refusal = 'closing: this proxy takes no new requests';
+        await this.commitChain;
+        return settleAndRequestClose({
+            chain: this.options.chain,
+            wallet,
+            proxyAddress: this.options.proxyAddress,
+            counters: this.counters,
+            signer: this.signer,
+            payouts: this.payouts,
+            commit: () => {
+                const next = this.commitChain.then(() => this.committer.commit());
+                this.commitChain = next.catch(() => undefined);
+                return next;
+            },
+            ...opts,
+        });
+    }
+
     async stop(): Promise<void> {
+        if (this.stopped) return;
+        this.stopped = true;
         if (this.timer) clearInterval(this.timer);
+        if (this.checkTimer) clearInterval(this.checkTimer);
         if (this.payoutTimer) clearInterval(this.payoutTimer);
         await this.admissionLoop?.stop();
         await this.app?.close();
-        if (this.payouts) await this.flushPayouts().catch(() => undefined);
+        // Not from counters that failed the ledger check (they may be below vouchers signed before).
+        if (this.payouts && !this.service?.refusal) await this.flushPayouts().catch(() => undefined);
         if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
             await this.commitState().catch(() => undefined);
         }

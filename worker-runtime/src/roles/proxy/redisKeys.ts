@@ -15,6 +15,10 @@ export function proxyKeys(prefix: string) {
         uncommitted: `${base}:uncommitted`,
         /** Hash: request id → `maxTokens|expiresAtMs|bodyDigest`, the requests of one account in flight. */
         reserved: (account: string) => `${base}:reserved:${account}`,
+        /** Counter of every charge ever made: it only grows, so a lower value means Redis went back in time. */
+        chargeCount: `${base}:charge-count`,
+        /** Hash {at, seqno}: the last `chrysalis proxy recover` (chain time), covered by the commitment digest. */
+        recovery: `${base}:recovery`,
         /** String: a charged request's record (receipt, tokens, worker); its existence is the charge-once marker. */
         charged: (requestId: string) => `${base}:charged:${requestId}`,
     };

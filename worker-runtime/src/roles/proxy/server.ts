@@ -35,8 +35,8 @@ export function buildServer(d: ServerDeps): FastifyInstance {
 
     app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
         if (err instanceof ProxyRefusal) {
-            if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
-            return reply.status(err.status).send({ error: err.code, message: err.message });
+            if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
+            return reply.status(err.status).send({ ...err.details, error: err.code, message: err.message });
         }
         const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
         if (status === 500) d.metrics.errors.inc({ kind: 'internal' });
@@ -114,14 +114,17 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     app.get('/v1/payouts/:key', async (req) => {
         const key = (req.params as { key: string }).key;
         if (!/^[0-9a-f]{64}$/i.test(key)) throw new ProxyRefusal('bad_request', 'a worker key is 64 hex characters');
+        // Counters that failed the ledger check are no ground for a voucher (they may be below one signed before).
+        if (d.service.refusal) throw new ProxyRefusal('state_rolled_back', d.service.refusal);
         const voucher = await d.payouts.forWorker(key);
         if (!voucher) throw new ProxyRefusal('not_found', `worker ${key} has not served here and is not admitted`);
         return voucher;
     });
 
+    // 200 {ok: true} while serving; 503 {ok: false, error} when the ledger failed its check or a model has no worker.
     app.get('/healthz', async (_req, reply) => {
-        const refusal = d.service.refusal;
-        return reply.status(refusal ? 503 : 200).send({ ok: !refusal, ...(refusal ? { error: refusal } : {}) });
+        const health = await d.service.health();
+        return reply.status(health.ok ? 200 : 503).send(health);
     });
 
     app.get('/metrics', async (_req, reply) => {

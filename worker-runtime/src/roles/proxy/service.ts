@@ -99,13 +99,39 @@ export interface Authenticated extends SignedHeaders {
 
 /** Signatures remembered as presented with a body they do not cover (refused from the headers next time). */
 const MISMATCHED_SIGNATURES = 10_000;
+/** `Retry-After` of a request whose job Redis kept losing: the queue is likely being restored or recovered. */
+const VANISHED_RETRY_AFTER_S = 5;
+
+export type Health = { ok: true } | { ok: false; error: string };
 
 export class InferenceService {
     /** Null while serving; the reason otherwise (e.g. Redis rolled back). */
     refusal: string | null = null;
     private readonly mismatched = new Set<string>();
+    /**
+     * Chain time of the last ledger recovery (`chrysalis proxy recover`), or null. The charge records that made a
+     * replayed request a duplicate are gone after it, so requests that may have been signed before it are refused.
+     */
+    recoveredAt: number | null = null;
 
     constructor(private readonly d: ServiceDeps) {}
+
+    /** Unhealthy when the proxy refuses to serve, or when a served model has no admitted worker to run it. */
+    async health(): Promise<Health> {
+        if (this.refusal) return { ok: false, error: this.refusal };
+        const { admission } = this.d;
+        if (admission.liveWorkers) {
+            for (const model of this.d.models.values()) {
+                if ((await admission.liveWorkers(model.hash)) === 0) {
+                    return {
+                        ok: false,
+                        error: `no admitted worker for model ${model.name} (${model.hash}): its requests cannot be served`,
+                    };
+                }
+            }
+        }
+        return { ok: true };
+    }
 
     /**
      * Authenticates a request from its headers alone, before its body is read: the account, and the owner's signature
@@ -152,9 +178,21 @@ export class InferenceService {
             refuse('body_too_large', `a request to ${model.name} may be at most ${bound} bytes (its declared shapes)`);
         }
         const now = await this.d.chain.now();
+        const maxValidity = this.d.config.requestMaxValiditySeconds;
         if (req.validUntil < now) refuse('expired', `the request expired at ${req.validUntil} (now ${now})`);
-        if (req.validUntil > now + this.d.config.requestMaxValiditySeconds) {
-            refuse('expired', `validUntil may be at most ${this.d.config.requestMaxValiditySeconds} s ahead`);
+        if (req.validUntil > now + maxValidity) {
+            refuse('expired', `validUntil may be at most ${maxValidity} s ahead`);
+        }
+        // A request signed before the recovery has validUntil <= signing time + maxValidity < recoveredAt + maxValidity.
+        if (this.recoveredAt !== null && req.validUntil < this.recoveredAt + maxValidity) {
+            const minValidUntil = this.recoveredAt + maxValidity;
+            refuse(
+                'signed_before_recovery',
+                `this proxy recovered its ledger at ${this.recoveredAt}: a request may have been signed before that ` +
+                    `unless its validUntil is at least ${minValidUntil}; sign it again with that validUntil`,
+                undefined,
+                { minValidUntil },
+            );
         }
         this.admit(model);
         let inputs: WireTensorMap;
@@ -312,6 +350,7 @@ export class InferenceService {
         let staleSince: number | null = null;
         let staleRetries = 0;
         let staleResults = 0;
+        let vanished = false;
         for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
             const outcome = await dispatcher.attempt(
                 model.hash,
@@ -339,6 +378,15 @@ export class InferenceService {
                 lastProblem = outcome.message;
                 continue;
             }
+            // Redis lost the job (wiped, rolled back, evicted): no worker is to blame and the input was fine, so the
+            // request is queued again; it costs an attempt, so a Redis that keeps losing jobs ends in a 503.
+            if (outcome.kind === 'vanished') {
+                lastProblem = `the queue lost the job: ${outcome.message}`;
+                vanished = true;
+                log.warn({ attempt }, 'the job vanished from the queue, dispatching it again');
+                continue;
+            }
+            vanished = false;
             if (outcome.kind === 'result') {
                 const result = parseWorkerResult(outcome.raw);
                 const admitted = result ? await admission.admittedWorker(result.workerKey) : null;
@@ -386,6 +434,13 @@ export class InferenceService {
             log.warn({ attempt, worker: outcome.worker, kind: outcome.kind }, 'attempt failed, retrying');
         }
         this.d.metrics.requests.inc({ model: model.name, outcome: 'failed' });
+        if (vanished) {
+            return refuse(
+                'unavailable',
+                `the request could not be served after ${config.maxAttempts} attempts: ${lastProblem}; retry later`,
+                VANISHED_RETRY_AFTER_S,
+            );
+        }
         return refuse(
             'no_worker',
             `the request could not be served after ${config.maxAttempts} attempts: ${lastProblem}`,

@@ -1,9 +1,13 @@
 /**
- * State commitment: Redis is outside the TEE, so whoever runs it could restore an old snapshot and make the proxy
- * forget charges (its vouchers would restart from lower totals). The proxy therefore commits a digest of its counters
- * on chain with a strictly increasing seqno (`CommitState`), and keeps the latest {seqno, digest} it committed in
- * Redis too. On start it compares the two: a Redis copy behind the chain (older seqno, or the same seqno with another
- * digest, or no record at all while the chain has one) means Redis was rolled back, and the proxy refuses to serve.
+ * State commitment: Redis is outside the TEE, so whoever runs it could restore an old snapshot or wipe it and make the
+ * proxy forget charges (its vouchers would restart from lower totals). The proxy therefore commits a digest of its
+ * counters on chain with a strictly increasing seqno (`CommitState`), and keeps the latest {seqno, digest} it committed
+ * in Redis too. It compares the two at start, before every commitment and periodically while it runs: a Redis copy
+ * behind the chain (older seqno, or the same seqno with another digest, or no record at all while the chain has one)
+ * means Redis was rolled back. While it runs it also remembers the highest charge count Redis returned (the count only
+ * grows): a lower one means a rollback that left the commitment record as it was (a snapshot taken after the last
+ * commitment). On any mismatch the proxy stops serving and never commits over it (`chrysalis proxy recover`, then
+ * a restart, brings it back; docs/proxy.md, "Operations").
  *
  * Order of writes: Redis first, then the chain. A crash in between leaves Redis one ahead, which is harmless (the
  * next commitment supersedes it); the other order would make a crash look like a rollback.
@@ -22,6 +26,17 @@ export interface Commitment {
 }
 
 export type RollbackCheck = { ok: true; redis: Commitment | null; chain: Commitment } | { ok: false; reason: string };
+
+/** Redis does not hold the state the chain (or this process) says it should: committing would launder a rollback. */
+export class StateRolledBackError extends Error {
+    constructor(readonly reason: string) {
+        super(`refusing to serve: ${reason}`);
+        this.name = 'StateRolledBackError';
+    }
+}
+
+/** The digest of a halt commitment (commitHalt): the SHA-256 of a real state is never 0. */
+export const HALT_DIGEST = 0n;
 
 /** TON attached to CommitState (the contract's compute is small; the rest returns as excess). */
 export const COMMIT_STATE_VALUE = toNano('0.02');
@@ -54,9 +69,19 @@ export class StateCommitter {
         return { seqno: BigInt(h.seqno), digest: BigInt(h.digest) };
     }
 
-    /** Compares Redis with the chain (see the file comment for the rules). */
+    /** Compares Redis with the chain and with the charge count seen so far (see the file comment for the rules). */
     async check(): Promise<RollbackCheck> {
-        const [chain, redis] = await Promise.all([this.onChain(), this.inRedis()]);
+        // Taken before the read: a charge answered before this was executed before the read, so the read can only be
+        // lower if Redis went back (charges answered meanwhile may or may not be in it; they count from the next one).
+        const seen = this.counters.chargeCountSeen;
+        const [chain, redis, count] = await Promise.all([this.onChain(), this.inRedis(), this.counters.chargeCount()]);
+        if (count < seen) {
+            return {
+                ok: false,
+                reason: `Redis has counted ${count} charges but this proxy already made ${seen}: Redis was rolled back or wiped`,
+            };
+        }
+        this.counters.noteChargeCount(count);
         if (chain.seqno === 0n) return { ok: true, redis, chain };
         if (redis === null) {
             return {
@@ -79,13 +104,51 @@ export class StateCommitter {
         return { ok: true, redis, chain };
     }
 
-    /** Commits the current counters: next seqno, digest, Redis first, then CommitState on chain. */
-    async commit(): Promise<Commitment> {
+    /**
+     * Records on chain that Redis failed its check: a commitment with digest 0, which no Redis state matches. Nothing
+     * of Redis's state is vouched for; a restart on the same Redis then fails its check at once (the record in Redis
+     * is behind), even where the rollback left the record itself intact and only this process knew better.
+     */
+    async commitHalt(): Promise<Commitment> {
         if (!this.wallet) throw new Error('no wallet configured to send CommitState');
-        const [chain, redis] = await Promise.all([this.onChain(), this.inRedis()]);
-        const last = redis && redis.seqno > chain.seqno ? redis.seqno : chain.seqno;
+        const seqno = (await this.onChain()).seqno + 1n;
+        const { commit, signature } = signStateCommit(
+            { proxy: this.proxyAddress, seqno, digest: HALT_DIGEST },
+            this.proxySecretKey,
+        );
+        await this.chain_
+            .open(Proxy.fromAddress(this.proxyAddress))
+            .send(this.wallet.sender, { value: COMMIT_STATE_VALUE }, { $$type: 'CommitState', signature, commit });
+        return { seqno, digest: HALT_DIGEST };
+    }
+
+    /**
+     * Commits the current counters: next seqno, digest, Redis first, then CommitState on chain. Checks Redis against
+     * the chain first and throws {@link StateRolledBackError} on a mismatch: a commitment over rolled-back counters
+     * would make the chain vouch for them.
+     */
+    async commit(options: { overMismatch?: boolean } = {}): Promise<Commitment> {
+        if (!this.wallet) throw new Error('no wallet configured to send CommitState');
+        let last: bigint;
+        if (options.overMismatch) {
+            // Only the ledger recovery commits over a mismatch: it has just rebuilt the counters from the chain.
+            const [chain, redis] = await Promise.all([this.onChain(), this.inRedis()]);
+            last = redis && redis.seqno > chain.seqno ? redis.seqno : chain.seqno;
+        } else {
+            const check = await this.check();
+            if (!check.ok) throw new StateRolledBackError(check.reason);
+            last = check.redis && check.redis.seqno > check.chain.seqno ? check.redis.seqno : check.chain.seqno;
+        }
         const seqno = last + 1n;
-        const { digest, covered } = await this.counters.digest();
+        const seen = this.counters.chargeCountSeen; // before the read, as in check()
+        const { digest, covered, chargeCount } = await this.counters.digest();
+        // The counters could have gone back between the check and the digest: the count read with them says so.
+        if (chargeCount < seen) {
+            throw new StateRolledBackError(
+                `Redis has counted ${chargeCount} charges but this proxy already made ${seen}: ` +
+                    'Redis was rolled back or wiped',
+            );
+        }
         await this.redis.hset(this.keys.commit, { seqno: seqno.toString(), digest: digest.toString() });
         const { commit, signature } = signStateCommit({ proxy: this.proxyAddress, seqno, digest }, this.proxySecretKey);
         // Through the opened contract, so that the sandbox runs the message chain before this returns.

@@ -16,6 +16,7 @@ import {
 import { ed25519Signer } from '../../crypto/ed25519';
 import { StoredPayoutVoucher } from '../../protocol/keys';
 import { workerAccountFor } from '../../../../wrappers/WorkerAccount';
+import { refuse } from './errors';
 
 /** A signed voucher in JSON form, as the API returns it and `voucherFromJson` reads it back. */
 export interface VoucherJson {
@@ -48,6 +49,10 @@ export function voucherToJson(
 export class VoucherSigner {
     private readonly workerAccounts = new Map<string, Address>();
     private readonly signer: (message: Buffer) => Buffer;
+    /** The highest cumulative this process signed per target: a lower total can only come from rolled-back counters. */
+    private readonly highest = new Map<string, bigint>();
+    /** Called when a voucher would go below one signed before (the role stops serving). */
+    onRegression: (reason: string) => void = () => undefined;
 
     constructor(
         private readonly proxyAddress: Address,
@@ -77,16 +82,33 @@ export class VoucherSigner {
         return voucherToJson(signed, cumulative, account, validUntil);
     }
 
-    async payout(workerOwner: Address, totalTokens: bigint, now: number): Promise<StoredPayoutVoucher & VoucherJson> {
+    /** `validUntil` defaults to now + the configured validity (a close signs them valid through the claim window). */
+    async payout(
+        workerOwner: Address,
+        totalTokens: bigint,
+        now: number,
+        validUntil = now + this.validitySeconds,
+    ): Promise<StoredPayoutVoucher & VoucherJson> {
         const target = await this.workerAccount(workerOwner);
         const cumulative = this.units(totalTokens);
-        const validUntil = now + this.validitySeconds;
         const signed = this.sign('payout', target, cumulative, validUntil);
         return voucherToJson(signed, cumulative, target, validUntil);
     }
 
     /** The voucher cell as the voucher helper lays it out, signed through node:crypto (see ed25519.ts). */
     private sign(kind: VoucherKind, target: Address, cumulative: bigint, validUntil: number): SignedVoucher {
+        // Never sign a cumulative total below one signed before: the chain would ignore it (for a client) or the
+        // worker would have lost units (a payout); either way the counters it comes from were rolled back.
+        const id = target.toRawString();
+        const highest = this.highest.get(id) ?? 0n;
+        if (cumulative < highest) {
+            const reason =
+                `the ${kind} counter of ${target.toString()} is at ${cumulative} units but this proxy already signed ` +
+                `${highest}: Redis was rolled back or wiped`;
+            this.onRegression(reason);
+            refuse('state_rolled_back', `refusing to serve: ${reason}`);
+        }
+        this.highest.set(id, cumulative);
         const voucher = voucherCell({ op: VoucherOp[kind], queryId: 0n, cumulative, target, validUntil });
         return { voucher, signature: this.signer(voucher.hash()) };
     }

@@ -21,6 +21,8 @@ export interface WorkerAdmissionPort {
     admittedWorker(workerKey: string): Promise<AdmittedWorker | null>;
     /** Drops the worker from routing (rotates the model's queue key). */
     demote(workerKey: string, reason: string): Promise<void>;
+    /** How many workers hold a current grant for the model now (health); absent = not known. */
+    liveWorkers?(modelHash: string): Promise<number>;
 }
 
 /** What a worker returns (sealed) for a job: its outputs and the receipt it signed with its attested key. */

@@ -105,6 +105,12 @@ export const workerConfigSchema = {
         60_000,
         0,
     ),
+    dataDir: stringSetting(
+        'CHRYSALIS_WORKER_DATA_DIR',
+        'Directory where the worker keeps its latest payout voucher (payout-<worker key>.json): its proof of what it ' +
+            "earned if the proxy's Redis loses its data (chrysalis proxy recover takes it); empty = not kept",
+        '.chrysalis',
+    ),
     payoutValueNanoton: decimalSetting(
         'CHRYSALIS_PAYOUT_VALUE',
         'nanoTON attached to a PayoutSigned message (gas; the excess comes back)',

@@ -7,9 +7,13 @@ import { verifyVoucher, VoucherOp } from '../../protocol/voucher';
 
 type WorkerAccountInit = Awaited<ReturnType<typeof workerAccountFor>>;
 
-export type PayoutClaimOutcome =
+export type PayoutClaimOutcome = (
     | { claimed: true; cumulative: bigint; paidBefore: bigint }
-    | { claimed: false; reason: string; cumulative?: bigint; paidBefore?: bigint };
+    | { claimed: false; reason: string; cumulative?: bigint; paidBefore?: bigint }
+) & {
+    /** The valid voucher with the highest total among those seen (what the worker keeps on its disk). */
+    best?: StoredPayoutVoucher;
+};
 
 export interface PayoutClaimParams {
     chain: Chain;
@@ -28,6 +32,8 @@ export interface PayoutClaimParams {
     value: bigint;
     /** How long to wait for a proxy's `GET /v1/payouts/:workerKey` (default 2000 ms; 0 = only the stored voucher). */
     askTimeoutMs?: number;
+    /** The voucher the worker kept on its own disk (JSON StoredPayoutVoucher), if any: it survives Redis. */
+    kept?: string | null;
 }
 
 /** A payout voucher read back from its JSON form (stored in Redis or answered by a proxy). */
@@ -70,7 +76,8 @@ async function askProxies(p: PayoutClaimParams): Promise<Candidate[]> {
 
 /**
  * Claims the worker's latest payout voucher when it is worth it: the freshest one a proxy signs when asked, or else
- * the copy the proxy last stored in Redis (it flushes them periodically). Every voucher is checked as
+ * the copy the proxy last stored in Redis (it flushes them periodically), or the one the worker kept on its disk
+ * (after Redis lost its data, the proxy's new vouchers may start lower until it recovers). Every voucher is checked as
  * the contracts will check it — proxy signature, payout op, the WorkerAccount of (proxy, owner, proxy key) as
  * target, not expired — so the worker never pays gas for a message that would bounce. Vouchers are cumulative, so
  * claiming the latest one covers every earlier one, and a replay changes nothing.
@@ -78,10 +85,11 @@ async function askProxies(p: PayoutClaimParams): Promise<Candidate[]> {
 export async function claimPayoutIfDue(p: PayoutClaimParams): Promise<PayoutClaimOutcome> {
     const [raw, asked] = await Promise.all([p.redis.get(RedisKeys.payout(p.prefix, p.workerKey)), askProxies(p)]);
     const stored = raw === null ? null : parseStored(raw);
-    if (raw !== null && !stored && !asked.length) {
+    const kept = p.kept ? parseStored(p.kept) : null;
+    if (raw !== null && !stored && !asked.length && !kept) {
         return { claimed: false, reason: 'the stored payout voucher is malformed' };
     }
-    const candidates = stored ? [...asked, stored] : asked;
+    const candidates = [...asked, ...(stored ? [stored] : []), ...(kept ? [kept] : [])];
     if (!candidates.length) return { claimed: false, reason: 'no payout voucher yet' };
     const now = await p.chain.now();
     // Cumulative vouchers: the valid one with the highest count covers all the others.
@@ -98,15 +106,27 @@ export async function claimPayoutIfDue(p: PayoutClaimParams): Promise<PayoutClai
     if (best) {
         const { v, account } = best;
         const { voucher, signature } = best.c;
+        const kept: StoredPayoutVoucher = {
+            voucher: voucher.toBoc().toString('base64'),
+            signature: signature.toString('hex'),
+            cumulative: v.cumulative.toString(),
+            target: account.address.toString(),
+        };
         const opened = p.chain.open(account);
         const deployed = (await p.chain.provider(account.address).getState()).state.type === 'active';
         const paidBefore = deployed ? (await opened.getWorkerData()).paid : 0n;
         if (v.cumulative - paidBefore < p.threshold) {
-            return { claimed: false, reason: 'below the claim threshold', cumulative: v.cumulative, paidBefore };
+            return {
+                claimed: false,
+                reason: 'below the claim threshold',
+                cumulative: v.cumulative,
+                paidBefore,
+                best: kept,
+            };
         }
         // The first claim deploys the WorkerAccount: the opened contract carries its StateInit.
         await opened.send(p.wallet.sender, { value: p.value }, { $$type: 'PayoutSigned', signature, voucher });
-        return { claimed: true, cumulative: v.cumulative, paidBefore };
+        return { claimed: true, cumulative: v.cumulative, paidBefore, best: kept };
     }
     return {
         claimed: false,

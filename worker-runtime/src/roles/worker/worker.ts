@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Chain, RegistryView, Wallet } from '../../chain';
 import { generateX25519KeyPair, X25519KeyPair } from '../../crypto';
 import { isPermanentError } from '../../errors';
@@ -26,6 +27,7 @@ import { WorkerStartError } from './errors';
 import { AcceptedGrant, GrantReader } from './grant';
 import { createJobProcessor, WorkerJobResult } from './jobProcessor';
 import { claimPayoutIfDue, PayoutClaimOutcome } from './payout';
+import { keepVoucher, readKeptVoucher } from './keptVoucher';
 import { startHealthServer } from './server';
 import { DEFAULT_REGISTRATION_TIMEOUT_MS, readStake, registerStake, stakeProblem, waitForActiveStake } from './stake';
 
@@ -48,8 +50,8 @@ export type WorkerState = 'announced' | 'consuming' | 'demoted' | 'stopped';
 /**
  * The worker role (docs/runtime.md, "A worker joins"): attest, check (or register) the stake, announce, wait for the
  * proxy's grant, and only then consume the model's sealed queue. Every job runs the model in worker threads, and the
- * result carries a receipt signed by the attested worker key. A revoked grant (demotion) stops consumption; a new
- * key version swaps the queue key.
+ * result carries a receipt signed by the attested worker key. A revoked grant stops consumption (and the worker
+ * announces itself again: a grant lost with Redis's data comes back); a new key version swaps the queue key.
  */
 export class WorkerRole {
     readonly metrics = new RoleMetrics('worker');
@@ -214,6 +216,12 @@ export class WorkerRole {
         return this.sealing.publicKey.toString('hex');
     }
 
+    /** Where the latest payout voucher is kept (null when CHRYSALIS_WORKER_DATA_DIR is empty). */
+    get voucherFile(): string | null {
+        const dir = this.deps.config.dataDir;
+        return dir ? join(dir, `payout-${this.workerKey}.json`) : null;
+    }
+
     get modelHash(): string {
         return this.model.hash;
     }
@@ -270,6 +278,8 @@ export class WorkerRole {
     async claimPayout(): Promise<PayoutClaimOutcome> {
         const { config, chain, wallet } = this.deps;
         if (!wallet) return { claimed: false, reason: 'no wallet to send the claim from' };
+        const file = this.voucherFile;
+        const kept = file ? await readKeptVoucher(file) : null;
         const outcome = await claimPayoutIfDue({
             chain,
             redis: this.redis,
@@ -280,7 +290,12 @@ export class WorkerRole {
             wallet,
             threshold: BigInt(config.payoutThreshold),
             value: BigInt(config.payoutValueNanoton),
+            kept: kept?.raw,
         });
+        if (file && outcome.best && BigInt(outcome.best.cumulative) > (kept?.cumulative ?? -1n)) {
+            // With the owner: the proxy counts payouts per owner, and a recovery needs it for an unclaimed voucher.
+            await keepVoucher(file, { ...outcome.best, owner: this.owner.toString(), workerKey: this.workerKey });
+        }
         if (outcome.claimed) {
             this.metrics.settlements.inc({ kind: 'payout' });
             this.log.info({ cumulative: outcome.cumulative.toString() }, 'payout voucher claimed');
@@ -412,13 +427,18 @@ export class WorkerRole {
         }
     }
 
-    /** Follows the grant: deleted → demoted (stop consuming); a new key version → swap the queue key. */
+    /**
+     * Follows the grant: a new key version → swap the queue key; deleted → stop consuming. A deleted grant is a
+     * demotion or Redis losing its data (wiped, rolled back): the worker cannot tell which, so it announces itself
+     * again and keeps watching. A demoted worker is never granted again; after a data loss the proxy re-admits it
+     * and the worker goes back to consuming by itself.
+     */
     private scheduleGrantWatch(): void {
         this.grantTimer = setTimeout(() => {
             this.watching = this.checkGrant()
                 .catch((err) => this.log.warn({ err: (err as Error).message }, 'grant check failed'))
                 .finally(() => {
-                    if (!this.stopping && this.state === 'consuming') this.scheduleGrantWatch();
+                    if (!this.stopping) this.scheduleGrantWatch();
                 });
         }, this.deps.config.grantPollMs);
     }
@@ -426,19 +446,32 @@ export class WorkerRole {
     private async checkGrant(): Promise<void> {
         if (this.stopping) return;
         const reading = await this.readGrant();
-        if (reading.kind === 'none') {
+        if (this.stopping) return;
+        if (reading.kind === 'granted') {
+            if (this.consumer && reading.grant.keyVersion === this.grant?.keyVersion) return;
+            this.log.info(
+                { keyVersion: reading.grant.keyVersion },
+                this.consumer ? 'queue key rotated: switching' : 'granted again: consuming',
+            );
+            await this.stopConsumer();
+            await this.startConsumer(reading.grant);
+            if (this.stopping) await this.stopConsumer();
+            return;
+        }
+        if (reading.kind !== 'none') return;
+        if (this.consumer) {
             await this.stopConsumer();
             this.grant = null;
             this.state = 'demoted';
-            this.stateDetail = "the proxy revoked this worker's grant: not consuming";
-            this.log.warn('grant revoked: stopped consuming');
+            this.stateDetail =
+                "the proxy's grant is gone (demoted, or Redis lost it): not consuming; announced again, waiting for a grant";
+            this.log.warn('grant gone: stopped consuming, announcing again');
+            await this.announce();
             return;
         }
-        if (reading.kind === 'granted' && reading.grant.keyVersion !== this.grant?.keyVersion) {
-            this.log.info({ keyVersion: reading.grant.keyVersion }, 'queue key rotated: switching');
-            await this.stopConsumer();
-            await this.startConsumer(reading.grant);
-        }
+        // Waiting for a grant: if the announcement vanished too (a wiped Redis), the proxy cannot see this worker.
+        const key = RedisKeys.announcement(this.deps.config.prefix, this.workerKey);
+        if ((await this.redis.exists(key)) === 0) await this.announce();
     }
 
     private schedulePayoutClaims(): void {
