@@ -176,6 +176,7 @@ export class SealedJobQueue {
             const active = `active:${requestId}`;
             const done = (o: Outcome | Error) => {
                 clearTimeout(timer);
+                clearInterval(probe);
                 events.removeListener(completed, onCompleted);
                 events.removeListener(failed, onFailed);
                 events.removeListener(duplicated, onDuplicated);
@@ -198,6 +199,15 @@ export class SealedJobQueue {
                 () => done(takenAt === null ? { kind: 'unclaimed' } : { kind: 'lookup' }),
                 options.queueWaitMs ?? timeoutMs,
             );
+            // While nobody has taken the job, look every `timeoutMs` that it is still there: a job Redis lost (wiped,
+            // rolled back, evicted) is reported at once (the thorough lookup says "vanished"), not after the whole wait.
+            const probe = setInterval(() => {
+                if (takenAt !== null) return;
+                Job.fromId(this.queue, requestId).then(
+                    (job) => job === undefined && done({ kind: 'lookup' }),
+                    () => undefined,
+                );
+            }, timeoutMs);
             events.on(completed, onCompleted);
             events.on(failed, onFailed);
             events.on(duplicated, onDuplicated);
