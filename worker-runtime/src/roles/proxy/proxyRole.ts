@@ -133,7 +133,9 @@ export class ProxyRole {
         // No body past the largest any served model can need is even read (Fastify stops at the limit).
         const bodyLimitBytes = Math.min(
             this.config.bodyLimitBytes,
-            Math.max(...this.options.models.map((m) => maxBodyBytes(m.inputs))),
+            ...(this.options.models.length
+                ? [Math.max(...this.options.models.map((m) => maxBodyBytes(m.inputs)))]
+                : []),
         );
         // A reservation outlives every way its request can still be running.
         const reservationMs =
