@@ -21,9 +21,16 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promi
  * real process with SIGKILL.)
  */
 async function killAbruptly(worker: WorkerRole): Promise<void> {
-    const internals = worker as unknown as { consumer: SealedWorker | null };
+    const internals = worker as unknown as {
+        consumer: SealedWorker | null;
+        stopping: boolean;
+        grantTimer?: NodeJS.Timeout;
+    };
     const consumer = internals.consumer!;
     internals.consumer = null; // stop() must not try to shut the dead consumer down gracefully
+    // A dead process watches no grant either: otherwise the worker, seeing no consumer, would start a new one.
+    internals.stopping = true;
+    if (internals.grantTimer) clearTimeout(internals.grantTimer);
     (consumer as unknown as { redis: Redis }).redis.disconnect();
     await consumer.worker.close(true);
 }
