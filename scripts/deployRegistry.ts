@@ -52,7 +52,8 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
     }
     const { sent } = await submit(provider, args, 'deploy Registry', {
         to: registry.address,
-        value: toNano('0.2'),
+        // REGISTRY_STORAGE_RESERVE (0.5 TON) is kept; the rest comes back as Excesses.
+        value: toNano('0.6'),
         body: messageBody(storeTopUpReserve, { $$type: 'TopUpReserve', queryId: 0n }),
         init: registry.init!,
     });

@@ -27,7 +27,11 @@ export const CHILD_CODES = {
 type ChildName = keyof typeof CHILD_CODES;
 const NAMES = Object.keys(CHILD_CODES).join(', ');
 
-/** SetChildCode: --kind workerStake|proxy|clientAccount|workerAccount [--code <file.boc>, default the build file]. */
+/**
+ * SetChildCode: --kind workerStake|proxy|clientAccount|workerAccount [--code <file.boc>, default the build file], into
+ * an empty slot only (the first deployment of the billing codes); replacing a code goes through scheduleChildCode and
+ * the timelock (the registry refuses it here with ERR_CHILD_CODE_TIMELOCKED).
+ */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
     const spec = {
         kind: { describe: `Child kind (${NAMES})` },

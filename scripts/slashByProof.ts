@@ -29,6 +29,20 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
     if (a.receipt.requestId !== b.receipt.requestId) {
         throw new ScriptArgsError('the receipts are for different requests: no conflict to prove');
     }
+    if (a.receipt.modelHash !== b.receipt.modelHash) {
+        throw new ScriptArgsError('the receipts are for different models: two computations, no conflict to prove');
+    }
+    if (a.receipt.inputHash !== b.receipt.inputHash) {
+        throw new ScriptArgsError('the receipts are for different inputs: two computations, no conflict to prove');
+    }
+    for (const [name, r] of [
+        ['receipt-a', a],
+        ['receipt-b', b],
+    ] as const) {
+        if (!r.receipt.registry.equals(state.registry)) {
+            throw new ScriptArgsError(`--${name}: bound to another registry (${r.receipt.registry.toString()})`);
+        }
+    }
     if (a.receipt.outputHash === b.receipt.outputHash) {
         throw new ScriptArgsError('the receipts attest the same output: no conflict to prove');
     }

@@ -1,5 +1,11 @@
 import { Address, beginCell, Cell, Dictionary } from '@ton/core';
 import {
+    MAX_CLOSE_DELAY,
+    MAX_REPORTER_BOUNTY_BPS,
+    MAX_WORKER_UNBONDING_DELAY,
+    MIN_PROXY_CLOSE_DELAY,
+    MIN_SLASH_FRACTION_BPS,
+    MIN_WORKER_UNBONDING_DELAY,
     NetworkParams,
     storeNetworkParams,
     storeRegistryGov,
@@ -19,10 +25,24 @@ export type RegistryInitArgs = [
 /** Mirrors checkNetworkParams (contracts/registry/registry_core.tact), which SetParams applies on chain. */
 export function checkNetworkParams(p: NetworkParams): void {
     if (p.workerFeePerToken > p.pricePerToken) throw new Error('invalid params: workerFeePerToken > pricePerToken');
-    if (p.slashFractionBps > 10000n || p.reporterBountyBps > 10000n) {
-        throw new Error('invalid params: a fraction above 10000 bps');
+    if (p.slashFractionBps < MIN_SLASH_FRACTION_BPS || p.slashFractionBps > 10000n) {
+        throw new Error(`invalid params: slashFractionBps must be ${MIN_SLASH_FRACTION_BPS}..10000`);
+    }
+    if (p.reporterBountyBps > MAX_REPORTER_BOUNTY_BPS) {
+        throw new Error(`invalid params: reporterBountyBps above ${MAX_REPORTER_BOUNTY_BPS}`);
     }
     if (p.minWorkerStake <= 0n) throw new Error('invalid params: minWorkerStake must be positive');
+    if (p.workerUnbondingDelay < MIN_WORKER_UNBONDING_DELAY || p.workerUnbondingDelay > MAX_WORKER_UNBONDING_DELAY) {
+        throw new Error(
+            `invalid params: workerUnbondingDelay must be ${MIN_WORKER_UNBONDING_DELAY}..${MAX_WORKER_UNBONDING_DELAY} s`,
+        );
+    }
+    if (p.proxyCloseDelay > MAX_CLOSE_DELAY || p.clientCloseDelay > MAX_CLOSE_DELAY) {
+        throw new Error(`invalid params: a close delay above ${MAX_CLOSE_DELAY} s`);
+    }
+    if (p.proxyCloseDelay < MIN_PROXY_CLOSE_DELAY) {
+        throw new Error(`invalid params: proxyCloseDelay below ${MIN_PROXY_CLOSE_DELAY} s (the workers' claim window)`);
+    }
 }
 
 /**
@@ -56,6 +76,7 @@ export function registryInitArgs(owner: Address, params: NetworkParams, workerSt
                 proxies: Dictionary.empty(),
                 billingCodes: beginCell().storeMaybeRef(null).storeMaybeRef(null).storeMaybeRef(null).endCell(),
                 pendingUpgrade: null,
+                pendingChange: null,
                 halter: null,
                 proposedOwner: null,
             }),

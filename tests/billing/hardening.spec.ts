@@ -4,7 +4,7 @@
  *   7  a masterchain Proxy could never close (its close notifications ran out of gas), and a gas price rise could do
  *      the same to any Proxy;
  *   10 a closed Proxy kept the TON of a CommitState (and a live one kept every commit's change);
- *   11 workers get a claim window the contract enforces (at least PROXY_CLAIM_WINDOW from the close request);
+ *   11 workers get a claim window the contract enforces (at least MIN_PROXY_CLOSE_DELAY from the close request);
  *   storage: a live contract's reserve covers 5 years of its storage; a closed Proxy returns everything.
  */
 import '@ton/test-utils';
@@ -32,6 +32,7 @@ import {
     workerAccount,
 } from '../fixtures/billing';
 import { NetworkParams, Proxy, proxyFromArgs, ProxyState } from '../../wrappers/Proxy';
+import { MAX_CLOSE_DELAY, MIN_PROXY_CLOSE_DELAY } from '../../build/Proxy/Proxy_Proxy';
 import { signStateCommit } from '../../worker-runtime/src/protocol/voucher';
 
 const YEAR = 365 * DAY;
@@ -95,7 +96,7 @@ describe('billing hardening (issue 11)', () => {
             expect(spent).toBeLessThan(toNano('0.05'));
         });
 
-        it('a client close delay beyond MAX_DELAY is refused too (its clients could never refund)', async () => {
+        it('a client close delay beyond MAX_CLOSE_DELAY is refused too (its clients could never refund)', async () => {
             const { p, result } = await deployWith({ clientCloseDelay: TYPO });
             expect(result.transactions).toHaveTransaction({
                 to: p.address,
@@ -104,8 +105,8 @@ describe('billing hardening (issue 11)', () => {
             });
         });
 
-        it('MAX_DELAY itself is accepted, and the close and a forced refund still work with it', async () => {
-            const max = billingConstant('MAX_DELAY');
+        it('MAX_CLOSE_DELAY itself is accepted, and the close and a forced refund still work with it', async () => {
+            const max = MAX_CLOSE_DELAY;
             const { p, o, result } = await deployWith({ proxyCloseDelay: max, clientCloseDelay: max });
             expect(result.transactions).toHaveTransaction({ to: p.address, success: true });
             const r = await p.send(
@@ -119,8 +120,8 @@ describe('billing hardening (issue 11)', () => {
     });
 
     describe('item 11: workers have a claim window the contract enforces', () => {
-        it('a proxy close delay under PROXY_CLAIM_WINDOW is refused (a zero delay let the owner close at once)', async () => {
-            const window = billingConstant('PROXY_CLAIM_WINDOW');
+        it('a proxy close delay under MIN_PROXY_CLOSE_DELAY is refused (a zero delay let the owner close at once)', async () => {
+            const window = MIN_PROXY_CLOSE_DELAY;
             for (const delay of [0n, window - 1n]) {
                 const { p, result } = await deployWith({ proxyCloseDelay: delay });
                 expect(result.transactions).toHaveTransaction({

@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { toNano } from '@ton/core';
+import { Address, toNano } from '@ton/core';
 import { run, ClientCliContext } from '../../worker-runtime/src/cli/client';
 import { deployClientWallet } from '../../worker-runtime/src/devnet/clientWallet';
 import { devnetKeyPair } from '../../worker-runtime/src/devnet/keys';
@@ -75,4 +75,11 @@ test('usage errors exit with 2 and say what is wrong', async () => {
     } finally {
         stderr.mockRestore();
     }
+});
+
+test('wallet prints the address to fund in the form a wallet app should pay', async () => {
+    expect(await run(['wallet'], ctx)).toBe(0);
+    // Deployed on a test chain: bounceable, with the test-network flag ("kQ…").
+    expect(lines[0]).toMatch(/^wallet kQ[\w-]{46}: deployed, balance \d+(\.\d+)? TON$/);
+    expect(Address.parse(lines[0].split(' ')[1].replace(':', '')).equals(ctx.wallet.address)).toBe(true);
 });

@@ -1,4 +1,4 @@
-import { beginCell } from '@ton/core';
+import { Address, beginCell } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import {
     buildReceiptCell,
@@ -18,6 +18,7 @@ const receipt: Receipt = {
     modelHash: hashToUint256(Buffer.alloc(32, 0x22)),
     inputHash: 3n,
     outputHash: (1n << 256n) - 1n,
+    registry: new Address(0, Buffer.alloc(32, 0x33)),
 };
 
 describe('worker receipt (worker-runtime/src/protocol/receipt.ts)', () => {
@@ -30,8 +31,17 @@ describe('worker receipt (worker-runtime/src/protocol/receipt.ts)', () => {
         const s = cell.beginParse();
         expect(s.loadUint(32)).toBe(RECEIPT_TAG);
         expect(s.loadUintBig(256)).toBe(receipt.requestId);
-        expect(cell.refs[0].beginParse().loadUintBig(256)).toBe(receipt.outputHash);
-        expect(parseReceiptCell(cell)).toEqual(receipt);
+        expect(s.loadUintBig(256)).toBe(receipt.modelHash);
+        expect(s.loadUintBig(256)).toBe(receipt.inputHash);
+        expect(s.remainingBits).toBe(0);
+        // ^[output_hash:uint256 registry:MsgAddressInt]: the registry binds the receipt to one network.
+        const tail = cell.refs[0].beginParse();
+        expect(tail.loadUintBig(256)).toBe(receipt.outputHash);
+        expect(tail.loadAddress().equals(receipt.registry)).toBe(true);
+        expect(tail.remainingBits).toBe(0);
+        const parsed = parseReceiptCell(cell);
+        expect(parsed.registry.equals(receipt.registry)).toBe(true);
+        expect({ ...parsed, registry: null }).toEqual({ ...receipt, registry: null });
     });
 
     it('signs over the cell hash; verification fails for another key, another receipt or a bad signature', () => {
@@ -40,6 +50,8 @@ describe('worker receipt (worker-runtime/src/protocol/receipt.ts)', () => {
         expect(verifyReceipt(signed.cell, signed.signature, worker.publicKey)).toBe(true);
         expect(verifyReceipt(receipt, signed.signature, other.publicKey)).toBe(false);
         expect(verifyReceipt({ ...receipt, outputHash: 5n }, signed.signature, worker.publicKey)).toBe(false);
+        const otherNetwork = { ...receipt, registry: new Address(0, Buffer.alloc(32, 0x44)) };
+        expect(verifyReceipt(otherNetwork, signed.signature, worker.publicKey)).toBe(false);
         expect(verifyReceipt(receipt, signed.signature.subarray(0, 63), worker.publicKey)).toBe(false);
     });
 

@@ -53,6 +53,8 @@ const HAND_LAID: Record<string, string> = {
     bool_false: 'TL-B builtin',
     bool_true: 'TL-B builtin',
     receipt: 'signed by the worker runtime (worker-runtime/src/protocol/receipt.ts), parsed field by field',
+    worker_registration:
+        'signed by the worker key (worker-runtime/src/protocol/registration.ts), hashed by the registry from a builder',
     model_info: 'getter tuple, not a cell layout',
     model_entry: 'dictionary leaf written with builder calls',
     registry_gov: 'registry storage continuation, written by hand (registry_core.tact)',

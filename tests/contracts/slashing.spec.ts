@@ -1,6 +1,6 @@
 import '@ton/test-utils';
-import { beginCell, Cell, toNano } from '@ton/core';
-import { ERR_BAD_FRACTION, ERR_NOT_OWNER, ERR_VALUE_TOO_LOW } from '../../wrappers/Registry';
+import { Address, beginCell, Cell, toNano } from '@ton/core';
+import { ERR_BAD_FRACTION, ERR_NOT_OWNER, ERR_VALUE_TOO_LOW, REGISTRY_STORAGE_RESERVE } from '../../wrappers/Registry';
 import {
     ERR_STAKE_ALREADY_SLASHED_FOR_REQUEST,
     ERR_STAKE_BAD_RECEIPT,
@@ -19,8 +19,11 @@ import { balanceOf, code, eventsOf } from '../fixtures/chain';
 const SLASHED_EVENT = 0x5753e005;
 const PROOF_VALUE = { value: toNano('0.1') };
 
+/** The registry of the network under test: every receipt is bound to it (set by each describe). */
+let registry: Address;
+
 function receipt(requestId: bigint, outputHash: bigint): Receipt {
-    return { requestId, modelHash: 11n, inputHash: 22n, outputHash };
+    return { requestId, modelHash: 11n, inputHash: 22n, outputHash, registry };
 }
 
 function proof(w: RegisteredWorker, a: Receipt, b: Receipt, secretA = w.keyPair.secretKey, secretB = secretA) {
@@ -42,6 +45,7 @@ describe('WorkerStake: slashing by governance and by proof', () => {
     beforeAll(async () => {
         const net = await deployNetwork();
         w = await registerWorker(net, 'slashable', { bond: toNano('10') });
+        registry = net.registry.address;
         snap = new NetworkSnapshot(net);
         snap.save();
     });
@@ -98,7 +102,12 @@ describe('WorkerStake: slashing by governance and by proof', () => {
         const ev = loadStakeSlashedEvent(eventsOf(res, SLASHED_EVENT)[0]);
         expect(ev).toMatchObject({ reason: 3n, amount: toNano('2.5'), requestId: 0n });
         const state = await w.stake.getState();
-        expect(state).toMatchObject({ stake: toNano('7.5') });
+        // One governance slash per registration: the worker is out of service (Slashed) and unbonding from now.
+        expect(state).toMatchObject({
+            stake: toNano('7.5'),
+            status: 3n,
+            unbondingUntil: BigInt(blockchain.now!) + snap.net.params.workerUnbondingDelay,
+        });
         expect((await treasury.getBalance()) - treasuryBefore).toBeGreaterThan(toNano('2.49'));
         expect(await balanceOf(blockchain, w.stake.address)).toBeGreaterThanOrEqual(
             toNano('7.5') + STAKE_STORAGE_RESERVE,
@@ -175,7 +184,7 @@ describe('WorkerStake: slashing by governance and by proof', () => {
         expect((await w.stake.getState()).stake).toBe(toNano('10'));
     });
 
-    it('slashable while unbonding, not after withdrawal', async () => {
+    it('slashable while unbonding; after withdrawal the account is gone and a slash bounces back whole', async () => {
         const { operator, stranger, owner, registry, blockchain, params } = snap.net;
         await w.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'StartUnbonding', queryId: 0n });
         const whileUnbonding = await w.stake.send(
@@ -186,8 +195,14 @@ describe('WorkerStake: slashing by governance and by proof', () => {
         expect(whileUnbonding.transactions).toHaveTransaction({ to: w.stake.address, success: true });
         blockchain.now! += Number(params.workerUnbondingDelay);
         await w.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'Withdraw', queryId: 0n });
+        expect((await blockchain.getContract(w.stake.address)).accountState).toBeUndefined();
         const late = await w.stake.send(stranger.getSender(), PROOF_VALUE, proof(w, receipt(2n, 1n), receipt(2n, 2n)));
-        expect(late.transactions).toHaveTransaction({ exitCode: code(ERR_STAKE_NOT_SLASHABLE) });
+        expect(late.transactions).toHaveTransaction({
+            from: w.stake.address,
+            to: stranger.address,
+            inMessageBounced: true,
+        });
+        const ownerBefore = await owner.getBalance();
         const gov = await registry.send(owner.getSender(), PROOF_VALUE, {
             $$type: 'SlashWorker',
             queryId: 0n,
@@ -195,14 +210,15 @@ describe('WorkerStake: slashing by governance and by proof', () => {
             reason: 1n,
             fractionBps: 100n,
         });
-        expect(gov.transactions).toHaveTransaction({ to: w.stake.address, exitCode: code(ERR_STAKE_NOT_SLASHABLE) });
-        // The failed Slash bounces to the registry, which reports it and keeps the value for WithdrawSurplus.
+        // The Slash bounces to the registry, which reports it and returns the value to its owner.
         expect(gov.transactions).toHaveTransaction({
             from: w.stake.address,
             to: registry.address,
             inMessageBounced: true,
         });
         expect(eventsOf(gov, 0x5247e00c).length).toBe(1);
+        expect(gov.transactions).toHaveTransaction({ from: registry.address, to: owner.address });
+        expect(ownerBefore - (await owner.getBalance())).toBeLessThan(toNano('0.01'));
     });
 
     it('receipt cells built off chain are what the contract hashes (tag and layout)', async () => {
@@ -215,8 +231,9 @@ describe('WorkerStake: slashing by governance and by proof', () => {
 });
 
 describe('No TON is stranded', () => {
-    it('after every position is closed, stakes hold only their storage reserve and the registry only its own', async () => {
+    it('after every position is closed, stakes are deleted and the registry holds only its own reserve', async () => {
         const net = await deployNetwork();
+        registry = net.registry.address;
         const workers = [
             await registerWorker(net, 'a', { bond: toNano('5') }),
             await registerWorker(net, 'b', { bond: toNano('8') }),
@@ -254,13 +271,14 @@ describe('No TON is stranded', () => {
                 to: net.operator.address,
                 success: true,
             });
-            expect(await balanceOf(net.blockchain, w.stake.address)).toBe(STAKE_STORAGE_RESERVE);
-            expect((await w.stake.getState()).stake).toBe(0n);
+            // Withdrawal sends the whole balance and deletes the account.
+            expect(await balanceOf(net.blockchain, w.stake.address)).toBe(0n);
+            expect((await net.blockchain.getContract(w.stake.address)).accountState).toBeUndefined();
         }
         const registryBalance = await balanceOf(net.blockchain, net.registry.address);
         // The registry keeps its reserve less the forwarding fees of its governance events (~0.0004 TON each, paid
         // from its balance: governance messages return everything compute left, docs/contracts-registry.md).
-        expect(registryBalance).toBeLessThanOrEqual(toNano('0.1'));
-        expect(registryBalance).toBeGreaterThan(toNano('0.095'));
+        expect(registryBalance).toBeLessThanOrEqual(REGISTRY_STORAGE_RESERVE);
+        expect(registryBalance).toBeGreaterThan(REGISTRY_STORAGE_RESERVE - toNano('0.005'));
     });
 });

@@ -7,6 +7,8 @@ import {
     ERR_PAUSED,
     ERR_VALUE_TOO_LOW,
     REGISTER_WORKER_FEE,
+    REGISTRY_STORAGE_RESERVE,
+    UPGRADE_TIMELOCK,
 } from '../../wrappers/Registry';
 import {
     ERR_STAKE_NOT_ACTIVE,
@@ -19,15 +21,22 @@ import {
     loadStakeToppedUpEvent,
     loadUnbondingStartedEvent,
     loadStakeWithdrawnEvent,
-    loadWithdrawalBouncedEvent,
     STAKE_STORAGE_RESERVE,
     STAKE_TOPUP_FEE,
     WorkerStake,
 } from '../../wrappers/WorkerStake';
-import { deployNetwork, hashOf, keyToUint, NetworkSnapshot, registerWorker, workerKeyPair } from '../fixtures/network';
+import {
+    deployNetwork,
+    hashOf,
+    keyToUint,
+    NetworkSnapshot,
+    registerWorker,
+    registrationConsent,
+    workerKeyPair,
+} from '../fixtures/network';
 import { balanceOf, code, eventsOf } from '../fixtures/chain';
 
-const STATUS = { none: 0n, active: 1n, unbonding: 2n, withdrawn: 3n };
+const STATUS = { none: 0n, active: 1n, unbonding: 2n, slashed: 3n };
 const FEE = REGISTER_WORKER_FEE;
 const OP = { activated: 0x5753e001, toppedUp: 0x5753e002, unbonding: 0x5753e003, withdrawn: 0x5753e004 };
 
@@ -72,6 +81,8 @@ describe('WorkerStake: registration and life cycle', () => {
 
     it('refuses (bounces, with the named exit code) when paused, image or model not allowed, or bond too low', async () => {
         const net = snap.net;
+        const keyPair = workerKeyPair('refused');
+        const workerKey = keyToUint(keyPair.publicKey);
         const attempt = async (over: { imageHash?: bigint; modelHash?: bigint; value?: bigint }) =>
             net.registry.send(
                 net.operator.getSender(),
@@ -79,9 +90,10 @@ describe('WorkerStake: registration and life cycle', () => {
                 {
                     $$type: 'RegisterWorker',
                     queryId: 5n,
-                    workerKey: 123n,
+                    workerKey,
                     modelHash: over.modelHash ?? net.modelHash,
                     imageHash: over.imageHash ?? net.workerImageHash,
+                    ...registrationConsent(net, keyPair, net.operator.address),
                 },
             );
         const checks: [Awaited<ReturnType<typeof attempt>>, bigint][] = [
@@ -104,7 +116,7 @@ describe('WorkerStake: registration and life cycle', () => {
                 inMessageBounced: true,
             });
         }
-        const stake = await net.registry.getWorkerStakeAddress(123n);
+        const stake = await net.registry.getWorkerStakeAddress(workerKey);
         expect((await net.blockchain.getContract(stake)).accountState?.type).not.toBe('active');
     });
 
@@ -180,7 +192,7 @@ describe('WorkerStake: registration and life cycle', () => {
         expect((await w.stake.getState()).stake).toBe(expected);
     });
 
-    it('unbonding then withdrawal after the delay returns everything but the storage reserve', async () => {
+    it('unbonding then withdrawal after the delay returns everything and deletes the stake', async () => {
         const net = snap.net;
         const w = await registerWorker(net, 'w1');
         const early = await w.stake.send(
@@ -267,16 +279,22 @@ describe('WorkerStake: registration and life cycle', () => {
         );
         expect(out.transactions).toHaveTransaction({ from: w.stake.address, to: net.operator.address, success: true });
         expect(loadStakeWithdrawnEvent(eventsOf(out, OP.withdrawn)[0]).amount).toBe(net.params.minWorkerStake);
-        expect(await w.stake.getState()).toMatchObject({ status: STATUS.withdrawn, stake: 0n });
-        expect(await balanceOf(net.blockchain, w.stake.address)).toBe(STAKE_STORAGE_RESERVE);
+        // The whole balance (bond, unspent fees and the storage fund) went back; the account is deleted.
+        expect((await net.blockchain.getContract(w.stake.address)).accountState).toBeUndefined();
+        expect(await balanceOf(net.blockchain, w.stake.address)).toBe(0n);
         const gained = (await net.operator.getBalance()) - before;
-        expect(gained).toBeGreaterThan(held - STAKE_STORAGE_RESERVE - toNano('0.05'));
+        expect(gained).toBeGreaterThan(held - toNano('0.01'));
+        // A second Withdraw reaches no contract: it bounces back to the sender.
         const again = await w.stake.send(
             net.operator.getSender(),
             { value: toNano('0.05') },
             { $$type: 'Withdraw', queryId: 4n },
         );
-        expect(again.transactions).toHaveTransaction({ exitCode: code(ERR_STAKE_NOT_UNBONDING) });
+        expect(again.transactions).toHaveTransaction({
+            from: w.stake.address,
+            to: net.operator.address,
+            inMessageBounced: true,
+        });
     });
 
     it('a withdrawn key can be registered again (by a new owner)', async () => {
@@ -290,70 +308,25 @@ describe('WorkerStake: registration and life cycle', () => {
         net.blockchain.now! += Number(net.params.workerUnbondingDelay);
         await w.stake.send(net.operator.getSender(), { value: toNano('0.05') }, { $$type: 'Withdraw', queryId: 0n });
         const again = await registerWorker(net, 'w1', { from: net.stranger, bond: toNano('6') });
-        expect(again.result.transactions).toHaveTransaction({ to: w.stake.address, success: true });
+        expect(again.result.transactions).toHaveTransaction({ to: w.stake.address, success: true, deploy: true });
         expect(await w.stake.getState()).toMatchObject({ status: STATUS.active, stake: toNano('6') });
         expect((await w.stake.getState()).owner.equals(net.stranger.address)).toBe(true);
     });
 
-    it('a payout the owner cannot take bounces and restores the bond (still unbonded)', async () => {
-        const net = snap.net;
-        // An owner address with no contract: bounceable messages to it bounce.
-        const ghost = new Address(0, Buffer.alloc(32, 7));
-        const key = keyToUint(workerKeyPair('ghost').publicKey);
-        const value = net.params.minWorkerStake + FEE;
-        await net.blockchain.sendMessage(
-            internal({
-                from: ghost,
-                to: net.registry.address,
-                value,
-                body: beginCell()
-                    .storeUint(0x52470030, 32)
-                    .storeUint(0, 64)
-                    .storeUint(key, 256)
-                    .storeUint(net.modelHash, 256)
-                    .storeUint(net.workerImageHash, 256)
-                    .endCell(),
-            }),
-        );
-        const stake = net.blockchain.openContract(
-            WorkerStake.fromAddress(await net.registry.getWorkerStakeAddress(key)),
-        );
-        expect((await stake.getState()).owner.equals(ghost)).toBe(true);
-        const send = (op: number) =>
-            net.blockchain.sendMessage(
-                internal({
-                    from: ghost,
-                    to: stake.address,
-                    value: toNano('0.05'),
-                    body: beginCell().storeUint(op, 32).storeUint(0, 64).endCell(),
-                }),
-            );
-        await send(0x57530003); // StartUnbonding
-        net.blockchain.now! += Number(net.params.workerUnbondingDelay);
-        const out = await send(0x57530004); // Withdraw
-        expect(out.transactions).toHaveTransaction({ from: stake.address, to: ghost, success: false });
-        expect(out.transactions).toHaveTransaction({ from: ghost, to: stake.address, inMessageBounced: true });
-        const state = await stake.getState();
-        expect(state.status).toBe(STATUS.unbonding);
-        expect(state.stake).toBe(net.params.minWorkerStake);
-        expect(await balanceOf(net.blockchain, stake.address)).toBeGreaterThan(state.stake + STAKE_STORAGE_RESERVE);
-        expect(loadWithdrawalBouncedEvent(eventsOf(out, 0x5753e006)[0]).amount).toBe(state.stake);
-    });
-
     it('a child that fails to deploy bounces to the registry, which keeps the value for WithdrawSurplus', async () => {
         const net = snap.net;
-        // Code that always throws (THROW 50): the Activate bounces back to the registry.
+        // Code that always throws (THROW 50): the Activate bounces back to the registry. Replacing the WorkerStake
+        // code goes through the timelock.
         const broken = beginCell().storeUint(0xf232, 16).endCell();
-        await net.registry.send(
-            net.owner.getSender(),
-            { value: toNano('0.05') },
-            {
-                $$type: 'SetChildCode',
-                queryId: 0n,
-                kind: 1n,
-                code: broken,
-            },
-        );
+        const admin = { value: toNano('0.05') };
+        await net.registry.send(net.owner.getSender(), admin, {
+            $$type: 'ScheduleChildCode',
+            queryId: 0n,
+            kind: 1n,
+            code: broken,
+        });
+        net.blockchain.now! += Number(UPGRADE_TIMELOCK);
+        await net.registry.send(net.owner.getSender(), admin, { $$type: 'ExecuteChange', queryId: 0n });
         const before = await balanceOf(net.blockchain, net.registry.address);
         const w = await registerWorker(net, 'broken');
         expect(w.result.transactions).toHaveTransaction({
@@ -374,6 +347,6 @@ describe('WorkerStake: registration and life cycle', () => {
             },
         );
         expect(refund.transactions).toHaveTransaction({ from: net.registry.address, to: net.operator.address });
-        expect(await balanceOf(net.blockchain, net.registry.address)).toBe(toNano('0.1'));
+        expect(await balanceOf(net.blockchain, net.registry.address)).toBe(REGISTRY_STORAGE_RESERVE);
     });
 });

@@ -7,12 +7,15 @@ const ROOT = path.resolve(__dirname, '../..');
 
 describe('npm run devnet', () => {
     it('runs paid requests end to end, settles on chain and reconciles (--json)', () => {
-        const run = spawnSync(
-            process.execPath,
-            ['-r', 'tsx/cjs', 'worker-runtime/src/devnet/main.ts', '--requests', '20', '--json'],
-            { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
-        );
+        // The npm script as the README gives it (-s: without npm's own banner), build and model steps included:
+        // stdout must be the JSON object alone, so that `| jq` works.
+        const run = spawnSync('npm', ['run', '-s', 'devnet', '--', '--requests', '20', '--json'], {
+            cwd: ROOT,
+            encoding: 'utf8',
+            timeout: 120_000,
+        });
         if (run.status !== 0) throw new Error(`devnet exited ${run.status}:\n${run.stderr.slice(-3000)}`);
+        expect(run.stdout.trim().split('\n')).toHaveLength(1);
         const out = JSON.parse(run.stdout) as DevnetJson;
         expect(out.requests).toBe(20);
         expect(out.failed).toBe(0);

@@ -235,7 +235,15 @@ test('malformed bodies get 4xx and the proxy stays up', async () => {
         const res = await post(c);
         expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);
+        // docs/proxy.md: every refusal is {error: code, message}.
+        expect(res.body).toEqual({ error: expect.any(String), message: expect.any(String) });
     }
+    // docs/proxy.md, Refusals: a text/plain body is a 400 bad_request; Fastify's own 4xx keep their status with error
+    // bad_request: 415 for a content type it has no parser for.
+    const plain = await post('x'.repeat(10), 'text/plain');
+    expect([plain.status, plain.body.error]).toEqual([400, 'bad_request']);
+    const xml = await post('<x/>', 'application/xml');
+    expect([xml.status, xml.body.error]).toEqual([415, 'bad_request']);
     // Inputs that do not match the model's declared signature: 400 with the validator's message, never queued.
     const wrongShape = await signedBody({ features: { type: 'float32', dims: [1, 3], data: [1, 2, 3] } });
     const shape = await post(wrongShape);

@@ -142,7 +142,12 @@ export async function createHarness(opts: {
         const key = w.keys[0];
         const workerKey = key.keyPair.publicKey.toString('hex');
         admission.admitted.set(workerKey, { workerKey, owner: w.owner.address, modelHash: dm.hashHex });
-        const good = createJobProcessor({ pool, modelHash: dm.hash, workerKey: key.keyPair });
+        const good = createJobProcessor({
+            pool,
+            modelHash: dm.hash,
+            registry: net.registry.address,
+            workerKey: key.keyPair,
+        });
         const behaviour = behaviours[i];
         const process =
             behaviour === 'good'

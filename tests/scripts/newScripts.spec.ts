@@ -1,6 +1,6 @@
 /** The scripts for setHalter, topUpReserve, slashByProof, and what deployProxy and setChildCode print and read. */
 import '@ton/test-utils';
-import { Cell, toNano } from '@ton/core';
+import { Address, Cell, toNano } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -59,7 +59,7 @@ describe('setHalter, topUpReserve, slashByProof, deployProxy and setChildCode sc
         const provider = as(stranger);
         await topUpReserve.run(provider, reg());
         expect(await balance()).toBeGreaterThanOrEqual(REGISTRY_STORAGE_RESERVE - toNano('0.001'));
-        expect(provider.ui().written.join('\n')).toMatch(/registry balance 0\.08 -> 0\.\d+ TON \(reserve 0\.1\)/);
+        expect(provider.ui().written.join('\n')).toMatch(/registry balance 0\.48 -> 0\.\d+ TON \(reserve 0\.5\)/);
     });
 
     describe('slashByProof', () => {
@@ -69,11 +69,13 @@ describe('setHalter, topUpReserve, slashByProof, deployProxy and setChildCode sc
             writeFileSync(path, JSON.stringify(receiptToFile(signReceipt(r, secret))));
             return path;
         };
-        const receipt = (outputHash: bigint, requestId = 77n): Receipt => ({
+        const receipt = (outputHash: bigint, requestId = 77n, over: Partial<Receipt> = {}): Receipt => ({
             requestId,
             modelHash: 1n,
             inputHash: 2n,
             outputHash,
+            registry: snap.net.registry.address,
+            ...over,
         });
         const stakeArgs = () => ['--stake', w.stake.address.toString()];
 
@@ -103,6 +105,16 @@ describe('setHalter, topUpReserve, slashByProof, deployProxy and setChildCode sc
                 slashByProof.run(as(stranger), [...stakeArgs(), '--receipt-a', a, '--receipt-b', b]);
             await expect(run(file('same.json', receipt(5n)))).rejects.toThrow(/same output: no conflict/);
             await expect(run(file('other.json', receipt(6n, 78n)))).rejects.toThrow(/different requests/);
+            await expect(run(file('model.json', receipt(6n, 77n, { modelHash: 9n })))).rejects.toThrow(
+                /different models/,
+            );
+            await expect(run(file('input.json', receipt(6n, 77n, { inputHash: 9n })))).rejects.toThrow(
+                /different inputs/,
+            );
+            const elsewhere = { registry: Address.parse('EQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAM9c') };
+            await expect(run(file('net.json', receipt(6n, 77n, elsewhere)))).rejects.toThrow(
+                /--receipt-b: bound to another registry/,
+            );
             const other = keyPairFromSeed(Buffer.alloc(32, 3)).secretKey;
             await expect(run(file('forged.json', receipt(6n), other))).rejects.toThrow(
                 /--receipt-b: not signed by the worker key/,
@@ -138,7 +150,10 @@ describe('setHalter, topUpReserve, slashByProof, deployProxy and setChildCode sc
             const read = receiptFromFile(JSON.stringify(receiptToFile(signed)));
             expect(read.cell.equals(signed.cell)).toBe(true);
             expect(read.signature.equals(signed.signature)).toBe(true);
-            expect(read.receipt).toEqual(receipt(5n));
+            const { registry, ...rest } = read.receipt;
+            const { registry: expectedRegistry, ...expected } = receipt(5n);
+            expect(rest).toEqual(expected);
+            expect(registry.equals(expectedRegistry)).toBe(true);
         });
     });
 

@@ -1,5 +1,6 @@
 import '@ton/test-utils';
 import { Address, toNano } from '@ton/core';
+import { keyPairFromSeed } from '@ton/crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,15 @@ import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { Registry, UPGRADE_TIMELOCK } from '../../wrappers/Registry';
 import { RegistryV2 } from '../../wrappers/RegistryV2';
 import { WorkerStake } from '../../wrappers/WorkerStake';
-import { deployNetwork, hashOf, keyToUint, NetworkSnapshot, registerWorker, workerKeyPair } from '../fixtures/network';
+import {
+    deployNetwork,
+    hashOf,
+    keyToUint,
+    NetworkSnapshot,
+    registerWorker,
+    registrationConsent,
+    workerKeyPair,
+} from '../fixtures/network';
 import { SandboxNetworkProvider, ScriptedUI } from './sandboxProvider';
 import * as deployRegistry from '../../scripts/deployRegistry';
 import * as setParams from '../../scripts/setParams';
@@ -24,6 +33,10 @@ import * as removeProxy from '../../scripts/removeProxy';
 import * as setChildCode from '../../scripts/setChildCode';
 import * as scheduleUpgrade from '../../scripts/scheduleUpgrade';
 import * as cancelUpgrade from '../../scripts/cancelUpgrade';
+import * as scheduleParams from '../../scripts/scheduleParams';
+import * as scheduleChildCode from '../../scripts/scheduleChildCode';
+import * as executeChange from '../../scripts/executeChange';
+import * as cancelChange from '../../scripts/cancelChange';
 import * as executeUpgrade from '../../scripts/executeUpgrade';
 import * as pause from '../../scripts/pause';
 import * as unpause from '../../scripts/unpause';
@@ -147,7 +160,16 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
             /unknown child kind/,
         );
 
-        const notBefore = BigInt(blockchain.now!) + 172800n;
+        // Replacing a child code already set is timelocked.
+        await expect(setChildCode.run(as(owner), [...reg(), '--kind', 'proxy', '--code', codePath])).rejects.toThrow(
+            /ERR_CHILD_CODE_TIMELOCKED/,
+        );
+        await scheduleChildCode.run(as(owner), [...reg(), '--kind', 'workerAccount', '--code', codePath]);
+        expect((await registry.getGovernance()).pendingChange?.kind).toBe(4n);
+        await cancelChange.run(as(owner), reg());
+        expect((await registry.getGovernance()).pendingChange).toBeNull();
+
+        const notBefore = BigInt(blockchain.now!) + UPGRADE_TIMELOCK;
         await scheduleUpgrade.run(as(owner), [...reg(), '--code', codePath, '--not-before', String(notBefore)]);
         expect((await registry.getGovernance()).pendingUpgrade?.notBefore).toBe(notBefore);
         await cancelUpgrade.run(as(owner), reg());
@@ -165,18 +187,32 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         );
     });
 
-    it('pause and unpause (halter)', async () => {
-        const { halter, registry } = snap.net;
+    it('pause (halter) and unpause (owner only)', async () => {
+        const { halter, owner, registry } = snap.net;
         await pause.run(as(halter), reg());
         expect((await registry.getGovernance()).paused).toBe(true);
-        await unpause.run(as(halter), reg());
+        await expect(unpause.run(as(halter), reg())).rejects.toThrow(/ERR_NOT_OWNER/);
+        expect((await registry.getGovernance()).paused).toBe(true);
+        await unpause.run(as(owner), reg());
         expect((await registry.getGovernance()).paused).toBe(false);
+    });
+
+    it('scheduleParams then executeChange after the timelock (stake terms)', async () => {
+        const { owner, registry, blockchain, stranger } = snap.net;
+        await scheduleParams.run(as(owner), [...reg(), '--treasury', stranger.address.toString()]);
+        expect((await registry.getGovernance()).pendingChange?.kind).toBe(0n);
+        blockchain.now! += Number(UPGRADE_TIMELOCK);
+        await executeChange.run(as(owner), reg());
+        expect((await registry.getStakeTerms()).treasury.equals(stranger.address)).toBe(true);
     });
 
     it('registerWorker, topUpStake, startUnbonding, withdrawStake, showStake', async () => {
         const { operator, registry, blockchain, params, modelHash, workerImageHash } = snap.net;
-        const key = keyToUint(workerKeyPair('script-worker').publicKey);
+        const keyPair = workerKeyPair('script-worker');
+        const key = keyToUint(keyPair.publicKey);
         const worker = [...reg(), '--key', hex(key)];
+        // The key holder's consent for this owner, made where the key lives.
+        const consent = registrationConsent(snap.net, keyPair, operator.address);
         await registerWorkerScript.run(as(operator), [
             ...worker,
             '--model',
@@ -185,6 +221,10 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
             hex(workerImageHash),
             '--bond',
             '6',
+            '--expiry',
+            String(consent.expiry),
+            '--signature',
+            consent.signature.toString('hex'),
         ]);
         const stake = blockchain.openContract(WorkerStake.fromAddress(await registry.getWorkerStakeAddress(key)));
         expect(await stake.getState()).toMatchObject({ status: 1n, stake: toNano('6') });
@@ -194,11 +234,31 @@ describe('blueprint scripts against a sandbox-backed NetworkProvider', () => {
         expect((await stake.getState()).status).toBe(2n);
         blockchain.now! += Number(params.workerUnbondingDelay);
         await withdrawStake.run(as(operator), worker);
-        expect(await stake.getState()).toMatchObject({ status: 3n, stake: 0n });
+        // A withdrawal deletes the stake.
+        expect((await blockchain.getContract(stake.address)).accountState).toBeUndefined();
         const shown = as(operator);
         await showStake.run(shown, worker);
-        expect(shown.ui().written.join('\n')).toContain('status withdrawn');
-        await expect(withdrawStake.run(as(operator), worker)).rejects.toThrow(/not unbonding/);
+        expect(shown.ui().written.join('\n')).toContain('no contract (never registered, or withdrawn)');
+        await expect(withdrawStake.run(as(operator), worker)).rejects.toThrow(/already withdrawn/);
+
+        // Where the machine holds the key, --worker-seed signs the consent itself.
+        const seed = Buffer.alloc(32, 0x5d);
+        await registerWorkerScript.run(as(operator), [
+            ...reg(),
+            '--worker-seed',
+            seed.toString('hex'),
+            '--model',
+            hex(modelHash),
+            '--image',
+            hex(workerImageHash),
+            '--expiry',
+            String(blockchain.now! + 600),
+        ]);
+        const seeded = keyToUint(keyPairFromSeed(seed).publicKey);
+        const seededStake = blockchain.openContract(
+            WorkerStake.fromAddress(await registry.getWorkerStakeAddress(seeded)),
+        );
+        expect(await seededStake.getState()).toMatchObject({ status: 1n, stake: params.minWorkerStake });
     });
 
     it('slashWorker (governance) through the registry', async () => {

@@ -14,7 +14,7 @@ import {
     VerifiedFacts,
     verifyAttestation,
 } from '../../worker-runtime/src/tee';
-import { readCollateralFile, readVector, SAMPLE_ROOT_PEM, VERIFY_AT } from './testdata';
+import { createTdxWorld } from './syntheticQuote';
 
 /** An in-memory registry view, as the chain watcher will provide from the on-chain allow-lists. */
 function registry(options: { test: boolean; workers?: bigint[]; proxies?: bigint[] }): RegistryView {
@@ -41,7 +41,7 @@ const logger = { warn: (m: string) => warnings.push(m) };
 
 describe('image hash and binding', () => {
     it('is SHA-256(MRTD ‖ RTMR0 ‖ RTMR1 ‖ RTMR2) and ignores RTMR3', () => {
-        const body = parseQuote(readVector('tdx-v4-cocoon.dat')).body;
+        const body = parseQuote(createTdxWorld().quote(ed25519PublicKey())).body;
         const expected = createHash('sha256')
             .update(Buffer.concat([body.mrTd, body.rtmr0, body.rtmr1, body.rtmr2]))
             .digest();
@@ -107,57 +107,6 @@ describe('attestation policy', () => {
         ).toBe(true);
     });
 
-    it('checks a real TDX quote through every gate: image allow-list, TCB status, then key binding', async () => {
-        const quote = readVector('tdx-v4-cocoon.dat');
-        const cocoonImage = imageHashBigInt(parseQuote(quote).body);
-        const publicKey = ed25519PublicKey(); // not the worker's key, which the test vectors do not include
-        const base = { registry: registry({ test: false, workers: [cocoonImage] }), role: 'worker' as const };
-
-        const notAllowed = await verifyAttestation(
-            { quote, publicKey, at: VERIFY_AT },
-            { ...base, registry: registry({ test: false }) },
-        );
-        expect(refusal(notAllowed).message).toMatch(/not in the registry's worker allow-list/);
-        // No collateral: the TCB status is Unknown, which the default policy (UpToDate only) refuses.
-        const unknown = await verifyAttestation({ quote, publicKey, at: VERIFY_AT }, base);
-        expect(refusal(unknown).message).toMatch(/TCB status Unknown is not accepted \(accepted: UpToDate\)/);
-        // Accepting Unknown explicitly gets as far as the binding, which fails for a key that is not the worker's.
-        const binding = await verifyAttestation(
-            { quote, publicKey, at: VERIFY_AT },
-            { ...base, acceptedTcbStatuses: ['Unknown'] },
-        );
-        expect(refusal(binding).code).toBe('binding');
-        // A forged quote stops at the signature.
-        const forged = Buffer.from(quote);
-        forged[200] ^= 1;
-        expect(refusal(await verifyAttestation({ quote: forged, publicKey, at: VERIFY_AT }, base)).code).toBe(
-            'signature',
-        );
-    });
-
-    it('passes collateral from the configured source into the verdict and refuses what it cannot evaluate', async () => {
-        const collateral: Collateral = {
-            tcbInfoJson: readCollateralFile('tcbInfo.json').toString(),
-            qeIdentityJson: readCollateralFile('qeIdentity.json').toString(),
-            tcbSigningChainPem: readCollateralFile('tcbSignChain.pem').toString(),
-        };
-        const asked: string[] = [];
-        const verdict = await verifyAttestation(
-            { quote: readCollateralFile('quote.dat'), publicKey: ed25519PublicKey(), at: VERIFY_AT },
-            {
-                registry: registry({ test: false }),
-                role: 'worker',
-                roots: [SAMPLE_ROOT_PEM()],
-                collateral: (fmspc) => {
-                    asked.push(fmspc);
-                    return collateral;
-                },
-            },
-        );
-        expect(asked).toEqual(['ed742af8adf5']);
-        expect(refusal(verdict).code).toBe('collateral');
-    });
-
     it('caches a verified peer per (quote, key, nonce) and re-checks the registry on every hit', async () => {
         const publicKey = ed25519PublicKey();
         const document = await attest(createProvider({ kind: 'simulated', logger }), publicKey);
@@ -209,7 +158,7 @@ describe('attestation policy', () => {
             { document: 'garbage', publicKey },
             { quote: Buffer.alloc(0), publicKey },
             { publicKey },
-            { quote: readVector('tdx-v4-edgeless.dat'), publicKey: Buffer.alloc(5) },
+            { quote: createTdxWorld().quote(publicKey), publicKey: Buffer.alloc(5) },
         ]) {
             const verdict = await verifyAttestation(input, policy);
             expect(verdict.valid).toBe(false);

@@ -15,7 +15,7 @@ import {
     TdxProvider,
     verifySimulatedQuote,
 } from '../../worker-runtime/src/tee';
-import { readVector, VECTORS } from './testdata';
+import { createTdxWorld } from './syntheticQuote';
 
 const silent = { warn: () => undefined };
 
@@ -66,23 +66,26 @@ function fakeConfigfs(options: { quote: Buffer; provider?: string; generationAft
 }
 
 describe('TdxProvider over configfs-tsm', () => {
-    const edgeless = readVector('tdx-v4-edgeless.dat');
-    const edgelessReportData = Buffer.from(VECTORS[0].reportData, 'hex');
+    // A synthetic TDX quote stands in for what the kernel returns; its report_data binds this key and nonce.
+    const key = Buffer.alloc(32, 3);
+    const nonce = Buffer.alloc(32, 4);
+    const tdxQuote = createTdxWorld().quote(key, nonce);
+    const quoteReportData = bindingReportData(key, nonce);
 
     it('writes the report data to inblob and returns the quote from outblob', async () => {
-        const fake = fakeConfigfs({ quote: edgeless });
+        const fake = fakeConfigfs({ quote: tdxQuote });
         try {
             const provider = new TdxProvider({ reportDir: fake.reportDir, entryName: fake.entryName });
-            const quote = await fake.withKernel(() => provider.getQuote(edgelessReportData));
-            expect(quote.equals(edgeless)).toBe(true);
-            expect(fs.readFileSync(path.join(fake.entry, 'inblob')).equals(edgelessReportData)).toBe(true);
+            const quote = await fake.withKernel(() => provider.getQuote(quoteReportData));
+            expect(quote.equals(tdxQuote)).toBe(true);
+            expect(fs.readFileSync(path.join(fake.entry, 'inblob')).equals(quoteReportData)).toBe(true);
         } finally {
             fake.cleanup();
         }
     });
 
     it('refuses a quote over other report data than requested', async () => {
-        const fake = fakeConfigfs({ quote: edgeless });
+        const fake = fakeConfigfs({ quote: tdxQuote });
         try {
             const provider = new TdxProvider({ reportDir: fake.reportDir, entryName: fake.entryName });
             const err = await rejection(fake.withKernel(() => provider.getQuote(Buffer.alloc(64, 7))));
@@ -93,10 +96,10 @@ describe('TdxProvider over configfs-tsm', () => {
     });
 
     it('detects a concurrent writer through the generation counter', async () => {
-        const fake = fakeConfigfs({ quote: edgeless, generationAfterRead: 2 });
+        const fake = fakeConfigfs({ quote: tdxQuote, generationAfterRead: 2 });
         try {
             const provider = new TdxProvider({ reportDir: fake.reportDir, entryName: fake.entryName });
-            const err = await rejection(fake.withKernel(() => provider.getQuote(edgelessReportData)));
+            const err = await rejection(fake.withKernel(() => provider.getQuote(quoteReportData)));
             expect(err.message).toMatch(/written concurrently \(generation 0 → 2\)/);
         } finally {
             fake.cleanup();
@@ -104,15 +107,13 @@ describe('TdxProvider over configfs-tsm', () => {
     });
 
     it('refuses another TSM provider and an empty outblob', async () => {
-        const sev = fakeConfigfs({ quote: edgeless, provider: 'sev_guest' });
+        const sev = fakeConfigfs({ quote: tdxQuote, provider: 'sev_guest' });
         const empty = fakeConfigfs({ quote: Buffer.alloc(0) });
         try {
             const p1 = new TdxProvider({ reportDir: sev.reportDir, entryName: sev.entryName });
-            expect((await rejection(sev.withKernel(() => p1.getQuote(edgelessReportData)))).message).toMatch(
-                /sev_guest/,
-            );
+            expect((await rejection(sev.withKernel(() => p1.getQuote(quoteReportData)))).message).toMatch(/sev_guest/);
             const p2 = new TdxProvider({ reportDir: empty.reportDir, entryName: empty.entryName });
-            expect((await rejection(empty.withKernel(() => p2.getQuote(edgelessReportData)))).message).toMatch(
+            expect((await rejection(empty.withKernel(() => p2.getQuote(quoteReportData)))).message).toMatch(
                 /empty quote/,
             );
         } finally {
@@ -161,10 +162,11 @@ describe('SimulatedProvider and attestation documents', () => {
     });
 
     it('round-trips documents through JSON and refuses malformed ones', () => {
-        const doc = { kind: 'tdx' as const, quote: readVector('tdx-v4-edgeless.dat').toString('base64') };
+        const quote = createTdxWorld().quote(Buffer.alloc(32, 1));
+        const doc = { kind: 'tdx' as const, quote: quote.toString('base64') };
         const decoded = decodeDocument(encodeDocument(doc));
         expect(decoded.kind).toBe('tdx');
-        expect(decoded.bytes.equals(readVector('tdx-v4-edgeless.dat'))).toBe(true);
+        expect(decoded.bytes.equals(quote)).toBe(true);
         expect(() => decodeDocument('not json')).toThrow(/not JSON/);
         expect(() => decodeDocument({ kind: 'sgx', quote: 'AA==' })).toThrow(/kind/);
         expect(() => decodeDocument({ kind: 'tdx', quote: '***' })).toThrow(/base64/);

@@ -1,3 +1,4 @@
+import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../../worker-runtime/src/errors';
@@ -54,6 +55,8 @@ describe('worker role: sealed jobs, receipts, bad input', () => {
             modelHash: bed.modelHash,
             inputHash: hashTensors(toWireMap(inputs)).toString(16).padStart(64, '0'),
             outputHash: hashTensors(result.outputs).toString(16).padStart(64, '0'),
+            // Bound to the registry the worker follows (its WorkerStake's network).
+            registry: bed.net.registry.address.toRawString(),
         });
         const receipt = receiptFromHex(result.receipt);
         const signature = Buffer.from(result.signature, 'hex');
@@ -62,6 +65,8 @@ describe('worker role: sealed jobs, receipts, bad input', () => {
         // Tampered receipts: another output, another request, another signer.
         expect(verifyReceipt({ ...receipt, outputHash: receipt.outputHash ^ 1n }, signature, workerKey)).toBe(false);
         expect(verifyReceipt({ ...receipt, requestId: receipt.requestId + 1n }, signature, workerKey)).toBe(false);
+        const otherNetwork = { ...receipt, registry: new Address(0, Buffer.alloc(32, 0x44)) };
+        expect(verifyReceipt(otherNetwork, signature, workerKey)).toBe(false);
         const stranger = keyPairFromSeed(randomBytes(32)).publicKey;
         expect(verifyReceipt(receipt, signature, stranger)).toBe(false);
 

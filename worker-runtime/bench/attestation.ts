@@ -1,6 +1,6 @@
 /**
  * Attestation benchmark: time to parse and fully verify (DCAP: PCK chain, QE report, key binding, quote signature,
- * SGX extensions) each real TDX quote in ../shared/testdata/tdx, and the cost of a cached policy check.
+ * SGX extensions) each real TDX quote in $CHRYSALIS_TEST_VECTORS/tdx (default ../shared/testdata/tdx), and the cost of a cached policy check.
  * Run: npx tsx worker-runtime/bench/attestation.ts [iterations]
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -18,7 +18,9 @@ import {
     verifyQuote,
 } from '../src/tee';
 
-const TDX_DIR = path.resolve(__dirname, '../../../shared/testdata/tdx');
+// The real quotes are third-party data outside the repository, found as `npm run test:vectors` finds them.
+const VECTORS_DIR = path.resolve(__dirname, '../..', process.env.CHRYSALIS_TEST_VECTORS || '../shared/testdata');
+const TDX_DIR = path.join(VECTORS_DIR, 'tdx');
 const AT = new Date('2025-09-01T00:00:00Z');
 const iterations = Number(process.argv[2] ?? 200);
 
@@ -41,6 +43,9 @@ function time(fn: () => void): number[] {
 }
 
 async function main(): Promise<void> {
+    if (!fs.existsSync(TDX_DIR)) {
+        throw new Error(`no TDX test vectors in ${TDX_DIR}: set CHRYSALIS_TEST_VECTORS to the folder holding tdx/`);
+    }
     console.log(`attestation benchmark, ${iterations} iterations per quote, node ${process.version}`);
     const all: number[] = [];
     for (const file of fs

@@ -1,6 +1,8 @@
 /**
  * Writes the small, deterministic ONNX models used by tests, benchmarks and the devnet into
- * `worker-runtime/models/generated/` (gitignored), plus `manifest.json` (name, file, SHA-256, kind).
+ * `worker-runtime/models/generated/` (gitignored), plus `manifest.json` (name, file, SHA-256, kind). Also the tiny
+ * generative model folders (Hugging Face / Optimum layout: chat in llama and qwen2, a think-span chat, a BERT embedder,
+ * a Whisper), each listed under `packages` with its package hash (see src/inference/generative/modelPackage.ts).
  *
  * Deterministic: weights come from a seeded PRNG and protobuf encoding is stable, so the same source always gives
  * the same bytes and the same hash (the registry allow-lists models by hash). Idempotent: a file whose content is
@@ -13,6 +15,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { onnx } from 'onnx-proto';
+import { readModelPackage } from '../src/inference/generative/modelPackage';
+import { GENERATED_FOLDERS } from './generative/folders';
 
 const DataType = onnx.TensorProto.DataType;
 type Dim = number | string;
@@ -201,7 +205,16 @@ export function generateModels(outDir: string = DEFAULT_MODELS_DIR): { written: 
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         return { name: file.replace(/\.onnx$/, ''), file, sha256, kind, bytes: bytes.length };
     });
-    const manifestBytes = Buffer.from(JSON.stringify({ models: manifest }, null, 4) + '\n');
+    const packages = GENERATED_FOLDERS.map(({ name, kind, build }) => {
+        for (const [rel, bytes] of Object.entries(build())) {
+            const file = path.join(outDir, name, rel);
+            mkdirSync(path.dirname(file), { recursive: true });
+            (writeIfChanged(file, bytes) ? written : unchanged).push(`${name}/${rel}`);
+        }
+        const pkg = readModelPackage(path.join(outDir, name));
+        return { name, dir: name, hash: pkg.hash, kind, bytes: pkg.files.reduce((n, f) => n + f.size, 0) };
+    });
+    const manifestBytes = Buffer.from(JSON.stringify({ models: manifest, packages }, null, 4) + '\n');
     (writeIfChanged(path.join(outDir, 'manifest.json'), manifestBytes) ? written : unchanged).push('manifest.json');
     return { written, unchanged };
 }
@@ -211,7 +224,8 @@ if (require.main === module) {
     const outDir = values.out ? path.resolve(values.out) : DEFAULT_MODELS_DIR;
     const { written, unchanged } = generateModels(outDir);
     const rel = path.relative(process.cwd(), outDir) || '.';
-    process.stdout.write(
+    // stderr: progress, not output (`npm run devnet -- --json` keeps stdout for its JSON).
+    process.stderr.write(
         `models: ${rel}: ${written.length ? `wrote ${written.join(', ')}` : 'up to date'}` +
             (written.length && unchanged.length ? ` (unchanged: ${unchanged.join(', ')})` : '') +
             '\n',

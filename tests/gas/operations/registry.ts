@@ -115,8 +115,14 @@ export const operations: GasOperation[] = [
         name: 'worker.slashByProof',
         async run() {
             const { net, w } = await withWorker();
-            const a = signReceipt({ requestId: 1n, modelHash: 2n, inputHash: 3n, outputHash: 4n }, w.keyPair.secretKey);
-            const b = signReceipt({ requestId: 1n, modelHash: 2n, inputHash: 3n, outputHash: 5n }, w.keyPair.secretKey);
+            const a = signReceipt(
+                { requestId: 1n, modelHash: 2n, inputHash: 3n, outputHash: 4n, registry: net.registry.address },
+                w.keyPair.secretKey,
+            );
+            const b = signReceipt(
+                { requestId: 1n, modelHash: 2n, inputHash: 3n, outputHash: 5n, registry: net.registry.address },
+                w.keyPair.secretKey,
+            );
             const result = await w.stake.send(
                 net.stranger.getSender(),
                 { value: toNano('0.1') },

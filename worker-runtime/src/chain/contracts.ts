@@ -22,6 +22,8 @@ export const REGISTRY_EVENTS = [
     'UpgradeCancelledEvent',
     'UpgradeExecutedEvent',
     'ChildBouncedEvent',
+    'ChangeScheduledEvent',
+    'ChangeCancelledEvent',
 ] as const;
 
 export const WORKER_STAKE_EVENTS = [
@@ -30,7 +32,6 @@ export const WORKER_STAKE_EVENTS = [
     'UnbondingStartedEvent',
     'StakeWithdrawnEvent',
     'StakeSlashedEvent',
-    'WithdrawalBouncedEvent',
     'RegistrationRefusedEvent',
 ] as const;
 
@@ -46,7 +47,7 @@ export const PROXY_EVENTS = [
 export const RegistryList = { workerImages: 1, proxyImages: 2, models: 3, proxies: 4 } as const;
 
 /** WorkerStake `status` values (contracts/stake/constants.tact). */
-export const StakeStatus = { none: 0n, active: 1n, unbonding: 2n, withdrawn: 3n } as const;
+export const StakeStatus = { none: 0n, active: 1n, unbonding: 2n, slashed: 3n } as const;
 
 // Any address works for reading the ABI: it is a property of the generated class, not of an instance's state.
 const ZERO = new Address(0, Buffer.alloc(32));

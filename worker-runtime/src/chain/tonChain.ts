@@ -1,6 +1,48 @@
-import { Address, Contract, OpenedContract, StateInit, Transaction } from '@ton/core';
+import { Address, Contract, ContractProvider, openContract, OpenedContract, StateInit, Transaction } from '@ton/core';
 import { TonClient } from '@ton/ton';
+import { ChrysalisError } from '../errors';
 import { Chain, TxId } from './chain';
+
+/** The TON endpoint could not be reached, or answered with an HTTP error: the message names the endpoint. */
+export class TonEndpointError extends ChrysalisError {}
+
+/** An HTTP client's failure (axios, under TonClient) as a TonEndpointError naming the endpoint; others unchanged. */
+export function endpointError(endpoint: string, err: unknown): unknown {
+    if (!err || typeof err !== 'object' || err instanceof TonEndpointError) return err;
+    const e = err as { code?: string; message?: string; response?: { status?: number; data?: unknown } };
+    if (e.response?.status !== undefined) {
+        const body =
+            typeof e.response.data === 'object' ? JSON.stringify(e.response.data) : String(e.response.data ?? '');
+        return new TonEndpointError(
+            `the TON endpoint ${endpoint} answered HTTP ${e.response.status}${body ? `: ${body.slice(0, 200)}` : ''}`,
+            { cause: err },
+        );
+    }
+    if (typeof e.code === 'string' && /^(E[A-Z_]+|ERR_[A-Z_]+)$/.test(e.code)) {
+        return new TonEndpointError(`the TON endpoint ${endpoint} could not be reached (${e.code}): ${e.message}`, {
+            cause: err,
+        });
+    }
+    return err;
+}
+
+/** `target` with every promise its methods return mapped through `map` when it rejects. */
+function mapRejections<T extends object>(target: T, map: (err: unknown) => unknown): T {
+    return new Proxy(target, {
+        get(t, key, receiver) {
+            const value = Reflect.get(t, key, receiver);
+            if (typeof value !== 'function') return value;
+            return (...args: unknown[]) => {
+                const result = value.apply(t, args);
+                return result instanceof Promise
+                    ? result.catch((err: unknown) => {
+                          throw map(err);
+                      })
+                    : result;
+            };
+        },
+    });
+}
 
 export interface TonChainConfig {
     network: 'testnet' | 'mainnet';
@@ -13,18 +55,24 @@ export interface TonChainConfig {
 export class TonChain implements Chain {
     readonly network: 'testnet' | 'mainnet';
     readonly client: TonClient;
+    private readonly toEndpointError: (err: unknown) => unknown;
 
     constructor(config: TonChainConfig) {
         this.network = config.network;
-        this.client = new TonClient({ endpoint: config.endpoint, apiKey: config.apiKey });
+        this.toEndpointError = (err) => endpointError(config.endpoint, err);
+        // Every call goes through here, so that a refused connection or an HTTP error names the TON endpoint.
+        this.client = mapRejections(
+            new TonClient({ endpoint: config.endpoint, apiKey: config.apiKey }),
+            this.toEndpointError,
+        );
     }
 
-    provider(address: Address, init?: StateInit | null) {
-        return this.client.provider(address, init ?? null);
+    provider(address: Address, init?: StateInit | null): ContractProvider {
+        return mapRejections(this.client.provider(address, init ?? null), this.toEndpointError);
     }
 
     open<T extends Contract>(contract: T): OpenedContract<T> {
-        return this.client.open(contract);
+        return openContract(contract, (args) => this.provider(args.address, args.init));
     }
 
     async lastTransaction(address: Address): Promise<TxId | null> {

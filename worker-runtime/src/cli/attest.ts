@@ -2,20 +2,32 @@
  * `chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem>]... [--crl <file>]...
  *     [--collateral <dir> | --pccs <url>]`
  * `chrysalis attest image-hash <file> [--json]`
+ * `chrysalis attest quote (--key <seed file> | --public-key <hex>) [--nonce <hex>] [--out <file>] [--json]
+ *     [--tsm <configfs-tsm report dir>] [--tsm-entry <name>]`
+ *
+ * `quote` runs on the TDX guest (configfs-tsm, tee/tdxProvider.ts): it writes the attestation document binding the key
+ * (report_data = SHA-512(public key ‖ nonce)) and prints the image hash that `allowWorkerImage` / `allowProxyImage`
+ * take.
  *
  * Reads a quote in binary, hex (optional 0x), base64, or an attestation document ({"kind","quote"}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { keyPairFromSeed } from '@ton/crypto';
 import {
+    attest,
     AttestationError,
     Collateral,
+    createProvider,
+    encodeDocument,
     createPccsSource,
     decodeCertificates,
     decodeDocument,
+    DEFAULT_CONFIGFS_TSM_REPORT,
     evaluateTcb,
     imageHash,
+    isDebugTd,
     INTEL_SGX_ROOT_CA,
     parseQuote,
     pckIssuingCa,
@@ -27,13 +39,16 @@ import {
     verifySimulatedQuote,
 } from '../tee';
 
-export const summary = 'verify Intel TDX quotes and print image hashes (verify, image-hash)';
-
 const USAGE = `usage:
   chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem file>]... [--crl <file>]...
                           [--collateral <dir> | --pccs <url>]
   chrysalis attest image-hash <file> [--json]
+  chrysalis attest quote (--key <seed file> | --public-key <hex>) [--nonce <hex>] [--out <file>] [--json]
+                         [--tsm <configfs-tsm report dir>] [--tsm-entry <name>]
 
+quote makes a TDX quote on this TDX guest through configfs-tsm (default ${'$'}{DEFAULT_TSM}) over the key
+(the seed file of chrysalis keys new, or a public key), writes the attestation document to --out (default
+attestation.json) and prints the image hash to allow in the registry (allowWorkerImage / allowProxyImage --image).
 <file> holds a quote as binary, hex (optional 0x), base64, or an attestation document {"kind","quote"}.
 --collateral <dir> reads tcbInfo.json, qeIdentity.json and tcbSignChain.pem (as served by a PCCS); the quote is then
 valid only with TCB status UpToDate.
@@ -220,8 +235,66 @@ function printReport(report: Report): void {
     process.stdout.write(report.valid ? 'verdict      VALID\n' : `verdict      INVALID: ${report.error}\n`);
 }
 
+function hexBytes(name: string, text: string, length?: number): Buffer {
+    const hex = text.trim().replace(/^0x/i, '');
+    if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 || (length !== undefined && hex.length !== length * 2)) {
+        throw new Error(`${name}: expected ${length === undefined ? '' : `${length} bytes of `}hex, got "${text}"`);
+    }
+    return Buffer.from(hex, 'hex');
+}
+
+/** `attest quote`: a quote from configfs-tsm over the key, saved as a document; prints its image hash. */
+async function quote(argv: string[]): Promise<number> {
+    const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+            key: { type: 'string' },
+            'public-key': { type: 'string' },
+            nonce: { type: 'string' },
+            out: { type: 'string', default: 'attestation.json' },
+            json: { type: 'boolean', default: false },
+            tsm: { type: 'string' },
+            'tsm-entry': { type: 'string' },
+        },
+    });
+    if (positionals.length || (values.key === undefined) === (values['public-key'] === undefined)) {
+        process.stderr.write(`attest quote needs --key <seed file> or --public-key <hex>\n\n${USAGE}\n`);
+        return 2;
+    }
+    const publicKey =
+        values.key !== undefined
+            ? Buffer.from(
+                  keyPairFromSeed(hexBytes(`--key ${values.key}`, fs.readFileSync(values.key, 'utf8'), 32)).publicKey,
+              )
+            : hexBytes('--public-key', values['public-key']!, 32);
+    const nonce = values.nonce === undefined ? undefined : hexBytes('--nonce', values.nonce);
+    const provider = createProvider({ kind: 'tdx', reportDir: values.tsm, entryName: values['tsm-entry'] });
+    const doc = await attest(provider, publicKey, nonce);
+    fs.writeFileSync(values.out, `${encodeDocument(doc)}\n`);
+    const body = parseQuote(Buffer.from(doc.quote, 'base64')).body;
+    const hash = imageHash(body).toString('hex');
+    const facts = {
+        imageHash: hash,
+        publicKey: publicKey.toString('hex'),
+        document: values.out,
+        mrTd: body.mrTd.toString('hex'),
+        debug: isDebugTd(body),
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(facts)}\n`);
+    else
+        process.stdout.write(
+            `image hash   ${hash}\npublic key   ${facts.publicKey}\ndocument     ${values.out}\n` +
+                `MRTD         ${facts.mrTd}\ndebug        ${facts.debug}\n` +
+                `allow it:    npx blueprint run allowWorkerImage --testnet --tonconnect -- --registry <addr> --image ${hash}\n`,
+        );
+    return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
     const [command, ...rest] = argv;
+    if (command === 'quote') return quote(rest);
     if (command !== 'verify' && command !== 'image-hash') {
         process.stderr.write(`${USAGE}\n`);
         return command === undefined || command === '--help' ? 0 : 2;

@@ -2,6 +2,7 @@
  * `npx chrysalis client <command>`: the client SDK from the command line (configuration from the environment, see
  * docs/client.md).
  *
+ *   wallet                                  the client wallet's address (to fund), whether deployed, its balance
  *   account                                 the ClientAccount's address, state, balance, stake, charged units
  *   open --stake <TON> [--deposit <TON>]    open the ClientAccount at the proxy
  *   top-up <TON> | withdraw <TON>           move TON into / out of the balance (never the stake)
@@ -14,16 +15,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Address, fromNano, toNano } from '@ton/core';
 import { mnemonicToPrivateKey } from '@ton/crypto';
-import { WalletContractV4 } from '@ton/ton';
 import { Chain, TonChain } from '../chain';
 import { pccsPolicy } from '../tee';
 import { ChrysalisClient, ClientWalletHandle, ProxyError, readClientConfig, registrySnapshot } from '../client';
 import type { ClientConfig } from '../client';
 import { ClientState } from '../../../wrappers/ClientAccount';
-
-export const summary = 'client account and requests: open, top-up, withdraw, infer, verify-proxy, commit, account';
+import { describeWallet, paymentAddress, toncenterEndpoint, walletContract } from './networkConfig';
 
 const USAGE = `usage: chrysalis client <command> [options]
+  wallet
   account
   open --stake <TON> [--deposit <TON>]
   top-up <TON>
@@ -32,8 +32,8 @@ const USAGE = `usage: chrysalis client <command> [options]
   verify-proxy
   infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>]
   commit [--voucher-file <path>]
-environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_NETWORK,
-  CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY (see docs/client.md)
+environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_CLIENT_WALLET_VERSION,
+  CHRYSALIS_NETWORK, CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY (see docs/client.md)
 `;
 
 /** What a command runs against; the CLI builds it from the environment, specs inject a sandbox one. */
@@ -54,18 +54,15 @@ function ton(value: string | undefined, what: string): bigint {
     return toNano(value);
 }
 
-async function contextFromEnv(): Promise<ClientCliContext> {
-    const config = readClientConfig();
-    const endpoint =
-        config.endpoint ||
-        (config.network === 'mainnet'
-            ? 'https://toncenter.com/api/v2/jsonRPC'
-            : 'https://testnet.toncenter.com/api/v2/jsonRPC');
+/** The context of the environment's configuration: a TonChain and the client wallet (v4 or W5). No network call. */
+export async function contextFromEnv(env: Record<string, string | undefined> = process.env): Promise<ClientCliContext> {
+    const config = readClientConfig(env);
+    const endpoint = config.endpoint || toncenterEndpoint(config.network);
     const chain = new TonChain({ network: config.network, endpoint, apiKey: config.apiKey || undefined });
     const words = config.mnemonic.trim().split(/\s+/);
     if (words.length !== 24) throw new UsageError('CHRYSALIS_CLIENT_MNEMONIC must be 24 words');
     const keyPair = await mnemonicToPrivateKey(words);
-    const wallet = chain.open(WalletContractV4.create({ workchain: 0, publicKey: keyPair.publicKey }));
+    const wallet = chain.open(walletContract(config.walletVersion, config.network, keyPair.publicKey));
     return { config, chain, wallet: { address: wallet.address, sender: wallet.sender(keyPair.secretKey), keyPair } };
 }
 
@@ -84,6 +81,12 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         },
     });
     const [command, arg] = positionals;
+    if (command === 'wallet') {
+        // Before the proxy is contacted: funding the wallet comes first.
+        const w = await describeWallet(ctx.chain, ctx.wallet.address);
+        out(`wallet ${w.wallet}: ${w.deployed ? 'deployed' : 'not deployed yet'}, balance ${w.balance}`);
+        return 0;
+    }
     let proxyAddress: Address;
     try {
         proxyAddress = Address.parse(ctx.config.proxyAddress);
@@ -100,11 +103,12 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
     const voucherFile = values['voucher-file']!;
     const showAccount = async () => {
         const deployed = (await ctx.chain.provider(client.account).getState()).state.type === 'active';
-        if (!deployed) return out(`account ${client.account.toString()}: not opened yet`);
+        const account = paymentAddress(client.account, ctx.chain.network, deployed);
+        if (!deployed) return out(`account ${account}: not opened yet`);
         const d = await client.accountData();
         const state = Object.entries(ClientState).find(([, v]) => v === d.state)?.[0] ?? String(d.state);
         out(
-            `account ${client.account.toString()}: ${state}, balance ${fromNano(d.balance)} TON, stake ` +
+            `account ${account}: ${state}, balance ${fromNano(d.balance)} TON, stake ` +
                 `${fromNano(d.stake)} TON, charged ${d.charged} units at ${fromNano(d.price)} TON`,
         );
     };

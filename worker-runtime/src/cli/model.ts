@@ -1,5 +1,6 @@
 /**
- * `chrysalis model inspect <model.onnx> [--json]`
+ * `chrysalis model inspect <model.onnx|folder> [--json]`
+ * `chrysalis model chat|embed|transcribe <folder> ...` (see modelFolder.ts)
  * `chrysalis model run <model.onnx> --input <inputs.json> [--json] [--kind <kind>] [--expect-hash <sha256>]`
  *
  * `inspect` prints the model's SHA-256 (the hash the registry lists) and its declared inputs and outputs.
@@ -7,33 +8,34 @@
  * the output is a JSON object of the same shape, mapping output names to `{type, dims, data}`.
  * Bad input exits with status 1 and a message saying what is wrong; usage errors exit with status 2.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
     InvalidInputError,
     JsonTensor,
     JsonTensorMap,
-    MODEL_KINDS,
+    TENSOR_MODEL_KINDS,
     ModelSession,
     TensorSpec,
-    isModelKind,
+    isTensorModelKind,
     meter,
     rawToJson,
     readModelFile,
     validateInputs,
 } from '../inference';
-
-export const summary = 'inspect an ONNX model (hash, inputs, outputs) or run it on a JSON input file';
+import { UsageError, chat, embed, inspectFolder, transcribe } from './modelFolder';
 
 const USAGE = `usage:
-  chrysalis model inspect <model.onnx> [--json]
-  chrysalis model run <model.onnx> --input <inputs.json> [--json] [--kind ${MODEL_KINDS.join('|')}] [--expect-hash <sha256>]
+  chrysalis model inspect <model.onnx|folder> [--json]
+  chrysalis model chat <folder> --messages <messages.json> [--model-file onnx/model_q4.onnx] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
+  chrysalis model embed <folder> --input <inputs.json: array of strings> [--model-file <onnx/...>] [--json]
+  chrysalis model transcribe <folder> <audio.wav: 16 kHz mono> [--max-tokens N] [--json]
+  chrysalis model run <model.onnx> --input <inputs.json> [--json] [--kind ${TENSOR_MODEL_KINDS.join('|')}] [--expect-hash <sha256>]
 
 The input file maps each input name to {"type": "float32|int64|int32|bool|uint8", "dims": [...], "data": [...]}
 (data flat, row-major; int64 values as decimal strings). --json prints outputs in the same form.
 `;
-
-class UsageError extends Error {}
 
 function shape(dims: readonly (number | string)[]): string {
     return `[${dims.map((d) => (d === '' ? '?' : String(d))).join(', ')}]`;
@@ -99,7 +101,8 @@ async function readInputFile(file: string): Promise<unknown> {
 async function runModel(file: string, values: Record<string, string | boolean | undefined>): Promise<number> {
     if (typeof values.input !== 'string') throw new UsageError('model run needs --input <inputs.json>');
     const kind = values.kind ?? 'generic';
-    if (!isModelKind(kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}`);
+    // chat and speech-to-text are folders served by the engines (model chat / transcribe), metered by token type.
+    if (!isTensorModelKind(kind)) throw new UsageError(`--kind must be one of ${TENSOR_MODEL_KINDS.join(', ')}`);
     const inputJson = await readInputFile(values.input);
     const { hash, session } = await openModel(file);
     try {
@@ -137,6 +140,13 @@ export async function run(argv: string[]): Promise<number> {
                 input: { type: 'string', short: 'i' },
                 kind: { type: 'string' },
                 'expect-hash': { type: 'string' },
+                messages: { type: 'string' },
+                'model-file': { type: 'string' },
+                'max-tokens': { type: 'string' },
+                temperature: { type: 'string' },
+                'top-p': { type: 'string' },
+                'top-k': { type: 'string' },
+                seed: { type: 'string' },
                 help: { type: 'boolean', short: 'h' },
             },
         });
@@ -145,9 +155,26 @@ export async function run(argv: string[]): Promise<number> {
             process.stderr.write(USAGE);
             return values.help ? 0 : 2;
         }
-        if (!file) throw new UsageError(`model ${command} needs a model file`);
+        if (!file) throw new UsageError(`model ${command} needs a model file or folder`);
+        if (command === 'transcribe') {
+            if (extra.length > 1) throw new UsageError(`unexpected arguments: ${extra.slice(1).join(' ')}`);
+            return await transcribe(file, extra[0], values);
+        }
         if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-        if (command === 'inspect') return await inspect(file, values.json ?? false);
+        if (command === 'inspect') {
+            const isFolder = (() => {
+                try {
+                    return statSync(file).isDirectory();
+                } catch {
+                    return false;
+                }
+            })();
+            return isFolder
+                ? await inspectFolder(file, values.json ?? false)
+                : await inspect(file, values.json ?? false);
+        }
+        if (command === 'chat') return await chat(file, values);
+        if (command === 'embed') return await embed(file, values);
         if (command === 'run') return await runModel(file, values);
         throw new UsageError(`unknown command "${command}"`);
     } catch (err) {

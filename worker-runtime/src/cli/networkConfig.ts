@@ -5,8 +5,8 @@
  */
 import { createHmac, pbkdf2Sync } from 'node:crypto';
 import { mnemonicToPrivateKey, mnemonicWordList } from '@ton/crypto';
-import { WalletContractV4, WalletContractV5R1 } from '@ton/ton';
-import { Chain, TonChain, Wallet } from '../chain';
+import type { Address } from '@ton/core';
+import type { Chain, Wallet } from '../chain';
 import { ConfigOf, enumSetting, Setting, stringSetting } from '../config/schema';
 
 const WORDS = new Set(mnemonicWordList);
@@ -94,19 +94,46 @@ export interface Connection {
 
 /** The network-specific part of a start: a TonChain and the operator's wallet from its mnemonic. */
 export async function connectNetwork(config: NetworkConfig): Promise<Connection> {
+    // Loaded here, not at the top: `--help` and configuration errors need only the schema above, and these take
+    // seconds to load.
+    const { TonChain } = require('../chain') as typeof import('../chain');
     const chain = new TonChain({
         network: config.network,
         endpoint: config.endpoint || toncenterEndpoint(config.network),
         apiKey: config.apiKey || undefined,
     });
     const keyPair = await mnemonicToPrivateKey(mnemonicWords(config.mnemonic));
-    const contract =
-        config.walletVersion === 'v5r1'
-            ? WalletContractV5R1.create({
-                  publicKey: keyPair.publicKey,
-                  walletId: { networkGlobalId: config.network === 'mainnet' ? -239 : -3 },
-              })
-            : WalletContractV4.create({ workchain: 0, publicKey: keyPair.publicKey });
-    const wallet = chain.open(contract);
+    const wallet = chain.open(walletContract(config.walletVersion, config.network, keyPair.publicKey));
     return { chain, wallet: { address: wallet.address, sender: wallet.sender(keyPair.secretKey) } };
+}
+
+/**
+ * An address as a wallet app should be given it to pay: with the test-network flag off mainnet, and non-bounceable
+ * while the account is not deployed (a bounceable transfer to an undeployed wallet comes back).
+ */
+export function paymentAddress(address: Address, network: Chain['network'], deployed: boolean): string {
+    return address.toString({ testOnly: network !== 'mainnet', bounceable: deployed, urlSafe: true });
+}
+
+/** The operator wallet as the start log shows it: the address to fund, whether it is deployed, its balance. */
+export async function describeWallet(
+    chain: Chain,
+    address: Address,
+): Promise<{ wallet: string; deployed: boolean; balance: string }> {
+    const state = await chain.provider(address).getState();
+    const deployed = state.state.type === 'active';
+    const { fromNano } = require('@ton/core') as typeof import('@ton/core');
+    return {
+        wallet: paymentAddress(address, chain.network, deployed),
+        deployed,
+        balance: `${fromNano(state.balance)} TON`,
+    };
+}
+
+/** The wallet contract of a key, as the wallet apps make it: v4, or W5 (v5r1) with the network's id. */
+export function walletContract(version: 'v4' | 'v5r1', network: 'testnet' | 'mainnet', publicKey: Buffer) {
+    const { WalletContractV4, WalletContractV5R1 } = require('@ton/ton') as typeof import('@ton/ton');
+    return version === 'v5r1'
+        ? WalletContractV5R1.create({ publicKey, walletId: { networkGlobalId: network === 'mainnet' ? -239 : -3 } })
+        : WalletContractV4.create({ workchain: 0, publicKey });
 }

@@ -7,7 +7,7 @@
 import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import type { Redis } from 'ioredis';
-import { Chain, RegistryView, Wallet } from '../chain';
+import type { Chain, RegistryView, Wallet } from '../chain';
 import {
     addressSetting,
     ConfigOf,
@@ -19,17 +19,22 @@ import {
 } from '../config/schema';
 import { modelKindFromCode } from '../inference/kinds';
 import { ChrysalisError, ConfigError } from '../errors';
-import { readModelFile, readSignature } from '../inference/modelFile';
-import { createLogger, Logger } from '../observability';
-import { closeRedisClient, createRedisClient } from '../queue';
-import { WorkerAdmission } from '../roles/admission';
-import { PROXY_SCHEMA, ProxyCloseError, ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
-import { AttestationPolicy, createProvider, pccsPolicy, QuoteProvider } from '../tee';
-import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
-import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
-import { runRecover } from './proxyRecover';
-
-export const summary = 'run the proxy against a TON network (start), close it (close), rebuild its ledger (recover)';
+import type { Logger } from '../observability';
+import type { WorkerAdmission } from '../roles/admission';
+import type { ProxyRole, ServedModel } from '../roles/proxy';
+import { PROXY_SCHEMA, ProxyConfig } from '../roles/proxy/config';
+import type { AttestationPolicy, QuoteProvider } from '../tee';
+import { connectNetwork, describeWallet, NETWORK_SCHEMA } from './networkConfig';
+import {
+    helpText,
+    parseCommandLine,
+    readConfigs,
+    Running,
+    ServeIo,
+    serveUntilSignal,
+    unreadableFiles,
+    viewPrefix,
+} from './serve';
 
 const USAGE = `usage: chrysalis proxy start
        chrysalis proxy close
@@ -133,6 +138,8 @@ export interface RunningProxy extends Running {
 
 /** The served models: each file's hash must be on the registry, which also names it and gives its metering kind. */
 async function servedModels(paths: string[], view: RegistryView): Promise<ServedModel[]> {
+    const { readModelFile, readSignature } =
+        require('../inference/modelFile') as typeof import('../inference/modelFile');
     const served: ServedModel[] = [];
     for (const path of paths) {
         const { bytes, hash } = await readModelFile(path);
@@ -152,6 +159,12 @@ export async function startProxy(
     config: { proxy: ProxyConfig; start: ProxyStartConfig },
     deps: ProxyStartDeps,
 ): Promise<RunningProxy> {
+    // The role, Redis, chain and TEE libraries load here, not at the top: `--help` and configuration errors need none.
+    const { RegistryView } = require('../chain') as typeof import('../chain');
+    const { closeRedisClient, createRedisClient } = require('../queue') as typeof import('../queue');
+    const { WorkerAdmission } = require('../roles/admission') as typeof import('../roles/admission');
+    const { ProxyRole } = require('../roles/proxy') as typeof import('../roles/proxy');
+    const { createProvider } = require('../tee') as typeof import('../tee');
     const { proxy, start } = config;
     const log = deps.logger;
     const proxyKeys = keyPairFromSeed(Buffer.from(start.proxySeed, 'hex'));
@@ -216,7 +229,10 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
     const out = io.out ?? ((text: string) => process.stdout.write(text));
     const err = io.err ?? ((text: string) => process.stderr.write(text));
     const env = io.env ?? process.env;
-    if (argv[0] === 'recover') return runRecover(argv.slice(1), io);
+    if (argv[0] === 'recover') {
+        const { runRecover } = require('./proxyRecover') as typeof import('./proxyRecover');
+        return runRecover(argv.slice(1), io);
+    }
     const line = parseCommandLine(argv, ['start', 'close']);
     if (line.kind === 'help') {
         out(helpText(USAGE, PROXY_HELP_TABLES) + '\n');
@@ -234,9 +250,21 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         err(`chrysalis proxy: ${e.message}\n(chrysalis proxy --help lists every variable)\n`);
         return 2;
     }
+    const missing = unreadableFiles(
+        config.start.modelPaths.map((f): [string, string] => ['CHRYSALIS_PROXY_MODELS', f]),
+    );
+    if (missing.length) {
+        err(`chrysalis proxy: ${missing.join('; ')}\n`);
+        return 2;
+    }
+    const { createLogger } = require('../observability') as typeof import('../observability');
+    const { pccsPolicy } = require('../tee') as typeof import('../tee');
     const log = createLogger('proxy', env.LOG_LEVEL ?? 'info');
     const { chain, wallet } = await (io.connect ?? connectNetwork)(config.network);
-    log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
+    log.info(
+        { network: chain.network, ...(await describeWallet(chain, wallet.address)) },
+        'operator wallet (fund this address)',
+    );
     let running: RunningProxy;
     try {
         running = await startProxy(config, {
@@ -264,6 +292,7 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
             );
         } catch (e) {
             await running.stop();
+            const { ProxyCloseError } = require('../roles/proxy') as typeof import('../roles/proxy');
             if (!(e instanceof ProxyCloseError)) throw e;
             err(`chrysalis proxy: cannot close: ${e.message}\n`);
             return 1;

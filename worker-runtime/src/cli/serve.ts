@@ -2,6 +2,7 @@
  * What `chrysalis worker` and `chrysalis proxy` share: reading several schemas as one configuration (one error names
  * every bad variable), the options table of `--help`, and running a started role until SIGINT/SIGTERM.
  */
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import { ConfigOf, describeSchema, readConfig, Schema } from '../config/schema';
@@ -25,6 +26,22 @@ export interface Running {
     stop(): Promise<void>;
     /** Settles when the role gives up by itself (rejects with the reason); never settles while it runs. */
     failed?: Promise<never>;
+}
+
+/**
+ * The files a start needs, checked before anything contacts the network, so that a wrong path is reported as one
+ * rather than as whatever the chain or the role fails with later. Returns one line per unreadable file.
+ */
+export function unreadableFiles(files: Array<[variable: string, file: string]>): string[] {
+    return files.flatMap(([variable, file]) => {
+        try {
+            accessSync(file, fsConstants.R_OK);
+            if (!statSync(file).isFile()) return [`${variable}: ${file} is not a file`];
+            return [];
+        } catch (e) {
+            return [`${variable}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`];
+        }
+    });
 }
 
 /** The variables of several schemas, read as one configuration: every problem of every schema in one ConfigError. */

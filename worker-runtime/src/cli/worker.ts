@@ -7,16 +7,23 @@
 import { randomBytes } from 'node:crypto';
 import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
-import { RegistryView } from '../chain';
+import type { RegistryView } from '../chain';
 import { ConfigError } from '../errors';
-import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
-import { createLogger, Logger } from '../observability';
-import { readWorkerConfig, WorkerConfig, workerConfigSchema, WorkerRole, WorkerStartError } from '../roles/worker';
-import type { WorkerRoleDeps } from '../roles/worker';
-import { connectNetwork, NETWORK_SCHEMA } from './networkConfig';
-import { helpText, parseCommandLine, readConfigs, Running, ServeIo, serveUntilSignal, viewPrefix } from './serve';
-
-export const summary = 'run a worker against a TON network (start)';
+import type { Logger } from '../observability';
+import { readWorkerConfig, WorkerConfig, workerConfigSchema } from '../roles/worker/config';
+import { WorkerStartError } from '../roles/worker/errors';
+import type { WorkerRole, WorkerRoleDeps } from '../roles/worker';
+import { connectNetwork, describeWallet, NETWORK_SCHEMA } from './networkConfig';
+import {
+    helpText,
+    parseCommandLine,
+    readConfigs,
+    Running,
+    ServeIo,
+    serveUntilSignal,
+    unreadableFiles,
+    viewPrefix,
+} from './serve';
 
 const USAGE = `usage: chrysalis worker start
        chrysalis worker --help
@@ -45,6 +52,10 @@ export async function startWorker(
     deps: Omit<WorkerRoleDeps, 'config' | 'registryView'> & { logger: Logger },
 ): Promise<RunningWorker> {
     // The view is namespaced by the worker key, so the key is fixed here (a fresh one when no seed is configured).
+    // The role, Redis and chain libraries load here, not at the top: `--help` and configuration errors need none.
+    const { RegistryView } = require('../chain') as typeof import('../chain');
+    const { closeRedisClient, createRedisClient, deleteKeysUnder } = require('../queue') as typeof import('../queue');
+    const { WorkerRole } = require('../roles/worker') as typeof import('../roles/worker');
     const ephemeral = config.workerSeed === '';
     const seed = ephemeral ? randomBytes(32).toString('hex') : config.workerSeed;
     const publicKey = keyPairFromSeed(Buffer.from(seed, 'hex')).publicKey;
@@ -121,9 +132,18 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         err(`chrysalis worker: ${e.message}\n(chrysalis worker --help lists every variable)\n`);
         return 2;
     }
+    const missing = unreadableFiles([['CHRYSALIS_MODEL_PATH', config.worker.modelPath]]);
+    if (missing.length) {
+        err(`chrysalis worker: ${missing.join('; ')}\n`);
+        return 2;
+    }
+    const { createLogger } = require('../observability') as typeof import('../observability');
     const log = createLogger('worker', env.LOG_LEVEL ?? 'info');
     const { chain, wallet } = await (io.connect ?? connectNetwork)(config.network);
-    log.info({ network: chain.network, wallet: wallet.address.toString() }, 'operator wallet');
+    log.info(
+        { network: chain.network, ...(await describeWallet(chain, wallet.address)) },
+        'operator wallet (fund this address)',
+    );
     let running: RunningWorker;
     try {
         running = await startWorker(readWorkerConfig({}, config.worker), { chain, wallet, logger: log });

@@ -77,6 +77,8 @@ export class ChrysalisClient {
         private readonly o: ChrysalisClientOptions,
         account: Address,
         proxyPublicKey: Buffer,
+        /** The registry of the Proxy contract's network: every receipt must be bound to it. */
+        readonly registry: Address,
     ) {
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
@@ -85,11 +87,17 @@ export class ChrysalisClient {
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
-        const [account, data] = await Promise.all([
+        const [account, data, config] = await Promise.all([
             proxy.getClientAccountAddress(options.wallet.address),
             proxy.getProxyData(),
+            proxy.getProxyConfig(),
         ]);
-        return new ChrysalisClient(options, account, Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex'));
+        return new ChrysalisClient(
+            options,
+            account,
+            Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex'),
+            config.registry,
+        );
     }
 
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
@@ -180,7 +188,7 @@ export class ChrysalisClient {
             request = { ...request, validUntil: Math.max(min, request.validUntil) };
             response = await send(request);
         }
-        const check = verifyInferenceReceipt(response.receipt, request, response.outputs);
+        const check = verifyInferenceReceipt(response.receipt, request, response.outputs, this.registry);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
         if (this.o.workerRegistry && !this.verifiedWorkers.has(response.workerKey)) {

@@ -26,9 +26,12 @@ export const CLIENT_SCHEMA = {
         '',
     ),
     pccsApiKey: stringSetting('CHRYSALIS_PCCS_API_KEY', 'Intel PCS subscription key (empty = none)', ''),
-    mnemonic: stringSetting(
-        'CHRYSALIS_CLIENT_MNEMONIC',
-        "the client wallet's 24 words (a v4 wallet; it signs requests)",
+    mnemonic: stringSetting('CHRYSALIS_CLIENT_MNEMONIC', "the client wallet's 24 words (it signs requests)"),
+    walletVersion: enumSetting(
+        'CHRYSALIS_CLIENT_WALLET_VERSION',
+        'contract of that wallet (`chrysalis client wallet` prints its address)',
+        ['v4', 'v5r1'] as const,
+        'v4',
     ),
 };
 

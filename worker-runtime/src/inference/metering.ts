@@ -12,6 +12,7 @@
  * See docs/inference.md for the table and worked examples.
  */
 import { decodeData } from './codec';
+import { InvalidInputError } from './errors';
 import { ElementType, TensorSpec } from './types';
 
 /** A tensor as metering reads it: JSON or wire form (only dims, and the ids of a text input, are read). */
@@ -22,8 +23,17 @@ export interface MeteredTensor {
 }
 export type MeteredTensorMap = Record<string, MeteredTensor>;
 
-export const MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic'] as const;
+// Append only: a kind's registry code is 1 + its index here (chat = 5, speech-to-text = 6).
+export const MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic', 'chat', 'speech-to-text'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
+
+/**
+ * The kinds served tensor-in/tensor-out and metered by the rules below. `text-embedding` is both: a single `.onnx`
+ * file is a tensor model; a folder is served by the embedding engine and billed by the input tokens it read. `chat`
+ * and `speech-to-text` are folders only, metered by token type (prompt, cached, completion, reasoning; audio seconds).
+ */
+export const TENSOR_MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic'] as const;
+export type TensorModelKind = (typeof TENSOR_MODEL_KINDS)[number];
 
 export interface MeteringRule {
     perRequest: number;
@@ -37,7 +47,7 @@ export interface MeteringRule {
     textTokens?: { input: string; paddingId: string };
 }
 
-export const METERING_RULES: Readonly<Record<ModelKind, MeteringRule>> = {
+export const METERING_RULES: Readonly<Record<TensorModelKind, MeteringRule>> = {
     // A classification is one unit per row scored, plus a flat request fee.
     classifier: { perRequest: 1, perBatchRow: 1 },
     // An embedding is billed like text: the tokens it read.
@@ -86,9 +96,21 @@ export function applyMeteringRule(rule: MeteringRule, inputs: MeteredTensorMap, 
     return tokens;
 }
 
-/** Tokens for one run of a model of this kind. */
+export function isTensorModelKind(v: unknown): v is TensorModelKind {
+    return typeof v === 'string' && (TENSOR_MODEL_KINDS as readonly string[]).includes(v);
+}
+
+/** The tensor model kind's rule; generative kinds are metered by token type instead. */
+function ruleOf(kind: ModelKind): MeteringRule {
+    if (!isTensorModelKind(kind)) {
+        throw new InvalidInputError(`model kind ${kind} is metered by token type, not by tensors`);
+    }
+    return METERING_RULES[kind];
+}
+
+/** Tokens for one run of a tensor model of this kind. */
 export function meter(kind: ModelKind, inputs: MeteredTensorMap, outputs: MeteredTensorMap): number {
-    return applyMeteringRule(METERING_RULES[kind], inputs, outputs);
+    return applyMeteringRule(ruleOf(kind), inputs, outputs);
 }
 
 /**
@@ -104,6 +126,7 @@ export function maxTokens(
     outputSpecs: readonly TensorSpec[],
     maxOutputElements: number,
 ): number {
+    const rule = ruleOf(kind);
     const symbols = new Map<string, number>();
     for (const spec of inputSpecs) {
         const t = inputs[spec.name];
@@ -119,5 +142,5 @@ export function maxTokens(
         const bounded = dims.every((d) => d >= 0) ? dims : [maxOutputElements];
         outputs[spec.name] = { type: 'float32', dims: bounded, data: null };
     }
-    return applyMeteringRule(METERING_RULES[kind], inputs, outputs);
+    return applyMeteringRule(rule, inputs, outputs);
 }

@@ -1,4 +1,4 @@
-import { beginCell, Cell } from '@ton/core';
+import { Address, beginCell, Cell } from '@ton/core';
 import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 
 /** First 32 bits of every worker receipt cell ("RCPT"); the WorkerStake contract checks it (RECEIPT_TAG). */
@@ -10,6 +10,11 @@ export interface Receipt {
     modelHash: bigint;
     inputHash: bigint;
     outputHash: bigint;
+    /**
+     * The registry of the network the worker serves (the one its WorkerStake belongs to): binds the receipt to one
+     * network, so a key reused on two networks cannot be slashed on one with a receipt from the other.
+     */
+    registry: Address;
 }
 
 export interface SignedReceipt {
@@ -38,8 +43,10 @@ export function hashToUint256(hash: Buffer | string): bigint {
 
 /**
  * The receipt cell, as in contracts/schema.tlb:
- * receipt#52435054 request_id:uint256 model_hash:uint256 input_hash:uint256 ^[output_hash:uint256]
- * (four 256-bit hashes and a tag do not fit the 1023 bits of one cell, so the output hash sits in a reference).
+ * receipt#52435054 request_id:uint256 model_hash:uint256 input_hash:uint256
+ *     ^[output_hash:uint256 registry:MsgAddressInt]
+ * (four 256-bit hashes and a tag do not fit the 1023 bits of one cell, so the output hash and the registry sit in a
+ * reference). A slash by proof needs two receipts equal in everything but the output hash.
  */
 export function buildReceiptCell(receipt: Receipt): Cell {
     checkUint256('requestId', receipt.requestId);
@@ -51,7 +58,7 @@ export function buildReceiptCell(receipt: Receipt): Cell {
         .storeUint(receipt.requestId, 256)
         .storeUint(receipt.modelHash, 256)
         .storeUint(receipt.inputHash, 256)
-        .storeRef(beginCell().storeUint(receipt.outputHash, 256).endCell())
+        .storeRef(beginCell().storeUint(receipt.outputHash, 256).storeAddress(receipt.registry).endCell())
         .endCell();
 }
 
@@ -65,8 +72,10 @@ export function parseReceiptCell(cell: Cell): Receipt {
     const requestId = s.loadUintBig(256);
     const modelHash = s.loadUintBig(256);
     const inputHash = s.loadUintBig(256);
-    const outputHash = s.loadRef().beginParse().loadUintBig(256);
-    return { requestId, modelHash, inputHash, outputHash };
+    const tail = s.loadRef().beginParse();
+    const outputHash = tail.loadUintBig(256);
+    const registry = tail.loadAddress();
+    return { requestId, modelHash, inputHash, outputHash, registry };
 }
 
 /** Signs the receipt with the worker's Ed25519 secret key (64 bytes, as from @ton/crypto keyPairFromSeed). */

@@ -6,7 +6,7 @@
  *   2. signs every worker's latest payout voucher valid through the claim window and stores it where the worker
  *      reads it (`GET /v1/payouts/:workerKey`, or the Redis copy),
  *   3. commits its counters (CommitState),
- * and only then requests the close. Workers then have until `closeAt` (at least PROXY_CLAIM_WINDOW, enforced by the
+ * and only then requests the close. Workers then have until `closeAt` (at least MIN_PROXY_CLOSE_DELAY, enforced by the
  * contract) to claim.
  */
 import { Address, toNano } from '@ton/core';

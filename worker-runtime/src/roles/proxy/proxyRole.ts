@@ -95,7 +95,11 @@ export class ProxyRole {
     async start(): Promise<{ url: string }> {
         const { chain, proxyAddress, proxyKeys } = this.options;
         const contract = chain.open(Proxy.fromAddress(proxyAddress));
-        const [data, params] = await Promise.all([contract.getProxyData(), contract.getNetworkParams()]);
+        const [data, params, proxyConfig] = await Promise.all([
+            contract.getProxyData(),
+            contract.getNetworkParams(),
+            contract.getProxyConfig(),
+        ]);
         if (data.publicKey !== BigInt('0x' + proxyKeys.publicKey.toString('hex'))) {
             throw new ConfigError(
                 `the Proxy contract at ${proxyAddress.toString()} holds another public key than this proxy's`,
@@ -167,6 +171,7 @@ export class ProxyRole {
         });
         this.service = new InferenceService({
             config: this.config,
+            registry: proxyConfig.registry,
             chain,
             redis: this.redis,
             models,

@@ -69,6 +69,8 @@ export interface ChargedRecord {
 
 export interface ServiceDeps {
     config: ProxyConfig;
+    /** The registry of this proxy's Proxy contract: worker receipts must be bound to it. */
+    registry: Address;
     chain: Chain;
     redis: Redis;
     models: Map<string, ServedModel>;
@@ -394,7 +396,10 @@ export class InferenceService {
                 const worker = admitted && admitted.modelHash === model.hash ? admitted : null;
                 const receipt =
                     result && worker
-                        ? checkReceipt(expectedReceipt(requestId, model.hash, inputs, result.outputs), result)
+                        ? checkReceipt(
+                              expectedReceipt(requestId, model.hash, inputs, result.outputs, this.d.registry),
+                              result,
+                          )
                         : null;
                 if (result && worker && receipt) {
                     reputation.record(result.workerKey, 'success', outcome.ms);

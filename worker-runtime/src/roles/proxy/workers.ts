@@ -40,6 +40,8 @@ export interface ReceiptJson {
     modelHash: string;
     inputHash: string;
     outputHash: string;
+    /** The registry the receipt is bound to (raw form, 0:hex). */
+    registry: string;
     workerKey: string;
     signature: string;
     cell: string;
@@ -82,12 +84,14 @@ export function expectedReceipt(
     modelHash: string,
     inputs: WireTensorMap,
     outputs: WireTensorMap,
+    registry: Address,
 ): Receipt {
     return {
         requestId: BigInt('0x' + requestId),
         modelHash: BigInt('0x' + modelHash),
         inputHash: hashTensors(inputs),
         outputHash: hashTensors(outputs),
+        registry,
     };
 }
 
@@ -101,6 +105,7 @@ export function checkReceipt(receipt: Receipt, result: WorkerResult): ReceiptJso
         modelHash: hex256(receipt.modelHash),
         inputHash: hex256(receipt.inputHash),
         outputHash: hex256(receipt.outputHash),
+        registry: receipt.registry.toRawString(),
         workerKey: result.workerKey,
         signature: result.signature,
         cell: cell.toBoc().toString('base64'),

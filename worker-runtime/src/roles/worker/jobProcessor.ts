@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Address } from '@ton/core';
 import { hashTensors, InferencePool, WireTensorMap } from '../../inference';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { JobRequest, ProcessContext } from '../../queue';
@@ -10,6 +11,8 @@ export interface ReceiptHex {
     modelHash: string;
     inputHash: string;
     outputHash: string;
+    /** The registry the receipt is bound to (raw form, 0:hex). */
+    registry: string;
 }
 
 /** What the worker returns for a job (sealed with the queue key before it reaches Redis). */
@@ -41,6 +44,7 @@ export function receiptToHex(receipt: Receipt): ReceiptHex {
         modelHash: hex256(receipt.modelHash),
         inputHash: hex256(receipt.inputHash),
         outputHash: hex256(receipt.outputHash),
+        registry: receipt.registry.toRawString(),
     };
 }
 
@@ -50,12 +54,15 @@ export function receiptFromHex(receipt: ReceiptHex): Receipt {
         modelHash: BigInt('0x' + receipt.modelHash),
         inputHash: BigInt('0x' + receipt.inputHash),
         outputHash: BigInt('0x' + receipt.outputHash),
+        registry: Address.parse(receipt.registry),
     };
 }
 
 export interface JobProcessorDeps {
     pool: InferencePool;
     modelHash: bigint;
+    /** The registry this worker follows (its WorkerStake's): every receipt is bound to it. */
+    registry: Address;
     workerKey: { publicKey: Buffer; secretKey: Buffer };
     /** Called with the model run time of each successful job (metrics). */
     onRun?: (ms: number) => void;
@@ -79,6 +86,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
             modelHash: deps.modelHash,
             inputHash: hashTensors(inputs),
             outputHash: hashTensors(outputs),
+            registry: deps.registry,
         };
         // What protocol/receipt.ts signReceipt makes (Ed25519 over the cell hash), with the key imported once.
         const signature = sign(buildReceiptCell(receipt).hash());

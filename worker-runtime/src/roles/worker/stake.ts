@@ -2,6 +2,7 @@ import { Address } from '@ton/core';
 import { Registry, REGISTER_WORKER_FEE } from '../../../../wrappers/Registry';
 import { StakeState, WorkerStake } from '../../../../wrappers/WorkerStake';
 import { Chain, StakeStatus, Wallet } from '../../chain';
+import { DEFAULT_REGISTRATION_VALIDITY_S, signWorkerRegistration } from '../../protocol/registration';
 
 /** A worker key's stake as the chain has it, or null when no WorkerStake is deployed for the key. */
 export async function readStake(chain: Chain, registry: Address, workerKey: bigint): Promise<StakeState | null> {
@@ -15,7 +16,7 @@ export async function readStake(chain: Chain, registry: Address, workerKey: bigi
 export function stakeProblem(stake: StakeState | null, modelHash: bigint): string | null {
     if (!stake || stake.status === StakeStatus.none) return 'the worker key has no WorkerStake (not registered)';
     if (stake.status === StakeStatus.unbonding) return 'the WorkerStake is unbonding: it takes no new jobs';
-    if (stake.status === StakeStatus.withdrawn) return 'the WorkerStake was withdrawn';
+    if (stake.status === StakeStatus.slashed) return 'the WorkerStake was slashed by governance and is unbonding';
     if (stake.status !== StakeStatus.active) return `the WorkerStake has unknown status ${stake.status}`;
     if (stake.modelHash !== modelHash) {
         return `the WorkerStake is for model ${stake.modelHash.toString(16).padStart(64, '0')}, not this one`;
@@ -24,29 +25,38 @@ export function stakeProblem(stake: StakeState | null, modelHash: bigint): strin
 }
 
 /**
- * Sends RegisterWorker from the owner's wallet: the registry checks image and model against its allow-lists and
- * deploys the WorkerStake with `bond` bonded (0 = the network's minimum worker stake).
+ * Sends RegisterWorker from the owner's wallet: the registry checks the worker key's signature (made here with the
+ * key's secret, for this registry and the wallet as owner, valid for an hour of chain time), image and model against
+ * its allow-lists, and deploys the WorkerStake with `bond` bonded (0 = the network's minimum worker stake).
  */
 export async function registerStake(params: {
     chain: Chain;
     registry: Address;
     wallet: Wallet;
-    workerKey: bigint;
+    /** The worker key pair (64-byte Ed25519 secret key): its public key is the one bonded. */
+    workerKeyPair: { publicKey: Buffer; secretKey: Buffer };
     modelHash: bigint;
     imageHash: bigint;
     bond: bigint;
 }): Promise<void> {
     const registry = params.chain.open(Registry.fromAddress(params.registry));
     const bond = params.bond > 0n ? params.bond : (await registry.getParams()).minWorkerStake;
+    const expiry = (await params.chain.now()) + DEFAULT_REGISTRATION_VALIDITY_S;
+    const signature = signWorkerRegistration(
+        { registry: params.registry, owner: params.wallet.address, expiry },
+        params.workerKeyPair.secretKey,
+    );
     await registry.send(
         params.wallet.sender,
         { value: bond + REGISTER_WORKER_FEE },
         {
             $$type: 'RegisterWorker',
             queryId: 0n,
-            workerKey: params.workerKey,
+            workerKey: BigInt('0x' + params.workerKeyPair.publicKey.toString('hex')),
             modelHash: params.modelHash,
             imageHash: params.imageHash,
+            expiry: BigInt(expiry),
+            signature,
         },
     );
 }

@@ -134,7 +134,7 @@ export class WorkerRole {
                     chain,
                     registry,
                     wallet: deps.wallet,
-                    workerKey,
+                    workerKeyPair,
                     modelHash: model.hashBigInt,
                     imageHash,
                     bond: BigInt(config.bondNanoton),
@@ -381,6 +381,7 @@ export class WorkerRole {
         const process = createJobProcessor({
             pool: this.pool,
             modelHash: this.model.hashBigInt,
+            registry: parseAddress(config.registryAddress),
             workerKey: this.workerKeyPair,
             onRun: (ms) => this.metrics.inferenceSeconds.observe({ model: this.modelHash }, ms / 1000),
         });

@@ -1,8 +1,14 @@
-/** Paths and expected values of the real TDX quotes in ../shared/testdata/tdx (see the README there). */
+/**
+ * Paths and expected values of the real TDX quotes and Intel's sample collateral. They are third-party data kept
+ * outside the repository: `CHRYSALIS_TEST_VECTORS` names the folder (default `../shared/testdata` relative to the
+ * repository root), which jest.vectors.config.js checks before any test runs.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const TDX_DIR = path.resolve(__dirname, '../../../shared/testdata/tdx');
+const { vectorsDir } = require('../../jest.vectors.config.js') as { vectorsDir: string };
+
+export const TDX_DIR = path.join(vectorsDir, 'tdx');
 export const COLLATERAL_DIR = path.join(TDX_DIR, 'collateral');
 /** The quotes' certificates are valid then; the README names this date. */
 export const VERIFY_AT = new Date('2025-09-01T00:00:00Z');

@@ -97,7 +97,13 @@ class SamplePccs {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         this.hits.push(`${url.pathname}${url.search}`);
         this.apiKeys.push(req.headers['ocp-apim-subscription-key'] as string | undefined);
-        const reply = this.overrides.get(url.pathname) ?? this.route(url.pathname, url.searchParams);
+        let reply: Reply;
+        try {
+            reply = this.overrides.get(url.pathname) ?? this.route(url.pathname, url.searchParams);
+        } catch (err) {
+            // Answer at once (a sample file that cannot be read must fail the test, not leave it waiting on a timeout).
+            reply = { status: 500, body: String(err) };
+        }
         if (reply.hang) return;
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
         res.end(reply.body ?? '');

@@ -1,7 +1,14 @@
 import { beginCell, toNano } from '@ton/core';
 import { internal, SmartContract } from '@ton/sandbox';
 import { signReceipt } from '../../worker-runtime/src/protocol/receipt';
-import { deployNetwork, Network, registerWorker } from '../fixtures/network';
+import {
+    deployNetwork,
+    keyToUint,
+    Network,
+    registerWorker,
+    registrationConsent,
+    workerKeyPair,
+} from '../fixtures/network';
 import { deliverDirect, succeeded } from '../fixtures/deliver';
 import { measureChain } from './measure';
 import { REGISTER_WORKER_FEE, storeRegisterWorker } from '../../wrappers/Registry';
@@ -27,8 +34,15 @@ async function registerAndSlash(net: Network, label: string) {
         ),
         names,
     ).gas;
-    const a = signReceipt({ requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 3n }, w.keyPair.secretKey);
-    const b = signReceipt({ requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 4n }, w.keyPair.secretKey);
+    const registry = net.registry.address;
+    const a = signReceipt(
+        { requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 3n, registry },
+        w.keyPair.secretKey,
+    );
+    const b = signReceipt(
+        { requestId: 9n, modelHash: 1n, inputHash: 2n, outputHash: 4n, registry },
+        w.keyPair.secretKey,
+    );
     const proof = measureChain(
         await w.stake.send(
             net.stranger.getSender(),
@@ -66,15 +80,19 @@ describe('gas does not grow with the number of workers', () => {
         const registry = await net.blockchain.getContract(net.registry.address);
         const registryData = dataHash(registry);
         let activated = 0;
+        let lastKey = 0n;
         for (let i = 1n; i <= 998n; i++) {
+            const keyPair = workerKeyPair(`scaling-${i}`);
+            lastKey = keyToUint(keyPair.publicKey);
             const body = beginCell()
                 .store(
                     storeRegisterWorker({
                         $$type: 'RegisterWorker',
                         queryId: i,
-                        workerKey: i,
+                        workerKey: lastKey,
                         modelHash: net.modelHash,
                         imageHash: net.workerImageHash,
+                        ...registrationConsent(net, keyPair, net.operator.address),
                     }),
                 )
                 .endCell();
@@ -87,11 +105,11 @@ describe('gas does not grow with the number of workers', () => {
         expect(activated).toBe(998);
         // The registry keeps nothing per worker: 998 registrations left its storage exactly as it was.
         expect(dataHash(await net.blockchain.getContract(net.registry.address))).toBe(registryData);
-        expect((await net.registry.getWorkerStakeAddress(998n)).toString()).toBe(
-            (await WorkerStake.fromInit(net.registry.address, 998n)).address.toString(),
+        expect((await net.registry.getWorkerStakeAddress(lastKey)).toString()).toBe(
+            (await WorkerStake.fromInit(net.registry.address, lastKey)).address.toString(),
         );
         const stake998 = net.blockchain.openContract(
-            WorkerStake.fromAddress(await net.registry.getWorkerStakeAddress(998n)),
+            WorkerStake.fromAddress(await net.registry.getWorkerStakeAddress(lastKey)),
         );
         expect((await stake998.getState()).status).toBe(1n); // Active
         const last = await registerAndSlash(net, 'thousandth');

@@ -1,0 +1,63 @@
+/**
+ * The body of a generative engine's worker thread: creates the model once (chat, embedding or speech), says it is
+ * ready, then serves requests. Chat requests run concurrently, interleaved step by step; each has its own
+ * AbortController, aborted by a 'cancel' message (seen at the next decode step).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ChatModel } from './chatModel';
+import { EmbeddingModel } from './embeddingModel';
+import { EngineInit, ThreadMessage, ThreadRequest } from './engineProtocol';
+import { SpeechModel } from './speechModel';
+
+const errorOf = (err: unknown) => ({
+    name: (err as Error).name ?? 'Error',
+    message: (err as Error).message ?? String(err),
+});
+
+async function main(): Promise<void> {
+    const port = parentPort;
+    if (!port) throw new Error('engine thread started outside a worker thread');
+    const init = workerData as EngineInit;
+    const send = (m: ThreadMessage) => port.postMessage(m);
+    let chat: ChatModel | undefined;
+    let embedder: EmbeddingModel | undefined;
+    let speech: SpeechModel | undefined;
+    try {
+        if (init.engine === 'chat') chat = await ChatModel.create(init.pkg, init.options);
+        else if (init.engine === 'embedding') embedder = await EmbeddingModel.create(init.pkg, init.options);
+        else speech = await SpeechModel.create(init.pkg, init.options);
+    } catch (err) {
+        send({ type: 'fatal', error: errorOf(err) });
+        return;
+    }
+    const running = new Map<number, AbortController>();
+    port.on('message', async (msg: ThreadRequest) => {
+        if (msg.type === 'cancel') {
+            running.get(msg.id)?.abort();
+            return;
+        }
+        try {
+            if (msg.type === 'generate') {
+                const controller = new AbortController();
+                running.set(msg.id, controller);
+                try {
+                    const result = await chat!.generate({ ...msg.req, signal: controller.signal }, (event) =>
+                        send({ type: 'token', id: msg.id, event }),
+                    );
+                    send({ type: 'result', id: msg.id, result });
+                } finally {
+                    running.delete(msg.id);
+                }
+            } else if (msg.type === 'embed') {
+                send({ type: 'result', id: msg.id, result: await embedder!.embed(msg.inputs) });
+            } else if (msg.type === 'transcribe') {
+                send({ type: 'result', id: msg.id, result: await speech!.transcribe(msg.pcm, msg.options) });
+            }
+        } catch (err) {
+            send({ type: 'error', id: msg.id, error: errorOf(err) });
+        }
+    });
+    send({ type: 'ready' });
+}
+
+void main();
