@@ -29,7 +29,7 @@ describe('deployNetwork', () => {
             expect(info).toEqual({
                 $$type: 'ModelInfo',
                 name: model.name,
-                kind: modelKindCode(KNOWN_MODEL_KINDS[model.name]),
+                kind: modelKindCode(KNOWN_MODEL_KINDS[model.name as keyof typeof KNOWN_MODEL_KINDS]),
             });
         }
     });

@@ -12,7 +12,7 @@ describe('npm run devnet', () => {
         const run = spawnSync('npm', ['run', '-s', 'devnet', '--', '--requests', '20', '--json'], {
             cwd: ROOT,
             encoding: 'utf8',
-            timeout: 120_000,
+            timeout: 240_000,
         });
         if (run.status !== 0) throw new Error(`devnet exited ${run.status}:\n${run.stderr.slice(-3000)}`);
         expect(run.stdout.trim().split('\n')).toHaveLength(1);
@@ -36,7 +36,13 @@ describe('npm run devnet', () => {
         expect(BigInt(out.balances['worker 1'].delta)).toBeGreaterThan(0n);
         expect(out.billing.every((c) => c.ok)).toBe(true);
         expect(out.tokens).toBeGreaterThan(0);
-    }, 150_000);
+        // The generative folders were served too: a streamed chat, an embedding batch and a transcription, billed by kind.
+        expect(out.generative).toMatchObject({ requests: 3, failed: 0 });
+        expect(BigInt(out.generative!.tokens.prompt)).toBeGreaterThan(0n);
+        expect(BigInt(out.generative!.tokens.reasoning) + BigInt(out.generative!.tokens.completion)).toBeGreaterThan(
+            0n,
+        );
+    }, 250_000);
 
     it('parses its options, with defaults and clear errors', () => {
         expect(parseDevnetArgs([])).toEqual({
@@ -47,6 +53,7 @@ describe('npm run devnet', () => {
             port: 0,
             seed: 'devnet',
             json: false,
+            generative: true,
         });
         expect(parseDevnetArgs(['--keep-running', '--requests', '5', '--json'])).toMatchObject({
             requests: 5,

@@ -82,7 +82,7 @@ describe('a worker killed mid-job', () => {
             await rescuer.consume();
             const result = await producer.waitForResult<WorkerJobResult>(requestId, 20_000);
             expect(result.workerKey).toBe(rescuer.workerKey);
-            expect(wireMapToJson(result.outputs)).toEqual(await rescuer.pool.run(inputs));
+            expect(wireMapToJson(result.outputs)).toEqual(await rescuer.pool!.run(inputs));
             const job = await producer.queue.getJob(requestId);
             expect(await job?.getState()).toBe('completed');
             expect(job?.processedBy).toBe(rescuer.workerKey);

@@ -48,7 +48,7 @@ describe('worker role: sealed jobs, receipts, bad input', () => {
 
         expect(result.workerKey).toBe(worker.workerKey);
         // Outputs travel in the wire form (the elements' bytes): decoded, they are the model's outputs.
-        expect(wireMapToJson(result.outputs)).toEqual(await worker.pool.run(inputs));
+        expect(wireMapToJson(result.outputs)).toEqual(await worker.pool!.run(inputs));
         expect(result.inferenceMs).toBeGreaterThanOrEqual(0);
         expect(result.receipt).toEqual({
             requestId,

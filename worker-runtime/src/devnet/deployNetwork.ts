@@ -22,7 +22,15 @@ import { Measurements, imageHashBigInt } from '../tee/binding';
 import { SIMULATED_MEASUREMENTS } from '../tee/simulated';
 import { ClientWallet, deployClientWallet } from './clientWallet';
 import { devnetKeyPair, devnetKeySeed, publicKeyToUint } from './keys';
-import { DEVNET_MODEL_NAMES, DevnetModel, DevnetModelName, loadDevnetModels } from './models';
+import {
+    DEVNET_MODEL_NAMES,
+    DevnetGenerativeName,
+    DevnetModel,
+    DevnetModelName,
+    ExtraPackage,
+    loadDevnetModels,
+    loadDevnetPackages,
+} from './models';
 import { Party } from './ledger';
 import { requireSuccess } from './transactions';
 import { DEFAULT_REGISTRATION_VALIDITY_S, signWorkerRegistration } from '../protocol/registration';
@@ -39,6 +47,10 @@ export interface DeployNetworkOptions {
     seed?: string;
     /** Models to list and serve. Default: the generated models and Silero VAD. */
     models?: readonly DevnetModelName[];
+    /** Generative model folders to list and serve as well. Default none (`npm run devnet` serves all three). */
+    generative?: readonly DevnetGenerativeName[];
+    /** Generative folders of the operator's own, listed and served like the generated ones. */
+    extraPackages?: readonly ExtraPackage[];
     /** Overrides of the test-network params (isTestNetwork stays true unless overridden). */
     params?: Partial<NetworkParams>;
     /** Measurements of the worker and proxy images. Default: the simulated TEE provider's. */
@@ -135,7 +147,10 @@ export async function deployNetwork(chain: SandboxChain, options: DeployNetworkO
     const governance = await blockchain.treasury(`${seed}:governance`);
     const treasury = await blockchain.treasury(`${seed}:treasury`);
     const params = devnetParams(treasury.address, options.params);
-    const models = await loadDevnetModels(options.models ?? DEVNET_MODEL_NAMES);
+    const models = [
+        ...(await loadDevnetModels(options.models ?? DEVNET_MODEL_NAMES)),
+        ...loadDevnetPackages(options.generative ?? [], options.extraPackages ?? []),
+    ];
     const images = {
         worker: imageHashBigInt(options.workerMeasurements ?? SIMULATED_MEASUREMENTS),
         proxy: imageHashBigInt(options.proxyMeasurements ?? SIMULATED_MEASUREMENTS),

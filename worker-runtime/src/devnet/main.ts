@@ -5,6 +5,7 @@
  * the balances reconcile.
  */
 import { parseArgs } from 'node:util';
+import { DEVNET_GENERATIVE_NAMES } from './models';
 import { startDevnet } from './orchestrator';
 import { RedisUnavailableError } from './redis';
 import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
@@ -17,7 +18,9 @@ export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--c
   --keep-running    after the run, keep serving the proxy API until Ctrl-C (port 8080 unless --port)
   --port P          port of the proxy API (default: any free port; 8080 with --keep-running)
   --seed S          derives every key and address (default devnet)
-  --json            print one JSON object (progress goes to stderr)`;
+  --json            print one JSON object (progress goes to stderr)
+  --no-generative   serve only the tensor models (by default the tiny chat, embedding and Whisper folders are
+                    served too, each by its own workers, with one streamed chat, embedding batch and transcription)`;
 
 export interface DevnetCliOptions {
     requests: number;
@@ -27,6 +30,8 @@ export interface DevnetCliOptions {
     port: number;
     seed: string;
     json: boolean;
+    /** Also serve the generative model folders (chat, embedder, Whisper) and run one request of each. */
+    generative: boolean;
 }
 
 export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
@@ -40,6 +45,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
             port: { type: 'string' },
             seed: { type: 'string', default: 'devnet' },
             json: { type: 'boolean', default: false },
+            'no-generative': { type: 'boolean', default: false },
             help: { type: 'boolean', default: false },
         },
         strict: true,
@@ -63,6 +69,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
         port: int('port', values.port, keepRunning ? 8080 : 0, 0, 65535),
         seed: values.seed ?? 'devnet',
         json: values.json ?? false,
+        generative: !(values['no-generative'] ?? false),
     };
 }
 
@@ -85,7 +92,13 @@ export async function main(argv: string[]): Promise<number> {
     let devnet;
     const t0 = Date.now();
     try {
-        devnet = await startDevnet({ workers: options.workers, seed: options.seed, port: options.port, onStep: say });
+        devnet = await startDevnet({
+            workers: options.workers,
+            seed: options.seed,
+            port: options.port,
+            onStep: say,
+            generative: options.generative ? DEVNET_GENERATIVE_NAMES : [],
+        });
     } catch (err) {
         if (err instanceof RedisUnavailableError) {
             console.error(err.message);

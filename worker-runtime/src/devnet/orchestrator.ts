@@ -17,6 +17,8 @@ import { createLogger } from '../observability';
 import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../queue';
 import { WorkerAdmission } from '../roles/admission';
 import { ProxyConfig, ProxyRole, ServedModel } from '../roles/proxy';
+import { generativeServedModel } from '../roles/proxy/generative/models';
+import { GenerativeTask } from '../roles/proxy/generative/metering';
 import { readWorkerConfig, WorkerConfig } from '../roles/worker/config';
 import { WorkerRole } from '../roles/worker/worker';
 import { SimulatedProvider } from '../tee';
@@ -33,7 +35,8 @@ export interface StartDevnetOptions extends DeployNetworkOptions {
     onStep?: (message: string) => void;
     /** The Redis to use (default: REDIS_URL, else 127.0.0.1:6379, else a private one). */
     redisUrl?: string;
-    /** Proxy settings over the devnet's own (the fault specs turn the persistence check and rollback checks on). */
+    /** Proxy settings over the devnet's own (the fault specs turn the persistence check and rollback checks on; the
+     * generative spec shortens stream timeouts and limits). */
     proxyConfig?: Partial<ProxyConfig>;
     /** Worker settings over the devnet's own. */
     workerConfig?: Partial<WorkerConfig>;
@@ -208,6 +211,10 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
     const served: ServedModel[] = [];
     for (const m of network.models) {
+        if (m.package) {
+            served.push(generativeServedModel(m.path, m.name, m.kind as GenerativeTask));
+            continue;
+        }
         const { inputs, outputs } = await readSignature(new Uint8Array(readFileSync(m.path)));
         served.push({ hash: m.hashHex, name: m.name, kind: m.kind, inputs, outputs });
     }

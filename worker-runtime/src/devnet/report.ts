@@ -22,6 +22,8 @@ export interface DevnetJson {
     startMs: number;
     runMs: number;
     errors: string[];
+    /** The generative demo: requests, failures and billed tokens by kind (decimal strings). */
+    generative: { requests: number; failed: number; tokens: Record<string, string>; chatFirstTokenMs: number } | null;
 }
 
 export function progressLine(p: StreamProgress): string {
@@ -72,6 +74,7 @@ export function summaryText(result: DevnetRunResult): string {
                 .map(([m, t]) => `${m} ${t}`)
                 .join(', ')})`,
         ...s.errors.map((e) => `  error: ${e}`),
+        ...generativeLines(result),
         '',
         balanceTable(result.ledger),
         '',
@@ -107,8 +110,36 @@ export function toJson(result: DevnetRunResult): DevnetJson {
         requestsPerSecond: Math.round(requestsPerSecond(result) * 10) / 10,
         startMs: result.startMs,
         runMs: Math.round(s.elapsedMs),
-        errors: s.errors,
+        errors: [...s.errors, ...(result.generative?.errors ?? [])],
+        generative: result.generative
+            ? {
+                  requests: result.generative.lines.length + result.generative.failed,
+                  failed: result.generative.failed,
+                  tokens: Object.fromEntries(
+                      Object.entries(result.generative.counts).map(([k, v]) => [k, (v as bigint).toString()]),
+                  ),
+                  chatFirstTokenMs: Math.round(result.generative.chatFirstTokenMs * 10) / 10,
+              }
+            : null,
     };
+}
+
+/** The generative demo's requests and the units of each kind (tokens × multiplier; the voucher rounds their sum down). */
+function generativeLines(result: DevnetRunResult): string[] {
+    const g = result.generative;
+    if (!g) return [];
+    const c = g.counts;
+    const m = g.multipliersBps;
+    const units = (k: keyof typeof c) => (Number(c[k] * m[k]) / 10000).toString();
+    return [
+        '',
+        'generative requests (streamed through the sealed queue, receipts checked):',
+        ...g.lines.map((l) => `  ${l}`),
+        ...g.errors.map((e) => `  error: ${e}`),
+        `  units by kind: prompt ${units('prompt')} (${c.prompt} tokens), cached ${units('cached')} (${c.cached}), ` +
+            `completion ${units('completion')} (${c.completion}), reasoning ${units('reasoning')} (${c.reasoning}); ` +
+            `first streamed token after ${g.chatFirstTokenMs.toFixed(1)} ms`,
+    ];
 }
 
 function requestsPerSecond(result: DevnetRunResult): number {

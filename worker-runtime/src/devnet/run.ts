@@ -9,6 +9,10 @@ import { BalanceLedger, LedgerReport } from './ledger';
 import { Devnet, startDevnet, StartDevnetOptions } from './orchestrator';
 import { SettlementLog, SettlementRecord } from './settlementLog';
 import { runRequestStream, StreamProgress, StreamResult } from './stream';
+import { GenerativeDemoResult, runGenerativeDemo } from './generativeDemo';
+import { billingUnits, TokenCounts } from '../protocol/voucher';
+import { addCounts } from '../roles/proxy/generative/metering';
+import { ZERO_COUNTS } from '../roles/proxy/counters';
 
 export interface DevnetRunOptions extends StartDevnetOptions {
     requests: number;
@@ -26,6 +30,8 @@ export interface BillingCheck {
 
 export interface DevnetRunResult {
     stream: StreamResult;
+    /** The generative demo (null when the network serves no generative model). */
+    generative: GenerativeDemoResult | null;
     settlements: SettlementRecord[];
     ledger: LedgerReport;
     billing: BillingCheck[];
@@ -41,6 +47,9 @@ export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, sta
     const report = async () => {
         for (const s of await log.poll()) options.onSettlement?.(s);
     };
+    // The generative models, when the network serves any: a streamed chat, an embedding batch, a transcription.
+    // First: the tensor requests' vouchers that follow are cumulative, so the client's last one covers these too.
+    const generative = network.models.some((m) => m.package) ? await runGenerativeDemo(devnet) : null;
     const stream = await runRequestStream(network, client, {
         requests: options.requests,
         concurrency: options.concurrency ?? 8,
@@ -66,11 +75,15 @@ export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, sta
     }
     await report();
 
-    const billing = await billingChecks(devnet, stream);
+    const billing = await billingChecks(devnet, stream, generative);
     const balances = await ledger.close();
     const reconciled =
-        balances.reconciled && billing.every((c) => c.ok) && log.records.every((s) => s.success) && stream.failed === 0;
-    return { stream, settlements: log.records, ledger: balances, billing, reconciled, startMs };
+        balances.reconciled &&
+        billing.every((c) => c.ok) &&
+        log.records.every((s) => s.success) &&
+        stream.failed === 0 &&
+        (generative?.failed ?? 0) === 0;
+    return { stream, generative, settlements: log.records, ledger: balances, billing, reconciled, startMs };
 }
 
 /** Starts a devnet, runs it, stops it. */
@@ -90,11 +103,31 @@ async function storedPayout(devnet: Devnet, workerKey: string): Promise<bigint> 
     return BigInt((JSON.parse(raw) as StoredPayoutVoucher).cumulative);
 }
 
-async function billingChecks(devnet: Devnet, stream: StreamResult): Promise<BillingCheck[]> {
+async function billingChecks(
+    devnet: Devnet,
+    stream: StreamResult,
+    generative: GenerativeDemoResult | null,
+): Promise<BillingCheck[]> {
     const { network } = devnet;
     const account = await network.client.account.getAccountData();
     const proxy = await network.proxy.contract.getProxyData();
-    const tokens = BigInt(stream.tokens);
+    // Units as the vouchers compute them: tensor tokens are prompt tokens; generative ones are billed by kind.
+    const p = network.params;
+    const multipliers = {
+        prompt: p.promptMultiplierBps,
+        cached: p.cachedMultiplierBps,
+        completion: p.completionMultiplierBps,
+        reasoning: p.reasoningMultiplierBps,
+    };
+    const units = (tensorTokens: number, counts?: TokenCounts) =>
+        billingUnits(
+            addCounts(
+                { prompt: BigInt(tensorTokens), cached: 0n, completion: 0n, reasoning: 0n },
+                counts ?? ZERO_COUNTS,
+            ),
+            multipliers,
+        );
+    const tokens = units(stream.tokens, generative?.counts);
     const check = (what: string, expected: bigint, actual: bigint): BillingCheck => ({
         what,
         expected: expected.toString(),
@@ -102,21 +135,17 @@ async function billingChecks(devnet: Devnet, stream: StreamResult): Promise<Bill
         ok: expected === actual,
     });
     const checks = [
-        // The devnet's params weigh every token kind 1× (10000 bps), so billing units equal metered tokens.
-        check('client account: charged units = tokens metered', tokens, account.charged),
+        check('client account: charged units = units metered', tokens, account.charged),
         check('proxy: charged units = client charges', account.charged, proxy.chargedUnits),
-        check('proxy: paid units = tokens served', tokens, proxy.paidUnits),
     ];
+    let paidExpected = 0n;
     for (const w of network.workers) {
         const deployed = (await network.chain.blockchain.getContract(w.payoutAccount.address)).accountState?.type;
         const paid = deployed === 'active' ? (await w.payoutAccount.getWorkerData()).paid : 0n;
-        checks.push(
-            check(
-                `worker ${w.index}: paid units = tokens it served`,
-                BigInt(stream.tokensByOperator[w.index] ?? 0),
-                paid,
-            ),
-        );
+        const expected = units(stream.tokensByOperator[w.index] ?? 0, generative?.countsByOperator[w.index]);
+        paidExpected += expected;
+        checks.push(check(`worker ${w.index}: paid units = units it served`, expected, paid));
     }
+    checks.push(check('proxy: paid units = units served', paidExpected, proxy.paidUnits));
     return checks;
 }

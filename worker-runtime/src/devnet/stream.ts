@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { meter } from '../inference/metering';
 import { JsonTensorMap } from '../inference/types';
 import { ChrysalisClient } from '../client';
+import type { DevnetModelName } from './models';
 import { demoInputs } from './demoInputs';
 import { DevnetNetwork } from './deployNetwork';
 
@@ -81,9 +82,11 @@ export async function runRequestStream(
         });
     };
 
+    // Generative folders are exercised by the generative demo (generativeDemo.ts), not by tensor requests.
+    const tensorModels = network.models.filter((m) => !m.package);
     const one = async (n: number) => {
-        const model = network.models[n % network.models.length];
-        const inputs = demoInputs(model.name, n);
+        const model = tensorModels[n % tensorModels.length];
+        const inputs = demoInputs(model.name as DevnetModelName, n);
         const t0 = performance.now();
         try {
             const response = await client.infer(model.hashHex, inputs);

@@ -19,7 +19,7 @@ export { packageTask } from './packageTask';
 export type { PackageTask } from './packageTask';
 export { CHAT_ROLES, countReasoningTokens, loadTextProcessor, validateMessages } from './textProcessor';
 export type { ChatMessage, TextProcessor, ThinkSpan } from './textProcessor';
-export { SPEECH_SAMPLE_RATE, WavFormatError, encodeWav, parseWav } from './wav';
+export { SPEECH_SAMPLE_RATE, WavFormatError, WavLayoutError, encodeWav, parseWav } from './wav';
 export type { DecodedWav } from './wav';
 export type {
     EmbedResult,

@@ -10,6 +10,9 @@ export const SPEECH_SAMPLE_RATE = 16000;
 /** The bytes are not a WAV file this engine takes (not RIFF/WAVE, unsupported encoding, truncated, wrong rate…). */
 export class WavFormatError extends InvalidInputError {}
 
+/** A well-formed WAV whose rate or channel count is not 16 kHz mono (callers may answer it with its own code). */
+export class WavLayoutError extends WavFormatError {}
+
 export interface DecodedWav {
     sampleRate: number;
     channels: number;
@@ -58,7 +61,7 @@ export function parseWav(bytes: Uint8Array): DecodedWav {
         );
     }
     if (format.channels !== 1 || format.rate !== SPEECH_SAMPLE_RATE) {
-        throw new WavFormatError(
+        throw new WavLayoutError(
             `audio must be 16 kHz mono; this file is ${format.rate} Hz with ${format.channels} channels`,
         );
     }

@@ -54,6 +54,24 @@ export const PROXY_SCHEMA = {
         4 * 1024 * 1024,
         1024,
     ),
+    streamIdleTimeoutMs: intSetting(
+        'CHRYSALIS_PROXY_STREAM_IDLE_MS',
+        'how long a generation stream may stay silent (after its first chunk) before the worker counts as gone',
+        30000,
+        1,
+    ),
+    maxAudioSeconds: intSetting(
+        'CHRYSALIS_PROXY_MAX_AUDIO_S',
+        'longest audio accepted by POST /v1/transcribe, in seconds',
+        300,
+        1,
+    ),
+    maxEmbedInputs: intSetting(
+        'CHRYSALIS_PROXY_MAX_EMBED_INPUTS',
+        'most strings in one POST /v1/embed request',
+        256,
+        1,
+    ),
     requestMaxValiditySeconds: intSetting(
         'CHRYSALIS_PROXY_MAX_VALIDITY_S',
         'largest accepted validUntil − now of a signed request (limits replay of a captured request)',

@@ -7,32 +7,73 @@
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { TokenCounts } from '../../protocol/voucher';
 import { proxyKeys } from './redisKeys';
 
 const CHARGE_SCRIPT = `
-redis.call('HDEL', KEYS[6], ARGV[6])
-if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[4]) == false then
-    return {0, redis.call('HGET', KEYS[2], ARGV[1]) or '0', redis.call('HGET', KEYS[3], ARGV[2]) or '0',
-        redis.call('GET', KEYS[1]), redis.call('GET', KEYS[4]) or '0'}
+redis.call('HDEL', KEYS[6], ARGV[9])
+local kinds = {'', '#cached', '#completion', '#reasoning'}
+local function totals(key, who)
+    local out = {}
+    for i, suffix in ipairs(kinds) do out[i] = redis.call('HGET', key, who .. suffix) or '0' end
+    return out
 end
-local c = redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[5])
-local w = redis.call('HINCRBY', KEYS[3], ARGV[2], ARGV[5])
+if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[4]) == false then
+    return {0, totals(KEYS[2], ARGV[1]), totals(KEYS[3], ARGV[2]), redis.call('GET', KEYS[1]),
+        redis.call('GET', KEYS[4]) or '0'}
+end
+for i, suffix in ipairs(kinds) do
+    local n = ARGV[4 + i]
+    if n ~= '0' then
+        redis.call('HINCRBY', KEYS[2], ARGV[1] .. suffix, n)
+        redis.call('HINCRBY', KEYS[3], ARGV[2] .. suffix, n)
+    end
+end
 local u = redis.call('INCR', KEYS[4])
 local n = redis.call('INCR', KEYS[5])
-return {1, tostring(c), tostring(w), ARGV[3], tostring(u), tostring(n)}
+return {1, totals(KEYS[2], ARGV[1]), totals(KEYS[3], ARGV[2]), ARGV[3], tostring(u), tostring(n)}
 `;
 
 /** The script is loaded once per connection and then called by its SHA (EVALSHA), not sent with every charge. */
 const CHARGE_COMMAND = 'chrysalisProxyCharge';
-type ChargeCommand = (...args: string[]) => Promise<[number, string, string, string, string, string?]>;
+type ChargeCommand = (...args: string[]) => Promise<[number, string[], string[], string, string, string?]>;
+
+/** Hash field suffixes of the token kinds: the prompt kind is the bare account (the field every tensor charge uses). */
+const KIND_SUFFIX: Record<keyof TokenCounts, string> = {
+    prompt: '',
+    cached: '#cached',
+    completion: '#completion',
+    reasoning: '#reasoning',
+};
+const KINDS = Object.keys(KIND_SUFFIX) as (keyof TokenCounts)[];
+
+export const ZERO_COUNTS: Readonly<TokenCounts> = Object.freeze({
+    prompt: 0n,
+    cached: 0n,
+    completion: 0n,
+    reasoning: 0n,
+});
+
+function countsFrom(values: (string | null)[]): TokenCounts {
+    return {
+        prompt: BigInt(values[0] ?? '0'),
+        cached: BigInt(values[1] ?? '0'),
+        completion: BigInt(values[2] ?? '0'),
+        reasoning: BigInt(values[3] ?? '0'),
+    };
+}
 
 export interface ChargeOutcome {
     /** False when this request id had been charged before (nothing was added). */
     charged: boolean;
-    /** The client's cumulative tokens after the charge. */
+    /** The client's cumulative prompt-kind tokens after the charge (all a tensor model ever meters). */
     clientTokens: bigint;
-    /** The worker owner's cumulative tokens after the charge. */
+    /** The worker owner's cumulative prompt-kind tokens after the charge. */
     workerTokens: bigint;
+    /** The client's cumulative tokens of every kind after the charge (what its voucher's units are computed from). */
+    clientCounts: TokenCounts;
+    /** The worker owner's cumulative tokens of every kind after the charge. */
+    workerCounts: TokenCounts;
     /** The record stored for the request (this call's, or the first one's). */
     record: string;
     /** Charges since the last commitment, this one included. */
@@ -61,10 +102,14 @@ export class UsageCounters {
         requestId: string;
         client: string;
         workerOwner: string;
-        tokens: bigint;
+        /** Prompt-kind tokens (tensor models meter only these); ignored when `counts` is given. */
+        tokens?: bigint;
+        /** Tokens of each kind (generative models). */
+        counts?: TokenCounts;
         record: string;
     }): Promise<ChargeOutcome> {
-        if (args.tokens < 0n) throw new RangeError('tokens must not be negative');
+        const counts = args.counts ?? { ...ZERO_COUNTS, prompt: args.tokens ?? 0n };
+        for (const k of KINDS) if (counts[k] < 0n) throw new RangeError(`${k} tokens must not be negative`);
         const command = (this.redis as unknown as Record<string, ChargeCommand>)[CHARGE_COMMAND];
         const res = await command.call(
             this.redis,
@@ -78,34 +123,52 @@ export class UsageCounters {
             args.workerOwner,
             args.record,
             String(this.recordTtlSeconds),
-            args.tokens.toString(),
+            ...KINDS.map((k) => counts[k].toString()),
             args.requestId,
         );
+        const clientCounts = countsFrom(res[1]);
+        const workerCounts = countsFrom(res[2]);
         if (res[5] !== undefined) this.noteChargeCount(Number(res[5]));
         return {
             charged: res[0] === 1,
-            clientTokens: BigInt(res[1]),
-            workerTokens: BigInt(res[2]),
+            clientTokens: clientCounts.prompt,
+            workerTokens: workerCounts.prompt,
+            clientCounts,
+            workerCounts,
             record: res[3],
             uncommitted: Number(res[4]),
         };
     }
 
     /** The charged record of a request id and the client's running total, in one round trip. */
-    async lookup(requestId: string, client: string): Promise<{ record: string | null; clientTokens: bigint }> {
+    async lookup(
+        requestId: string,
+        client: string,
+    ): Promise<{ record: string | null; clientTokens: bigint; clientCounts: TokenCounts }> {
         const res = await this.redis
             .pipeline()
             .get(this.keys.charged(requestId))
-            .hget(this.keys.clientTokens, client)
+            .hmget(this.keys.clientTokens, ...KINDS.map((k) => client + KIND_SUFFIX[k]))
             .exec();
         if (!res) throw new Error('Redis pipeline for the request lookup was aborted');
         const [[recordErr, record], [tokensErr, tokens]] = res as [
             [Error | null, string | null],
-            [Error | null, string | null],
+            [Error | null, (string | null)[]],
         ];
         if (recordErr) throw recordErr;
         if (tokensErr) throw tokensErr;
-        return { record, clientTokens: BigInt(tokens ?? '0') };
+        const clientCounts = countsFrom(tokens);
+        return { record, clientTokens: clientCounts.prompt, clientCounts };
+    }
+
+    /** A client's cumulative tokens of every kind. */
+    async clientCounts(client: string): Promise<TokenCounts> {
+        return countsFrom(await this.redis.hmget(this.keys.clientTokens, ...KINDS.map((k) => client + KIND_SUFFIX[k])));
+    }
+
+    /** A worker owner's cumulative tokens of every kind. */
+    async workerCounts(owner: string): Promise<TokenCounts> {
+        return countsFrom(await this.redis.hmget(this.keys.workerTokens, ...KINDS.map((k) => owner + KIND_SUFFIX[k])));
     }
 
     async chargedRecord(requestId: string): Promise<string | null> {
@@ -120,10 +183,20 @@ export class UsageCounters {
         return BigInt((await this.redis.hget(this.keys.workerTokens, owner)) ?? '0');
     }
 
-    /** Every client's cumulative tokens (ClientAccount raw address -> tokens). */
-    async allClientTokens(): Promise<Map<string, bigint>> {
+    /** Every client's cumulative tokens of every kind (ClientAccount raw address -> counts). */
+    async allClientTokens(): Promise<Map<string, TokenCounts>> {
         const all = await this.redis.hgetall(this.keys.clientTokens);
-        return new Map(Object.entries(all).map(([k, v]) => [k, BigInt(v)]));
+        const out = new Map<string, TokenCounts>();
+        for (const [field, value] of Object.entries(all)) {
+            // Fields are `<account>` (prompt kind) and `<account>#<kind>` (the other kinds).
+            const [account, suffix] = field.split('#');
+            const kind = suffix === undefined ? 'prompt' : (suffix as keyof TokenCounts);
+            if (!KINDS.includes(kind)) continue;
+            const counts = out.get(account) ?? { ...ZERO_COUNTS };
+            counts[kind] = BigInt(value);
+            out.set(account, counts);
+        }
+        return out;
     }
 
     /** The highest charge count seen (in this process) so far. */

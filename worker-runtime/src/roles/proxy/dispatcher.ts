@@ -35,6 +35,7 @@ export type AttemptResult =
 interface VersionedQueue {
     version: number;
     queue: SealedJobQueue;
+    key: Buffer;
 }
 
 export class Dispatcher {
@@ -117,6 +118,30 @@ export class Dispatcher {
         return waiting;
     }
 
+    /**
+     * Queues a job without waiting for its result (a generation answers through its chunk stream); returns the queue
+     * key it was sealed with, which the worker also seals its chunks with.
+     */
+    async enqueue(modelHash: string, jobId: string, inputs: unknown): Promise<{ queueKey: Buffer; version: number }> {
+        const { queue, version, key } = await this.queueFor(modelHash);
+        await queue.add({ requestId: jobId, inputs });
+        return { queueKey: key, version };
+    }
+
+    /** The worker key that took a job (BullMQ's `processedBy`), or null when none did (yet). */
+    async takenBy(modelHash: string, jobId: string): Promise<string | null> {
+        const { queue } = await this.queueFor(modelHash);
+        const job = await Job.fromId(queue.queue, jobId);
+        return job?.processedBy ?? null;
+    }
+
+    /** Takes back a job nobody should finish any more (a generation whose worker went silent). */
+    async abandon(modelHash: string, jobId: string): Promise<void> {
+        const { queue } = await this.queueFor(modelHash);
+        const job = await Job.fromId(queue.queue, jobId);
+        if (job) await this.reclaim(queue, job);
+    }
+
     /** BullMQ metrics of every model queue, in Prometheus text form. */
     async prometheus(): Promise<string> {
         const parts = await Promise.all([...this.current.values()].map((q) => q.queue.queue.exportPrometheusMetrics()));
@@ -142,7 +167,7 @@ export class Dispatcher {
                 config: { ...this.queueConfig, attempts: 1 },
             });
             await queue.ready();
-            const entry = { version, queue };
+            const entry = { version, queue, key };
             // The old producer may still have waits in flight; it is closed with the dispatcher.
             if (existing) this.retired.push(existing.queue);
             this.current.set(modelHash, entry);

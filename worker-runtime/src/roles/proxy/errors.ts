@@ -20,7 +20,24 @@ export type RefusalCode =
     | 'no_worker'
     | 'state_rolled_back'
     | 'signed_before_recovery'
-    | 'unavailable';
+    | 'unavailable'
+    // Generative endpoints: bad input, refused before anything is queued or reserved (docs/proxy.md).
+    | 'bad_messages'
+    | 'bad_prompt'
+    | 'prompt_too_long'
+    | 'bad_max_tokens'
+    | 'bad_temperature'
+    | 'bad_top_p'
+    | 'bad_top_k'
+    | 'bad_seed'
+    | 'bad_stop'
+    | 'bad_stream'
+    | 'bad_embed_input'
+    | 'bad_audio'
+    | 'audio_not_16khz_mono'
+    | 'audio_too_long'
+    | 'wrong_task'
+    | 'worker_failed';
 
 const STATUS: Record<RefusalCode, number> = {
     bad_request: 400,
@@ -41,6 +58,22 @@ const STATUS: Record<RefusalCode, number> = {
     state_rolled_back: 503,
     signed_before_recovery: 400,
     unavailable: 503,
+    bad_messages: 400,
+    bad_prompt: 400,
+    prompt_too_long: 400,
+    bad_max_tokens: 400,
+    bad_temperature: 400,
+    bad_top_p: 400,
+    bad_top_k: 400,
+    bad_seed: 400,
+    bad_stop: 400,
+    bad_stream: 400,
+    bad_embed_input: 400,
+    bad_audio: 400,
+    audio_not_16khz_mono: 400,
+    audio_too_long: 400,
+    wrong_task: 400,
+    worker_failed: 502,
 };
 
 export class ProxyRefusal extends Error {
@@ -52,10 +85,12 @@ export class ProxyRefusal extends Error {
         readonly retryAfterSeconds?: number,
         /** Fields a client can act on, sent next to `error` and `message` (e.g. `minValidUntil`). */
         readonly details?: Record<string, string | number>,
+        /** Overrides the code's usual status (the generative endpoints answer an unknown model with 400). */
+        status?: number,
     ) {
         super(message);
         this.name = 'ProxyRefusal';
-        this.status = STATUS[code];
+        this.status = status ?? STATUS[code];
     }
 }
 
@@ -64,6 +99,7 @@ export function refuse(
     message: string,
     retryAfterSeconds?: number,
     details?: Record<string, string | number>,
+    status?: number,
 ): never {
-    throw new ProxyRefusal(code, message, retryAfterSeconds, details);
+    throw new ProxyRefusal(code, message, retryAfterSeconds, details, status);
 }

@@ -107,7 +107,7 @@ export class PayoutVouchers {
                 const id = owner.toRawString();
                 const voucher = await this.d.signer.payout(
                     owner,
-                    await this.d.counters.workerTokens(id),
+                    await this.d.counters.workerCounts(id),
                     now,
                     validUntil,
                 );
@@ -136,7 +136,7 @@ export class PayoutVouchers {
 
     private async sign(owner: Address, now: number): Promise<PayoutVoucher> {
         const id = owner.toRawString();
-        const tokens = await this.d.counters.workerTokens(id);
+        const tokens = await this.d.counters.workerCounts(id);
         const cached = this.latest.get(id);
         if (
             cached &&

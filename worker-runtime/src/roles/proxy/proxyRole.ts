@@ -32,6 +32,7 @@ import { CloseOutcome, ProxyCloseError, settleAndRequestClose } from './close';
 import { Commitment, StateCommitter, StateRolledBackError } from './stateCommit';
 import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
+import { GenerativeService } from './generative/service';
 import { WorkerAdmissionPort } from './workers';
 
 export interface ProxyRoleOptions {
@@ -66,6 +67,7 @@ export class ProxyRole {
     readonly reputation: ReputationBook;
     readonly logger: Logger;
     service!: InferenceService;
+    generative!: GenerativeService;
     app!: FastifyInstance;
     counters!: UsageCounters;
     committer!: StateCommitter;
@@ -138,7 +140,14 @@ export class ProxyRole {
         const bodyLimitBytes = Math.min(
             this.config.bodyLimitBytes,
             ...(this.options.models.length
-                ? [Math.max(...this.options.models.map((m) => maxBodyBytes(m.inputs)))]
+                ? // A generative model's body (audio, messages) is bounded by the configured limit alone.
+                  [
+                      Math.max(
+                          ...this.options.models.map((m) =>
+                              m.generative ? this.config.bodyLimitBytes : maxBodyBytes(m.inputs),
+                          ),
+                      ),
+                  ]
                 : []),
         );
         // A reservation outlives every way its request can still be running.
@@ -169,6 +178,8 @@ export class ProxyRole {
             metrics: this.metrics,
             validitySeconds: this.config.voucherValiditySeconds,
         });
+        // One reservations ledger for tensor and generative requests alike (amounts in billing units).
+        const reservations = new Reservations(this.redis, this.config.prefix, signer.multipliersBps, reservationMs);
         this.service = new InferenceService({
             config: this.config,
             registry: proxyConfig.registry,
@@ -177,7 +188,7 @@ export class ProxyRole {
             models,
             accounts: new ClientAccounts(chain, proxyAddress, this.config.accountCacheMs),
             counters: this.counters,
-            reservations: new Reservations(this.redis, this.config.prefix, reservationMs),
+            reservations,
             dispatcher: this.dispatcher,
             admission: this.options.admission,
             reputation: this.reputation,
@@ -187,6 +198,18 @@ export class ProxyRole {
             logger: this.logger,
             maxBodyBytes: bodyLimitBytes,
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
+        });
+        this.generative = new GenerativeService({
+            service: this.service,
+            dispatcher: this.dispatcher,
+            admission: this.options.admission,
+            reservations,
+            signer,
+            redis: this.redis,
+            config: this.config,
+            logger: this.logger,
+            registry: proxyConfig.registry,
+            info: new Map([...models.values()].flatMap((m) => (m.generative ? [[m.hash, m.generative] as const] : []))),
         });
         const check = await this.committer.check();
         // The chain already says Redis is behind: nothing to record.
@@ -205,6 +228,8 @@ export class ProxyRole {
             redis: this.redis,
             prefix: this.config.prefix,
             bodyLimitBytes,
+            generative: this.generative,
+            pricing: { pricePerToken: params.pricePerToken, multipliers: signer.multipliersBps },
         });
         const url = await this.app.listen({ host: this.config.host, port: this.config.port });
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
@@ -342,6 +367,7 @@ export class ProxyRole {
             await this.commitState().catch(() => undefined);
         }
         await this.commitChain;
+        await this.generative?.close();
         await this.dispatcher?.close();
         if (this.redis) await closeRedisClient(this.redis);
     }

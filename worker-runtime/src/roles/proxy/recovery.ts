@@ -85,8 +85,6 @@ export async function recoverLedger(o: RecoveryOptions): Promise<RecoveryReport>
         completion: params.completionMultiplierBps,
         reasoning: params.reasoningMultiplierBps,
     };
-    const units = (tokens: bigint) =>
-        billingUnits({ prompt: tokens, cached: 0n, completion: 0n, reasoning: 0n }, multipliers);
     const tokensFor = (u: bigint) =>
         u === 0n || multipliers.prompt === 0n ? 0n : (u * 10000n + multipliers.prompt - 1n) / multipliers.prompt;
     const keys = redisKeysOf(o.prefix);
@@ -168,10 +166,18 @@ export async function recoverLedger(o: RecoveryOptions): Promise<RecoveryReport>
         ['worker', workerFloors, workerTokens, keys.workerTokens],
     ] as const) {
         for (const [id, floor] of floors) {
-            const have = BigInt(current[id] ?? '0');
-            if (units(have) >= floor) continue;
-            multi.hset(key, id, tokensFor(floor).toString());
-            raised.push({ kind, id, fromUnits: units(have), toUnits: floor });
+            // Every token kind counts toward the floor (fields `<id>` = prompt, `<id>#<kind>` = the others); the
+            // deficit is made up in prompt tokens.
+            const counts = {
+                prompt: BigInt(current[id] ?? '0'),
+                cached: BigInt(current[`${id}#cached`] ?? '0'),
+                completion: BigInt(current[`${id}#completion`] ?? '0'),
+                reasoning: BigInt(current[`${id}#reasoning`] ?? '0'),
+            };
+            const have = billingUnits(counts, multipliers);
+            if (have >= floor) continue;
+            multi.hset(key, id, (counts.prompt + tokensFor(floor - have)).toString());
+            raised.push({ kind, id, fromUnits: have, toUnits: floor });
         }
     }
     const recoveredAt = await o.chain.now();

@@ -4,7 +4,7 @@
  * are 4xx from Fastify itself; `/v1/infer` bodies reach the service as bytes. Nothing a client sends can take the
  * process down.
  */
-import Fastify, { FastifyInstance } from 'fastify';
+import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { attest, QuoteProvider } from '../../tee';
 import { RoleMetrics } from '../../observability';
@@ -14,6 +14,12 @@ import { ProxyRefusal } from './errors';
 import { ReputationBook } from './reputation';
 import { PayoutVouchers } from './payouts';
 import { Authenticated, InferenceService, ServedModel } from './service';
+import { GenerativeService } from './generative/service';
+import { registerGenerativeRoutes, SignedBody } from './generative/routes';
+import { TokenMultipliersBps } from '../../protocol/voucher';
+
+/** The routes whose requests carry the three signing headers (protocol/request.ts). */
+const SIGNED_ROUTES = new Set(['/v1/infer', '/v1/generate', '/v1/embed', '/v1/transcribe']);
 
 export interface ServerDeps {
     service: InferenceService;
@@ -28,6 +34,9 @@ export interface ServerDeps {
     redis: Redis;
     prefix: string;
     bodyLimitBytes: number;
+    generative: GenerativeService;
+    /** nanoTON per billing unit and the token-kind multipliers (the proxy's parameter snapshot). */
+    pricing: { pricePerToken: bigint; multipliers: TokenMultipliersBps };
 }
 
 export function buildServer(d: ServerDeps): FastifyInstance {
@@ -46,12 +55,13 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         });
     });
 
-    // `/v1/infer` is authenticated from its headers before its body is read (protocol/request.ts): a forged request is
+    // Every paid endpoint (`/v1/infer` and the generative ones) is authenticated from its headers before its body is
+    // read (protocol/request.ts): a forged request is
     // answered at once and its connection closed, so its upload is neither received nor hashed. Bodies then stay bytes
     // until the service has checked that they hash to what was signed.
     const authenticated = new WeakMap<object, Authenticated>();
     app.addHook('onRequest', async (req, reply) => {
-        if (req.method !== 'POST' || req.routeOptions.url !== '/v1/infer') return;
+        if (req.method !== 'POST' || !SIGNED_ROUTES.has(req.routeOptions.url ?? '')) return;
         try {
             authenticated.set(req.raw, await d.service.authenticate(req.headers));
         } catch (err) {
@@ -66,11 +76,15 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         }
     });
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    app.post('/v1/infer', async (req) => {
+    const signed = (req: FastifyRequest): SignedBody => {
         const auth = authenticated.get(req.raw);
         if (!auth) throw new ProxyRefusal('bad_request', 'the request was not authenticated');
         if (!Buffer.isBuffer(req.body)) throw new ProxyRefusal('bad_request', 'the body must be application/json');
-        return d.service.infer(req.body, auth);
+        return { raw: req.body, auth };
+    };
+    app.post('/v1/infer', async (req) => {
+        const { raw, auth } = signed(req);
+        return d.service.infer(raw, auth);
     });
 
     app.get('/v1/models', async () => ({
@@ -78,10 +92,15 @@ export function buildServer(d: ServerDeps): FastifyInstance {
             hash: m.hash,
             name: m.name,
             kind: m.kind,
+            task: m.generative?.task ?? 'tensor',
+            contextLength: m.generative?.contextLength ?? null,
             inputs: m.inputs,
             outputs: m.outputs,
+            pricing: modelPricing(d.pricing),
         })),
     }));
+
+    registerGenerativeRoutes(app, d.generative, signed);
 
     app.get('/v1/attestation', async (req, reply) => {
         const nonceHex = (req.query as { nonce?: string }).nonce ?? '';
@@ -133,4 +152,27 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     });
 
     return app;
+}
+
+/**
+ * Prices of each token kind: nanoTON per million tokens = price per unit × multiplier_bps / 10000 × 10^6 (exact:
+ * the multiplier is in basis points), with the raw parameters to compute any other figure.
+ */
+function modelPricing(p: { pricePerToken: bigint; multipliers: TokenMultipliersBps }) {
+    const perMillion = (bps: bigint) => ((p.pricePerToken * bps * 1_000_000n) / 10_000n).toString();
+    return {
+        unitPriceNanoton: p.pricePerToken.toString(),
+        multipliersBps: {
+            prompt: Number(p.multipliers.prompt),
+            cached: Number(p.multipliers.cached),
+            completion: Number(p.multipliers.completion),
+            reasoning: Number(p.multipliers.reasoning),
+        },
+        nanotonPerMillionTokens: {
+            prompt: perMillion(p.multipliers.prompt),
+            cached: perMillion(p.multipliers.cached),
+            completion: perMillion(p.multipliers.completion),
+            reasoning: perMillion(p.multipliers.reasoning),
+        },
+    };
 }

@@ -20,6 +20,8 @@ import {
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
 import { BODY_HASH_HEADER, bodyHash, digestOfBodyHash } from '../../protocol/request';
+import { TokenCounts } from '../../protocol/voucher';
+import { GenerativeModelInfo, maxUnitsOf, subCounts } from './generative/metering';
 import { ed25519Verify } from '../../crypto/ed25519';
 import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
 import { ProxyConfig } from './config';
@@ -41,6 +43,8 @@ export interface ServedModel {
     kind: ModelKind;
     inputs: TensorSpec[];
     outputs: TensorSpec[];
+    /** Generative models: task, context and the tokenizer/template the proxy counts with (never the weights). */
+    generative?: GenerativeModelInfo;
 }
 
 export interface InferResponse {
@@ -155,13 +159,14 @@ export class InferenceService {
     }
 
     /**
-     * One authenticated request, cheapest refusals first: the body's hash against the signed one (nothing is parsed
-     * before it matches), the body's size against the model's bound, the parsed body, admission (queue wait), the
-     * inputs, then the request's maximum cost reserved against what the account can pay, before anything is queued.
+     * What every paid endpoint (tensor and generative) does first, cheapest refusals first: the body's hash against
+     * the signed one (nothing is parsed before it matches), the body's size against the model's bound, the parsed
+     * body, model, expiry, admission (queue wait), duplicate id and the account's funds. `generative` endpoints refuse
+     * an unknown model with 400 (it is bad input there, as every other field).
      */
-    async infer(raw: Buffer, auth: Authenticated): Promise<InferResponse> {
+    async admit(raw: Buffer, auth: Authenticated, opts: { generative?: boolean } = {}) {
         if (this.refusal) refuse('state_rolled_back', this.refusal);
-        const { accountAddress, digest } = auth;
+        const { accountAddress } = auth;
         if (!bodyHash(raw).equals(auth.bodyHash)) {
             this.remember(auth.signature);
             refuse('bad_signature', `the body does not hash to the signed ${BODY_HASH_HEADER}`);
@@ -174,10 +179,23 @@ export class InferenceService {
         const req = parseInferBody(raw, accountAddress);
         const log = this.d.logger.child({ requestId: req.requestId });
         const model = this.d.models.get(req.model);
-        if (!model) refuse('unknown_model', `model ${req.model} is not served here; see GET /v1/models`);
-        const bound = maxBodyBytes(model.inputs);
-        if (raw.length > bound) {
-            refuse('body_too_large', `a request to ${model.name} may be at most ${bound} bytes (its declared shapes)`);
+        if (!model) {
+            return refuse(
+                'unknown_model',
+                `model ${req.model} is not served here; see GET /v1/models`,
+                undefined,
+                undefined,
+                opts.generative ? 400 : undefined,
+            );
+        }
+        if (!model.generative) {
+            const bound = maxBodyBytes(model.inputs);
+            if (raw.length > bound) {
+                refuse(
+                    'body_too_large',
+                    `a request to ${model.name} may be at most ${bound} bytes (its declared shapes)`,
+                );
+            }
         }
         const now = await this.d.chain.now();
         const maxValidity = this.d.config.requestMaxValiditySeconds;
@@ -196,14 +214,7 @@ export class InferenceService {
                 { minValidUntil },
             );
         }
-        this.admit(model);
-        let inputs: WireTensorMap;
-        try {
-            inputs = rawMapToWire(validateInputs(model.inputs, req.inputs));
-        } catch (err) {
-            if (err instanceof InvalidInputError) refuse('invalid_input', err.message);
-            throw err;
-        }
+        this.checkBacklog(model);
         const client = accountAddress.toRawString();
         const known = await this.d.counters.lookup(req.requestId, client);
         if (known.record) {
@@ -212,7 +223,21 @@ export class InferenceService {
                 `request ${req.requestId} was already served: GET /v1/receipts/${req.requestId}`,
             );
         }
-        this.checkFunds(accountAddress, account, known.clientTokens);
+        this.checkFunds(accountAddress, account, known.clientCounts);
+        return { req, model, account, log, client, digest: auth.digest.toString('hex') };
+    }
+
+    /** A tensor request: admitted, its inputs validated, its maximum cost reserved before anything is queued. */
+    async infer(raw: Buffer, auth: Authenticated): Promise<InferResponse> {
+        const { req, model, account, log, client, digest } = await this.admit(raw, auth);
+        const accountAddress = auth.accountAddress;
+        let inputs: WireTensorMap;
+        try {
+            inputs = rawMapToWire(validateInputs(model.inputs, req.inputs));
+        } catch (err) {
+            if (err instanceof InvalidInputError) refuse('invalid_input', err.message);
+            throw err;
+        }
         const most = maxTokens(
             model.kind,
             model.inputs,
@@ -224,18 +249,38 @@ export class InferenceService {
             req.requestId,
             accountAddress,
             account,
-            digest.toString('hex'),
-            BigInt(most),
+            digest,
+            maxUnitsOf(
+                { prompt: BigInt(most), cached: 0n, completion: 0n, reasoning: 0n },
+                this.d.signer.multipliersBps,
+            ),
         );
         try {
             const started = Date.now();
             const { result, receipt, owner, forget } = await this.run(model, req.requestId, inputs, log);
             // Never more than the reservation: the maximum is what the client was admitted for.
             const tokens = Math.min(meter(model.kind, inputs, result.outputs), most);
-            const charged = await this.charge(model, req.requestId, accountAddress, owner, receipt, result, tokens);
+            const charged = await this.charge(
+                model,
+                req.requestId,
+                accountAddress,
+                owner,
+                receipt,
+                result.workerKey,
+                { prompt: BigInt(tokens), cached: 0n, completion: 0n, reasoning: 0n },
+                account.price,
+            );
             // The sealed inputs and outputs have served their purpose: the charged record keeps the receipt.
             await forget();
-            const response: InferResponse = { ...charged, outputs: result.outputs };
+            const response: InferResponse = {
+                requestId: charged.requestId,
+                model: charged.model,
+                receipt: charged.receipt,
+                workerKey: charged.workerKey,
+                tokens: charged.tokens,
+                voucher: charged.voucher,
+                outputs: result.outputs,
+            };
             this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
             this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
             log.info({ tokens, workerKey: result.workerKey }, 'request served');
@@ -255,7 +300,7 @@ export class InferenceService {
     }
 
     /** Admission control: while the oldest job of this model has waited longer than the bound, refuse new work. */
-    private admit(model: ServedModel): void {
+    private checkBacklog(model: ServedModel): void {
         const waited = this.d.dispatcher.oldestWaitMs(model.hash);
         if (waited > this.d.config.admissionQueueWaitMs) {
             this.d.metrics.errors.inc({ kind: 'overloaded' });
@@ -268,24 +313,25 @@ export class InferenceService {
     }
 
     /**
-     * Sets the request's maximum cost aside against balance − metered-but-uncharged − reserved (reservations.ts),
-     * and binds the request id to this body's digest while it is in flight. The very same body sent again while the
-     * first is in flight joins it (the queue runs one job, the charge counts once): false, nothing reserved here.
+     * Sets the request's maximum cost (billing units, rounded up) aside against charged + ⌊balance / price⌋ less the
+     * units metered and reserved already (reservations.ts), and binds the request id to this body's digest while it is
+     * in flight. The very same body sent again while the first is in flight joins it (the queue runs one job, the
+     * charge counts once): false, nothing reserved here. Generative endpoints use it too.
      */
-    private async reserve(
+    async reserve(
         requestId: string,
         address: Address,
         account: AccountSnapshot,
         digest: string,
-        most: bigint,
+        units: bigint,
     ): Promise<boolean> {
-        const payableUnits = account.charged + (account.price > 0n ? account.balance / account.price : 0n);
+        const budget = account.charged + (account.price > 0n ? account.balance / account.price : 1n << 62n);
         const outcome = await this.d.reservations.reserve({
             account: address.toRawString(),
             requestId,
             digest,
-            maxTokens: most,
-            limitTokens: this.d.signer.maxTokensFor(payableUnits),
+            units,
+            budget,
         });
         if (outcome.kind === 'reserved') return true;
         if (outcome.kind === 'served') {
@@ -298,11 +344,12 @@ export class InferenceService {
             return false;
         }
         this.d.accounts.invalidate(address);
-        refuse(
+        const left = budget - outcome.metered - outcome.reserved;
+        return refuse(
             'insufficient_funds',
-            `insufficient funds: this request may cost up to ${most} tokens; the balance (${account.balance} nanoTON) ` +
-                `covers ${this.d.signer.maxTokensFor(payableUnits)} tokens in all and ${outcome.committed} are metered ` +
-                'or reserved already: top up the ClientAccount',
+            `insufficient funds: this request may cost up to ${units} units; the account can pay ${left > 0n ? left : 0n} ` +
+                `more (balance ${account.balance} nanoTON; ${outcome.metered} units metered, ${outcome.reserved} ` +
+                'reserved by requests in flight): top up the ClientAccount',
         );
     }
 
@@ -319,7 +366,7 @@ export class InferenceService {
      * stake is what backs usage between charges; the SDK commits its voucher at half the stake). The bound on this
      * request itself is the reservation that follows ({@link reserve}).
      */
-    private checkFunds(address: Address, account: AccountSnapshot, clientTokens: bigint): void {
+    private checkFunds(address: Address, account: AccountSnapshot, clientTokens: TokenCounts): void {
         if (account.state !== ClientState.active) {
             const what = account.state === ClientState.closed ? 'closed' : 'closing';
             refuse('account_not_active', `the ClientAccount is ${what}: open a new account to send requests`);
@@ -346,7 +393,11 @@ export class InferenceService {
         }
     }
 
-    private async run(model: ServedModel, requestId: string, inputs: WireTensorMap, log: Logger) {
+    /**
+     * Runs a request on a worker, moving it to another one on failure or timeout; checks the worker's receipt over
+     * `receiptInputs` (the client's signed inputs; for tensor models the job's inputs are exactly those).
+     */
+    async run(model: ServedModel, requestId: string, inputs: unknown, log: Logger, receiptInputs: unknown = inputs) {
         const { config, dispatcher, reputation, admission } = this.d;
         let lastProblem = 'no worker took the request';
         let staleSince: number | null = null;
@@ -390,14 +441,14 @@ export class InferenceService {
             }
             vanished = false;
             if (outcome.kind === 'result') {
-                const result = parseWorkerResult(outcome.raw);
+                const result = parseWorkerResult(outcome.raw, model.generative !== undefined);
                 const admitted = result ? await admission.admittedWorker(result.workerKey) : null;
                 // A worker answers only for the model it was admitted for (each model has its own queue key).
                 const worker = admitted && admitted.modelHash === model.hash ? admitted : null;
                 const receipt =
                     result && worker
                         ? checkReceipt(
-                              expectedReceipt(requestId, model.hash, inputs, result.outputs, this.d.registry),
+                              expectedReceipt(requestId, model.hash, receiptInputs, result.outputs, this.d.registry),
                               result,
                           )
                         : null;
@@ -452,7 +503,7 @@ export class InferenceService {
         );
     }
 
-    private async penalise(workerKey: string, outcome: 'failure' | 'timeout', ms: number, why: string, log: Logger) {
+    async penalise(workerKey: string, outcome: 'failure' | 'timeout', ms: number, why: string, log: Logger) {
         this.d.metrics.errors.inc({ kind: `worker_${outcome}` });
         if (this.d.reputation.record(workerKey, outcome, ms)) {
             log.warn({ workerKey, why }, 'worker below the reputation threshold: demoting');
@@ -460,46 +511,61 @@ export class InferenceService {
         }
     }
 
-    private async charge(
+    /**
+     * Bills a request once: adds its token counts to the client's and the worker owner's running totals (one atomic
+     * script, charge-once by request id), stores its record, and signs the client's cumulative voucher. `units` and
+     * `costNanoton` are what this request moved the cumulative voucher by (the vouchers' own rounding).
+     */
+    async charge(
         model: ServedModel,
         requestId: string,
         account: Address,
         owner: Address,
-        receipt: ReceiptJson,
-        result: { workerKey: string },
-        tokens: number,
-    ): Promise<Omit<InferResponse, 'outputs'>> {
+        receipt: ReceiptJson | null,
+        workerKey: string,
+        counts: TokenCounts,
+        price: bigint,
+        extra: Record<string, unknown> = {},
+    ): Promise<Omit<InferResponse, 'outputs'> & { units: bigint; costNanoton: bigint; charged: boolean }> {
         const now = await this.d.chain.now();
+        const tokens = Number(counts.prompt + counts.cached + counts.completion + counts.reasoning);
         const record: ChargedRecord = {
             requestId,
             model: model.hash,
             account: account.toString(),
-            workerKey: result.workerKey,
-            receipt,
+            workerKey,
+            receipt: receipt as ReceiptJson,
             tokens,
             chargedAt: now,
+            ...extra,
         };
         const outcome = await this.d.counters.charge({
             requestId,
             client: account.toRawString(),
             workerOwner: owner.toRawString(),
-            tokens: BigInt(tokens),
+            counts,
             record: JSON.stringify(record),
         });
         if (outcome.charged) {
             // The payout voucher is signed when it is asked for (payouts.ts): the owner's counter already moved.
-            this.d.payouts.served(result.workerKey, owner);
+            this.d.payouts.served(workerKey, owner);
             this.d.afterCharge?.(outcome.uncommitted);
         }
-        const voucher = this.d.signer.charge(account, outcome.clientTokens, now);
+        const after = this.d.signer.units(outcome.clientCounts);
+        const before = this.d.signer.units(subCounts(outcome.clientCounts, counts));
+        const units = outcome.charged ? after - before : 0n;
+        const voucher = this.d.signer.charge(account, outcome.clientCounts, now);
         this.d.metrics.vouchersSigned.inc({ kind: 'charge' });
         return {
             requestId,
             model: model.hash,
-            receipt,
-            workerKey: result.workerKey,
+            receipt: receipt as ReceiptJson,
+            workerKey,
             tokens,
             voucher,
+            units,
+            costNanoton: units * price,
+            charged: outcome.charged,
         };
     }
 }

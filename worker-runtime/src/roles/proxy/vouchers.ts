@@ -1,13 +1,16 @@
 /**
  * Turning cumulative token totals into signed vouchers: charge vouchers for ClientAccounts (returned to the client)
  * and payout vouchers for WorkerAccounts (stored in Redis for the worker). Tokens are metered as prompt tokens, so a
- * voucher's cumulative billing units are `billingUnits({prompt: total})` under the proxy's price snapshot; the
- * totals are cumulative, so rounding never accumulates and the count never decreases.
+ * voucher's cumulative billing units are `billingUnits(totals)` of the account's running totals per token kind
+ * (prompt, cached, completion, reasoning; tensor models meter prompt tokens only) under the proxy's price snapshot:
+ * the totals are cumulative, so the one rounding (down, of the weighted sum) never accumulates and the count never
+ * decreases.
  */
 import { Address, Cell } from '@ton/core';
 import {
     billingUnits,
     SignedVoucher,
+    TokenCounts,
     TokenMultipliersBps,
     VoucherKind,
     VoucherOp,
@@ -64,8 +67,11 @@ export class VoucherSigner {
         this.signer = ed25519Signer(proxySecretKey);
     }
 
-    units(tokens: bigint): bigint {
-        return billingUnits({ prompt: tokens, cached: 0n, completion: 0n, reasoning: 0n }, this.multipliers);
+    /** Billing units of cumulative totals: prompt-kind tokens alone (tensor models) or tokens of every kind. */
+    units(tokens: bigint | TokenCounts): bigint {
+        const counts =
+            typeof tokens === 'bigint' ? { prompt: tokens, cached: 0n, completion: 0n, reasoning: 0n } : tokens;
+        return billingUnits(counts, this.multipliers);
     }
 
     /** The most tokens whose billing units stay within `units` (the inverse of {@link units}, rounding as it does). */
@@ -75,7 +81,12 @@ export class VoucherSigner {
         return ((units + 1n) * 10000n - 1n) / m;
     }
 
-    charge(account: Address, totalTokens: bigint, now: number): VoucherJson {
+    /** The multipliers of the proxy's price snapshot (basis points per token kind). */
+    get multipliersBps(): TokenMultipliersBps {
+        return this.multipliers;
+    }
+
+    charge(account: Address, totalTokens: bigint | TokenCounts, now: number): VoucherJson {
         const cumulative = this.units(totalTokens);
         const validUntil = now + this.validitySeconds;
         const signed = this.sign('charge', account, cumulative, validUntil);
@@ -85,7 +96,7 @@ export class VoucherSigner {
     /** `validUntil` defaults to now + the configured validity (a close signs them valid through the claim window). */
     async payout(
         workerOwner: Address,
-        totalTokens: bigint,
+        totalTokens: bigint | TokenCounts,
         now: number,
         validUntil = now + this.validitySeconds,
     ): Promise<StoredPayoutVoucher & VoucherJson> {

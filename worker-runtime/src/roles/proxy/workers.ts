@@ -6,7 +6,8 @@
 import { Address } from '@ton/core';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { ed25519Verify } from '../../crypto/ed25519';
-import { hashTensors, toWireMap, WireTensorMap } from '../../inference';
+import { toWireMap, WireTensorMap } from '../../inference';
+import { hashJson } from '../../protocol/canonical';
 
 export interface AdmittedWorker {
     workerKey: string;
@@ -52,7 +53,7 @@ function hex256(v: bigint): string {
 }
 
 /** Accepts the worker role's result shapes: `{outputs, workerKey, signature}` or `{outputs, workerKey, receipt: {signature}}`. */
-export function parseWorkerResult(raw: unknown): WorkerResult | null {
+export function parseWorkerResult(raw: unknown, generative = false): WorkerResult | null {
     if (typeof raw !== 'object' || raw === null) return null;
     const r = raw as Record<string, unknown>;
     const outputs = r.outputs ?? r.output;
@@ -64,7 +65,8 @@ export function parseWorkerResult(raw: unknown): WorkerResult | null {
     if (typeof workerKey !== 'string' || !/^[0-9a-f]{64}$/i.test(workerKey)) return null;
     let wire: WireTensorMap;
     try {
-        wire = toWireMap(outputs);
+        // Generative outputs (embeddings, transcripts) are JSON the generative service reads, not tensors.
+        wire = generative ? (outputs as WireTensorMap) : toWireMap(outputs);
     } catch {
         return null;
     }
@@ -77,20 +79,21 @@ export function parseWorkerResult(raw: unknown): WorkerResult | null {
 
 /**
  * The receipt a worker must have signed for this request: the proxy recomputes every hash itself, over the wire form
- * of the tensors (protocol: inference/codec.ts `hashTensors`).
+ * of the tensors (protocol: inference/codec.ts `hashTensors`, the canonical JSON hash of the wire map) or over the
+ * generative endpoints' JSON inputs and outputs (the same canonical hash, roles/worker/generative.ts).
  */
 export function expectedReceipt(
     requestId: string,
     modelHash: string,
-    inputs: WireTensorMap,
-    outputs: WireTensorMap,
+    inputs: WireTensorMap | unknown,
+    outputs: WireTensorMap | unknown,
     registry: Address,
 ): Receipt {
     return {
         requestId: BigInt('0x' + requestId),
         modelHash: BigInt('0x' + modelHash),
-        inputHash: hashTensors(inputs),
-        outputHash: hashTensors(outputs),
+        inputHash: hashJson(inputs),
+        outputHash: hashJson(outputs),
         registry,
     };
 }

@@ -12,7 +12,10 @@ import { InferencePool, loadModel, LoadedModel, ModelNotAllowedError } from '../
 import { Logger, RoleMetrics, silentLogger } from '../../observability';
 import { signAnnouncement } from '../../protocol/announcement';
 import { RedisKeys } from '../../protocol/keys';
-import { closeRedisClient, createRedisClient, SealedWorker } from '../../queue';
+import { closeRedisClient, createRedisClient, JobRequest, ProcessContext, SealedWorker } from '../../queue';
+import { CancelWatcher } from '../../queue/cancel';
+import { createGenerativeProcessor } from './generative';
+import { GenerativeModel, isModelFolder, loadGenerativeModel } from './generativeModel';
 import { bullConnection } from '../../queue/connection';
 import {
     attest,
@@ -25,7 +28,7 @@ import {
 import { WorkerConfig } from './config';
 import { WorkerStartError } from './errors';
 import { AcceptedGrant, GrantReader } from './grant';
-import { createJobProcessor, WorkerJobResult } from './jobProcessor';
+import { createJobProcessor } from './jobProcessor';
 import { claimPayoutIfDue, PayoutClaimOutcome } from './payout';
 import { keepVoucher, readKeptVoucher } from './keptVoucher';
 import { startHealthServer } from './server';
@@ -57,7 +60,7 @@ export class WorkerRole {
     readonly metrics = new RoleMetrics('worker');
     private state: WorkerState = 'announced';
     private stateDetail = 'waiting for the proxy to grant the queue key';
-    private consumer: SealedWorker<unknown, WorkerJobResult> | null = null;
+    private consumer: SealedWorker<unknown, unknown> | null = null;
     private metricsQueue: Queue | null = null;
     private grant: AcceptedGrant | null = null;
     private grantReader: GrantReader | null = null;
@@ -65,6 +68,7 @@ export class WorkerRole {
     private payoutTimer: NodeJS.Timeout | null = null;
     private server: FastifyInstance | null = null;
     private stopping = false;
+    private cancelWatcher: CancelWatcher | null = null;
     private watching: Promise<void> = Promise.resolve();
 
     private constructor(
@@ -73,7 +77,10 @@ export class WorkerRole {
         readonly view: RegistryView,
         private readonly ownsView: boolean,
         readonly model: LoadedModel,
-        readonly pool: InferencePool,
+        /** Tensor models: the session pool; null for a generative folder. */
+        readonly pool: InferencePool | null,
+        /** Generative folders: the engine of the model's task. */
+        readonly generative: GenerativeModel | null,
         private readonly workerKeyPair: KeyPair,
         private readonly sealing: X25519KeyPair,
         readonly owner: Address,
@@ -103,8 +110,26 @@ export class WorkerRole {
             }
 
             let model: LoadedModel;
+            let generative: GenerativeModel | null = null;
             try {
-                model = await loadModel(config.modelPath, view);
+                if (isModelFolder(config.modelPath)) {
+                    // A folder package: served by the engine of its task (chat, embeddings, speech), not as tensors.
+                    generative = await loadGenerativeModel(config.modelPath, view, {
+                        intraOpThreads: config.intraOpThreads,
+                    });
+                    cleanup.push(() => generative!.close());
+                    model = {
+                        path: config.modelPath,
+                        bytes: new Uint8Array(0),
+                        hash: generative.hash,
+                        hashBigInt: BigInt('0x' + generative.hash),
+                        inputs: [],
+                        outputs: [],
+                        kind: generative.kind,
+                    };
+                } else {
+                    model = await loadModel(config.modelPath, view);
+                }
             } catch (err) {
                 if (err instanceof ModelNotAllowedError) throw new WorkerStartError('model', err.message);
                 throw new WorkerStartError('model', `cannot load ${config.modelPath}: ${(err as Error).message}`);
@@ -161,12 +186,14 @@ export class WorkerRole {
                 );
             }
 
-            const pool = await InferencePool.create({
-                model,
-                poolSize: config.poolSize,
-                intraOpThreads: config.intraOpThreads,
-            });
-            cleanup.push(() => pool.close());
+            const pool = generative
+                ? null
+                : await InferencePool.create({
+                      model,
+                      poolSize: config.poolSize,
+                      intraOpThreads: config.intraOpThreads,
+                  });
+            if (pool) cleanup.push(() => pool.close());
             const sealing = generateX25519KeyPair();
             const role = new WorkerRole(
                 deps,
@@ -175,6 +202,7 @@ export class WorkerRole {
                 !deps.registryView,
                 model,
                 pool,
+                generative,
                 workerKeyPair,
                 sealing,
                 stake!.owner,
@@ -331,7 +359,9 @@ export class WorkerRole {
         await this.watching;
         await this.stopConsumer();
         await this.redis.del(RedisKeys.announcement(this.deps.config.prefix, this.workerKey)).catch(() => undefined);
-        await this.pool.close();
+        await this.pool?.close();
+        await this.generative?.close();
+        await this.cancelWatcher?.close();
         await this.server?.close();
         if (this.ownsView) await this.view.stop();
         await closeRedisClient(this.redis);
@@ -378,14 +408,17 @@ export class WorkerRole {
             stalledIntervalMs: config.stalledIntervalMs,
             shutdownTimeoutMs: config.shutdownTimeoutMs,
         };
-        const process = createJobProcessor({
-            pool: this.pool,
-            modelHash: this.model.hashBigInt,
-            registry: parseAddress(config.registryAddress),
-            workerKey: this.workerKeyPair,
-            onRun: (ms) => this.metrics.inferenceSeconds.observe({ model: this.modelHash }, ms / 1000),
-        });
-        this.consumer = new SealedWorker<unknown, WorkerJobResult>({
+        const onRun = (ms: number) => this.metrics.inferenceSeconds.observe({ model: this.modelHash }, ms / 1000);
+        const process = this.generative
+            ? this.generativeProcessor(grant, onRun)
+            : (createJobProcessor({
+                  pool: this.pool!,
+                  modelHash: this.model.hashBigInt,
+                  registry: parseAddress(config.registryAddress),
+                  workerKey: this.workerKeyPair,
+                  onRun,
+              }) as (r: JobRequest<unknown>, c: ProcessContext) => Promise<unknown>);
+        this.consumer = new SealedWorker<unknown, unknown>({
             modelHash: this.modelHash,
             queueKey: grant.queueKey,
             // BullMQ records this as the job's `processedBy`: the proxy attributes failures and timeouts by it.
@@ -416,6 +449,30 @@ export class WorkerRole {
         this.state = 'consuming';
         this.stateDetail = `consuming ${this.consumer.queueName} with key version ${grant.keyVersion}`;
         this.log.info({ keyVersion: grant.keyVersion, queue: this.consumer.queueName }, 'consuming');
+    }
+
+    /** Streamed chat, embeddings or speech, each request signed once (roles/worker/generative.ts). */
+    private generativeProcessor(grant: AcceptedGrant, onRun: (ms: number) => void) {
+        const g = this.generative!;
+        this.cancelWatcher ??= new CancelWatcher(this.redis);
+        const process = createGenerativeProcessor({
+            redis: this.redis,
+            prefix: this.deps.config.prefix,
+            modelHash: this.modelHash,
+            registry: parseAddress(this.deps.config.registryAddress),
+            workerKey: this.workerKeyPair,
+            queueKey: () => grant.queueKey,
+            cancel: this.cancelWatcher,
+            chat: g.chat,
+            embed: g.embedding,
+            transcribe: g.speech,
+        });
+        return async (request: JobRequest<unknown>, context: ProcessContext) => {
+            const started = performance.now();
+            const out = await process(request, context);
+            onRun(performance.now() - started);
+            return out;
+        };
     }
 
     private async stopConsumer(): Promise<void> {

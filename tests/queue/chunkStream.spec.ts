@@ -1,0 +1,229 @@
+/**
+ * The sealed chunk stream over a real Redis Stream: Redis (untrusted) may move, replay, reorder, drop or cut chunks;
+ * the reader refuses each, and nothing stays behind.
+ */
+import { Redis } from 'ioredis';
+import { createQueueKey } from '../../worker-runtime/src/queue';
+import {
+    ChunkStreamWriter,
+    DEFAULT_STREAM_TTL_SECONDS,
+    OpenedChunk,
+    readChunkStream,
+    StreamIntegrityError,
+    streamKeys,
+    StreamTruncatedError,
+} from '../../worker-runtime/src/queue/chunkStream';
+import { CancelWatcher, requestCancel } from '../../worker-runtime/src/queue/cancel';
+import { deleteKeysUnder, keysUnder, randomModelHash, REDIS_URL, requestId, uniquePrefix } from './helpers';
+
+const prefix = uniquePrefix('chunks');
+const redis = new Redis(REDIS_URL);
+const reader = new Redis(REDIS_URL);
+const modelHash = randomModelHash();
+const queueKey = createQueueKey();
+
+afterAll(async () => {
+    await deleteKeysUnder(redis, prefix);
+    await redis.quit();
+    await reader.quit();
+});
+
+type Item = { id: number };
+const timeouts = { firstChunkTimeoutMs: 2000, idleTimeoutMs: 400 };
+
+function writer(id: string, extra: { maxLen?: number } = {}) {
+    return new ChunkStreamWriter<Item, { done: true }>(redis, { prefix, modelHash, requestId: id, queueKey, ...extra });
+}
+
+async function readAll(id: string, key = queueKey): Promise<OpenedChunk<Item, { done: true }>[]> {
+    const chunks: OpenedChunk<Item, { done: true }>[] = [];
+    for await (const c of readChunkStream<Item, { done: true }>(reader, {
+        prefix,
+        modelHash,
+        requestId: id,
+        queueKey: key,
+        ...timeouts,
+    })) {
+        chunks.push(c);
+    }
+    return chunks;
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+    try {
+        await p;
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error('expected a rejection');
+}
+
+/** Writes three item chunks (one item each, waiting for each write) and the final chunk. */
+async function writeThree(id: string) {
+    const w = writer(id);
+    for (let i = 0; i < 3; i++) {
+        w.push({ id: i });
+        await w.flushed();
+    }
+    await w.finish({ done: true });
+    return w;
+}
+
+test('chunks arrive in order, items coalesce while a write is in flight, and the final chunk ends the stream', async () => {
+    const id = requestId('order');
+    const w = writer(id);
+    const reading = readAll(id);
+    for (let i = 0; i < 50; i++) w.push({ id: i }); // pushed synchronously: the first write carries item 0 only
+    await w.finish({ done: true });
+    const chunks = await reading;
+    const items = chunks.flatMap((c) => (c.kind === 'items' ? c.items.map((x) => x.id) : []));
+    expect(items).toEqual([...Array(50).keys()]);
+    expect(chunks.map((c) => c.seq)).toEqual([...Array(chunks.length).keys()]);
+    expect(chunks.length).toBeLessThan(50); // coalesced
+    expect(chunks.at(-1)).toEqual({ seq: chunks.length - 1, kind: 'final', final: { done: true } });
+    const ttl = await redis.ttl(streamKeys(prefix, modelHash, id).stream);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(DEFAULT_STREAM_TTL_SECONDS);
+});
+
+test('a chunk does not open under another request id (moved between streams) nor under another key', async () => {
+    const a = requestId('a');
+    const b = requestId('b');
+    await writeThree(a);
+    // Redis copies a's entries into b's stream.
+    for (const [, fields] of await redis.xrange(streamKeys(prefix, modelHash, a).stream, '-', '+')) {
+        await redis.xadd(streamKeys(prefix, modelHash, b).stream, '*', ...fields);
+    }
+    const err = await rejection(readAll(b));
+    expect(err).toBeInstanceOf(StreamIntegrityError);
+    expect((err as StreamIntegrityError).problem).toBe('foreign');
+    const wrongKey = await rejection(readAll(a, createQueueKey()));
+    expect((wrongKey as StreamIntegrityError).problem).toBe('foreign');
+    expect((await readAll(a)).length).toBe(4);
+});
+
+test('a renumbered chunk (clear seq changed) or a chunk marked final does not authenticate', async () => {
+    const id = requestId('renumber');
+    const key = streamKeys(prefix, modelHash, id).stream;
+    const source = requestId('src');
+    await writeThree(source);
+    const entries = await redis.xrange(streamKeys(prefix, modelHash, source).stream, '-', '+');
+    const c1 = entries[1][1];
+    // chunk 1 presented as chunk 0 of its own request (copy the source stream, but renumber its second entry)
+    await redis.xadd(key, '*', 's', '0', 'f', '0', 'c', c1[5]);
+    const err = await rejection(readAll(id));
+    expect((err as StreamIntegrityError).problem).toBe('foreign');
+    // chunk 0 of the source, presented under the source id but flagged final
+    const target = streamKeys(prefix, modelHash, source).stream;
+    await redis.del(target);
+    await redis.xadd(target, '*', 's', '0', 'f', '1', 'c', entries[0][1][5]);
+    expect(((await rejection(readAll(source))) as StreamIntegrityError).problem).toBe('foreign');
+});
+
+test('a replayed chunk is refused', async () => {
+    const id = requestId('replay');
+    await writeThree(id);
+    const key = streamKeys(prefix, modelHash, id).stream;
+    const entries = await redis.xrange(key, '-', '+');
+    // Rebuild the stream as 0, 1, 1(replayed), 2, final.
+    await redis.del(key);
+    for (const i of [0, 1, 1, 2, 3]) await redis.xadd(key, '*', ...entries[i][1]);
+    const err = await rejection(readAll(id));
+    expect(err).toBeInstanceOf(StreamIntegrityError);
+    expect((err as StreamIntegrityError).problem).toBe('replayed');
+});
+
+test('reordered chunks are refused', async () => {
+    const id = requestId('reorder');
+    await writeThree(id);
+    const key = streamKeys(prefix, modelHash, id).stream;
+    const entries = await redis.xrange(key, '-', '+');
+    await redis.del(key);
+    for (const i of [0, 2, 1, 3]) await redis.xadd(key, '*', ...entries[i][1]);
+    const err = await rejection(readAll(id));
+    expect((err as StreamIntegrityError).problem).toBe('gap');
+});
+
+test('a dropped chunk (deleted, or trimmed by MAXLEN before it was read) is refused', async () => {
+    const id = requestId('drop');
+    await writeThree(id);
+    const key = streamKeys(prefix, modelHash, id).stream;
+    const entries = await redis.xrange(key, '-', '+');
+    await redis.xdel(key, entries[1][0]);
+    expect(((await rejection(readAll(id))) as StreamIntegrityError).problem).toBe('gap');
+
+    // A stream whose reader fell behind its bound: the oldest unread entries are gone, which reads as a gap.
+    const trimmed = requestId('trim');
+    const w = writer(trimmed, { maxLen: 1 });
+    for (let i = 0; i < 300; i++) {
+        w.push({ id: i });
+        await w.flushed();
+    }
+    await w.finish({ done: true });
+    const tkey = streamKeys(prefix, modelHash, trimmed).stream;
+    expect(await redis.xlen(tkey)).toBeLessThan(301);
+    expect(((await rejection(readAll(trimmed))) as StreamIntegrityError).problem).toBe('gap');
+});
+
+test('a stream cut before its final chunk (worker gone, or entries dropped at the end) is reported as truncated', async () => {
+    const id = requestId('cut');
+    const w = writer(id);
+    w.push({ id: 0 });
+    w.push({ id: 1 });
+    await w.flushed();
+    const started = Date.now();
+    const err = await rejection(readAll(id));
+    expect(err).toBeInstanceOf(StreamTruncatedError);
+    expect((err as StreamTruncatedError).received).toBe(w.chunks);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(timeouts.idleTimeoutMs);
+
+    // Final chunk dropped by Redis: same outcome.
+    const id2 = requestId('cut2');
+    await writeThree(id2);
+    const key = streamKeys(prefix, modelHash, id2).stream;
+    const entries = await redis.xrange(key, '-', '+');
+    await redis.xdel(key, entries[3][0]);
+    expect(await rejection(readAll(id2))).toBeInstanceOf(StreamTruncatedError);
+
+    // No stream at all: truncated after the first-chunk timeout, with nothing received.
+    const none = await rejection(readAll(requestId('none')));
+    expect((none as StreamTruncatedError).received).toBe(0);
+});
+
+test('a garbage entry is refused as malformed', async () => {
+    const id = requestId('garbage');
+    await redis.xadd(streamKeys(prefix, modelHash, id).stream, '*', 'x', 'y');
+    expect(((await rejection(readAll(id))) as StreamIntegrityError).problem).toBe('malformed');
+});
+
+test('cancellation reaches a watcher by pub/sub, and a cancel sent before watching is seen at once', async () => {
+    const watcher = new CancelWatcher(redis);
+    try {
+        const id = requestId('cancel');
+        const keys = streamKeys(prefix, modelHash, id);
+        const { signal, stop } = await watcher.watch(keys.cancel);
+        expect(signal.aborted).toBe(false);
+        const aborted = new Promise<number>((resolve) => signal.addEventListener('abort', () => resolve(Date.now())));
+        const sent = Date.now();
+        await requestCancel(redis, keys.cancel);
+        expect((await aborted) - sent).toBeLessThan(200);
+        await stop();
+
+        const early = streamKeys(prefix, modelHash, requestId('early')).cancel;
+        await requestCancel(redis, early);
+        const late = await watcher.watch(early);
+        expect(late.signal.aborted).toBe(true);
+        await late.stop();
+        expect(await redis.ttl(early)).toBeGreaterThan(0);
+    } finally {
+        await watcher.close();
+    }
+});
+
+test('every key a writer or a cancel writes expires', async () => {
+    const id = requestId('ttl');
+    await writeThree(id);
+    const keys = streamKeys(prefix, modelHash, id);
+    await requestCancel(redis, keys.cancel);
+    for (const key of [keys.stream, keys.cancel]) expect(await redis.ttl(key)).toBeGreaterThan(0);
+});

@@ -1,0 +1,237 @@
+/**
+ * `npm run bench:generate [-- --model <dir>] [--max-tokens 128] [--requests 8] [--out bench/generate-results.json]`
+ *
+ * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
+ * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
+ * any real folder given with `--model`: tokens/s, time to first token (and what the network adds to it, p50/p99),
+ * per-token overhead, and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
+ * so both generate the same tokens. Prints a table and writes the figures to the results file. Never a timed test.
+ */
+import { writeFileSync, statSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { readSse, signedGenerativeRequest } from '../src/client/generative';
+import { startDevnet } from '../src/devnet/orchestrator';
+import { generatedPackagePath } from '../src/inference/catalog';
+import { ChatEngine } from '../src/inference/generative/engines';
+
+interface Run {
+    ttftMs: number;
+    totalMs: number;
+    tokens: number;
+}
+
+interface Figures {
+    streams: number;
+    requests: number;
+    tokensPerSecond: number;
+    ttftP50Ms: number;
+    ttftP99Ms: number;
+    msPerToken: number;
+}
+
+const percentile = (values: number[], q: number) => {
+    const s = [...values].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+function summarize(streams: number, runs: Run[], wallMs: number): Figures {
+    const tokens = runs.reduce((n, r) => n + r.tokens, 0);
+    return {
+        streams,
+        requests: runs.length,
+        tokensPerSecond: round((tokens / wallMs) * 1000, 1),
+        ttftP50Ms: round(
+            percentile(
+                runs.map((r) => r.ttftMs),
+                0.5,
+            ),
+        ),
+        ttftP99Ms: round(
+            percentile(
+                runs.map((r) => r.ttftMs),
+                0.99,
+            ),
+        ),
+        msPerToken: round(
+            runs.reduce((n, r) => n + (r.totalMs - r.ttftMs) / Math.max(1, r.tokens - 1), 0) / runs.length,
+            3,
+        ),
+    };
+}
+
+async function lanes(streams: number, requests: number, one: (i: number) => Promise<Run>) {
+    const runs: Run[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+        Array.from({ length: streams }, async () => {
+            while (next < requests) runs.push(await one(next++));
+        }),
+    );
+    return summarize(streams, runs, performance.now() - t0);
+}
+
+const messagesFor = (i: number) => [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: `Question ${i}: what does a sealed queue protect, and from whom?` },
+];
+
+function folderBytes(dir: string): number {
+    let n = 0;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        n += e.isDirectory() ? folderBytes(p) : statSync(p).size;
+    }
+    return n;
+}
+
+const rssMb = () => round(process.memoryUsage().rss / 2 ** 20, 1);
+
+async function benchModel(dir: string, name: string, maxTokens: number, requests: number) {
+    // Raw: the engine alone (its own worker thread), memory measured around its creation.
+    global.gc?.();
+    const rssBefore = rssMb();
+    const engine = await ChatEngine.create(dir, { registry: null });
+    await engine.generate({ messages: messagesFor(-1), maxTokens: 4 }); // warm-up
+    const rssAfter = rssMb();
+    const raw: Figures[] = [];
+    for (const streams of [1, 4]) {
+        raw.push(
+            await lanes(streams, requests * streams, async (i) => {
+                const t0 = performance.now();
+                let first = 0;
+                const r = await engine.generate({ messages: messagesFor(i), maxTokens, temperature: 0 }, () => {
+                    if (!first) first = performance.now();
+                });
+                const end = performance.now();
+                return { ttftMs: first - t0, totalMs: end - t0, tokens: r.completionTokenIds.length };
+            }),
+        );
+    }
+    await engine.close();
+
+    // The network: the same requests through a devnet serving this folder on one worker.
+    const devnet = await startDevnet({
+        workers: 1,
+        models: ['tiny-mlp'],
+        extraPackages: [{ name, path: dir, kind: 'chat' }],
+        port: 0,
+        logLevel: 'silent',
+        // Usage is committed nowhere during the run: a stake and a deposit that cover all of it.
+        clientStake: 1_000_000_000_000n,
+        clientDeposit: 1_000_000_000_000n,
+        clientFunding: 3_000_000_000_000n,
+    });
+    const network: Figures[] = [];
+    try {
+        for (const w of devnet.workers) {
+            for (let i = 0; i < 200 && w.role.currentState !== 'consuming'; i++)
+                await new Promise((r) => setTimeout(r, 50));
+        }
+        const model = devnet.network.models.find((m) => m.name === name)!.hashHex;
+        const who = {
+            account: devnet.network.client.account.address.toString(),
+            secretKey: devnet.network.client.keyPair.secretKey,
+        };
+        const one = async (i: number): Promise<Run> => {
+            const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
+            const body = JSON.stringify(signedGenerativeRequest({ model, inputs, ...who }));
+            const t0 = performance.now();
+            const res = await fetch(`${devnet.proxyUrl}/v1/generate`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body,
+            });
+            let first = 0;
+            let tokens = 0;
+            for await (const e of readSse(res.body!)) {
+                if (e.event === 'delta') {
+                    if (!first) first = performance.now();
+                    tokens += (e.data as { tokenIds: number[] }).tokenIds.length;
+                } else if (e.event === 'error') throw new Error(JSON.stringify(e.data));
+            }
+            return { ttftMs: first - t0, totalMs: performance.now() - t0, tokens };
+        };
+        await one(-1); // warm-up
+        for (const streams of [1, 4]) network.push(await lanes(streams, requests * streams, one));
+    } finally {
+        await devnet.stop();
+    }
+    const comparison = raw.map((r, i) => {
+        const n = network[i];
+        return {
+            streams: r.streams,
+            rawTokensPerSecond: r.tokensPerSecond,
+            networkTokensPerSecond: n.tokensPerSecond,
+            networkShareOfRaw: round(n.tokensPerSecond / r.tokensPerSecond, 3),
+            addedTtftP50Ms: round(n.ttftP50Ms - r.ttftP50Ms),
+            addedTtftP99Ms: round(n.ttftP99Ms - r.ttftP99Ms),
+            perTokenOverheadMs: round(n.msPerToken - r.msPerToken, 3),
+        };
+    });
+    return {
+        model: name,
+        dir,
+        modelBytes: folderBytes(dir),
+        maxTokens,
+        raw,
+        network,
+        comparison,
+        memory: { rssBeforeEngineMb: rssBefore, rssWithEngineMb: rssAfter, engineMb: round(rssAfter - rssBefore, 1) },
+    };
+}
+
+async function main() {
+    const { values } = parseArgs({
+        options: {
+            model: { type: 'string' },
+            'max-tokens': { type: 'string', default: '128' },
+            requests: { type: 'string', default: '8' },
+            out: { type: 'string', default: path.resolve(__dirname, '..', '..', 'bench', 'generate-results.json') },
+        },
+    });
+    const maxTokens = Number(values['max-tokens']);
+    const requests = Number(values.requests);
+    const targets = [{ name: 'chat-llama', dir: generatedPackagePath('chat-llama') }];
+    if (values.model)
+        targets.push({ name: path.basename(path.resolve(values.model)), dir: path.resolve(values.model) });
+    const results = [];
+    for (const t of targets) {
+        console.log(`benchmarking ${t.name} (${t.dir})…`);
+        const r = await benchModel(t.dir, t.name, maxTokens, requests);
+        results.push(r);
+        console.log(
+            `\n${r.model}: ${(r.modelBytes / 2 ** 20).toFixed(1)} MB on disk, engine RSS +${r.memory.engineMb} MB`,
+        );
+        console.log('streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms');
+        for (const c of r.comparison) {
+            console.log(
+                `${String(c.streams).padStart(7)}  ${String(c.rawTokensPerSecond).padStart(9)}  ${String(c.networkTokensPerSecond).padStart(13)}  ` +
+                    `${(c.networkShareOfRaw * 100).toFixed(1).padStart(4)}%  ${`${c.addedTtftP50Ms} / ${c.addedTtftP99Ms}`.padStart(20)}  ${String(c.perTokenOverheadMs).padStart(21)}`,
+            );
+        }
+    }
+    const out = {
+        date: new Date().toISOString(),
+        machine: {
+            cpus: os.cpus().length,
+            cpuModel: os.cpus()[0]?.model ?? '',
+            node: process.version,
+            platform: `${os.platform()} ${os.arch()}`,
+        },
+        results,
+    };
+    writeFileSync(values.out!, JSON.stringify(out, null, 2) + '\n');
+    console.log(`\nwritten to ${values.out}`);
+}
+
+main().then(
+    () => process.exit(0),
+    (err) => {
+        console.error(err);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,128 @@
+/**
+ * The devnet's generative demo: a streamed chat, an embedding batch and a transcription through the proxy as the demo
+ * client, each receipt checked; returns what each was billed, by token kind and by worker operator, for the
+ * settlement checks and the summary.
+ */
+import { generationReceiptValid, readSse, signedGenerativeRequest } from '../client/generative';
+import { SignedRequest } from '../protocol/request';
+import { TokenCounts, TokenMultipliersBps } from '../protocol/voucher';
+import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
+import { encodeWav } from '../inference/generative/wav';
+import type { GenerateResponse, UsageJson } from '../roles/proxy/generative/service';
+import { Devnet } from './orchestrator';
+
+export interface GenerativeDemoResult {
+    /** One line per request, for the summary. */
+    lines: string[];
+    failed: number;
+    errors: string[];
+    /** Billed tokens of every kind (disjoint), in total and per worker operator. */
+    counts: TokenCounts;
+    countsByOperator: Record<number, TokenCounts>;
+    /** Time to the first streamed token of the chat, ms. */
+    chatFirstTokenMs: number;
+    /** The network's multipliers, basis points per kind (for the summary's units). */
+    multipliersBps: TokenMultipliersBps;
+}
+
+const ZERO: TokenCounts = { prompt: 0n, cached: 0n, completion: 0n, reasoning: 0n };
+
+export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoResult> {
+    const result: GenerativeDemoResult = {
+        lines: [],
+        failed: 0,
+        errors: [],
+        counts: { ...ZERO },
+        countsByOperator: {},
+        chatFirstTokenMs: 0,
+        multipliersBps: {
+            prompt: devnet.network.params.promptMultiplierBps,
+            cached: devnet.network.params.cachedMultiplierBps,
+            completion: devnet.network.params.completionMultiplierBps,
+            reasoning: devnet.network.params.reasoningMultiplierBps,
+        },
+    };
+    const { network } = devnet;
+    const operatorOf = new Map(devnet.workers.map((w) => [w.role.workerKey, w.operator]));
+    const who = { account: network.client.account.address.toString(), secretKey: network.client.keyPair.secretKey };
+    const post = (path: string, signed: SignedRequest) =>
+        fetch(`${devnet.proxyUrl}${path}`, { method: 'POST', headers: signed.headers, body: signed.body });
+    const bill = (what: string, usage: UsageJson, workerKey: string) => {
+        const counts = billedCounts(usage);
+        result.counts = addCounts(result.counts, counts);
+        const op = operatorOf.get(workerKey) ?? -1;
+        result.countsByOperator[op] = addCounts(result.countsByOperator[op] ?? { ...ZERO }, counts);
+        result.lines.push(
+            `${what}: prompt ${usage.promptTokens} (cached ${usage.cachedTokens}), completion ${usage.completionTokens} ` +
+                `(reasoning ${usage.reasoningTokens})`,
+        );
+    };
+    const fail = (what: string, err: unknown) => {
+        result.failed++;
+        result.errors.push(`${what}: ${(err as Error)?.message ?? String(err)}`);
+    };
+    for (const m of network.models.filter((x) => x.package)) {
+        try {
+            if (m.kind === 'chat') {
+                const inputs = {
+                    messages: [{ role: 'user', content: 'What does a sealed queue protect?' }],
+                    max_tokens: 32,
+                    temperature: 0.7,
+                    stream: true,
+                };
+                const req = signedGenerativeRequest({ model: m.hashHex, inputs, ...who });
+                const t0 = performance.now();
+                const res = await post('/v1/generate', req);
+                if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+                let text = '';
+                const ids: number[] = [];
+                let done = null as Omit<GenerateResponse, 'text'> | null;
+                for await (const e of readSse(res.body!)) {
+                    if (e.event === 'delta') {
+                        const d = e.data as { tokenIds: number[]; text: string };
+                        if (ids.length === 0) result.chatFirstTokenMs = performance.now() - t0;
+                        ids.push(...d.tokenIds);
+                        text += d.text;
+                    } else if (e.event === 'done') done = e.data as typeof done;
+                    else throw new Error(`stream error: ${JSON.stringify(e.data)}`);
+                }
+                if (!done) throw new Error('the stream ended without a done event');
+                const valid = generationReceiptValid({
+                    registry: network.registry.address,
+                    requestId: req.requestId,
+                    model: m.hashHex,
+                    inputs,
+                    completionTokenIds: ids,
+                    text,
+                    finishReason: done.finishReason,
+                    usage: done.usage,
+                    receipt: done.receipt,
+                });
+                if (!valid) throw new Error('the generation receipt does not verify');
+                bill(`${m.name} streamed chat (${done.finishReason})`, done.usage, done.workerKey);
+            } else if (m.kind === 'text-embedding') {
+                const input = ['private inference', 'on TON', 'sealed queues and receipts'];
+                const res = await post(
+                    '/v1/embed',
+                    signedGenerativeRequest({ model: m.hashHex, inputs: { input }, ...who }),
+                );
+                if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+                const json = (await res.json()) as { embeddings: number[][]; usage: UsageJson; workerKey: string };
+                if (json.embeddings.length !== input.length) throw new Error('one embedding per input expected');
+                bill(`${m.name} embedding batch of ${input.length}`, json.usage, json.workerKey);
+            } else if (m.kind === 'speech-to-text') {
+                const samples = new Float32Array(16000 * 2).map(
+                    (_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 16000),
+                );
+                const inputs = { audio: Buffer.from(encodeWav(samples)).toString('base64'), max_tokens: 16 };
+                const res = await post('/v1/transcribe', signedGenerativeRequest({ model: m.hashHex, inputs, ...who }));
+                if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+                const json = (await res.json()) as { usage: UsageJson; workerKey: string; audioSeconds: number };
+                bill(`${m.name} transcription of ${json.audioSeconds} s`, json.usage, json.workerKey);
+            }
+        } catch (err) {
+            fail(m.name, err);
+        }
+    }
+    return result;
+}
