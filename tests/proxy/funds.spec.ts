@@ -56,7 +56,8 @@ test('a 62,500-row request from an account holding 10.006 TON is refused 402 and
     const body = (await res.json()) as { error: string; message: string };
     expect(res.status).toBe(402);
     expect(body.error).toBe('insufficient_funds');
-    expect(body.message).toMatch(/62501 tokens/);
+    // Amounts are billing units (one token is one unit at the 10000 bps prompt multiplier of this network).
+    expect(body.message).toMatch(/62501 units/);
     expect(await jobExists(requestId)).toBe(false);
     expect(await h.proxy.counters.clientTokens(client.account.toRawString())).toBe(0n);
     // What the balance does cover is served and charged.
