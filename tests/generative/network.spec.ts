@@ -309,6 +309,35 @@ test('bad input gets a named 400 before anything is queued or charged', async ()
     );
 });
 
+test('the generative endpoints are signed with the same three headers as /v1/infer: forged or altered requests get 401', async () => {
+    const before = await devnet.proxy.counters.clientCounts(devnet.network.client.account.address.toRawString());
+    for (const path of ['/v1/generate', '/v1/embed', '/v1/transcribe']) {
+        // A signature by another key: refused from the headers alone.
+        const forged = signedGenerativeRequest({
+            model: hashOf('chat-think'),
+            inputs: { messages, max_tokens: 4 },
+            account: account(),
+            secretKey: devnetKeyPair(devnet.prefix, 'gen-forger').secretKey,
+        });
+        const res = await post(path, forged);
+        expect([path, res.status, ((await res.json()) as { error: string }).error]).toEqual([
+            path,
+            401,
+            'bad_signature',
+        ]);
+    }
+    // A genuine signature presented with other bytes: the body does not hash to the signed value.
+    const genuine = body('chat-think', { messages, max_tokens: 4 });
+    const altered = await post('/v1/generate', {
+        ...genuine,
+        body: genuine.body.replace('"max_tokens":4', '"max_tokens":5'),
+    });
+    expect([altered.status, ((await altered.json()) as { error: string }).error]).toEqual([401, 'bad_signature']);
+    expect(await devnet.proxy.counters.clientCounts(devnet.network.client.account.address.toRawString())).toEqual(
+        before,
+    );
+});
+
 test('N concurrent requests that together exceed the balance: the excess get 402, none is served for free', async () => {
     const { blockchain } = devnet.network.chain;
     const funder = await blockchain.treasury('gen-402:faucet');
