@@ -2,7 +2,7 @@
  * `chrysalis client ...` against the sandbox network (the context a real run builds from the environment is
  * injected): open an account, top up, list models, infer with a verified receipt, commit the voucher, usage errors.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Address, toNano } from '@ton/core';
@@ -10,6 +10,7 @@ import { run, ClientCliContext } from '../../worker-runtime/src/cli/client';
 import { deployClientWallet } from '../../worker-runtime/src/devnet/clientWallet';
 import { devnetKeyPair } from '../../worker-runtime/src/devnet/keys';
 import { createHarness, Harness, mlpInputs } from '../proxy/harness';
+import { startForgingRelay } from '../fixtures/forgingRelay';
 
 jest.setTimeout(60000);
 
@@ -51,7 +52,23 @@ test('open, top up, models, infer, commit', async () => {
     const input = path.join(dir, 'in.json');
     writeFileSync(input, JSON.stringify(mlpInputs(4, 2)));
     const voucherFile = path.join(dir, 'voucher.json');
-    expect(await run(['infer', '--model', h.model.hash, '--input', input, '--voucher-file', voucherFile], ctx)).toBe(0);
+    const receiptFile = path.join(dir, 'receipt0.json');
+    expect(
+        await run(
+            [
+                'infer',
+                '--model',
+                h.model.hash,
+                '--input',
+                input,
+                '--voucher-file',
+                voucherFile,
+                '--receipt-file',
+                receiptFile,
+            ],
+            ctx,
+        ),
+    ).toBe(0);
     expect(lines[5]).toMatch(/^outputs: \{"label"|^outputs: \{"logits"/);
     expect(lines[6]).toBe('tokens: 5; cumulative units: 5');
     expect(lines[7]).toMatch(/receipt: verified, signed by worker [0-9a-f]{64}/);
@@ -75,6 +92,55 @@ test('usage errors exit with 2 and say what is wrong', async () => {
     } finally {
         stderr.mockRestore();
     }
+});
+
+test('infer refuses outputs forged and re-signed with an unstaked key; verify-receipt checks a kept receipt offline', async () => {
+    // A good receipt is kept, and checks offline against a snapshot holding its worker's stake.
+    const input = path.join(dir, 'in2.json');
+    writeFileSync(input, JSON.stringify(mlpInputs(1, 7)));
+    const receiptFile = path.join(dir, 'receipt.json');
+    const voucherFile = path.join(dir, 'voucher2.json');
+    const common = ['--input', input, '--voucher-file', voucherFile, '--receipt-file', receiptFile];
+    expect(await run(['infer', '--model', h.model.hash, ...common], ctx)).toBe(0);
+    const kept = JSON.parse(readFileSync(receiptFile, 'utf8'));
+    const snapshotFile = path.join(dir, 'snapshot.json');
+    expect(await run(['snapshot', '--out', snapshotFile, '--worker', kept.receipt.workerKey], ctx)).toBe(0);
+    expect(lines.at(-1)).toBe(`registry snapshot: 1 worker stake(s) saved to ${snapshotFile}`);
+    expect(await run(['verify-receipt', receiptFile, '--snapshot', snapshotFile], ctx)).toBe(0);
+    expect(lines.at(-1)).toMatch(/^receipt: verified offline, signed by worker [0-9a-f]{64}/);
+
+    // Through an attacker on the path: the forged answer is refused, and no voucher or receipt is kept from it.
+    const relay = await startForgingRelay(h.url);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+        const forged = { ...ctx, config: { ...ctx.config, proxyUrl: relay.url } };
+        const voucherBefore = readFileSync(voucherFile, 'utf8');
+        expect(await run(['infer', '--model', h.model.hash, ...common], forged)).toBe(1);
+        expect(relay.forged).toBe(1);
+        expect(String(stderr.mock.calls.at(-1)![0])).toBe(
+            `receipt: REFUSED: worker ${relay.attackerKey} is not staked for this model: ` +
+                'the worker key has no WorkerStake (not registered)\n',
+        );
+        expect(readFileSync(voucherFile, 'utf8')).toBe(voucherBefore);
+        expect(JSON.parse(readFileSync(receiptFile, 'utf8')).receipt.workerKey).toBe(kept.receipt.workerKey);
+    } finally {
+        stderr.mockRestore();
+        await relay.close();
+    }
+
+    // The same forgery kept in a file (what a relay would hand over) is refused offline too.
+    const forgedFile = path.join(dir, 'forged.json');
+    const attacker = await startForgingRelay(h.url);
+    try {
+        const res = await fetch(`${attacker.url}/v1/workers/${attacker.attackerKey}`);
+        const { announcement } = (await res.json()) as { announcement: unknown };
+        const bundle = { ...kept, announcement, receipt: { ...kept.receipt, workerKey: attacker.attackerKey } };
+        writeFileSync(forgedFile, JSON.stringify(bundle));
+    } finally {
+        await attacker.close();
+    }
+    expect(await run(['verify-receipt', forgedFile, '--snapshot', snapshotFile], ctx)).toBe(1);
+    expect(lines.at(-1)).toMatch(/^receipt: REFUSED: /);
 });
 
 test('wallet prints the address to fund in the form a wallet app should pay', async () => {

@@ -51,10 +51,12 @@ describe('npm run devnet', () => {
             concurrency: 8,
             keepRunning: false,
             port: 0,
+            gatewayPort: 10000,
             seed: 'devnet',
             json: false,
             generative: true,
         });
+        expect(parseDevnetArgs(['--keep-running', '--gateway-port', '12345'])).toMatchObject({ gatewayPort: 12345 });
         expect(parseDevnetArgs(['--keep-running', '--requests', '5', '--json'])).toMatchObject({
             requests: 5,
             keepRunning: true,

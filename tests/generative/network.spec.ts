@@ -384,6 +384,41 @@ test('N concurrent requests that together exceed the balance: the excess get 402
     expect(billingUnits(counts, multipliers)).toBe(units);
 });
 
+test('after a ledger recovery the SDK signs a generative request again, valid for as long as the proxy asks', async () => {
+    const { blockchain } = devnet.network.chain;
+    const funder = await blockchain.treasury('gen-recovered:faucet');
+    const keyPair = devnetKeyPair(devnet.prefix, 'gen-recovered');
+    const wallet = await deployClientWallet(blockchain, funder, keyPair, toNano('50'));
+    const client = await ChrysalisClient.connect({
+        proxyUrl: devnet.proxyUrl,
+        chain: devnet.network.chain,
+        proxyAddress: devnet.network.proxy.contract.address,
+        wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair },
+    });
+    await client.openAccount(devnet.network.params.minClientStake, toNano('5'));
+    // What the proxy reads at start from the record `chrysalis proxy recover` leaves (tests/faults/ledger.spec.ts runs
+    // the real recovery): from now on a request must be valid until after recoveredAt + the maximum validity.
+    devnet.proxy.service.recoveredAt = await devnet.network.chain.now();
+    try {
+        const who = { account: client.account.toString(), secretKey: keyPair.secretKey };
+        const refused = await post('/v1/embed', body('embedder', { input: ['signed with 300 s'] }, who));
+        expect(refused.status).toBe(400);
+        const error = (await refused.json()) as { error: string; minValidUntil: number };
+        expect(error.error).toBe('signed_before_recovery');
+        expect(error.minValidUntil).toBe(devnet.proxy.service.recoveredAt + 3600 + 1);
+        // The SDK's own validity is 300 s as well: it is told the validUntil it needs and signs again, once.
+        const embedded = await client.embed(hashOf('embedder'), ['signed again']);
+        expect(embedded.embeddings).toHaveLength(1);
+        const chat = await client.generate(hashOf('chat-think'), { messages, max_tokens: 4 });
+        expect(chat.completionTokenIds.length).toBeGreaterThan(0);
+        const events = [];
+        for await (const e of client.generateStream(hashOf('chat-think'), { messages, max_tokens: 4 })) events.push(e);
+        expect(events.at(-1)!.type).toBe('done');
+    } finally {
+        devnet.proxy.service.recoveredAt = null;
+    }
+});
+
 test('an embedding batch: one vector per input, billed by the input tokens the proxy counted, receipt over the vectors', async () => {
     const input = ['private inference on TON', 'sealed queues', 'tokens and receipts'];
     const req = body('embedder', { input });

@@ -9,6 +9,7 @@ import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { signRequest } from '../../worker-runtime/src/protocol/request';
 import { verifyVoucher, VoucherOp } from '../../worker-runtime/src/protocol/voucher';
 import { voucherFromJson } from '../../worker-runtime/src/roles/proxy';
+import type { VoucherJson } from '../../worker-runtime/src/roles/proxy/vouchers';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
 import { RegistryView } from '../../worker-runtime/src/chain/registryView';
 import { meter } from '../../worker-runtime/src/inference';
@@ -31,7 +32,10 @@ afterAll(async () => {
 /** Posts a signed request as it is, or raw bytes with the given headers. */
 async function post(signed: { body: string; headers: Record<string, string> }) {
     const res = await fetch(`${h.url}/v1/infer`, { method: 'POST', headers: signed.headers, body: signed.body });
-    return { status: res.status, body: (await res.json().catch(() => null)) as { error?: string; message?: string } };
+    const json = (await res.json().catch(() => null)) as { error?: string; message?: string; voucher?: VoucherJson };
+    // Requests sent here bypass the SDK but charge the same account: the SDK continues from their voucher.
+    if (res.ok && json?.voucher) client.resumeFrom(json.voucher);
+    return { status: res.status, body: json };
 }
 
 /** Signs any body text with the devnet client's key (for bodies the SDK would never build). */

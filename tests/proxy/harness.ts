@@ -21,7 +21,9 @@ import {
     WorkerAdmissionPort,
     AdmittedWorker,
 } from '../../worker-runtime/src/roles/proxy';
-import { createProvider } from '../../worker-runtime/src/tee';
+import { attest, createProvider } from '../../worker-runtime/src/tee';
+import { signAnnouncement } from '../../worker-runtime/src/protocol/announcement';
+import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
 import { TransientError } from '../../worker-runtime/src/errors';
 
 export { REDIS_URL } from '../fixtures/redis';
@@ -184,6 +186,24 @@ export async function createHarness(opts: {
     };
     const { key } = await admission.queueKey(dm.hashHex);
     for (const w of workers) await w.start(key);
+    // Each worker announces itself as the worker role does (simulated attestation of its key), so that clients can
+    // check receipts' keys against the registry (client/workerTrust.ts).
+    const provider = createProvider({ kind: 'simulated', logger: { warn: () => undefined } });
+    for (const [i, w] of net.workers.entries()) {
+        const kp = w.keys[0].keyPair;
+        const signed = signAnnouncement(
+            {
+                workerKey: kp.publicKey.toString('hex'),
+                sealingKey: '00'.repeat(32),
+                modelHash: dm.hashHex,
+                owner: w.owner.address.toString(),
+                attestation: await attest(provider, kp.publicKey),
+                issuedAt: Math.floor(Date.now() / 1000),
+            },
+            kp.secretKey,
+        );
+        await redis.set(RedisKeys.announcement(prefix, workers[i].workerKey), JSON.stringify(signed));
+    }
 
     const h: Harness = {
         net,

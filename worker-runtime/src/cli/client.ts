@@ -8,8 +8,14 @@
  *   top-up <TON> | withdraw <TON>           move TON into / out of the balance (never the stake)
  *   models                                  what the proxy serves
  *   verify-proxy                            check the proxy's attestation against the registry and its contract key
- *   infer --model <hash> --input <file.json> [--json]   one signed request; prints outputs, receipt, tokens
+ *   infer --model <hash> --input <file.json> [--json] [--receipt-file <path>]   one signed request; prints outputs,
+ *                                           receipt, tokens; the receipt is accepted only from a staked, attested
+ *                                           worker key, and kept in the receipt file for offline checks
+ *   snapshot --out <file> [--worker <key>]...   save the registry's allow-lists and these workers' stakes
+ *   verify-receipt <file> --snapshot <file> check a kept receipt offline against a saved registry snapshot
  *   commit                                  commit the latest charge voucher (kept in --voucher-file) on chain
+ *   status                                  the account at every registered proxy (with CHRYSALIS_REGISTRY)
+ *   serve [--host H] [--port P]             the OpenAI-compatible gateway (default 127.0.0.1:10000)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -17,9 +23,22 @@ import { Address, fromNano, toNano } from '@ton/core';
 import { mnemonicToPrivateKey } from '@ton/crypto';
 import { Chain, TonChain } from '../chain';
 import { pccsPolicy } from '../tee';
-import { ChrysalisClient, ClientWalletHandle, ProxyError, readClientConfig, registrySnapshot } from '../client';
+import {
+    ChrysalisClient,
+    ClientWalletHandle,
+    ProxyError,
+    readClientConfig,
+    ReceiptError,
+    registrySnapshot,
+} from '../client';
 import type { ClientConfig } from '../client';
+import { createGateway, discoverProxies, Gateway } from '../gateway';
 import { ClientState } from '../../../wrappers/ClientAccount';
+import { requestJson } from '../client/http';
+import { toWireMap } from '../inference/codec';
+import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
+import { SavedRegistrySnapshot, saveRegistrySnapshot } from '../client/registrySnapshot';
+import type { SignedAnnouncement } from '../protocol/announcement';
 import { describeWallet, paymentAddress, toncenterEndpoint, walletContract } from './networkConfig';
 
 const USAGE = `usage: chrysalis client <command> [options]
@@ -30,22 +49,30 @@ const USAGE = `usage: chrysalis client <command> [options]
   withdraw <TON>
   models
   verify-proxy
-  infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>]
+  infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>] [--receipt-file <path>]
+  snapshot --out <file> [--worker <key>]...
+  verify-receipt <receipt.json> --snapshot <snapshot.json>
   commit [--voucher-file <path>]
+  status
+  serve [--host <address>] [--port <port>]
 environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_CLIENT_WALLET_VERSION,
-  CHRYSALIS_NETWORK, CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY (see docs/client.md)
+  CHRYSALIS_NETWORK, CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY, CHRYSALIS_GATEWAY_API_KEY
+  (see docs/client.md)
 `;
 
 /** What a command runs against; the CLI builds it from the environment, specs inject a sandbox one. */
 export interface ClientCliContext {
     config: Pick<ClientConfig, 'proxyUrl' | 'proxyAddress' | 'registryAddress'> &
-        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey'>>;
+        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey' | 'gatewayApiKey'>>;
+    /** `serve` resolves with the running gateway instead of waiting for a signal (specs). */
+    onGateway?: (gateway: Gateway) => void;
     chain: Chain;
     wallet: ClientWalletHandle;
     out?: (line: string) => void;
 }
 
 const DEFAULT_VOUCHER_FILE = '.chrysalis-voucher.json';
+const DEFAULT_RECEIPT_FILE = '.chrysalis-receipt.json';
 
 class UsageError extends Error {}
 
@@ -78,13 +105,45 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             input: { type: 'string' },
             json: { type: 'boolean', default: false },
             'voucher-file': { type: 'string', default: DEFAULT_VOUCHER_FILE },
+            'receipt-file': { type: 'string', default: DEFAULT_RECEIPT_FILE },
+            out: { type: 'string' },
+            worker: { type: 'string', multiple: true, default: [] },
+            snapshot: { type: 'string' },
+            host: { type: 'string', default: '127.0.0.1' },
+            port: { type: 'string', default: '10000' },
         },
     });
     const [command, arg] = positionals;
+    // Offline: no proxy, no chain.
+    if (command === 'verify-receipt') return verifyReceiptFile(arg, values.snapshot, ctx, out);
     if (command === 'wallet') {
         // Before the proxy is contacted: funding the wallet comes first.
         const w = await describeWallet(ctx.chain, ctx.wallet.address);
         out(`wallet ${w.wallet}: ${w.deployed ? 'deployed' : 'not deployed yet'}, balance ${w.balance}`);
+        return 0;
+    }
+    const policy = pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey);
+    if (command === 'serve' || (command === 'status' && ctx.config.registryAddress)) {
+        const clients = await gatewayClients(ctx, policy, out);
+        if (command === 'status') return 0;
+        const port = Number(values.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+        const gateway = await createGateway({
+            clients,
+            host: values.host,
+            port,
+            apiKey: ctx.config.gatewayApiKey || undefined,
+        });
+        out(`gateway ${gateway.url} (${clients.length} prox${clients.length === 1 ? 'y' : 'ies'}); Ctrl-C stops`);
+        if (ctx.onGateway) {
+            ctx.onGateway(gateway);
+            return 0;
+        }
+        await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+        });
+        await gateway.close();
         return 0;
     }
     let proxyAddress: Address;
@@ -98,7 +157,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         chain: ctx.chain,
         proxyAddress,
         wallet: ctx.wallet,
-        attestationPolicy: pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey),
+        attestationPolicy: policy,
     });
     const voucherFile = values['voucher-file']!;
     const showAccount = async () => {
@@ -113,6 +172,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         );
     };
     switch (command) {
+        case 'status':
         case 'account':
             await showAccount();
             return 0;
@@ -148,16 +208,42 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             } catch (err) {
                 throw new UsageError(`cannot read ${values.input} as JSON: ${(err as Error).message}`);
             }
+            // The kept voucher is where this session's vouchers are checked from (the proxy's count goes on).
+            const kept = await readFile(voucherFile, 'utf8').then(
+                (t) => JSON.parse(t),
+                () => null,
+            );
+            if (kept) client.resumeFrom(kept);
             const res = await client.infer(values.model, inputs);
             await writeFile(voucherFile, JSON.stringify(res.voucher));
+            const { announcement } = await requestJson<{ announcement: SignedAnnouncement }>(
+                ctx.config.proxyUrl,
+                'GET',
+                `/v1/workers/${res.workerKey}`,
+            );
+            // The receipt hashes the wire form: keep the inputs and outputs exactly as they went over the wire.
+            const bundle: ReceiptBundle = {
+                request: { requestId: res.requestId, model: values.model.toLowerCase(), inputs: toWireMap(inputs) },
+                outputs: res.encodedOutputs,
+                receipt: res.receipt,
+                announcement,
+            };
+            await writeFile(values['receipt-file']!, JSON.stringify(bundle));
             // NaN and ±Infinity are printed by name (JSON would print null); `encodedOutputs` holds the exact bytes.
             const named = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
             if (values.json) out(JSON.stringify(res, named));
             else {
                 out(`outputs: ${JSON.stringify(res.outputs, named)}`);
                 out(`tokens: ${res.tokens}; cumulative units: ${res.voucher.cumulative}`);
-                out(`receipt: verified, signed by worker ${res.workerKey}`);
+                out(`receipt: verified, signed by worker ${res.workerKey} (staked for this model, attested)`);
             }
+            return 0;
+        }
+        case 'snapshot': {
+            if (!values.out) throw new UsageError('snapshot needs --out <file>');
+            const saved = await saveRegistrySnapshot(ctx.chain, client.registry, values.worker ?? []);
+            await writeFile(values.out, JSON.stringify(saved, null, 2));
+            out(`registry snapshot: ${Object.keys(saved.stakes).length} worker stake(s) saved to ${values.out}`);
             return 0;
         }
         case 'commit': {
@@ -177,6 +263,83 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
     }
 }
 
+async function verifyReceiptFile(
+    file: string | undefined,
+    snapshotFile: string | undefined,
+    ctx: ClientCliContext,
+    out: (line: string) => void,
+): Promise<number> {
+    if (!file || !snapshotFile) throw new UsageError('verify-receipt needs <receipt.json> and --snapshot <file>');
+    const read = async <T>(f: string): Promise<T> => {
+        try {
+            return JSON.parse(await readFile(f, 'utf8')) as T;
+        } catch (err) {
+            throw new UsageError(`cannot read ${f} as JSON: ${(err as Error).message}`);
+        }
+    };
+    const bundle = await read<ReceiptBundle>(file);
+    const snapshot = await read<SavedRegistrySnapshot>(snapshotFile);
+    const check = await checkReceiptBundle(
+        bundle,
+        snapshot,
+        pccsPolicy(ctx.config.pccsUrl ?? '', ctx.config.pccsApiKey),
+    );
+    if (!check.ok) {
+        out(`receipt: REFUSED: ${check.reason}`);
+        return 1;
+    }
+    out(`receipt: verified offline, signed by worker ${bundle.receipt.workerKey} (staked for this model, attested)`);
+    return 0;
+}
+
+/**
+ * The proxies `serve` uses: with CHRYSALIS_REGISTRY, every registered proxy where the wallet has an active account
+ * (printed with its balance); otherwise the one of CHRYSALIS_PROXY_URL / CHRYSALIS_PROXY_ADDRESS.
+ */
+async function gatewayClients(
+    ctx: ClientCliContext,
+    policy: ReturnType<typeof pccsPolicy>,
+    out: (line: string) => void,
+): Promise<ChrysalisClient[]> {
+    if (!ctx.config.registryAddress) {
+        let proxyAddress: Address;
+        try {
+            proxyAddress = Address.parse(ctx.config.proxyAddress);
+        } catch {
+            throw new UsageError('set CHRYSALIS_REGISTRY (or CHRYSALIS_PROXY_URL and CHRYSALIS_PROXY_ADDRESS)');
+        }
+        const client = await ChrysalisClient.connect({
+            proxyUrl: ctx.config.proxyUrl,
+            chain: ctx.chain,
+            proxyAddress,
+            wallet: ctx.wallet,
+            attestationPolicy: policy,
+        });
+        return [client];
+    }
+    const found = await discoverProxies({
+        chain: ctx.chain,
+        registry: Address.parse(ctx.config.registryAddress),
+        wallet: ctx.wallet,
+        attestationPolicy: policy,
+    });
+    const clients: ChrysalisClient[] = [];
+    for (const p of found) {
+        if (!p.client) {
+            out(`proxy ${p.id} ${p.endpoint}: ${p.skipped}`);
+            continue;
+        }
+        const d = await p.client.accountData();
+        out(
+            `proxy ${p.id} ${p.endpoint}: account ${p.client.account.toString()}, balance ${fromNano(d.balance)} TON, ` +
+                `stake ${fromNano(d.stake)} TON, charged ${d.charged} units`,
+        );
+        clients.push(p.client);
+    }
+    if (clients.length === 0) throw new UsageError('no registered proxy holds an account of this wallet: run `open`');
+    return clients;
+}
+
 export async function run(argv: string[], ctx?: ClientCliContext): Promise<number> {
     try {
         return await runWith(argv, ctx ?? (await contextFromEnv()));
@@ -187,6 +350,10 @@ export async function run(argv: string[], ctx?: ClientCliContext): Promise<numbe
         }
         if (err instanceof ProxyError) {
             process.stderr.write(`the proxy refused: ${err.message}\n`);
+            return 1;
+        }
+        if (err instanceof ReceiptError) {
+            process.stderr.write(`receipt: REFUSED: ${err.message}\n`);
             return 1;
         }
         throw err;

@@ -18,7 +18,8 @@ export const GROUPS: Record<string, GroupEntry> = {
         load: () => require('./attest') as Group,
     },
     client: {
-        summary: 'client account and requests: open, top-up, withdraw, infer, verify-proxy, commit, account',
+        summary:
+            'client account and requests: serve (OpenAI-compatible gateway), wallet, open, top-up, withdraw, status, infer, verify-proxy, commit, account',
         load: () => require('./client') as Group,
     },
     keys: {

@@ -8,10 +8,10 @@
  *   // the latest charge voucher is committed on chain automatically once half the stake's worth is unsettled
  */
 import { randomBytes } from 'node:crypto';
-import { Address, Sender } from '@ton/core';
+import { Address, beginCell, Sender } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
-import { InferenceRequest, signRequest } from '../protocol/request';
+import { InferenceRequest, SignedRequest, signRequest } from '../protocol/request';
 import { JsonTensorMap, toWireMap, wireMapToJson, WireTensorMap } from '../inference';
 import { parseVoucher, VoucherOp, voucherMessageBody } from '../protocol/voucher';
 import { ed25519Signer, ed25519Verify } from '../crypto/ed25519';
@@ -19,10 +19,27 @@ import { RegistryView } from '../tee';
 import { ClientAccount, ClientAccountData } from '../../../wrappers/ClientAccount';
 import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
+import { NetworkParams, Registry, storeNetworkParams } from '../../../wrappers/Registry';
+import { TokenCounts } from '../protocol/voucher';
+import { VoucherAudit } from './voucherAudit';
+import { billedCounts } from '../roles/proxy/generative/metering';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
-import { postSigned, ProxyError, requestJson } from './http';
-import { PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation, verifyWorkerAttestation } from './verify';
+import type { GenerateResponse } from '../roles/proxy/generative/service';
+import { postSigned, ProxyError, readJson, requestJson } from './http';
+import { proxyTransport, ProxyTransport } from './transport';
+import { Check, PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation } from './verify';
+import {
+    EmbedResponse,
+    GenerationEvent,
+    ProxyModel,
+    readGenerationStream,
+    TranscribeResponse,
+} from './generativeCalls';
+import { verifyEmbedAnswer, verifyGenerationAnswer, verifyTranscribeAnswer } from './generative';
+import { chainStakes, WorkerTrust } from './workerTrust';
+import { registrySnapshot } from './registrySnapshot';
+import type { SignedAnnouncement } from '../protocol/announcement';
 
 export interface ClientWalletHandle {
     /** The wallet contract's address: the ClientAccount's owner. */
@@ -43,11 +60,26 @@ export interface ChrysalisClientOptions {
     commitFraction?: number;
     /** Seconds a signed request stays valid (default 300). */
     requestValiditySeconds?: number;
-    /** Check each receipt's worker announcement and attestation against this registry view. */
+    /**
+     * The registry view (test-network flag, image allow-lists) receipts' worker attestations are checked against;
+     * default a snapshot of the Proxy contract's registry, read from chain at the first receipt.
+     */
     workerRegistry?: RegistryView;
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
+    /** Where refused vouchers are reported (default console). */
+    logger?: { warn(message: string): void };
+}
+
+/** A response's usage as the proxy bills it: cached tokens out of the prompt's, reasoning out of the completion's. */
+function usageCounts(u: {
+    promptTokens: number;
+    cachedTokens: number;
+    completionTokens: number;
+    reasoningTokens: number;
+}): TokenCounts {
+    return billedCounts(u);
 }
 
 /** An answer as the SDK returns it: the outputs decoded to numbers (NaN stays NaN), and as the proxy sent them. */
@@ -61,6 +93,13 @@ export class ReceiptError extends Error {
     name = 'ReceiptError';
 }
 
+/** The Proxy contract's params snapshot is not the registry's (e.g. a lower minimum proxy stake): not a proxy to pay. */
+export class ProxyParamsError extends Error {
+    name = 'ProxyParamsError';
+}
+
+const paramsHash = (p: NetworkParams) => beginCell().store(storeNetworkParams(p)).endCell().hash().toString('hex');
+
 export class ChrysalisClient {
     /** The ClientAccount's address (derived by the Proxy contract from the wallet address). */
     readonly account: Address;
@@ -68,8 +107,14 @@ export class ChrysalisClient {
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
-    private readonly verifiedWorkers = new Set<string>();
+    private trust: Promise<WorkerTrust> | null = null;
+    /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
+    private readonly audit: VoucherAudit;
     private committing: Promise<unknown> | null = null;
+    /** Stake, price and charged units as last read from chain (re-read after each commit). */
+    private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
+    /** The one channel to the proxy (see transport.ts). */
+    private transport: ProxyTransport;
     /** Signs request digests with the wallet key (node:crypto; identical to tweetnacl's signatures, 60x faster). */
     private readonly signer: (message: Buffer) => Buffer;
 
@@ -79,30 +124,49 @@ export class ChrysalisClient {
         proxyPublicKey: Buffer,
         /** The registry of the Proxy contract's network: every receipt must be bound to it. */
         readonly registry: Address,
+        params: NetworkParams,
     ) {
+        this.audit = new VoucherAudit({
+            prompt: params.promptMultiplierBps,
+            cached: params.cachedMultiplierBps,
+            completion: params.completionMultiplierBps,
+            reasoning: params.reasoningMultiplierBps,
+        });
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
+        this.transport = proxyTransport(o.proxyUrl);
+    }
+
+    get proxyUrl(): string {
+        return this.o.proxyUrl;
     }
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
-        const [account, data, config] = await Promise.all([
+        const [account, data, config, snapshot] = await Promise.all([
             proxy.getClientAccountAddress(options.wallet.address),
             proxy.getProxyData(),
             proxy.getProxyConfig(),
+            proxy.getNetworkParams(),
         ]);
-        return new ChrysalisClient(
-            options,
-            account,
-            Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex'),
-            config.registry,
-        );
+        // Prices, stakes and delays are the registry's, not what the proxy was deployed with: refuse a proxy whose
+        // snapshot differs before any account is opened or request sent.
+        const params = await options.chain.open(Registry.fromAddress(config.registry)).getParams();
+        if (paramsHash(params) !== paramsHash(snapshot)) {
+            throw new ProxyParamsError(
+                `the Proxy contract's params snapshot differs from its registry's (e.g. minProxyStake ` +
+                    `${snapshot.minProxyStake} vs ${params.minProxyStake}): refusing this proxy`,
+            );
+        }
+        const key = Buffer.from(data.publicKey.toString(16).padStart(64, '0'), 'hex');
+        return new ChrysalisClient(options, account, key, config.registry, params);
     }
 
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
     setProxyUrl(proxyUrl: string): void {
         this.o.proxyUrl = proxyUrl;
+        this.transport = proxyTransport(proxyUrl);
     }
 
     /** Opens the ClientAccount with `stake` locked and `deposit` as balance (sends OpenClientAccount to the Proxy). */
@@ -139,7 +203,208 @@ export class ChrysalisClient {
     }
 
     async models(): Promise<{ hash: string; name: string; kind: string; inputs: unknown[]; outputs: unknown[] }[]> {
-        return (await requestJson<{ models: never[] }>(this.o.proxyUrl, 'GET', '/v1/models')).models;
+        return (await requestJson<{ models: never[] }>(this.transport, 'GET', '/v1/models')).models;
+    }
+
+    /** What the proxy serves, with each model's task, context length and prices (`GET /v1/models`). */
+    async catalog(): Promise<ProxyModel[]> {
+        return (await requestJson<{ models: ProxyModel[] }>(this.transport, 'GET', '/v1/models')).models;
+    }
+
+    /** A chat or completion as one JSON answer; the receipt and the voucher are checked before it is returned. */
+    async generate(model: string, inputs: Record<string, unknown>, signal?: AbortSignal): Promise<GenerateResponse> {
+        return this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { ...inputs, stream: false }, minValidUntil);
+            const res = await readJson<GenerateResponse>(await this.post('/v1/generate', sent, signal));
+            this.check(verifyGenerationAnswer(sent, res, this.registry));
+            await this.trustWorker(res.receipt.workerKey, model);
+            await this.settle(res.voucher, usageCounts(res.usage));
+            return res;
+        });
+    }
+
+    /**
+     * A streamed chat or completion: yields each delta as it arrives, then `done` with the answer once its receipt
+     * (over every token received) and voucher are checked. A broken stream throws a {@link ProxyError} after its
+     * billing voucher is taken.
+     */
+    async *generateStream(
+        model: string,
+        inputs: Record<string, unknown>,
+        signal?: AbortSignal,
+    ): AsyncGenerator<GenerationEvent> {
+        this.audit.begin();
+        let finished = false;
+        try {
+            for await (const event of this.streamEvents(model, inputs, signal)) {
+                if (event.type === 'done') finished = true;
+                yield event;
+            }
+        } finally {
+            // A stream left before its answer was billed for tokens this client never saw.
+            if (!finished) this.audit.abandoned();
+            this.audit.end();
+        }
+    }
+
+    private async *streamEvents(
+        model: string,
+        inputs: Record<string, unknown>,
+        signal?: AbortSignal,
+    ): AsyncGenerator<GenerationEvent> {
+        const res = await this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { ...inputs, stream: true }, minValidUntil);
+            const r = await this.post('/v1/generate', sent, signal);
+            if (!r.ok) await readJson(r);
+            return { sent, r };
+        });
+        for await (const event of readGenerationStream(res.sent.requestId, res.r.body!)) {
+            if (event.type === 'done') {
+                this.check(verifyGenerationAnswer(res.sent, event.response, this.registry));
+                await this.trustWorker(event.response.receipt.workerKey, model);
+                await this.settle(event.response.voucher, usageCounts(event.response.usage));
+            } else if (event.type === 'error') {
+                if (event.error.billing) {
+                    await this.settle(event.error.billing.voucher, usageCounts(event.error.billing.usage));
+                }
+                throw new ProxyError(502, event.error.error, event.error.message);
+            }
+            yield event;
+        }
+    }
+
+    /** Embeddings of a batch of strings (`POST /v1/embed`). */
+    async embed(model: string, input: string[], signal?: AbortSignal): Promise<EmbedResponse> {
+        return this.withCommitRetry(async (minValidUntil) => {
+            const sent = this.signGenerative(model, { input }, minValidUntil);
+            const res = await readJson<EmbedResponse>(await this.post('/v1/embed', sent, signal));
+            this.check(verifyEmbedAnswer(sent, res, this.registry));
+            await this.trustWorker(res.receipt.workerKey, model);
+            await this.settle(res.voucher, usageCounts(res.usage));
+            return res;
+        });
+    }
+
+    /** Speech to text of a 16 kHz mono WAV (`POST /v1/transcribe`). */
+    async transcribe(model: string, wav: Buffer, maxTokens?: number, signal?: AbortSignal) {
+        return this.withCommitRetry(async (minValidUntil) => {
+            const inputs = {
+                audio: wav.toString('base64'),
+                ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
+            };
+            const sent = this.signGenerative(model, inputs, minValidUntil);
+            const res = await readJson<TranscribeResponse>(await this.post('/v1/transcribe', sent, signal));
+            this.check(verifyTranscribeAnswer(sent, res, this.registry));
+            await this.trustWorker(res.receipt.workerKey, model);
+            await this.settle(res.voucher, usageCounts(res.usage));
+            return res;
+        });
+    }
+
+    /**
+     * Signs a generative body with the shared request signing (protocol/request.ts); `minValidUntil` is the least
+     * validity a proxy asks for after a ledger recovery (`signed_before_recovery`). Returns the request's fields
+     * (what the receipt is checked against) with its signed form (body bytes and signing headers) to send.
+     */
+    private signGenerative(
+        model: string,
+        inputs: Record<string, unknown>,
+        minValidUntil?: number,
+    ): InferenceRequest & { signed: SignedRequest } {
+        const request: InferenceRequest = {
+            requestId: randomBytes(32).toString('hex'),
+            model: model.toLowerCase(),
+            inputs,
+            account: this.account.toString(),
+            validUntil: Math.max(
+                minValidUntil ?? 0,
+                Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300),
+            ),
+        };
+        return { ...request, signed: signRequest(request, this.signer) };
+    }
+
+    private post(path: string, sent: { signed: SignedRequest }, signal?: AbortSignal): Promise<Response> {
+        const { body, headers } = sent.signed;
+        return this.transport.send({
+            method: 'POST',
+            path,
+            signed: { body, headers },
+            signal,
+            timeoutMs: this.o.timeoutMs,
+        });
+    }
+
+    private check(result: Check): void {
+        if (!result.ok) throw new ReceiptError(result.reason);
+    }
+
+    /**
+     * A receipt counts only when its worker key has an Active WorkerStake for the model on the proxy's registry and
+     * an attested announcement (checked once per key and model, then cached; see workerTrust.ts).
+     */
+    private async trustWorker(workerKey: string, model: string): Promise<void> {
+        this.trust ??= (async () =>
+            new WorkerTrust({
+                stakes: chainStakes(this.o.chain, this.registry),
+                registry: this.o.workerRegistry ?? (await registrySnapshot(this.o.chain, this.registry)),
+                policy: this.o.attestationPolicy,
+            }))();
+        this.trust.catch(() => (this.trust = null));
+        const trust = await this.trust;
+        this.check(
+            await trust.check(workerKey, model.toLowerCase(), async () => {
+                try {
+                    const path = `/v1/workers/${workerKey}`;
+                    return (await requestJson<{ announcement: SignedAnnouncement }>(this.transport, 'GET', path))
+                        .announcement;
+                } catch (err) {
+                    if (err instanceof ProxyError && err.status === 404) return undefined;
+                    throw err;
+                }
+            }),
+        );
+    }
+
+    /** Takes a response's voucher (checked against the proxy key and the response's usage); commits when due. */
+    private async settle(voucher: VoucherJson, usage: TokenCounts): Promise<void> {
+        await this.acceptVoucher(voucher, usage);
+        await this.commitIfDue();
+    }
+
+    /**
+     * The proxy refuses with `uncommitted_usage` when the unsettled usage reached the stake (e.g. after a restart,
+     * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
+     */
+    private async withCommitRetry<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
+        this.audit.begin();
+        try {
+            return await this.withResign(send);
+        } catch (err) {
+            // Lost on the way (abort, timeout, connection): the proxy may have billed it.
+            if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
+            if (!(err instanceof ProxyError) || err.code !== 'uncommitted_usage' || !this.latestVoucher) throw err;
+            await this.commitVoucher();
+            return this.withResign(send);
+        } finally {
+            this.audit.end();
+        }
+    }
+
+    /**
+     * After a ledger recovery the proxy takes only requests that cannot have been signed before it
+     * (`signed_before_recovery`): sign again, valid at least until the `minValidUntil` it names, as `infer` does.
+     */
+    private async withResign<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
+        try {
+            return await send();
+        } catch (err) {
+            const min = err instanceof ProxyError ? err.details.minValidUntil : undefined;
+            if (!(err instanceof ProxyError && err.code === 'signed_before_recovery' && typeof min === 'number')) {
+                throw err;
+            }
+            return send(min);
+        }
     }
 
     /** Checks the proxy's attestation (fresh nonce) and that its key is the Proxy contract's; throws if it fails. */
@@ -164,6 +429,18 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         requestId = randomBytes(32).toString('hex'),
     ): Promise<InferResult> {
+        this.audit.begin();
+        try {
+            return await this.inferOnce(model, inputs, requestId);
+        } catch (err) {
+            if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
+            throw err;
+        } finally {
+            this.audit.end();
+        }
+    }
+
+    private async inferOnce(model: string, inputs: Record<string, unknown>, requestId: string): Promise<InferResult> {
         const now = await this.o.chain.now();
         let request: InferenceRequest = {
             requestId,
@@ -174,7 +451,7 @@ export class ChrysalisClient {
             validUntil: now + (this.o.requestValiditySeconds ?? 300),
         };
         const send = (r: InferenceRequest) =>
-            postSigned<InferResponse>(this.o.proxyUrl, '/v1/infer', signRequest(r, this.signer), this.o.timeoutMs);
+            postSigned<InferResponse>(this.transport, '/v1/infer', signRequest(r, this.signer), this.o.timeoutMs);
         let response: InferResponse;
         try {
             response = await send(request);
@@ -191,18 +468,13 @@ export class ChrysalisClient {
         const check = verifyInferenceReceipt(response.receipt, request, response.outputs, this.registry);
         if (!check.ok) throw new ReceiptError(check.reason);
         if (response.receipt.workerKey !== response.workerKey) throw new ReceiptError('receipt and worker key differ');
-        if (this.o.workerRegistry && !this.verifiedWorkers.has(response.workerKey)) {
-            const verdict = await verifyWorkerAttestation({
-                proxyUrl: this.o.proxyUrl,
-                workerKey: response.workerKey,
-                registry: this.o.workerRegistry,
-                policy: this.o.attestationPolicy,
-            });
-            if (!verdict.valid) throw new ReceiptError(`worker attestation refused: ${verdict.error.message}`);
-            this.verifiedWorkers.add(response.workerKey);
-        }
-        this.acceptVoucher(response.voucher);
-        await this.commitIfDue();
+        await this.trustWorker(response.receipt.workerKey, request.model);
+        await this.settle(response.voucher, {
+            prompt: BigInt(response.tokens),
+            cached: 0n,
+            completion: 0n,
+            reasoning: 0n,
+        });
         return { ...response, outputs: wireMapToJson(response.outputs), encodedOutputs: response.outputs };
     }
 
@@ -210,6 +482,9 @@ export class ChrysalisClient {
     async commitVoucher(): Promise<ClientAccountData | null> {
         const latest = this.latestVoucher;
         if (!latest) return null;
+        const before = await this.accountData();
+        // Already settled (another commit, or another process holding the same account): nothing to send.
+        if (BigInt(latest.cumulative) <= before.charged) return this.remember(before);
         const body = voucherMessageBody(voucherFromJson(latest));
         await this.o.chain.open(ClientAccount.fromAddress(this.account)).send(
             this.o.wallet.sender,
@@ -221,17 +496,20 @@ export class ChrysalisClient {
                 voucher: body.refs[0],
             },
         );
-        return this.accountData();
+        return this.remember(await this.accountData());
     }
 
-    /** Commits when the unsettled part of the latest voucher is worth at least `commitFraction` of the stake. */
+    /**
+     * Commits when the unsettled part of the latest voucher is worth at least `commitFraction` of the stake. Reads
+     * the account from chain only at the first call and after each commit, so a request costs no chain read.
+     */
     async commitIfDue(): Promise<boolean> {
         if (!this.latestVoucher) return false;
         if (this.committing) {
             await this.committing;
             return false;
         }
-        const data = await this.accountData();
+        const data = this.accountCache ?? this.remember(await this.accountData());
         const unsettled = (BigInt(this.latestVoucher.cumulative) - data.charged) * data.price;
         const fraction = this.o.commitFraction ?? 0.5;
         const threshold = (data.stake * BigInt(Math.round(fraction * 10000))) / 10000n;
@@ -241,7 +519,22 @@ export class ChrysalisClient {
         return true;
     }
 
-    private acceptVoucher(v: VoucherJson): void {
+    private remember(data: ClientAccountData): ClientAccountData {
+        this.accountCache = { stake: data.stake, price: data.price, charged: data.charged };
+        return data;
+    }
+
+    /**
+     * Resumes from a voucher kept by an earlier session or another sender on this account (e.g. the CLI's voucher
+     * file): its cumulative is the baseline the next vouchers' increases are checked from, and it is the one to commit
+     * until a newer one arrives. Without it, a voucher that also counts usage this client never received is refused.
+     */
+    resumeFrom(voucher: VoucherJson): void {
+        this.latestVoucher = voucher;
+        this.audit.rebase(BigInt(voucher.cumulative));
+    }
+
+    private async acceptVoucher(v: VoucherJson, usage: TokenCounts): Promise<void> {
         const signed = voucherFromJson(v);
         const parsed = ed25519Verify(signed.voucher.hash(), signed.signature, this.proxyPublicKey)
             ? parseVoucher(signed.voucher)
@@ -254,6 +547,24 @@ export class ChrysalisClient {
         ) {
             throw new ReceiptError('the charge voucher is not signed by the proxy key for this account');
         }
+        if (this.audit.baseline === null) {
+            const data = this.accountCache ?? this.remember(await this.accountData());
+            this.audit.unseenLimit = data.price > 0n ? data.stake / data.price : null;
+            if (this.latestVoucher && BigInt(this.latestVoucher.cumulative) >= data.charged) {
+                this.audit.baseline = BigInt(this.latestVoucher.cumulative);
+            } else {
+                this.audit.baseline = data.charged;
+                this.audit.startUnsure();
+            }
+        }
+        const audit = this.audit.check(parsed.cumulative, usage);
+        if (!audit.ok) {
+            (this.o.logger ?? console).warn(
+                `voucher discrepancy from proxy ${this.o.proxyAddress.toString()}: ${audit.reason}`,
+            );
+            throw new ReceiptError(audit.reason);
+        }
+        if (!audit.committable) return;
         if (!this.latestVoucher || BigInt(v.cumulative) > BigInt(this.latestVoucher.cumulative)) this.latestVoucher = v;
     }
 

@@ -6,10 +6,15 @@ import { ConfigOf, enumSetting, readConfig, stringSetting } from '../config/sche
 
 export const CLIENT_SCHEMA = {
     proxyUrl: stringSetting('CHRYSALIS_PROXY_URL', 'base URL of the proxy HTTP API', 'http://127.0.0.1:8080'),
-    proxyAddress: stringSetting('CHRYSALIS_PROXY_ADDRESS', 'address of the Proxy contract the account is opened at'),
+    proxyAddress: stringSetting(
+        'CHRYSALIS_PROXY_ADDRESS',
+        'address of the Proxy contract the account is opened at (every command but `serve` needs it)',
+        '',
+    ),
     registryAddress: stringSetting(
         'CHRYSALIS_REGISTRY',
-        'address of the Registry, whose allow-lists `verify-proxy` checks the attestation against',
+        'address of the Registry: `serve` uses its registered proxies where the wallet has an account; `verify-proxy` ' +
+            'checks the attestation against its allow-lists',
         '',
     ),
     network: enumSetting('CHRYSALIS_NETWORK', 'TON network', ['testnet', 'mainnet'] as const, 'testnet'),
@@ -26,6 +31,11 @@ export const CLIENT_SCHEMA = {
         '',
     ),
     pccsApiKey: stringSetting('CHRYSALIS_PCCS_API_KEY', 'Intel PCS subscription key (empty = none)', ''),
+    gatewayApiKey: stringSetting(
+        'CHRYSALIS_GATEWAY_API_KEY',
+        '`serve`: when set, callers must send `Authorization: Bearer <key>` (empty = no key)',
+        '',
+    ),
     mnemonic: stringSetting('CHRYSALIS_CLIENT_MNEMONIC', "the client wallet's 24 words (it signs requests)"),
     walletVersion: enumSetting(
         'CHRYSALIS_CLIENT_WALLET_VERSION',

@@ -9,6 +9,7 @@ import { FinishReason, generationOutputHash, generationSummary, GenerationUsage 
 import { Receipt, verifyReceipt } from '../protocol/receipt';
 import { InferenceRequest, SignedRequest, signRequest } from '../protocol/request';
 import { requestIdToUint256 } from '../roles/worker/jobProcessor';
+import { Check, ReceiptLike, verifyReceiptOver } from './verify';
 
 export function signedGenerativeRequest(args: {
     model: string;
@@ -89,3 +90,46 @@ export function generationReceiptValid(args: {
         Buffer.from(args.receipt.workerKey, 'hex'),
     );
 }
+
+/** What a client recomputes a generation's receipt from (a JSON answer, or a stream's deltas plus its `done`). */
+export interface GenerationAnswer {
+    completionTokenIds: number[];
+    text: string;
+    finishReason: FinishReason;
+    usage: GenerationUsage;
+    receipt: ReceiptLike;
+}
+
+/** The receipt of a generation names this request and covers exactly the ids, text, finish reason and usage received. */
+export function verifyGenerationAnswer(sent: SentRequest, answer: GenerationAnswer, registry: Address): Check {
+    const summary = generationSummary({
+        promptTokens: answer.usage.promptTokens,
+        completionTokenIds: answer.completionTokenIds,
+        text: answer.text,
+        finishReason: answer.finishReason,
+        usage: answer.usage,
+    });
+    return verifyReceiptOver(answer.receipt, sent, generationOutputHash(summary), registry);
+}
+
+/** An embedding's receipt covers `{embeddings, promptTokens}` as the worker computed them. */
+export function verifyEmbedAnswer(
+    sent: SentRequest,
+    answer: { embeddings: number[][]; usage: { promptTokens: number }; receipt: ReceiptLike },
+    registry: Address,
+): Check {
+    const outputs = { embeddings: answer.embeddings, promptTokens: answer.usage.promptTokens };
+    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs), registry);
+}
+
+/** A transcription's receipt covers `{tokenIds, text, durationS}`. */
+export function verifyTranscribeAnswer(
+    sent: SentRequest,
+    answer: { tokenIds: number[]; text: string; durationS: number; receipt: ReceiptLike },
+    registry: Address,
+): Check {
+    const outputs = { tokenIds: answer.tokenIds, text: answer.text, durationS: answer.durationS };
+    return verifyReceiptOver(answer.receipt, sent, hashJson(outputs), registry);
+}
+
+type SentRequest = { requestId: string; model: string; inputs: unknown };

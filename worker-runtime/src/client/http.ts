@@ -1,4 +1,5 @@
-/** A small JSON-over-HTTP helper for the SDK: the proxy's refusals come back as {@link ProxyError}s. */
+/** JSON over the proxy transport for the SDK: the proxy's refusals come back as {@link ProxyError}s. */
+import { proxyTransport, ProxyTransport } from './transport';
 
 export class ProxyError extends Error {
     constructor(
@@ -14,42 +15,8 @@ export class ProxyError extends Error {
     }
 }
 
-export async function requestJson<T>(
-    baseUrl: string,
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    timeoutMs = 60000,
-): Promise<T> {
-    const raw = body === undefined ? undefined : { body: JSON.stringify(body), headers: JSON_HEADERS };
-    return send<T>(baseUrl, method, path, raw, timeoutMs);
-}
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
-/** POSTs a signed request (protocol/request.ts `signRequest`): its exact body bytes and its headers. */
-export function postSigned<T>(
-    baseUrl: string,
-    path: string,
-    signed: { body: string; headers: Record<string, string> },
-    timeoutMs = 60000,
-): Promise<T> {
-    return send<T>(baseUrl, 'POST', path, signed, timeoutMs);
-}
-
-async function send<T>(
-    baseUrl: string,
-    method: 'GET' | 'POST',
-    path: string,
-    payload: { body: string; headers: Record<string, string> } | undefined,
-    timeoutMs: number,
-): Promise<T> {
-    const res = await fetch(new URL(path, baseUrl), {
-        method,
-        headers: payload?.headers,
-        body: payload?.body,
-        signal: AbortSignal.timeout(timeoutMs),
-    });
+/** Reads a JSON answer; a non-2xx status becomes a {@link ProxyError} with the proxy's code and message. */
+export async function readJson<T>(res: Response): Promise<T> {
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -62,4 +29,27 @@ async function send<T>(
         throw new ProxyError(res.status, error ?? `http_${res.status}`, message ?? text.slice(0, 200), details);
     }
     return parsed as T;
+}
+
+export async function requestJson<T>(
+    base: string | ProxyTransport,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    timeoutMs = 60000,
+): Promise<T> {
+    const transport = typeof base === 'string' ? proxyTransport(base) : base;
+    return readJson<T>(await transport.send({ method, path, body, timeoutMs }));
+}
+
+/** POSTs a signed request (protocol/request.ts `signRequest`): its exact body bytes and its headers. */
+export async function postSigned<T>(
+    base: string | ProxyTransport,
+    path: string,
+    signed: { body: string; headers: Record<string, string> },
+    timeoutMs = 60000,
+    signal?: AbortSignal,
+): Promise<T> {
+    const transport = typeof base === 'string' ? proxyTransport(base) : base;
+    return readJson<T>(await transport.send({ method: 'POST', path, signed, timeoutMs, signal }));
 }

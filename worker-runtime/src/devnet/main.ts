@@ -5,18 +5,44 @@
  * the balances reconcile.
  */
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { saveRegistrySnapshot } from '../client/registrySnapshot';
 import { DEVNET_GENERATIVE_NAMES } from './models';
 import { startDevnet } from './orchestrator';
 import { RedisUnavailableError } from './redis';
 import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
 import { runOnDevnet } from './run';
+import { createGateway } from '../gateway';
+import { toNano } from '@ton/core';
+
+/** With --keep-running: a client funded for thousands of requests through the gateway. */
+const KEEP_RUNNING_FUNDS = {
+    clientFunding: toNano('10000'),
+    clientDeposit: toNano('5000'),
+};
+
+/** What the devnet prints for the gateway: its URL, a curl and an `openai` snippet that work against it. */
+export function gatewaySnippets(url: string): string {
+    return [
+        `gateway ${url}`,
+        `  curl ${url}/chat/completions -H 'content-type: application/json' \\`,
+        `    -d '{"model": "chat-think", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 16}'`,
+        `  node -e "const O=require('openai');new O({baseURL:'${url}',apiKey:'unused'}).chat.completions` +
+            `.create({model:'chat-think',messages:[{role:'user',content:'Hello'}],max_tokens:16}).then(r=>console.log(r.choices[0].message.content, r.usage))"`,
+    ].join('\n');
+}
 
 export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--concurrency N] [--keep-running] [--port P] [--json]
   --requests N      requests the demo client sends, round-robin over the models (default 200)
   --workers N       worker operators; each runs one worker per model (default 2)
   --concurrency N   requests in flight at once (default 8)
-  --keep-running    after the run, keep serving the proxy API until Ctrl-C (port 8080 unless --port)
+  --keep-running    after the run, keep serving until Ctrl-C: the proxy API (port 8080 unless --port) and an
+                    OpenAI-compatible gateway with a well-funded client account (port 10000 unless
+                    --gateway-port)
   --port P          port of the proxy API (default: any free port; 8080 with --keep-running)
+  --gateway-port P  port of the gateway with --keep-running (default 10000; 0 = any free port)
   --seed S          derives every key and address (default devnet)
   --json            print one JSON object (progress goes to stderr)
   --no-generative   serve only the tensor models (by default the tiny chat, embedding and Whisper folders are
@@ -28,6 +54,7 @@ export interface DevnetCliOptions {
     concurrency: number;
     keepRunning: boolean;
     port: number;
+    gatewayPort: number;
     seed: string;
     json: boolean;
     /** Also serve the generative model folders (chat, embedder, Whisper) and run one request of each. */
@@ -43,6 +70,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
             concurrency: { type: 'string' },
             'keep-running': { type: 'boolean', default: false },
             port: { type: 'string' },
+            'gateway-port': { type: 'string' },
             seed: { type: 'string', default: 'devnet' },
             json: { type: 'boolean', default: false },
             'no-generative': { type: 'boolean', default: false },
@@ -67,6 +95,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
         concurrency: int('concurrency', values.concurrency, 8, 1, 1024),
         keepRunning,
         port: int('port', values.port, keepRunning ? 8080 : 0, 0, 65535),
+        gatewayPort: int('gateway-port', values['gateway-port'], 10000, 0, 65535),
         seed: values.seed ?? 'devnet',
         json: values.json ?? false,
         generative: !(values['no-generative'] ?? false),
@@ -98,6 +127,8 @@ export async function main(argv: string[]): Promise<number> {
             port: options.port,
             onStep: say,
             generative: options.generative ? DEVNET_GENERATIVE_NAMES : [],
+            // Kept running, the client is funded for a long session through the gateway.
+            ...(options.keepRunning ? KEEP_RUNNING_FUNDS : {}),
         });
     } catch (err) {
         if (err instanceof RedisUnavailableError) {
@@ -127,16 +158,26 @@ export async function main(argv: string[]): Promise<number> {
         ok = result.reconciled && result.stream.failed === 0;
         if (options.keepRunning) {
             const account = devnet.network.client.account.address.toString();
+            const snapshotFile = path.join(tmpdir(), `chrysalis-devnet-${options.seed}-registry.json`);
+            const workerKeys = devnet.network.workers.flatMap((w) =>
+                w.keys.map((k) => k.keyPair.publicKey.toString('hex')),
+            );
+            const saved = await saveRegistrySnapshot(devnet.network.chain, devnet.network.registry.address, workerKeys);
+            writeFileSync(snapshotFile, JSON.stringify(saved, null, 2));
+            // The demo client's SDK commits its charge vouchers at half the stake, so the gateway never stops at 402.
+            const gateway = await createGateway({ clients: [devnet.client], port: options.gatewayPort });
             say(
                 `\nserving the proxy API at ${devnet.proxyUrl} (models: GET ${devnet.proxyUrl}/v1/models); Ctrl-C stops.\n` +
                     `send a request as the demo client:\n  npx tsx worker-runtime/src/devnet/send.ts --url ${devnet.proxyUrl} ` +
-                    `--account ${account} --model silero-vad` +
-                    (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`),
+                    `--account ${account} --snapshot ${snapshotFile} --model silero-vad` +
+                    (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`) +
+                    `\n\n${gatewaySnippets(gateway.url)}`,
             );
             await new Promise<void>((resolve) => {
                 process.once('SIGINT', resolve);
                 process.once('SIGTERM', resolve);
             });
+            await gateway.close();
         }
     } finally {
         await devnet.stop();

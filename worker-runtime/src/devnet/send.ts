@@ -1,18 +1,22 @@
 /**
  * Sends one signed request to a running devnet (`npm run devnet -- --keep-running`) as its demo client, and checks
- * the receipt. The devnet's chain lives inside the devnet process, so this talks to the proxy's HTTP API only; the
- * client's key comes from the devnet seed, and the account address is the one the devnet printed.
+ * the receipt. The devnet's chain lives inside the devnet process, so this talks to the proxy's HTTP API only and
+ * checks the receipt's worker key against the registry snapshot the devnet saved (its stake and attestation, as the
+ * SDK checks them on chain); the client's key comes from the devnet seed, and the account address is the one the
+ * devnet printed.
  *
- *   npx tsx worker-runtime/src/devnet/send.ts --account <address> --model tiny-mlp [--url http://127.0.0.1:8080]
- *       [--input inputs.json | --n 3] [--seed devnet]
+ *   npx tsx worker-runtime/src/devnet/send.ts --account <address> --snapshot <registry.json> --model tiny-mlp
+ *       [--url http://127.0.0.1:8080] [--input inputs.json | --n 3] [--seed devnet]
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Address } from '@ton/core';
 import { postSigned, requestJson } from '../client/http';
-import { verifyInferenceReceipt } from '../client/verify';
+import { checkReceiptBundle } from '../client/receiptFile';
+import { SavedRegistrySnapshot } from '../client/registrySnapshot';
 import { toWireMap } from '../inference/codec';
+import type { SignedAnnouncement } from '../protocol/announcement';
 import { InferenceRequest, signRequest } from '../protocol/request';
 import type { InferResponse } from '../roles/proxy/service';
 import { demoInputs } from './demoInputs';
@@ -28,6 +32,8 @@ export interface SendOptions {
     inputs?: Record<string, unknown>;
     n?: number;
     seed?: string;
+    /** The registry snapshot the devnet saved: receipts count only from keys staked (and attested) there. */
+    snapshot: SavedRegistrySnapshot;
 }
 
 export interface SendResult {
@@ -57,14 +63,16 @@ export async function sendDemoRequest(o: SendOptions): Promise<SendResult> {
     };
     const signed = signRequest(request, devnetKeyPair(o.seed ?? 'devnet', 'client').secretKey);
     const response = await postSigned<InferResponse>(o.url, '/v1/infer', signed);
-    // The devnet client trusts the registry the receipt names (it has no chain to read the Proxy's from): the check
-    // still proves the worker signed exactly this request, inputs and outputs for that registry.
-    const check = verifyInferenceReceipt(
-        response.receipt,
-        request,
-        response.outputs,
-        Address.parse(response.receipt.registry),
+    const announcement = await requestJson<{ announcement: SignedAnnouncement }>(
+        o.url,
+        'GET',
+        `/v1/workers/${response.receipt.workerKey}`,
+    ).then(
+        (r) => r.announcement,
+        () => undefined,
     );
+    const bundle = { request, outputs: response.outputs, receipt: response.receipt, announcement };
+    const check = await checkReceiptBundle(bundle, o.snapshot, { logger: { warn: () => undefined } });
     return check.ok ? { response, receiptValid: true } : { response, receiptValid: false, reason: check.reason };
 }
 
@@ -77,10 +85,13 @@ if (require.main === module) {
             input: { type: 'string' },
             n: { type: 'string', default: '0' },
             seed: { type: 'string', default: 'devnet' },
+            snapshot: { type: 'string' },
         },
     });
-    if (!values.account) {
-        console.error('--account is required: the client account address the devnet printed');
+    if (!values.account || !values.snapshot) {
+        console.error(
+            '--account and --snapshot are required: the account address and snapshot file the devnet printed',
+        );
         process.exit(2);
     }
     sendDemoRequest({
@@ -90,10 +101,15 @@ if (require.main === module) {
         inputs: values.input ? (JSON.parse(readFileSync(values.input, 'utf8')) as Record<string, unknown>) : undefined,
         n: Number(values.n),
         seed: values.seed,
+        snapshot: JSON.parse(readFileSync(values.snapshot, 'utf8')) as SavedRegistrySnapshot,
     })
         .then(({ response, receiptValid, reason }) => {
             console.log(JSON.stringify(response, null, 2));
-            console.log(receiptValid ? 'receipt: valid (hashes and worker signature)' : `receipt: INVALID: ${reason}`);
+            console.log(
+                receiptValid
+                    ? 'receipt: valid (hashes, signature, staked and attested worker)'
+                    : `receipt: INVALID: ${reason}`,
+            );
             process.exit(receiptValid ? 0 : 1);
         })
         .catch((err) => {

@@ -203,9 +203,10 @@ export class InferenceService {
         if (req.validUntil > now + maxValidity) {
             refuse('expired', `validUntil may be at most ${maxValidity} s ahead`);
         }
-        // A request signed before the recovery has validUntil <= signing time + maxValidity < recoveredAt + maxValidity.
-        if (this.recoveredAt !== null && req.validUntil < this.recoveredAt + maxValidity) {
-            const minValidUntil = this.recoveredAt + maxValidity;
+        // A request signed at or before the recovery (in the same second too: clocks have 1 s resolution) has
+        // validUntil <= signing time + maxValidity <= recoveredAt + maxValidity.
+        if (this.recoveredAt !== null && req.validUntil <= this.recoveredAt + maxValidity) {
+            const minValidUntil = this.recoveredAt + maxValidity + 1;
             refuse(
                 'signed_before_recovery',
                 `this proxy recovered its ledger at ${this.recoveredAt}: a request may have been signed before that ` +
