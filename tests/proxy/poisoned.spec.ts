@@ -3,6 +3,7 @@
  * make the proxy work before it knows who is asking. Each is a real request against the real proxy, sealed queue and
  * ONNX Runtime worker; the worker must never be blamed and the proxy must stay up.
  */
+import type { VoucherJson } from '../../worker-runtime/src/roles/proxy/vouchers';
 import { randomBytes } from 'node:crypto';
 import { Job, Queue } from 'bullmq';
 import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
@@ -49,7 +50,10 @@ async function postText(body: string) {
         body,
     );
     const res = await fetch(`${h.url}/v1/infer`, { method: 'POST', headers: signed.headers, body });
-    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
+    const json = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+    // Requests sent here bypass the SDK but charge the same account: the SDK continues from their voucher.
+    if (res.ok && json?.voucher) client.resumeFrom(json.voucher as VoucherJson);
+    return { status: res.status, body: json };
 }
 
 async function requestText(inputs: unknown, requestId = randomBytes(32).toString('hex')) {
