@@ -38,7 +38,12 @@ test('a proxy-signed voucher inflated by 1,000 units is refused and never commit
         req.on('end', async () => {
             const upstream = await fetch(new URL(req.url!, h.url), {
                 method: req.method,
-                headers: { 'content-type': 'application/json' },
+                // The signing headers travel as they came (the request itself is genuine).
+                headers: Object.fromEntries(
+                    Object.entries(req.headers).flatMap(([k, v]) =>
+                        k.startsWith('x-chrysalis-') || k === 'content-type' ? [[k, String(v)]] : [],
+                    ),
+                ),
                 body: req.method === 'GET' ? undefined : Buffer.concat(chunks),
             });
             let text = await upstream.text();

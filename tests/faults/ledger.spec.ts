@@ -13,7 +13,7 @@ import { mnemonicNew } from '@ton/crypto';
 import { ed25519Signer } from '../../worker-runtime/src/crypto/ed25519';
 import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { Devnet, startDevnet } from '../../worker-runtime/src/devnet/orchestrator';
-import { requestDigest, InferenceRequest } from '../../worker-runtime/src/protocol/request';
+import { InferenceRequest, SignedRequest, signRequest } from '../../worker-runtime/src/protocol/request';
 import { ProxyRole } from '../../worker-runtime/src/roles/proxy';
 import { claimPayoutIfDue } from '../../worker-runtime/src/roles/worker/payout';
 import { readKeptVoucher } from '../../worker-runtime/src/roles/worker/keptVoucher';
@@ -48,7 +48,7 @@ const seqno = async () => (await devnet.network.proxy.contract.getCommittedState
 const worker = () => devnet.workers[0].role;
 
 /** A request body signed now by the devnet client, as an eavesdropper could capture it. */
-async function signedBody(validitySeconds: number): Promise<Record<string, unknown>> {
+async function signedBody(validitySeconds: number): Promise<SignedRequest> {
     const c = devnet.network.client;
     const now = await devnet.network.chain.now();
     const request: InferenceRequest = {
@@ -58,14 +58,14 @@ async function signedBody(validitySeconds: number): Promise<Record<string, unkno
         account: c.account.address.toString(),
         validUntil: now + validitySeconds,
     };
-    return { ...request, signature: ed25519Signer(c.keyPair.secretKey)(requestDigest(request)).toString('hex') };
+    return signRequest(request, ed25519Signer(c.keyPair.secretKey));
 }
 
-async function post(body: unknown): Promise<{ status: number; body: { error?: string; message?: string } }> {
+async function post(signed: SignedRequest): Promise<{ status: number; body: { error?: string; message?: string } }> {
     const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        headers: signed.headers,
+        body: signed.body,
     });
     return { status: res.status, body: (await res.json()) as { error?: string; message?: string } };
 }

@@ -303,7 +303,12 @@ test('an answer altered on the way (text changed after the worker signed it) is 
         for await (const c of req) chunks.push(c as Buffer);
         const upstream = await fetch(`${devnet.proxyUrl}${req.url}`, {
             method: req.method,
-            headers: { 'content-type': 'application/json' },
+            // The signing headers travel as they came (only the answer is altered).
+            headers: Object.fromEntries(
+                Object.entries(req.headers).flatMap(([k, v]) =>
+                    k.startsWith('x-chrysalis-') || k === 'content-type' ? [[k, String(v)]] : [],
+                ),
+            ),
             body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
         });
         const body = await upstream.text();

@@ -13,6 +13,7 @@ import { devnetKeyPair } from '../../worker-runtime/src/devnet/keys';
 import { Devnet, startDevnet } from '../../worker-runtime/src/devnet/orchestrator';
 import { generatedPackagePath } from '../../worker-runtime/src/inference/catalog';
 import { GenerationFinal, StreamedToken } from '../../worker-runtime/src/protocol/generation';
+import { SignedRequest } from '../../worker-runtime/src/protocol/request';
 import { billingUnits } from '../../worker-runtime/src/protocol/voucher';
 import { Redis } from 'ioredis';
 import { SealedJobQueue, SealedWorker } from '../../worker-runtime/src/queue';
@@ -62,11 +63,12 @@ function body(model: string, inputs: Record<string, unknown>, who = { account: a
     return signedGenerativeRequest({ model: hashOf(model), inputs, ...who });
 }
 
-async function post(path: string, payload: unknown, signal?: AbortSignal): Promise<Response> {
+/** POSTs a signed request: its exact body bytes and the three signing headers (protocol/request.ts). */
+async function post(path: string, signed: SignedRequest, signal?: AbortSignal): Promise<Response> {
     return fetch(`${devnet.proxyUrl}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
+        headers: signed.headers,
+        body: signed.body,
         signal,
     });
 }
@@ -302,6 +304,35 @@ test('bad input gets a named 400 before anything is queued or charged', async ()
     );
     expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([400, 'unknown_model']);
     void unknown;
+    expect(await devnet.proxy.counters.clientCounts(devnet.network.client.account.address.toRawString())).toEqual(
+        before,
+    );
+});
+
+test('the generative endpoints are signed with the same three headers as /v1/infer: forged or altered requests get 401', async () => {
+    const before = await devnet.proxy.counters.clientCounts(devnet.network.client.account.address.toRawString());
+    for (const path of ['/v1/generate', '/v1/embed', '/v1/transcribe']) {
+        // A signature by another key: refused from the headers alone.
+        const forged = signedGenerativeRequest({
+            model: hashOf('chat-think'),
+            inputs: { messages, max_tokens: 4 },
+            account: account(),
+            secretKey: devnetKeyPair(devnet.prefix, 'gen-forger').secretKey,
+        });
+        const res = await post(path, forged);
+        expect([path, res.status, ((await res.json()) as { error: string }).error]).toEqual([
+            path,
+            401,
+            'bad_signature',
+        ]);
+    }
+    // A genuine signature presented with other bytes: the body does not hash to the signed value.
+    const genuine = body('chat-think', { messages, max_tokens: 4 });
+    const altered = await post('/v1/generate', {
+        ...genuine,
+        body: genuine.body.replace('"max_tokens":4', '"max_tokens":5'),
+    });
+    expect([altered.status, ((await altered.json()) as { error: string }).error]).toEqual([401, 'bad_signature']);
     expect(await devnet.proxy.counters.clientCounts(devnet.network.client.account.address.toRawString())).toEqual(
         before,
     );

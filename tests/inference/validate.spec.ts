@@ -95,7 +95,7 @@ describe('validateInputs', () => {
 
     it('checks every value against its element type', () => {
         expect(refusal(MLP, { features: features(1, [...new Array(15).fill(0), 'x']) })).toMatch(
-            /data\[15\] must be a number, got "x"/,
+            /data\[15\] must be a finite number, got "x"/,
         );
         const ints: TensorSpec[] = [
             { name: 'i64', type: 'int64', dims: [''] },

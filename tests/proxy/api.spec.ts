@@ -29,16 +29,23 @@ afterAll(async () => {
     await h?.close();
 });
 
-async function post(body: unknown, contentType = 'application/json') {
-    const res = await fetch(`${h.url}/v1/infer`, {
-        method: 'POST',
-        headers: { 'content-type': contentType },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+/** Posts a signed request as it is, or raw bytes with the given headers. */
+async function post(signed: { body: string; headers: Record<string, string> }) {
+    const res = await fetch(`${h.url}/v1/infer`, { method: 'POST', headers: signed.headers, body: signed.body });
     const json = (await res.json().catch(() => null)) as { error?: string; message?: string; voucher?: VoucherJson };
     // Requests sent here bypass the SDK but charge the same account: the SDK continues from their voucher.
     if (res.ok && json?.voucher) client.resumeFrom(json.voucher);
     return { status: res.status, body: json };
+}
+
+/** Signs any body text with the devnet client's key (for bodies the SDK would never build). */
+function signText(body: string) {
+    const c = h.net.client;
+    return signRequest(
+        { requestId: '', model: '', inputs: {}, account: c.account.address.toString(), validUntil: 0 },
+        c.keyPair.secretKey,
+        body,
+    );
 }
 
 async function jobExists(requestId: string): Promise<boolean> {
@@ -50,19 +57,17 @@ async function jobExists(requestId: string): Promise<boolean> {
     }
 }
 
-async function signedBody(inputs = mlpInputs(), over: Record<string, unknown> = {}) {
+async function signedBody(inputs: Record<string, unknown> = mlpInputs(), over: Record<string, unknown> = {}) {
     const c = h.net.client;
-    return signRequest(
-        {
-            requestId: randomBytes(32).toString('hex'),
-            model: h.model.hash,
-            inputs,
-            account: c.account.address.toString(),
-            validUntil: (await h.chain.now()) + 300,
-            ...over,
-        },
-        c.keyPair.secretKey,
-    );
+    const request = {
+        requestId: randomBytes(32).toString('hex'),
+        model: h.model.hash,
+        inputs,
+        account: c.account.address.toString(),
+        validUntil: (await h.chain.now()) + 300,
+        ...over,
+    };
+    return { ...signRequest(request, c.keyPair.secretKey, JSON.stringify(request)), requestId: request.requestId };
 }
 
 test('a paid request returns the model outputs, a receipt the SDK verifies and a charge voucher', async () => {
@@ -141,6 +146,8 @@ test('the same signed request posted twice at once is computed once and charged 
     expect([a.status, b.status]).toEqual([200, 200]);
     const ra = a.body as unknown as { outputs: unknown; tokens: number; receipt: unknown };
     const rb = b.body as unknown as { outputs: unknown; tokens: number; receipt: unknown };
+    // Answers carry the wire form: base64 of the elements' bytes.
+    expect(ra.outputs).toMatchObject({ logits: { type: 'float32', data: expect.any(String) } });
     expect(ra.outputs).toEqual(rb.outputs);
     expect(ra.receipt).toEqual(rb.receipt);
     const after = await h.proxy.counters.clientTokens(h.net.client.account.address.toRawString());
@@ -166,12 +173,12 @@ test('the SDK verifies the proxy attestation against the registry and the Proxy 
 
 test('a forged client signature is refused with 401 and nothing is queued', async () => {
     const body = await signedBody();
-    const forged = { ...body, signature: signRequest(body, randomBytes(64)).signature };
-    const res = await post(forged);
+    const stranger = signRequest(JSON.parse(body.body), randomBytes(64), body.body);
+    const res = await post({ body: body.body, headers: stranger.headers });
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('bad_signature');
-    // A signature over other inputs is refused too.
-    const tampered = await post({ ...body, inputs: mlpInputs(1, 99) });
+    // A signature over another body (one changed byte) is refused too.
+    const tampered = await post({ ...body, body: body.body.replace(/"validUntil":(\d)/, '"validUntil":1$1') });
     expect(tampered.status).toBe(401);
     expect(await jobExists(body.requestId)).toBe(false);
 });
@@ -212,19 +219,24 @@ test('an address that is no ClientAccount of this proxy gets 402', async () => {
 });
 
 test('malformed bodies get 4xx and the proxy stays up', async () => {
-    const cases: [unknown, string?][] = [
-        ['{not json', 'application/json'],
-        ['[]'],
-        [{}],
-        ['"a string"'],
-        [{ ...(await signedBody()), requestId: 'xyz' }],
-        [{ ...(await signedBody()), account: 'not an address' }],
-        [{ ...(await signedBody()), signature: 'zz' }],
-        [{ ...(await signedBody()), validUntil: 'soon' }],
-        ['x'.repeat(10), 'text/plain'],
+    const good = await signedBody();
+    const request = JSON.parse(good.body) as Record<string, unknown>;
+    const cases: { body: string; headers: Record<string, string> }[] = [
+        signText('{not json'),
+        signText('[]'),
+        signText('{}'),
+        signText('"a string"'),
+        signText(JSON.stringify({ ...request, requestId: 'xyz' })),
+        signText(JSON.stringify({ ...request, account: 'not an address' })),
+        signText(JSON.stringify({ ...request, validUntil: 'soon' })),
+        { body: good.body, headers: { 'content-type': 'application/json' } },
+        { body: good.body, headers: { ...good.headers, 'x-chrysalis-signature': 'zz' } },
+        { body: good.body, headers: { ...good.headers, 'x-chrysalis-account': 'not an address' } },
+        { body: good.body, headers: { ...good.headers, 'x-chrysalis-body-sha256': 'zz' } },
+        { body: 'x'.repeat(10), headers: { ...good.headers, 'content-type': 'text/plain' } },
     ];
-    for (const [body, type] of cases) {
-        const res = await post(body, type);
+    for (const c of cases) {
+        const res = await post(c);
         expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);
         // docs/proxy.md: every refusal is {error: code, message}.
@@ -232,9 +244,14 @@ test('malformed bodies get 4xx and the proxy stays up', async () => {
     }
     // docs/proxy.md, Refusals: a text/plain body is a 400 bad_request; Fastify's own 4xx keep their status with error
     // bad_request: 415 for a content type it has no parser for.
-    const plain = await post('x'.repeat(10), 'text/plain');
+    // (signed, so that they get past the header check that answers every unsigned request first)
+    const as = (body: string, type: string) => {
+        const signed = signText(body);
+        return post({ body, headers: { ...signed.headers, 'content-type': type } });
+    };
+    const plain = await as('x'.repeat(10), 'text/plain');
     expect([plain.status, plain.body.error]).toEqual([400, 'bad_request']);
-    const xml = await post('<x/>', 'application/xml');
+    const xml = await as('<x/>', 'application/xml');
     expect([xml.status, xml.body.error]).toEqual([415, 'bad_request']);
     // Inputs that do not match the model's declared signature: 400 with the validator's message, never queued.
     const wrongShape = await signedBody({ features: { type: 'float32', dims: [1, 3], data: [1, 2, 3] } });

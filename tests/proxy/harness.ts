@@ -66,7 +66,7 @@ export class SpecAdmission implements WorkerAdmissionPort {
     }
 }
 
-export type Behaviour = 'good' | 'failing' | 'hanging';
+export type Behaviour = 'good' | 'failing' | 'hanging' | 'slow';
 
 /** A worker consuming the sealed queue with the worker role's job processor (or a broken variant of it). */
 export class SpecWorker {
@@ -121,6 +121,8 @@ export async function createHarness(opts: {
     behaviours?: Behaviour[];
     proxyConfig?: Partial<ProxyConfig>;
     network?: Parameters<typeof deployNetwork>[1];
+    /** How long a 'slow' worker takes per job (default 400 ms). */
+    slowMs?: number;
 }): Promise<Harness> {
     const chain = await SandboxChain.create();
     const behaviours = opts.behaviours ?? ['good'];
@@ -152,21 +154,26 @@ export async function createHarness(opts: {
         const process =
             behaviour === 'good'
                 ? good
-                : behaviour === 'failing'
-                  ? async () => {
-                        throw new TransientError('simulated GPU fault');
+                : behaviour === 'slow'
+                  ? async (r: JobRequest<unknown>, c: ProcessContext) => {
+                        await new Promise((resolve) => setTimeout(resolve, opts.slowMs ?? 400));
+                        return good(r, c);
                     }
-                  : async (_r: JobRequest<unknown>, c: ProcessContext) => {
-                        // Hangs until the worker is closed (which aborts its in-flight jobs).
-                        await new Promise((resolve) => {
-                            const timer = setTimeout(resolve, 30000);
-                            c.signal?.addEventListener('abort', () => {
-                                clearTimeout(timer);
-                                resolve(undefined);
-                            });
-                        });
-                        return good(_r, c);
-                    };
+                  : behaviour === 'failing'
+                    ? async () => {
+                          throw new TransientError('simulated GPU fault');
+                      }
+                    : async (_r: JobRequest<unknown>, c: ProcessContext) => {
+                          // Hangs until the worker is closed (which aborts its in-flight jobs).
+                          await new Promise((resolve) => {
+                              const timer = setTimeout(resolve, 30000);
+                              c.signal?.addEventListener('abort', () => {
+                                  clearTimeout(timer);
+                                  resolve(undefined);
+                              });
+                          });
+                          return good(_r, c);
+                      };
         return new SpecWorker(workerKey, process, dm.hashHex, prefix);
     });
     // On a rotation, every worker still admitted gets the new key; a demoted one keeps consuming nothing.

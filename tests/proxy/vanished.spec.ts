@@ -5,7 +5,7 @@
 import { Job, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { queueNameForModel } from '../../worker-runtime/src/queue';
-import { requestDigest, InferenceRequest } from '../../worker-runtime/src/protocol/request';
+import { InferenceRequest, SignedRequest, signRequest } from '../../worker-runtime/src/protocol/request';
 import { ed25519Signer } from '../../worker-runtime/src/crypto/ed25519';
 import { bullConnection } from '../../worker-runtime/src/queue/connection';
 import { createHarness, Harness, mlpInputs, REDIS_URL } from './harness';
@@ -24,7 +24,7 @@ afterAll(async () => {
     await h?.close();
 });
 
-async function signed(): Promise<Record<string, unknown>> {
+async function signed(): Promise<SignedRequest & { requestId: string }> {
     const c = h.net.client;
     const request: InferenceRequest = {
         requestId: randomBytes(32).toString('hex'),
@@ -33,15 +33,11 @@ async function signed(): Promise<Record<string, unknown>> {
         account: c.account.address.toString(),
         validUntil: (await h.chain.now()) + 300,
     };
-    return { ...request, signature: ed25519Signer(c.keyPair.secretKey)(requestDigest(request)).toString('hex') };
+    return { ...signRequest(request, ed25519Signer(c.keyPair.secretKey)), requestId: request.requestId };
 }
 
-function post(body: unknown) {
-    return fetch(`${h.url}/v1/infer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-    });
+function post(signed: SignedRequest) {
+    return fetch(`${h.url}/v1/infer`, { method: 'POST', headers: signed.headers, body: signed.body });
 }
 
 /** Deletes the request's job as soon as it is queued (what a wipe or an eviction does to it), `times` times. */
@@ -61,7 +57,7 @@ test('a job lost from the queue is queued again and served', async () => {
     for (const w of h.workers) await w.stop(); // nobody takes the job while it is lost
     const body = await signed();
     const pending = post(body);
-    await loseJob(body.requestId as string, 1);
+    await loseJob(body.requestId, 1);
     const { key } = await h.admission.queueKey(h.model.hash);
     for (const w of h.workers) await w.start(key);
     const res = await pending;
@@ -75,7 +71,7 @@ test('a queue that keeps losing the job answers 503 with Retry-After, not 400 in
     for (const w of h.workers) await w.stop();
     const body = await signed();
     const pending = post(body);
-    await loseJob(body.requestId as string, 2);
+    await loseJob(body.requestId, 2);
     const res = await pending;
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');

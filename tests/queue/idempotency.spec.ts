@@ -117,7 +117,7 @@ describe('competing workers', () => {
 });
 
 describe('RequestLedger', () => {
-    const ledger = new RequestLedger(redis, prefix, 'model-ledger', { resultSeconds: 60, chargeSeconds: 60 });
+    const ledger = new RequestLedger(redis, prefix, 'model-ledger', { resultSeconds: 60, chargeSeconds: 60 }, 'k1');
 
     it('keeps the first result when two deliveries of one request race to store theirs', async () => {
         const id = requestId('race');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { canonicalJson, hashJson } from '../../worker-runtime/src/protocol/canonical';
@@ -7,7 +8,15 @@ import {
     verifyAnnouncement,
     verifyGrant,
 } from '../../worker-runtime/src/protocol/announcement';
-import { requestDigest, signRequest, verifyRequestSignature } from '../../worker-runtime/src/protocol/request';
+import {
+    ACCOUNT_HEADER,
+    BODY_HASH_HEADER,
+    encodeRequestBody,
+    requestDigest,
+    SIGNATURE_HEADER,
+    signRequest,
+    verifyRequestSignature,
+} from '../../worker-runtime/src/protocol/request';
 
 const client = keyPairFromSeed(Buffer.alloc(32, 7));
 const stranger = keyPairFromSeed(Buffer.alloc(32, 8));
@@ -52,31 +61,36 @@ describe('canonical JSON', () => {
 describe('signed inference requests', () => {
     it('verifies with the client key and not with another', () => {
         const signed = signRequest(request(), client.secretKey);
-        expect(verifyRequestSignature(signed, client.publicKey)).toBe(true);
-        expect(verifyRequestSignature(signed, stranger.publicKey)).toBe(false);
+        const signature = signed.headers[SIGNATURE_HEADER];
+        expect(verifyRequestSignature(signed.body, signature, client.publicKey)).toBe(true);
+        expect(verifyRequestSignature(signed.body, signature, stranger.publicKey)).toBe(false);
+        expect(signed.headers[ACCOUNT_HEADER]).toBe(account.toString());
+        expect(signed.headers[BODY_HASH_HEADER]).toBe(createHash('sha256').update(signed.body).digest('hex'));
     });
 
-    it('fails when any field changes after signing', () => {
+    it('covers the body bytes exactly: any change after signing fails', () => {
         const signed = signRequest(request(), client.secretKey);
+        const signature = signed.headers[SIGNATURE_HEADER];
         const tampered = [
-            { ...signed, requestId: 'ef'.repeat(32) },
-            { ...signed, model: 'ee'.repeat(32) },
-            { ...signed, inputs: { x: { type: 'float32', dims: [1, 2], data: [0.5, -2] } } },
-            { ...signed, account: new Address(0, Buffer.alloc(32, 2)).toString() },
-            { ...signed, validUntil: signed.validUntil + 1 },
+            signed.body.replace('"requestId":"ab', '"requestId":"ac'),
+            signed.body.replace(/"validUntil":\d+/, '"validUntil":1'),
+            signed.body + ' ',
+            JSON.stringify(JSON.parse(signed.body), null, 1),
         ];
-        for (const t of tampered) expect(verifyRequestSignature(t, client.publicKey)).toBe(false);
+        for (const t of tampered) expect(verifyRequestSignature(t, signature, client.publicKey)).toBe(false);
     });
 
-    it('treats friendly and raw spellings of the account as the same request', () => {
-        const friendly = request();
-        const raw = { ...friendly, account: account.toRawString() };
-        expect(requestDigest(friendly).equals(requestDigest(raw))).toBe(true);
+    it('is a domain-separated hash of the body hash', () => {
+        const body = encodeRequestBody(request());
+        const inner = createHash('sha256').update(body).digest();
+        const expected = createHash('sha256').update('chrysalis/request/v2\0').update(inner).digest();
+        expect(requestDigest(body).equals(expected)).toBe(true);
+        expect(requestDigest(Buffer.from(body)).equals(expected)).toBe(true);
     });
 
     it('rejects a malformed signature without throwing', () => {
         const signed = signRequest(request(), client.secretKey);
-        expect(verifyRequestSignature({ ...signed, signature: 'zz' }, client.publicKey)).toBe(false);
+        expect(verifyRequestSignature(signed.body, 'zz', client.publicKey)).toBe(false);
     });
 });
 

@@ -2,7 +2,7 @@ import { Address } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../../worker-runtime/src/errors';
-import { hashJson } from '../../worker-runtime/src/protocol/canonical';
+import { hashTensors, toWireMap, wireMapToJson } from '../../worker-runtime/src/inference';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
 import { verifyReceipt } from '../../worker-runtime/src/protocol/receipt';
 import { SealedJobQueue } from '../../worker-runtime/src/queue';
@@ -47,13 +47,14 @@ describe('worker role: sealed jobs, receipts, bad input', () => {
         const result = await producer.submit<WorkerJobResult>({ requestId, inputs });
 
         expect(result.workerKey).toBe(worker.workerKey);
-        expect(result.outputs).toEqual(await worker.pool!.run(inputs));
+        // Outputs travel in the wire form (the elements' bytes): decoded, they are the model's outputs.
+        expect(wireMapToJson(result.outputs)).toEqual(await worker.pool!.run(inputs));
         expect(result.inferenceMs).toBeGreaterThanOrEqual(0);
         expect(result.receipt).toEqual({
             requestId,
             modelHash: bed.modelHash,
-            inputHash: hashJson(inputs).toString(16).padStart(64, '0'),
-            outputHash: hashJson(result.outputs).toString(16).padStart(64, '0'),
+            inputHash: hashTensors(toWireMap(inputs)).toString(16).padStart(64, '0'),
+            outputHash: hashTensors(result.outputs).toString(16).padStart(64, '0'),
             // Bound to the registry the worker follows (its WorkerStake's network).
             registry: bed.net.registry.address.toRawString(),
         });

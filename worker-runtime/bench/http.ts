@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { toNano } from '@ton/core';
 import { Devnet, startDevnet } from '../src/devnet/orchestrator';
-import { signRequest } from '../src/protocol/request';
+import { toWireMap } from '../src/inference/codec';
+import { signRequest, SignedRequest } from '../src/protocol/request';
 import { FixedRateRow, formatFixedRate, runFixedRate } from './fixedRate';
 
 export interface HttpBenchRow {
@@ -36,27 +37,31 @@ function tinyMlpInputs(i: number) {
 }
 
 /** Signed request bodies for the devnet's client, made before the clock starts (signing is the client's cost). */
-export async function signedBodies(devnet: Devnet, requests: number): Promise<string[]> {
+export async function signedBodies(devnet: Devnet, requests: number): Promise<SignedRequest[]> {
     const model = devnet.network.models[0].hashHex;
     const account = devnet.network.client.account.address.toString();
     const secretKey = devnet.network.client.keyPair.secretKey;
     const validUntil = (await devnet.network.chain.now()) + 3600;
     return Array.from({ length: requests }, (_, i) =>
-        JSON.stringify(
-            signRequest(
-                { requestId: randomBytes(32).toString('hex'), model, inputs: tinyMlpInputs(i), account, validUntil },
-                secretKey,
-            ),
+        signRequest(
+            {
+                requestId: randomBytes(32).toString('hex'),
+                model,
+                inputs: toWireMap(tinyMlpInputs(i)),
+                account,
+                validUntil,
+            },
+            secretKey,
         ),
     );
 }
 
 /** Posts one signed body; true when the proxy answered 200 (the body is read in full either way). */
-export async function postInfer(devnet: Devnet, body: string): Promise<boolean> {
+export async function postInfer(devnet: Devnet, signed: SignedRequest): Promise<boolean> {
     const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
+        headers: signed.headers,
+        body: signed.body,
     });
     await res.arrayBuffer();
     return res.ok;
@@ -67,7 +72,7 @@ export async function runLevel(
     devnet: Devnet,
     concurrency: number,
     requests: number,
-    bodies?: string[],
+    bodies?: SignedRequest[],
 ): Promise<HttpBenchRow> {
     bodies ??= await signedBodies(devnet, requests);
     const latencies: number[] = [];

@@ -62,6 +62,15 @@ export class JobFailedError extends ChrysalisError {
 export class JobTimeoutError extends TransientError {}
 
 /**
+ * A completed job's result cannot be used: its record is gone or it does not open with the producer's queue key (a
+ * result left under another key version). Nobody is at fault: the job runs again.
+ */
+export class StaleResultError extends TransientError {}
+
+/** No worker took a job within the wait bound (a backlog): it was taken back out of the queue; nobody is at fault. */
+export class QueueWaitError extends TransientError {}
+
+/**
  * The queue holds neither the job nor its result (Redis lost it: wiped, rolled back, evicted). Nothing the client
  * sent is wrong: the request can be queued again.
  */

@@ -35,6 +35,7 @@ import type { ClientConfig } from '../client';
 import { createGateway, discoverProxies, Gateway } from '../gateway';
 import { ClientState } from '../../../wrappers/ClientAccount';
 import { requestJson } from '../client/http';
+import { toWireMap } from '../inference/codec';
 import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
 import { SavedRegistrySnapshot, saveRegistrySnapshot } from '../client/registrySnapshot';
 import type { SignedAnnouncement } from '../protocol/announcement';
@@ -220,16 +221,19 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
                 'GET',
                 `/v1/workers/${res.workerKey}`,
             );
+            // The receipt hashes the wire form: keep the inputs and outputs exactly as they went over the wire.
             const bundle: ReceiptBundle = {
-                request: { requestId: res.requestId, model: values.model.toLowerCase(), inputs },
-                outputs: res.outputs,
+                request: { requestId: res.requestId, model: values.model.toLowerCase(), inputs: toWireMap(inputs) },
+                outputs: res.encodedOutputs,
                 receipt: res.receipt,
                 announcement,
             };
             await writeFile(values['receipt-file']!, JSON.stringify(bundle));
-            if (values.json) out(JSON.stringify(res));
+            // NaN and ±Infinity are printed by name (JSON would print null); `encodedOutputs` holds the exact bytes.
+            const named = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+            if (values.json) out(JSON.stringify(res, named));
             else {
-                out(`outputs: ${JSON.stringify(res.outputs)}`);
+                out(`outputs: ${JSON.stringify(res.outputs, named)}`);
                 out(`tokens: ${res.tokens}; cumulative units: ${res.voucher.cumulative}`);
                 out(`receipt: verified, signed by worker ${res.workerKey} (staked for this model, attested)`);
             }

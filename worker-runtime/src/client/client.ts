@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { Address, beginCell, Sender } from '@ton/core';
 import { KeyPair } from '@ton/crypto';
 import { Chain } from '../chain';
-import { InferenceRequest, requestDigest, SignedInferenceRequest, signRequest } from '../protocol/request';
+import { InferenceRequest, SignedRequest, signRequest } from '../protocol/request';
+import { JsonTensorMap, toWireMap, wireMapToJson, WireTensorMap } from '../inference';
 import { parseVoucher, VoucherOp, voucherMessageBody } from '../protocol/voucher';
 import { ed25519Signer, ed25519Verify } from '../crypto/ed25519';
 import { RegistryView } from '../tee';
@@ -25,7 +26,7 @@ import { billedCounts } from '../roles/proxy/generative/metering';
 import type { InferResponse } from '../roles/proxy/service';
 import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
 import type { GenerateResponse } from '../roles/proxy/generative/service';
-import { ProxyError, readJson, requestJson } from './http';
+import { postSigned, ProxyError, readJson, requestJson } from './http';
 import { proxyTransport, ProxyTransport } from './transport';
 import { Check, PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation } from './verify';
 import {
@@ -79,6 +80,13 @@ function usageCounts(u: {
     reasoningTokens: number;
 }): TokenCounts {
     return billedCounts(u);
+}
+
+/** An answer as the SDK returns it: the outputs decoded to numbers (NaN stays NaN), and as the proxy sent them. */
+export interface InferResult extends Omit<InferResponse, 'outputs'> {
+    outputs: JsonTensorMap;
+    /** The outputs in the wire form the receipt hashes (base64 of the elements' bytes). */
+    encodedOutputs: WireTensorMap;
 }
 
 export class ReceiptError extends Error {
@@ -295,13 +303,14 @@ export class ChrysalisClient {
 
     /**
      * Signs a generative body with the shared request signing (protocol/request.ts); `minValidUntil` is the least
-     * validity a proxy asks for after a ledger recovery (`signed_before_recovery`).
+     * validity a proxy asks for after a ledger recovery (`signed_before_recovery`). Returns the request's fields
+     * (what the receipt is checked against) with its signed form (body bytes and signing headers) to send.
      */
     private signGenerative(
         model: string,
         inputs: Record<string, unknown>,
         minValidUntil?: number,
-    ): SignedInferenceRequest {
+    ): InferenceRequest & { signed: SignedRequest } {
         const request: InferenceRequest = {
             requestId: randomBytes(32).toString('hex'),
             model: model.toLowerCase(),
@@ -312,11 +321,18 @@ export class ChrysalisClient {
                 Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300),
             ),
         };
-        return signRequest(request, this.o.wallet.keyPair.secretKey);
+        return { ...request, signed: signRequest(request, this.signer) };
     }
 
-    private post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-        return this.transport.send({ method: 'POST', path, body, signal, timeoutMs: this.o.timeoutMs });
+    private post(path: string, sent: { signed: SignedRequest }, signal?: AbortSignal): Promise<Response> {
+        const { body, headers } = sent.signed;
+        return this.transport.send({
+            method: 'POST',
+            path,
+            signed: { body, headers },
+            signal,
+            timeoutMs: this.o.timeoutMs,
+        });
     }
 
     private check(result: Check): void {
@@ -408,7 +424,11 @@ export class ChrysalisClient {
      * Signs and sends one request; checks the receipt against what was sent and received (and, with
      * `workerRegistry`, the worker's attestation), and the charge voucher against the proxy key and this account.
      */
-    async infer(model: string, inputs: Record<string, unknown>, requestId = randomBytes(32).toString('hex')) {
+    async infer(
+        model: string,
+        inputs: Record<string, unknown>,
+        requestId = randomBytes(32).toString('hex'),
+    ): Promise<InferResult> {
         this.audit.begin();
         try {
             return await this.inferOnce(model, inputs, requestId);
@@ -420,19 +440,18 @@ export class ChrysalisClient {
         }
     }
 
-    private async inferOnce(model: string, inputs: Record<string, unknown>, requestId: string) {
+    private async inferOnce(model: string, inputs: Record<string, unknown>, requestId: string): Promise<InferResult> {
         const now = await this.o.chain.now();
         let request: InferenceRequest = {
             requestId,
             model: model.toLowerCase(),
-            inputs,
+            // The wire form (element bytes, base64): what the proxy and the worker hash, so the receipt checks here.
+            inputs: toWireMap(inputs),
             account: this.account.toString(),
             validUntil: now + (this.o.requestValiditySeconds ?? 300),
         };
-        const send = (r: InferenceRequest) => {
-            const signed: SignedInferenceRequest = { ...r, signature: this.signer(requestDigest(r)).toString('hex') };
-            return requestJson<InferResponse>(this.transport, 'POST', '/v1/infer', signed, this.o.timeoutMs);
-        };
+        const send = (r: InferenceRequest) =>
+            postSigned<InferResponse>(this.transport, '/v1/infer', signRequest(r, this.signer), this.o.timeoutMs);
         let response: InferResponse;
         try {
             response = await send(request);
@@ -456,7 +475,7 @@ export class ChrysalisClient {
             completion: 0n,
             reasoning: 0n,
         });
-        return response;
+        return { ...response, outputs: wireMapToJson(response.outputs), encodedOutputs: response.outputs };
     }
 
     /** Commits the latest charge voucher on chain (ChargeSigned), whatever is unsettled. */

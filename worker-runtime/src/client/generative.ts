@@ -1,13 +1,13 @@
 /**
- * Client side of the generative endpoints: a signed body (the same signature as /v1/infer, over the `inputs` the
- * endpoint takes) and a reader of the Server-Sent Events of a streamed `POST /v1/generate`.
+ * Client side of the generative endpoints: a signed request (the same three signing headers as /v1/infer,
+ * protocol/request.ts, over the body whose `inputs` the endpoint takes) and a reader of the Server-Sent Events of a streamed `POST /v1/generate`.
  */
 import { randomBytes } from 'node:crypto';
 import { Address } from '@ton/core';
 import { hashJson } from '../protocol/canonical';
 import { FinishReason, generationOutputHash, generationSummary, GenerationUsage } from '../protocol/generation';
 import { Receipt, verifyReceipt } from '../protocol/receipt';
-import { InferenceRequest, SignedInferenceRequest, signRequest } from '../protocol/request';
+import { InferenceRequest, SignedRequest, signRequest } from '../protocol/request';
 import { requestIdToUint256 } from '../roles/worker/jobProcessor';
 import { Check, ReceiptLike, verifyReceiptOver } from './verify';
 
@@ -18,7 +18,7 @@ export function signedGenerativeRequest(args: {
     secretKey: Buffer;
     requestId?: string;
     validUntil?: number;
-}): SignedInferenceRequest {
+}): SignedRequest & { requestId: string } {
     const request: InferenceRequest = {
         requestId: args.requestId ?? randomBytes(32).toString('hex'),
         model: args.model,
@@ -26,7 +26,7 @@ export function signedGenerativeRequest(args: {
         account: args.account,
         validUntil: args.validUntil ?? Math.floor(Date.now() / 1000) + 300,
     };
-    return signRequest(request, args.secretKey);
+    return { ...signRequest(request, args.secretKey), requestId: request.requestId.toLowerCase() };
 }
 
 export interface SseEvent {

@@ -41,3 +41,15 @@ export async function requestJson<T>(
     const transport = typeof base === 'string' ? proxyTransport(base) : base;
     return readJson<T>(await transport.send({ method, path, body, timeoutMs }));
 }
+
+/** POSTs a signed request (protocol/request.ts `signRequest`): its exact body bytes and its headers. */
+export async function postSigned<T>(
+    base: string | ProxyTransport,
+    path: string,
+    signed: { body: string; headers: Record<string, string> },
+    timeoutMs = 60000,
+    signal?: AbortSignal,
+): Promise<T> {
+    const transport = typeof base === 'string' ? proxyTransport(base) : base;
+    return readJson<T>(await transport.send({ method: 'POST', path, signed, timeoutMs, signal }));
+}

@@ -11,6 +11,11 @@ export interface TransportRequest {
     path: string;
     /** A JSON body (serialised here). */
     body?: unknown;
+    /**
+     * A pre-signed request (protocol/request.ts `signRequest`): its body is sent byte-for-byte with its headers
+     * (the signature covers the exact bytes, so it must not be re-serialised). Takes the place of `body`.
+     */
+    signed?: { body: string; headers: Record<string, string> };
     /** Aborts the request (e.g. the gateway's caller went away). */
     signal?: AbortSignal;
     /** Gives up after this many ms (default 60000). */
@@ -29,10 +34,15 @@ export class FetchTransport implements ProxyTransport {
     constructor(readonly baseUrl: string) {}
 
     send(request: TransportRequest): Promise<Response> {
+        const payload =
+            request.signed ??
+            (request.body === undefined
+                ? undefined
+                : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } });
         return fetch(new URL(request.path, this.baseUrl), {
             method: request.method,
-            headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
-            body: request.body === undefined ? undefined : JSON.stringify(request.body),
+            headers: payload?.headers,
+            body: payload?.body,
             signal: withTimeout(request.signal, request.timeoutMs ?? 60000),
         });
     }

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { Address } from '@ton/core';
 import { Chain } from '../chain';
-import { hashJson } from '../protocol/canonical';
+import { hashTensors, toWireMap } from '../inference/codec';
 import { SignedAnnouncement, verifyAnnouncement } from '../protocol/announcement';
+import { hashJson } from '../protocol/canonical';
 import { buildReceiptCell } from '../protocol/receipt';
 import { ed25519Verify } from '../crypto/ed25519';
 import { AttestationDocument, AttestationPolicy, AttestationVerdict, RegistryView, verifyAttestation } from '../tee';
@@ -43,12 +44,22 @@ export function verifyInferenceReceipt(
     registry: Address,
     expectedWorkerKey?: string,
 ): Check {
-    return verifyReceiptOver(receipt, sent, hashJson(outputs), registry, expectedWorkerKey);
+    let inputHash: bigint;
+    let outputHash: bigint;
+    try {
+        // The tensor wire form (inference/codec.ts): what the worker hashed, byte for byte.
+        inputHash = hashTensors(toWireMap(sent.inputs));
+        outputHash = hashTensors(toWireMap(outputs));
+    } catch (err) {
+        return { ok: false, reason: `the tensors are malformed: ${(err as Error).message}` };
+    }
+    return receiptOver(receipt, sent, inputHash, outputHash, registry, expectedWorkerKey);
 }
 
 /**
- * The same checks for any endpoint, given the output hash the client recomputed from what it received (a tensor
- * model's `hashJson(outputs)`, a generation's summary hash, an embedding's `hashJson({embeddings, promptTokens})`).
+ * The same checks for any endpoint, given the output hash the client recomputed from what it received (a
+ * generation's summary hash, an embedding's `hashJson({embeddings, promptTokens})`); the input hash is
+ * `hashJson(inputs)` of the signed request.
  */
 export function verifyReceiptOver(
     receipt: ReceiptLike,
@@ -57,10 +68,21 @@ export function verifyReceiptOver(
     registry: Address,
     expectedWorkerKey?: string,
 ): Check {
+    return receiptOver(receipt, sent, hashJson(sent.inputs), outputHash, registry, expectedWorkerKey);
+}
+
+function receiptOver(
+    receipt: ReceiptLike,
+    sent: { requestId: string; model: string },
+    inputHash: bigint,
+    outputHash: bigint,
+    registry: Address,
+    expectedWorkerKey?: string,
+): Check {
     const expected = {
         requestId: BigInt('0x' + sent.requestId),
         modelHash: BigInt('0x' + sent.model),
-        inputHash: hashJson(sent.inputs),
+        inputHash,
         outputHash,
         registry,
     };

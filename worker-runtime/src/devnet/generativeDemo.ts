@@ -4,6 +4,7 @@
  * settlement checks and the summary.
  */
 import { generationReceiptValid, readSse, signedGenerativeRequest } from '../client/generative';
+import { SignedRequest } from '../protocol/request';
 import { TokenCounts, TokenMultipliersBps } from '../protocol/voucher';
 import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
 import { encodeWav } from '../inference/generative/wav';
@@ -44,12 +45,8 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
     const { network } = devnet;
     const operatorOf = new Map(devnet.workers.map((w) => [w.role.workerKey, w.operator]));
     const who = { account: network.client.account.address.toString(), secretKey: network.client.keyPair.secretKey };
-    const post = (path: string, body: unknown) =>
-        fetch(`${devnet.proxyUrl}${path}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-        });
+    const post = (path: string, signed: SignedRequest) =>
+        fetch(`${devnet.proxyUrl}${path}`, { method: 'POST', headers: signed.headers, body: signed.body });
     const bill = (what: string, usage: UsageJson, workerKey: string) => {
         const counts = billedCounts(usage);
         result.counts = addCounts(result.counts, counts);

@@ -12,9 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Address } from '@ton/core';
-import { requestJson } from '../client/http';
+import { postSigned, requestJson } from '../client/http';
 import { checkReceiptBundle } from '../client/receiptFile';
 import { SavedRegistrySnapshot } from '../client/registrySnapshot';
+import { toWireMap } from '../inference/codec';
 import type { SignedAnnouncement } from '../protocol/announcement';
 import { InferenceRequest, signRequest } from '../protocol/request';
 import type { InferResponse } from '../roles/proxy/service';
@@ -56,12 +57,12 @@ export async function sendDemoRequest(o: SendOptions): Promise<SendResult> {
     const request: InferenceRequest = {
         requestId: randomBytes(32).toString('hex'),
         model: model.hash,
-        inputs,
+        inputs: toWireMap(inputs),
         account: Address.parse(o.account).toString(),
         validUntil: Math.floor(Date.now() / 1000) + 300, // the devnet's chain clock follows the wall clock
     };
     const signed = signRequest(request, devnetKeyPair(o.seed ?? 'devnet', 'client').secretKey);
-    const response = await requestJson<InferResponse>(o.url, 'POST', '/v1/infer', signed);
+    const response = await postSigned<InferResponse>(o.url, '/v1/infer', signed);
     const announcement = await requestJson<{ announcement: SignedAnnouncement }>(
         o.url,
         'GET',

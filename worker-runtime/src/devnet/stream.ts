@@ -95,7 +95,7 @@ export async function runRequestStream(
             if (!worker || worker.model !== model.hashHex) {
                 throw new Error(`answered by worker key ${response.workerKey}, not one registered for ${model.name}`);
             }
-            const expected = meter(model.kind, inputs, response.outputs as JsonTensorMap);
+            const expected = meter(model.kind, inputs, response.outputs);
             if (response.tokens !== expected) {
                 throw new Error(
                     `${model.name}: the proxy metered ${response.tokens} tokens, the rule gives ${expected}`,

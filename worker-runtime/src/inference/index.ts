@@ -20,7 +20,20 @@ export {
 } from './catalog';
 export type { GeneratedModelName, GeneratedPackageName } from './catalog';
 export * from './generative';
-export { decodeData, encodeData, rawToJson } from './codec';
+export {
+    decodeData,
+    ELEMENT_BYTES,
+    encodeData,
+    hashTensors,
+    rawMapToWire,
+    rawToJson,
+    rawToWire,
+    toWire,
+    toWireMap,
+    wireMapToJson,
+    wireToJson,
+} from './codec';
+export type { WireTensor, WireTensorMap } from './codec';
 export { InferenceUnavailableError, InvalidInputError, ModelNotAllowedError, UnsupportedModelError } from './errors';
 export { describeModelKinds, modelKindCode, modelKindFromCode, parseModelKind } from './kinds';
 export {
@@ -30,9 +43,10 @@ export {
     applyMeteringRule,
     isModelKind,
     isTensorModelKind,
+    maxTokens,
     meter,
 } from './metering';
-export type { MeteringRule, ModelKind, TensorModelKind } from './metering';
+export type { MeteredTensor, MeteredTensorMap, MeteringRule, ModelKind, TensorModelKind } from './metering';
 export { loadModel, readModelFile, readSignature, sha256Hex } from './modelFile';
 export type { LoadModelOptions, LoadedModel } from './modelFile';
 export { InferencePool } from './pool';

@@ -1,6 +1,6 @@
 /**
  * Metering: how one run of a model becomes billable tokens. The proxy computes it from the request's inputs and the
- * result's outputs (never from a worker's claim), so the rule depends only on the JSON tensors and the model's kind
+ * result's outputs (never from a worker's claim), so the rule depends only on the tensors and the model's kind
  * (the registry lists each model hash with its kind).
  *
  *   tokens = perRequest
@@ -11,8 +11,17 @@
  *
  * See docs/inference.md for the table and worked examples.
  */
+import { decodeData } from './codec';
 import { InvalidInputError } from './errors';
-import { JsonTensorMap } from './types';
+import { ElementType, TensorSpec } from './types';
+
+/** A tensor as metering reads it: JSON or wire form (only dims, and the ids of a text input, are read). */
+export interface MeteredTensor {
+    type: ElementType;
+    dims: number[];
+    data: unknown;
+}
+export type MeteredTensorMap = Record<string, MeteredTensor>;
 
 // Append only: a kind's registry code is 1 + its index here (chat = 5, speech-to-text = 6).
 export const MODEL_KINDS = ['classifier', 'text-embedding', 'audio-vad', 'generic', 'chat', 'speech-to-text'] as const;
@@ -59,7 +68,7 @@ function elements(dims: readonly number[]): number {
 }
 
 /** Applies `rule` to one run. Inputs and outputs are the JSON tensors the client sent and received. */
-export function applyMeteringRule(rule: MeteringRule, inputs: JsonTensorMap, outputs: JsonTensorMap): number {
+export function applyMeteringRule(rule: MeteringRule, inputs: MeteredTensorMap, outputs: MeteredTensorMap): number {
     let tokens = rule.perRequest;
     const inputList = Object.values(inputs);
     if (rule.perBatchRow) {
@@ -77,7 +86,12 @@ export function applyMeteringRule(rule: MeteringRule, inputs: JsonTensorMap, out
     }
     if (rule.textTokens) {
         const ids = inputs[rule.textTokens.input];
-        if (ids) tokens += ids.data.filter((v) => String(v) !== rule.textTokens!.paddingId).length;
+        if (ids) {
+            const values =
+                typeof ids.data === 'string' ? decodeData('ids', ids.type, ids.data) : (ids.data as unknown[]);
+            const padding = rule.textTokens.paddingId;
+            tokens += Array.prototype.filter.call(values, (v: unknown) => String(v) !== padding).length;
+        }
     }
     return tokens;
 }
@@ -86,10 +100,47 @@ export function isTensorModelKind(v: unknown): v is TensorModelKind {
     return typeof v === 'string' && (TENSOR_MODEL_KINDS as readonly string[]).includes(v);
 }
 
-/** Tokens for one run of a tensor model of this kind; generative kinds are metered by token type instead. */
-export function meter(kind: ModelKind, inputs: JsonTensorMap, outputs: JsonTensorMap): number {
+/** The tensor model kind's rule; generative kinds are metered by token type instead. */
+function ruleOf(kind: ModelKind): MeteringRule {
     if (!isTensorModelKind(kind)) {
         throw new InvalidInputError(`model kind ${kind} is metered by token type, not by tensors`);
     }
-    return applyMeteringRule(METERING_RULES[kind], inputs, outputs);
+    return METERING_RULES[kind];
+}
+
+/** Tokens for one run of a tensor model of this kind. */
+export function meter(kind: ModelKind, inputs: MeteredTensorMap, outputs: MeteredTensorMap): number {
+    return applyMeteringRule(ruleOf(kind), inputs, outputs);
+}
+
+/**
+ * The most tokens one run can cost, known before it runs: the rule applied to the request's inputs and to outputs of
+ * the largest shapes the model declares. A symbolic output dimension takes the size the inputs gave that symbol; one
+ * the inputs do not fix counts as `maxOutputElements` elements for its tensor. The proxy reserves this much of the
+ * client's balance before dispatch and never charges more than it.
+ */
+export function maxTokens(
+    kind: ModelKind,
+    inputSpecs: readonly TensorSpec[],
+    inputs: MeteredTensorMap,
+    outputSpecs: readonly TensorSpec[],
+    maxOutputElements: number,
+): number {
+    const rule = ruleOf(kind);
+    const symbols = new Map<string, number>();
+    for (const spec of inputSpecs) {
+        const t = inputs[spec.name];
+        spec.dims.forEach((d, axis) => {
+            if (typeof d === 'string' && d !== '' && t) symbols.set(d, t.dims[axis]);
+        });
+    }
+    const outputs: MeteredTensorMap = {};
+    for (const spec of outputSpecs) {
+        const dims = spec.dims.map((d) =>
+            typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? (symbols.get(d) ?? -1) : -1,
+        );
+        const bounded = dims.every((d) => d >= 0) ? dims : [maxOutputElements];
+        outputs[spec.name] = { type: 'float32', dims: bounded, data: null };
+    }
+    return applyMeteringRule(rule, inputs, outputs);
 }

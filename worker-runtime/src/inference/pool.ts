@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InvalidInputError } from '../errors';
-import { rawToJson } from './codec';
+import { rawMapToWire, rawToJson, WireTensorMap } from './codec';
 import { InferenceUnavailableError, UnsupportedModelError } from './errors';
 import { loadModel, LoadedModel } from './modelFile';
 import { ModelKind } from './metering';
@@ -121,6 +121,16 @@ export class InferencePool {
         const raw = validateInputs(this.model.inputs, inputs, this.limits);
         const outputs = await this.enqueue(raw, true);
         return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, rawToJson(t)]));
+    }
+
+    /**
+     * Validates and runs one request; returns the validated inputs and the outputs in the wire form (what receipts
+     * hash: every float exactly, NaN included). The inputs are encoded before their buffers move to the thread.
+     */
+    async runWire(inputs: unknown): Promise<{ inputs: WireTensorMap; outputs: WireTensorMap }> {
+        const raw = validateInputs(this.model.inputs, inputs, this.limits);
+        const wireInputs = rawMapToWire(raw);
+        return { inputs: wireInputs, outputs: rawMapToWire(await this.enqueue(raw, true)) };
     }
 
     /** Runs already-validated typed arrays (the caller keeps its buffers: they are copied, not moved). */

@@ -4,9 +4,11 @@
  * such as 'batch' must take the same size in every input that uses it), element counts against `dims`, and size
  * limits. Anything wrong is an {@link InvalidInputError} with a message a client can act on.
  */
-import { decodeData } from './codec';
+import { dataLength, decodeData, ELEMENT_BYTES } from './codec';
 import { InvalidInputError } from './errors';
 import { ELEMENT_TYPES, ElementType, RawTensorMap, TensorSpec } from './types';
+
+const bytesOf = (type: string) => ELEMENT_BYTES[type as ElementType];
 
 export interface InputLimits {
     /** Largest element count of any one input tensor. */
@@ -98,10 +100,16 @@ export function validateInputs(
         if (total > limits.maxTotalElements) {
             throw new InvalidInputError(`inputs exceed the limit of ${limits.maxTotalElements} elements in total`);
         }
-        if (!Array.isArray(data)) throw new InvalidInputError(`${where}: data must be a flat array`);
-        if (data.length !== count) {
+        if (!Array.isArray(data) && typeof data !== 'string') {
+            throw new InvalidInputError(`${where}: data must be a flat array, or base64 of the elements' bytes`);
+        }
+        const length = dataLength(type as ElementType, data);
+        if (
+            length !== count ||
+            (typeof data === 'string' && data.length !== 4 * Math.ceil((count * bytesOf(type)) / 3))
+        ) {
             throw new InvalidInputError(
-                `${where}: dims ${describeShape(dims)} hold ${count} elements but data has ${data.length}`,
+                `${where}: dims ${describeShape(dims)} hold ${count} elements but data has ${length}`,
             );
         }
         out[spec.name] = {

@@ -38,6 +38,13 @@ export interface FailureDescription {
 
 type SealKind = 'job' | 'result' | 'error';
 
+/**
+ * What a worker returns to BullMQ for a completed job: the sealed result itself lives only in the result record
+ * (ledger.ts), which the producer deletes once delivered, so neither the job hash nor the queue's event stream keeps
+ * a copy of a large result.
+ */
+export const STORED_RESULT = 'stored-result:v1';
+
 /** Failed jobs carry this marker before the base64 ciphertext in BullMQ's `failedReason`. */
 export const SEALED_FAILURE_MARKER = 'sealed-failure:v1:';
 

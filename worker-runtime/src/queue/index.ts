@@ -6,7 +6,7 @@ export { DEFAULT_QUEUE_CONFIG, loadQueueConfig, validateQueueConfig } from './co
 export { queueNameForModel, modelHashFromQueueName, normalizeModelHash, validateRequestId } from './naming';
 export type { JobRequest, SealedJobData, FailureDescription } from './envelope';
 export { sealJob, openJob, sealResult, openResult, sealFailure, openFailure, sealingAad } from './envelope';
-export { RequestLedger } from './ledger';
+export { queueKeyId, RequestLedger } from './ledger';
 export { SealedJobQueue } from './producer';
 export type { SealedJobQueueOptions } from './producer';
 export { SealedWorker } from './worker';

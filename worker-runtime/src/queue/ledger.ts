@@ -1,5 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { validateRequestId } from './naming';
+
+/** A short, public name of a queue key (its version, in effect): the first 16 hex digits of SHA-256(key). */
+export function queueKeyId(queueKey: Uint8Array): string {
+    return createHash('sha256').update(queueKey).digest('hex').slice(0, 16);
+}
 
 /**
  * Per-request records that make redelivery harmless:
@@ -10,8 +16,11 @@ import { validateRequestId } from './naming';
  * - the *charge marker* (SET NX) lets exactly one caller bill a request, however many times it was delivered,
  *   completed or awaited.
  *
- * Keys: `<prefix>:chrysalis:<queue>:result:<requestId>` and `…:charged:<requestId>`; the values are sealed
- * results and a timestamp, never plaintext.
+ * Keys: `<prefix>:chrysalis:<queue>:result:<requestId>:<keyId>` and `…:charged:<requestId>`; the values are sealed
+ * results and a timestamp, never plaintext. A result record is keyed by the queue key it is sealed under
+ * ({@link queueKeyId}): after a key rotation, a result an old-key worker left behind is never returned to a producer
+ * that cannot open it (the job simply runs again under the new key). The producer deletes the record once it has
+ * delivered the result (`deleteResult`).
  */
 export class RequestLedger {
     constructor(
@@ -19,10 +28,17 @@ export class RequestLedger {
         private readonly prefix: string,
         private readonly queueName: string,
         private readonly ttl: { resultSeconds: number; chargeSeconds: number },
+        /** {@link queueKeyId} of the queue key this party seals and opens with. */
+        private readonly keyId: string,
     ) {}
 
     resultKey(requestId: string): string {
-        return `${this.prefix}:chrysalis:${this.queueName}:result:${validateRequestId(requestId)}`;
+        return `${this.prefix}:chrysalis:${this.queueName}:result:${validateRequestId(requestId)}:${this.keyId}`;
+    }
+
+    /** Forgets a delivered result (its payload has no further use: the charge marker keeps the request billed once). */
+    async deleteResult(requestId: string): Promise<void> {
+        await this.redis.del(this.resultKey(requestId));
     }
 
     chargedKey(requestId: string): string {

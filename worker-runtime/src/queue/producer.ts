@@ -1,15 +1,27 @@
 import { EventEmitter } from 'node:events';
 import { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { InvalidInputError, JobFailedError, JobTimeoutError, JobVanishedError } from '../errors';
+import {
+    InvalidInputError,
+    JobFailedError,
+    JobTimeoutError,
+    JobVanishedError,
+    QueueWaitError,
+    SealedPayloadError,
+    StaleResultError,
+} from '../errors';
 import { assertLength, SYMMETRIC_KEY_BYTES } from '../crypto/keys';
 import { loadQueueConfig, QueueConfig } from './config';
 import { bullConnection, closeRedisClient, createRedisClient } from './connection';
-import { JobRequest, openFailure, openResult, sealJob } from './envelope';
-import { RequestLedger } from './ledger';
+import { JobRequest, openFailure, openResult, sealJob, STORED_RESULT } from './envelope';
+import { queueKeyId, RequestLedger } from './ledger';
 import { normalizeModelHash, queueNameForModel, validateRequestId } from './naming';
 
-type Outcome = { kind: 'completed'; value: unknown } | { kind: 'failed'; reason: string } | { kind: 'lookup' };
+type Outcome =
+    | { kind: 'completed'; value: unknown }
+    | { kind: 'failed'; reason: string }
+    | { kind: 'lookup' }
+    | { kind: 'unclaimed' };
 
 export interface SealedJobQueueOptions {
     modelHash: string | Uint8Array;
@@ -49,10 +61,16 @@ export class SealedJobQueue {
         this.queue.setMaxListeners(0);
         this.events = new QueueEvents(this.queueName, { connection, prefix: this.config.prefix });
         this.redis = createRedisClient(this.config.redisUrl);
-        this.ledger = new RequestLedger(this.redis, this.config.prefix, this.queueName, {
-            resultSeconds: this.config.resultTtlSeconds,
-            chargeSeconds: this.config.chargeTtlSeconds,
-        });
+        this.ledger = new RequestLedger(
+            this.redis,
+            this.config.prefix,
+            this.queueName,
+            {
+                resultSeconds: this.config.resultTtlSeconds,
+                chargeSeconds: this.config.chargeTtlSeconds,
+            },
+            queueKeyId(this.queueKey),
+        );
     }
 
     /** Resolves once the queue and its event stream are connected (call before the first add). */
@@ -89,7 +107,7 @@ export class SealedJobQueue {
             if (stored === null) {
                 throw new JobVanishedError(`the queue holds no job and no result for request ${requestId}`);
             }
-            return openResult<O>(this.queueKey, this.modelHash, requestId, stored);
+            return this.openValue<O>(requestId, stored);
         }
         let sealed: unknown;
         try {
@@ -99,11 +117,36 @@ export class SealedJobQueue {
             // always left its result record first, so look there before reporting a failure.
             if (/Missing key for job/.test((err as Error)?.message ?? '')) {
                 const stored = await this.ledger.getResult(requestId);
-                if (stored !== null) return openResult<O>(this.queueKey, this.modelHash, requestId, stored);
+                if (stored !== null) return this.openValue<O>(requestId, stored);
             }
             throw this.describeFailure(requestId, err as Error, timeoutMs);
         }
-        return openResult<O>(this.queueKey, this.modelHash, requestId, sealed);
+        return this.openValue<O>(requestId, sealed);
+    }
+
+    /**
+     * Deletes what a delivered request left in Redis: its job (the sealed inputs) and its result record. Call once
+     * the result has been used (the proxy: after the charge).
+     */
+    async forget(requestId: string): Promise<void> {
+        await Promise.all([this.queue.remove(requestId).catch(() => 0), this.ledger.deleteResult(requestId)]);
+    }
+
+    /**
+     * A completed job's value → the opened result: the worker's marker means "read the result record". A record that
+     * is gone or does not open with this queue key is a {@link StaleResultError}: the job should run again.
+     */
+    private async openValue<O>(requestId: string, value: unknown): Promise<O> {
+        const sealed = value === STORED_RESULT ? await this.ledger.getResult(requestId) : value;
+        if (sealed === null) throw new StaleResultError(`the result record of ${requestId} is gone`);
+        try {
+            return openResult<O>(this.queueKey, this.modelHash, requestId, sealed);
+        } catch (err) {
+            if (err instanceof SealedPayloadError) {
+                throw new StaleResultError(`the result of ${requestId} does not open with this queue key`);
+            }
+            throw err;
+        }
     }
 
     /**
@@ -112,21 +155,32 @@ export class SealedJobQueue {
      * look at the job (`Job.fromId`) nor the "already finished?" script `waitUntilFinished` runs. When BullMQ reports
      * the id as a duplicate (a job of that id is already queued, running or kept), or when no event arrived in time
      * (an event stream trimmed under a long stall), the result is looked up the slow, thorough way.
+     *
+     * With `queueWaitMs`, the `timeoutMs` of the run starts when a worker takes the job (its `active` event), not at
+     * the add: time spent waiting behind other jobs is nobody's fault. A job no worker took within `queueWaitMs` is
+     * taken back out of the queue and the call fails with {@link QueueWaitError}.
      */
-    async submit<O = unknown>(request: JobRequest, timeoutMs = this.config.resultTimeoutMs): Promise<O> {
+    async submit<O = unknown>(
+        request: JobRequest,
+        timeoutMs = this.config.resultTimeoutMs,
+        options: { queueWaitMs?: number; onTaken?: () => void } = {},
+    ): Promise<O> {
         const requestId = validateRequestId(request.requestId);
-        const started = Date.now();
+        let takenAt: number | null = options.queueWaitMs === undefined ? Date.now() : null;
         const outcome = await new Promise<Outcome>((resolve, reject) => {
             // Per-job event names (`completed:<id>`) are emitted by QueueEvents but not in its typed listener map.
             const events = this.events as unknown as EventEmitter;
             const completed = `completed:${requestId}`;
             const failed = `failed:${requestId}`;
             const duplicated = `duplicated:${requestId}`;
+            const active = `active:${requestId}`;
             const done = (o: Outcome | Error) => {
                 clearTimeout(timer);
+                clearInterval(probe);
                 events.removeListener(completed, onCompleted);
                 events.removeListener(failed, onFailed);
                 events.removeListener(duplicated, onDuplicated);
+                events.removeListener(active, onActive);
                 if (o instanceof Error) reject(o);
                 else resolve(o);
             };
@@ -134,15 +188,44 @@ export class SealedJobQueue {
                 done({ kind: 'completed', value: args.returnvalue });
             const onFailed = (args: { failedReason: string }) => done({ kind: 'failed', reason: args.failedReason });
             const onDuplicated = () => done({ kind: 'lookup' });
-            const timer = setTimeout(() => done({ kind: 'lookup' }), timeoutMs);
+            const onActive = () => {
+                if (takenAt !== null) return;
+                takenAt = Date.now();
+                options.onTaken?.();
+                clearTimeout(timer);
+                timer = setTimeout(() => done({ kind: 'lookup' }), timeoutMs);
+            };
+            let timer = setTimeout(
+                () => done(takenAt === null ? { kind: 'unclaimed' } : { kind: 'lookup' }),
+                options.queueWaitMs ?? timeoutMs,
+            );
+            // While nobody has taken the job, look every `timeoutMs` that it is still there: a job Redis lost (wiped,
+            // rolled back, evicted) is reported at once (the thorough lookup says "vanished"), not after the whole wait.
+            const probe = setInterval(() => {
+                if (takenAt !== null) return;
+                Job.fromId(this.queue, requestId).then(
+                    (job) => job === undefined && done({ kind: 'lookup' }),
+                    () => undefined,
+                );
+            }, timeoutMs);
             events.on(completed, onCompleted);
             events.on(failed, onFailed);
             events.on(duplicated, onDuplicated);
+            if (takenAt === null) events.on(active, onActive);
             this.add(request).catch((err: Error) => done(err));
         });
-        if (outcome.kind === 'completed') return openResult<O>(this.queueKey, this.modelHash, requestId, outcome.value);
+        if (outcome.kind === 'completed') return this.openValue<O>(requestId, outcome.value);
         if (outcome.kind === 'failed') throw this.describeFailure(requestId, new Error(outcome.reason), timeoutMs);
-        return this.waitForResult<O>(requestId, Math.max(1, timeoutMs - (Date.now() - started)));
+        if (outcome.kind === 'unclaimed') {
+            // Still waiting: take it back (a worker may take it meanwhile; then wait for it after all).
+            const removed = await this.queue.remove(requestId).catch(() => 0);
+            if (removed === 1) {
+                throw new QueueWaitError(`request ${requestId} waited ${options.queueWaitMs} ms without a worker`);
+            }
+            takenAt = Date.now();
+        }
+        const left = timeoutMs - (Date.now() - (takenAt ?? Date.now()));
+        return this.waitForResult<O>(requestId, Math.max(1, left));
     }
 
     /** True the first time for a request id: the caller that gets true bills it (see RequestLedger). */

@@ -4,8 +4,8 @@ import { isPermanentError } from '../errors';
 import { assertLength, SYMMETRIC_KEY_BYTES } from '../crypto/keys';
 import { loadQueueConfig, QueueConfig } from './config';
 import { bullConnection, closeRedisClient, createRedisClient } from './connection';
-import { JobRequest, openJob, SealedJobData, sealFailure, sealResult } from './envelope';
-import { RequestLedger } from './ledger';
+import { JobRequest, openJob, SealedJobData, sealFailure, sealResult, STORED_RESULT } from './envelope';
+import { queueKeyId, RequestLedger } from './ledger';
 import { normalizeModelHash, queueNameForModel } from './naming';
 
 export interface ProcessContext {
@@ -66,10 +66,16 @@ export class SealedWorker<I = unknown, O = unknown> {
         this.queueKey = Buffer.from(options.queueKey);
         this.processor = options.processor;
         this.redis = createRedisClient(this.config.redisUrl);
-        this.ledger = new RequestLedger(this.redis, this.config.prefix, this.queueName, {
-            resultSeconds: this.config.resultTtlSeconds,
-            chargeSeconds: this.config.chargeTtlSeconds,
-        });
+        this.ledger = new RequestLedger(
+            this.redis,
+            this.config.prefix,
+            this.queueName,
+            {
+                resultSeconds: this.config.resultTtlSeconds,
+                chargeSeconds: this.config.chargeTtlSeconds,
+            },
+            queueKeyId(this.queueKey),
+        );
         this.worker = new Worker<SealedJobData, string>(
             this.queueName,
             (job, token, signal) => this.track(job, token, () => this.handle(job, signal)),
@@ -165,7 +171,7 @@ export class SealedWorker<I = unknown, O = unknown> {
             throw this.failure(requestId, err as Error, true);
         }
         const earlier = await this.ledger.getResult(requestId);
-        if (earlier !== null) return earlier; // delivered again after a result was stored: do not compute twice
+        if (earlier !== null) return STORED_RESULT; // delivered again after a result was stored: do not compute twice
         let output: O;
         try {
             output = await this.processor(request as JobRequest<I>, {
@@ -176,7 +182,8 @@ export class SealedWorker<I = unknown, O = unknown> {
         } catch (err) {
             throw this.failure(requestId, err as Error, isPermanentError(err));
         }
-        return this.ledger.putResult(requestId, sealResult(this.queueKey, this.modelHash, requestId, output));
+        await this.ledger.putResult(requestId, sealResult(this.queueKey, this.modelHash, requestId, output));
+        return STORED_RESULT;
     }
 
     /** The error BullMQ stores: a sealed description; UnrecoverableError stops the retries. */

@@ -76,6 +76,16 @@ export class ClientAccounts {
         return snapshot;
     }
 
+    /**
+     * The key that signs the account's requests. An account's owner never changes, so once read it is answered from
+     * memory: authenticating a request (and refusing a forged one) costs no chain read.
+     */
+    async ownerPublicKey(account: Address): Promise<Buffer> {
+        const known = this.identities.get(account.toRawString());
+        if (known) return known.ownerPublicKey;
+        return (await this.read(account)).ownerPublicKey;
+    }
+
     /** Forget a cached balance (after a charge the proxy itself caused, or a refusal). */
     invalidate(account: Address): void {
         this.balances.delete(account.toRawString());

@@ -16,9 +16,24 @@ export const PROXY_SCHEMA = {
     ),
     resultTimeoutMs: intSetting(
         'CHRYSALIS_PROXY_RESULT_TIMEOUT_MS',
-        'how long one attempt waits for a worker before the worker counts as timed out',
+        'how long one attempt waits for its result, from the moment a worker takes the job, before that worker ' +
+            'counts as timed out',
         10000,
         1,
+    ),
+    maxQueueWaitMs: intSetting(
+        'CHRYSALIS_PROXY_MAX_QUEUE_WAIT_MS',
+        'how long a queued request may wait for a worker to take it before it is taken back and refused with 503 ' +
+            '(nobody is blamed for a backlog; the per-attempt timeout starts when a worker takes the job)',
+        30000,
+        1,
+    ),
+    admissionQueueWaitMs: intSetting(
+        'CHRYSALIS_PROXY_ADMISSION_QUEUE_WAIT_MS',
+        'refuse new requests for a model (503 overloaded, with Retry-After) while its oldest queued request has ' +
+            'waited longer than this',
+        5000,
+        0,
     ),
     maxAttempts: intSetting(
         'CHRYSALIS_PROXY_MAX_ATTEMPTS',

@@ -1,7 +1,8 @@
 /**
  * Cumulative usage counters, the single source of the vouchers the proxy signs. One Lua script charges a request:
  * it claims the request id (SET NX), adds the tokens to the client's and the worker owner's running totals and
- * counts the change for the next state commitment, all in one atomic step, so a request is billed exactly once
+ * counts the change for the next state commitment and releases the request's reservation (reservations.ts), all in one
+ * atomic step, so a request is billed exactly once
  * however often it is delivered, retried or raced, and the two totals never disagree.
  */
 import { createHash } from 'node:crypto';
@@ -10,6 +11,7 @@ import { TokenCounts } from '../../protocol/voucher';
 import { proxyKeys } from './redisKeys';
 
 const CHARGE_SCRIPT = `
+redis.call('HDEL', KEYS[6], ARGV[9])
 local kinds = {'', '#cached', '#completion', '#reasoning'}
 local function totals(key, who)
     local out = {}
@@ -93,7 +95,7 @@ export class UsageCounters {
         private readonly recordTtlSeconds = 30 * 86400,
     ) {
         this.keys = proxyKeys(prefix);
-        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 5, lua: CHARGE_SCRIPT });
+        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 6, lua: CHARGE_SCRIPT });
     }
 
     async charge(args: {
@@ -116,11 +118,13 @@ export class UsageCounters {
             this.keys.workerTokens,
             this.keys.uncommitted,
             this.keys.chargeCount,
+            this.keys.reserved(args.client),
             args.client,
             args.workerOwner,
             args.record,
             String(this.recordTtlSeconds),
             ...KINDS.map((k) => counts[k].toString()),
+            args.requestId,
         );
         const clientCounts = countsFrom(res[1]);
         const workerCounts = countsFrom(res[2]);

@@ -7,16 +7,28 @@
  */
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { InvalidInputError, JobFailedError, JobTimeoutError, JobVanishedError } from '../../errors';
+import {
+    InvalidInputError,
+    JobFailedError,
+    JobTimeoutError,
+    JobVanishedError,
+    QueueWaitError,
+    StaleResultError,
+} from '../../errors';
 import { SealedJobQueue } from '../../queue';
 import { WorkerAdmissionPort } from './workers';
 
 export type AttemptResult =
-    | { kind: 'result'; raw: unknown; ms: number; queueVersion: number }
+    /** `forget` deletes the job and the result record from Redis: call it once the result is delivered. */
+    | { kind: 'result'; raw: unknown; ms: number; queueVersion: number; forget: () => Promise<void> }
     /** `staleKey`: the worker could not open the job (it holds another queue key version, e.g. mid-rotation). */
     | { kind: 'failure'; worker: string | null; message: string; ms: number; staleKey: boolean }
     | { kind: 'timeout'; worker: string | null; ms: number }
     | { kind: 'invalid_input'; message: string }
+    /** No worker took the job within the queue-wait bound (a backlog): nobody's fault, the job was taken back. */
+    | { kind: 'unclaimed'; ms: number }
+    /** The result could not be used (its record is gone or sealed under another key version): run the job again. */
+    | { kind: 'stale_result'; message: string }
     /** Redis lost the job and holds no result (wiped, rolled back, evicted): nobody's fault, the request can be queued again. */
     | { kind: 'vanished'; message: string; ms: number };
 
@@ -30,6 +42,8 @@ export class Dispatcher {
     private readonly current = new Map<string, VersionedQueue>();
     private readonly retired: SealedJobQueue[] = [];
     private readonly opening = new Map<string, Promise<VersionedQueue>>();
+    /** Per model: when each job still waiting for a worker was queued (admission control reads the oldest). */
+    private readonly waiting = new Map<string, Map<string, number>>();
 
     constructor(
         private readonly admission: WorkerAdmissionPort,
@@ -37,24 +51,43 @@ export class Dispatcher {
         private readonly queueConfig: { redisUrl: string; prefix: string },
     ) {}
 
-    /** Queues the request (sealed under the model's current key) and waits up to `timeoutMs` for its outcome. */
+    /**
+     * Queues the request (sealed under the model's current key) and waits for its outcome: up to `queueWaitMs` for a
+     * worker to take it, then up to `timeoutMs` from that moment for the result (a worker is timed on its own work,
+     * never on the queue in front of it).
+     */
     async attempt(
         modelHash: string,
         requestId: string,
         inputs: unknown,
         timeoutMs: number,
         retry = false,
+        queueWaitMs = timeoutMs,
     ): Promise<AttemptResult> {
         const { queue, version } = await this.queueFor(modelHash);
         // Only a retry can find an earlier attempt's job under this id (a new id is checked against the charge records).
         if (retry) await this.clearPrevious(queue, requestId);
-        const started = Date.now();
+        let started = Date.now();
+        const waiting = this.waitingOf(modelHash);
+        waiting.set(requestId, started);
         try {
-            const raw = await queue.submit({ requestId, inputs }, timeoutMs);
-            return { kind: 'result', raw, ms: Date.now() - started, queueVersion: version };
+            const raw = await queue.submit({ requestId, inputs }, timeoutMs, {
+                queueWaitMs,
+                onTaken: () => {
+                    waiting.delete(requestId);
+                    started = Date.now();
+                },
+            });
+            const forget = () => queue.forget(requestId);
+            return { kind: 'result', raw, ms: Date.now() - started, queueVersion: version, forget };
         } catch (err) {
             const ms = Date.now() - started;
             if (err instanceof InvalidInputError) return { kind: 'invalid_input', message: err.message };
+            if (err instanceof QueueWaitError) return { kind: 'unclaimed', ms };
+            if (err instanceof StaleResultError) {
+                await queue.forget(requestId);
+                return { kind: 'stale_result', message: err.message };
+            }
             if (err instanceof JobVanishedError) return { kind: 'vanished', message: err.message, ms };
             const job = await Job.fromId(queue.queue, requestId);
             const worker = job?.processedBy ?? null;
@@ -65,7 +98,24 @@ export class Dispatcher {
             const message = err instanceof JobFailedError ? err.message : String((err as Error)?.message ?? err);
             const staleKey = err instanceof JobFailedError && err.remoteName === 'SealedPayloadError';
             return { kind: 'failure', worker, message, ms, staleKey };
+        } finally {
+            waiting.delete(requestId);
         }
+    }
+
+    /** How long the oldest job of this model still waiting for a worker has waited (0 when none waits). */
+    oldestWaitMs(modelHash: string): number {
+        const waiting = this.waiting.get(modelHash);
+        if (!waiting || waiting.size === 0) return 0;
+        // Insertion order is queue order: the first entry is the oldest.
+        const first = waiting.values().next().value as number;
+        return Date.now() - first;
+    }
+
+    private waitingOf(modelHash: string): Map<string, number> {
+        let waiting = this.waiting.get(modelHash);
+        if (!waiting) this.waiting.set(modelHash, (waiting = new Map()));
+        return waiting;
     }
 
     /**

@@ -13,6 +13,9 @@ export type RefusalCode =
     | 'uncommitted_usage'
     | 'invalid_input'
     | 'duplicate_request'
+    | 'request_id_conflict'
+    | 'body_too_large'
+    | 'overloaded'
     | 'not_found'
     | 'no_worker'
     | 'state_rolled_back'
@@ -47,6 +50,9 @@ const STATUS: Record<RefusalCode, number> = {
     uncommitted_usage: 402,
     invalid_input: 400,
     duplicate_request: 409,
+    request_id_conflict: 409,
+    body_too_large: 413,
+    overloaded: 503,
     not_found: 404,
     no_worker: 503,
     state_rolled_back: 503,

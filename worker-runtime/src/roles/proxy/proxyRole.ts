@@ -23,6 +23,8 @@ import { ProxyConfig, readProxyConfig } from './config';
 import { UsageCounters } from './counters';
 import { Dispatcher } from './dispatcher';
 import { ReputationBook } from './reputation';
+import { maxBodyBytes } from './limits';
+import { Reservations } from './reservations';
 import { buildServer } from './server';
 import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
@@ -31,8 +33,6 @@ import { Commitment, StateCommitter, StateRolledBackError } from './stateCommit'
 import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
 import { GenerativeService } from './generative/service';
-import { Reservations } from './reservations';
-import { proxyKeys as proxyKeys_ } from './redisKeys';
 import { WorkerAdmissionPort } from './workers';
 
 export interface ProxyRoleOptions {
@@ -74,7 +74,8 @@ export class ProxyRole {
     payouts!: PayoutVouchers;
     private redis!: Redis;
     private signer!: VoucherSigner;
-    private dispatcher!: Dispatcher;
+    /** The model queues (read-only use outside: queue waits, metrics). */
+    dispatcher!: Dispatcher;
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
     private checkTimer?: NodeJS.Timeout;
@@ -135,6 +136,25 @@ export class ProxyRole {
             prefix: this.config.prefix,
         });
         const models = new Map(this.options.models.map((m) => [m.hash.toLowerCase(), m]));
+        // No body past the largest any served model can need is even read (Fastify stops at the limit).
+        const bodyLimitBytes = Math.min(
+            this.config.bodyLimitBytes,
+            ...(this.options.models.length
+                ? // A generative model's body (audio, messages) is bounded by the configured limit alone.
+                  [
+                      Math.max(
+                          ...this.options.models.map((m) =>
+                              m.generative ? this.config.bodyLimitBytes : maxBodyBytes(m.inputs),
+                          ),
+                      ),
+                  ]
+                : []),
+        );
+        // A reservation outlives every way its request can still be running.
+        const reservationMs =
+            this.config.maxAttempts * (this.config.resultTimeoutMs + this.config.maxQueueWaitMs) +
+            this.config.rotationGraceMs +
+            60_000;
         const signer = (this.signer = new VoucherSigner(
             proxyAddress,
             proxyKeys.publicKey,
@@ -158,6 +178,8 @@ export class ProxyRole {
             metrics: this.metrics,
             validitySeconds: this.config.voucherValiditySeconds,
         });
+        // One reservations ledger for tensor and generative requests alike (amounts in billing units).
+        const reservations = new Reservations(this.redis, this.config.prefix, signer.multipliersBps, reservationMs);
         this.service = new InferenceService({
             config: this.config,
             registry: proxyConfig.registry,
@@ -166,6 +188,7 @@ export class ProxyRole {
             models,
             accounts: new ClientAccounts(chain, proxyAddress, this.config.accountCacheMs),
             counters: this.counters,
+            reservations,
             dispatcher: this.dispatcher,
             admission: this.options.admission,
             reputation: this.reputation,
@@ -173,18 +196,14 @@ export class ProxyRole {
             payouts: this.payouts,
             metrics: this.metrics,
             logger: this.logger,
+            maxBodyBytes: bodyLimitBytes,
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         this.generative = new GenerativeService({
             service: this.service,
             dispatcher: this.dispatcher,
             admission: this.options.admission,
-            reservations: new Reservations(
-                this.redis,
-                this.config.prefix,
-                proxyKeys_(this.config.prefix).clientTokens,
-                signer.multipliersBps,
-            ),
+            reservations,
             signer,
             redis: this.redis,
             config: this.config,
@@ -208,7 +227,7 @@ export class ProxyRole {
             reputation: this.reputation,
             redis: this.redis,
             prefix: this.config.prefix,
-            bodyLimitBytes: this.config.bodyLimitBytes,
+            bodyLimitBytes,
             generative: this.generative,
             pricing: { pricePerToken: params.pricePerToken, multipliers: signer.multipliersBps },
         });

@@ -13,6 +13,8 @@ export function proxyKeys(prefix: string) {
         commit: `${base}:commit`,
         /** Counter of charges since the last commitment. */
         uncommitted: `${base}:uncommitted`,
+        /** Hash: request id → `maxTokens|expiresAtMs|bodyDigest`, the requests of one account in flight. */
+        reserved: (account: string) => `${base}:reserved:${account}`,
         /** Counter of every charge ever made: it only grows, so a lower value means Redis went back in time. */
         chargeCount: `${base}:charge-count`,
         /** Hash {at, seqno}: the last `chrysalis proxy recover` (chain time), covered by the commitment digest. */

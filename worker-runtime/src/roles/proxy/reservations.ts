@@ -1,92 +1,134 @@
 /**
- * Reservations: before a generative request is queued, the proxy sets aside its maximum cost in billing units, in
- * one atomic step against what the account can still pay (docs/proxy.md, "Admission"):
+ * Reservations: before a request (tensor or generative) is dispatched, its maximum cost in billing units is set aside
+ * against what the account can still pay, in one Lua script, so concurrent requests from one account can never
+ * together be served beyond its balance (docs/proxy.md, "Admission"):
  *
  *   units(metered totals) + Σ reserved + this request's maximum  ≤  charged on chain + ⌊balance / price⌋
  *
- * where `units` is the vouchers' own rounding (⌊Σ tokens × multiplier_bps / 10000⌋ of the cumulative totals) and a
- * maximum is rounded up. N concurrent requests that together exceed the balance: the script admits them one at a
- * time, so the excess are refused and none is served for free. Each reservation is a field of the account's hash
- * (request id → units) that the request releases when it is charged; the hash expires, so a proxy that died
- * mid-request does not hold the money for ever. Lua numbers are doubles: exact below 2^53 weighted units, i.e.
- * ~9·10^11 tokens at a 10000 bps multiplier, far beyond any account.
+ * where `units` is the vouchers' own rounding (⌊Σ tokens × multiplier_bps / 10000⌋ of the cumulative totals of the
+ * four token kinds) and a maximum is rounded up. The charge script (counters.ts) releases the reservation in the same
+ * step that adds the real tokens; a request that fails releases it here.
+ *
+ * Each account has one hash `<prefix>:proxy:reserved:<account>`: request id → `units|expiresAtMs|bodyDigest`.
+ * Expired entries (a proxy that died mid-request) are dropped by the next reservation. The body digest binds the
+ * request id to one body: a second, different body under an id in flight is a conflict (409), before it is queued.
+ * Lua numbers are doubles: exact below 2^53 weighted units, i.e. ~9·10^11 tokens at a 10000 bps multiplier.
  */
 import { Redis } from 'ioredis';
 import { TokenMultipliersBps } from '../../protocol/voucher';
+import { proxyKeys } from './redisKeys';
 
 const RESERVE_SCRIPT = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return {-2, '', ''} end
 local function n(v) return tonumber(v or '0') or 0 end
 local who = ARGV[1]
-local weighted = n(redis.call('HGET', KEYS[1], who)) * n(ARGV[3])
-    + n(redis.call('HGET', KEYS[1], who .. '#cached')) * n(ARGV[4])
-    + n(redis.call('HGET', KEYS[1], who .. '#completion')) * n(ARGV[5])
-    + n(redis.call('HGET', KEYS[1], who .. '#reasoning')) * n(ARGV[6])
+local weighted = n(redis.call('HGET', KEYS[1], who)) * n(ARGV[8])
+    + n(redis.call('HGET', KEYS[1], who .. '#cached')) * n(ARGV[9])
+    + n(redis.call('HGET', KEYS[1], who .. '#completion')) * n(ARGV[10])
+    + n(redis.call('HGET', KEYS[1], who .. '#reasoning')) * n(ARGV[11])
 local metered = math.floor(weighted / 10000)
+local all = redis.call('HGETALL', KEYS[2])
 local reserved = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[2])) do reserved = reserved + n(v) end
-local amount = n(ARGV[7])
-if metered + reserved + amount > n(ARGV[2]) then
-    return {0, tostring(metered), tostring(reserved)}
+for i = 1, #all, 2 do
+    local id, v = all[i], all[i + 1]
+    local units, exp, digest = string.match(v, '^(%d+)|(%d+)|(%x*)$')
+    if units == nil or tonumber(exp) <= tonumber(ARGV[6]) then
+        redis.call('HDEL', KEYS[2], id)
+    elseif id == ARGV[2] then
+        return {-1, digest, ''}
+    else
+        reserved = reserved + tonumber(units)
+    end
 end
-redis.call('HSET', KEYS[2], ARGV[8], ARGV[7])
-redis.call('EXPIRE', KEYS[2], ARGV[9])
-return {1, tostring(metered), tostring(reserved + amount)}
+if metered + reserved + n(ARGV[4]) > n(ARGV[5]) then
+    return {0, string.format('%.0f', metered), string.format('%.0f', reserved)}
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4] .. '|' .. ARGV[7] .. '|' .. ARGV[3])
+redis.call('PEXPIREAT', KEYS[2], ARGV[7])
+return {1, string.format('%.0f', metered), string.format('%.0f', reserved + n(ARGV[4]))}
 `;
 
 const RESERVE_COMMAND = 'chrysalisProxyReserve';
 type ReserveCommand = (...args: string[]) => Promise<[number, string, string]>;
 
-export interface ReservationOutcome {
-    ok: boolean;
-    /** Units already metered for the account (charged on chain or not). */
-    metered: bigint;
-    /** Units reserved by requests in flight (this one included when ok). */
-    reserved: bigint;
-}
+export type ReserveOutcome =
+    /** Set aside; `reserved` counts this request's units too. */
+    | { kind: 'reserved'; metered: bigint; reserved: bigint }
+    /** The account cannot pay `units` more: `metered` units are metered and `reserved` are held by requests in flight. */
+    | { kind: 'insufficient'; metered: bigint; reserved: bigint }
+    /** The request id is in flight already, with this body digest (the same body twice, or a conflicting one). */
+    | { kind: 'in_flight'; digest: string }
+    /** The request id was served and charged already. */
+    | { kind: 'served' };
 
 export class Reservations {
+    private readonly keys: ReturnType<typeof proxyKeys>;
+
     constructor(
         private readonly redis: Redis,
-        private readonly prefix: string,
-        /** The hash of per-client token totals the charge script keeps (counters.ts). */
-        private readonly clientTotalsKey: string,
+        prefix: string,
+        /** The multipliers of the proxy's price snapshot (the vouchers' weighting of the four token kinds). */
         private readonly multipliers: TokenMultipliersBps,
-        private readonly ttlSeconds = 3600,
+        /** How long a reservation outlives a proxy that died holding it. */
+        private readonly ttlMs = 3_600_000,
     ) {
-        if (!(RESERVE_COMMAND in redis)) redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 2, lua: RESERVE_SCRIPT });
+        this.keys = proxyKeys(prefix);
+        if (!(RESERVE_COMMAND in redis)) redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 3, lua: RESERVE_SCRIPT });
     }
 
-    key(client: string): string {
-        return `${this.prefix}:proxy:reserved:${client}`;
+    key(account: string): string {
+        return this.keys.reserved(account);
     }
 
-    /** Reserves `units` for `requestId` if the account's budget (charged + ⌊balance / price⌋) covers it. */
-    async reserve(client: string, requestId: string, units: bigint, budget: bigint): Promise<ReservationOutcome> {
-        const command = (this.redis as unknown as Record<string, ReserveCommand>)[RESERVE_COMMAND];
+    /**
+     * Reserves `units` for `requestId` when the account's metered units, the units reserved in flight and these
+     * together stay within `budget` (charged on chain + ⌊balance / price⌋). `digest` (hex) binds the id to one body.
+     */
+    async reserve(args: {
+        account: string;
+        requestId: string;
+        digest: string;
+        units: bigint;
+        budget: bigint;
+    }): Promise<ReserveOutcome> {
+        const now = Date.now();
         const m = this.multipliers;
-        const res = await command.call(
+        const command = (this.redis as unknown as Record<string, ReserveCommand>)[RESERVE_COMMAND];
+        const [code, a, b] = await command.call(
             this.redis,
-            this.clientTotalsKey,
-            this.key(client),
-            client,
-            budget.toString(),
+            this.keys.clientTokens,
+            this.keys.reserved(args.account),
+            this.keys.charged(args.requestId),
+            args.account,
+            args.requestId,
+            args.digest,
+            args.units.toString(),
+            args.budget.toString(),
+            String(now),
+            String(now + this.ttlMs),
             m.prompt.toString(),
             m.cached.toString(),
             m.completion.toString(),
             m.reasoning.toString(),
-            units.toString(),
-            requestId,
-            String(this.ttlSeconds),
         );
-        return { ok: res[0] === 1, metered: BigInt(res[1]), reserved: BigInt(res[2]) };
+        if (code === 1) return { kind: 'reserved', metered: BigInt(a), reserved: BigInt(b) };
+        if (code === 0) return { kind: 'insufficient', metered: BigInt(a), reserved: BigInt(b) };
+        if (code === -1) return { kind: 'in_flight', digest: a };
+        return { kind: 'served' };
     }
 
-    async release(client: string, requestId: string): Promise<void> {
-        await this.redis.hdel(this.key(client), requestId);
+    /** Drops a request's reservation (it failed or was refused after reserving). */
+    async release(account: string, requestId: string): Promise<void> {
+        await this.redis.hdel(this.keys.reserved(account), requestId);
     }
 
-    async reservedUnits(client: string): Promise<bigint> {
-        const values = await this.redis.hvals(this.key(client));
-        return values.reduce((sum, v) => sum + BigInt(v), 0n);
+    /** Units held by the account's unexpired reservations. */
+    async reservedUnits(account: string): Promise<bigint> {
+        const now = Date.now();
+        const values = await this.redis.hvals(this.keys.reserved(account));
+        return values.reduce((sum, v) => {
+            const [units, exp] = v.split('|');
+            return Number(exp) > now ? sum + BigInt(units) : sum;
+        }, 0n);
     }
 }

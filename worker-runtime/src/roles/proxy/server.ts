@@ -1,9 +1,10 @@
 /**
  * The proxy's HTTP API (Fastify). Handlers are thin: they call the service and map refusals to status codes with a
- * JSON body `{error: code, message}`. Malformed JSON, wrong content types and oversized bodies are 4xx from Fastify
- * itself; nothing a client sends can take the process down.
+ * JSON body `{error: code, message}` (and `Retry-After` where waiting helps). Wrong content types and oversized bodies
+ * are 4xx from Fastify itself; `/v1/infer` bodies reach the service as bytes. Nothing a client sends can take the
+ * process down.
  */
-import Fastify, { FastifyInstance } from 'fastify';
+import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { attest, QuoteProvider } from '../../tee';
 import { RoleMetrics } from '../../observability';
@@ -12,10 +13,13 @@ import { Dispatcher } from './dispatcher';
 import { ProxyRefusal } from './errors';
 import { ReputationBook } from './reputation';
 import { PayoutVouchers } from './payouts';
-import { InferenceService, ServedModel } from './service';
+import { Authenticated, InferenceService, ServedModel } from './service';
 import { GenerativeService } from './generative/service';
-import { registerGenerativeRoutes } from './generative/routes';
+import { registerGenerativeRoutes, SignedBody } from './generative/routes';
 import { TokenMultipliersBps } from '../../protocol/voucher';
+
+/** The routes whose requests carry the three signing headers (protocol/request.ts). */
+const SIGNED_ROUTES = new Set(['/v1/infer', '/v1/generate', '/v1/embed', '/v1/transcribe']);
 
 export interface ServerDeps {
     service: InferenceService;
@@ -51,7 +55,37 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         });
     });
 
-    app.post('/v1/infer', async (req) => d.service.infer(req.body));
+    // Every paid endpoint (`/v1/infer` and the generative ones) is authenticated from its headers before its body is
+    // read (protocol/request.ts): a forged request is
+    // answered at once and its connection closed, so its upload is neither received nor hashed. Bodies then stay bytes
+    // until the service has checked that they hash to what was signed.
+    const authenticated = new WeakMap<object, Authenticated>();
+    app.addHook('onRequest', async (req, reply) => {
+        if (req.method !== 'POST' || !SIGNED_ROUTES.has(req.routeOptions.url ?? '')) return;
+        try {
+            authenticated.set(req.raw, await d.service.authenticate(req.headers));
+        } catch (err) {
+            if (!(err instanceof ProxyRefusal)) throw err;
+            // Once the refusal is out, drop the connection: Node would otherwise read (and discard) the rest of the
+            // upload to keep the connection alive, which is most of what a forged 2 MiB upload costs.
+            reply.raw.once('finish', () => req.raw.socket?.destroy());
+            return reply
+                .header('connection', 'close')
+                .status(err.status)
+                .send({ error: err.code, message: err.message });
+        }
+    });
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    const signed = (req: FastifyRequest): SignedBody => {
+        const auth = authenticated.get(req.raw);
+        if (!auth) throw new ProxyRefusal('bad_request', 'the request was not authenticated');
+        if (!Buffer.isBuffer(req.body)) throw new ProxyRefusal('bad_request', 'the body must be application/json');
+        return { raw: req.body, auth };
+    };
+    app.post('/v1/infer', async (req) => {
+        const { raw, auth } = signed(req);
+        return d.service.infer(raw, auth);
+    });
 
     app.get('/v1/models', async () => ({
         models: [...d.models.values()].map((m) => ({
@@ -66,7 +100,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         })),
     }));
 
-    registerGenerativeRoutes(app, d.generative);
+    registerGenerativeRoutes(app, d.generative, signed);
 
     app.get('/v1/attestation', async (req, reply) => {
         const nonceHex = (req.query as { nonce?: string }).nonce ?? '';

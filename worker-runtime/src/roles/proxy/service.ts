@@ -6,12 +6,22 @@
 import { Address } from '@ton/core';
 import { Redis } from 'ioredis';
 import { Chain } from '../../chain';
-import { InvalidInputError, JsonTensorMap, meter, ModelKind, TensorSpec, validateInputs } from '../../inference';
+import {
+    DEFAULT_INPUT_LIMITS,
+    InvalidInputError,
+    maxTokens,
+    meter,
+    ModelKind,
+    rawMapToWire,
+    TensorSpec,
+    validateInputs,
+    WireTensorMap,
+} from '../../inference';
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
-import { requestDigest } from '../../protocol/request';
+import { BODY_HASH_HEADER, bodyHash, digestOfBodyHash } from '../../protocol/request';
 import { TokenCounts } from '../../protocol/voucher';
-import { GenerativeModelInfo, subCounts } from './generative/metering';
+import { GenerativeModelInfo, maxUnitsOf, subCounts } from './generative/metering';
 import { ed25519Verify } from '../../crypto/ed25519';
 import { AccountSnapshot, ClientAccounts, ClientState } from './accounts';
 import { ProxyConfig } from './config';
@@ -20,7 +30,9 @@ import { Dispatcher } from './dispatcher';
 import { ProxyRefusal, refuse } from './errors';
 import { PayoutVouchers } from './payouts';
 import { ReputationBook } from './reputation';
-import { parseInferBody } from './request';
+import { maxBodyBytes } from './limits';
+import { parseInferBody, parseSignedHeaders, SignedHeaders } from './request';
+import { Reservations } from './reservations';
 import { VoucherJson, VoucherSigner } from './vouchers';
 import { checkReceipt, expectedReceipt, parseWorkerResult, ReceiptJson, WorkerAdmissionPort } from './workers';
 
@@ -38,7 +50,8 @@ export interface ServedModel {
 export interface InferResponse {
     requestId: string;
     model: string;
-    outputs: JsonTensorMap;
+    /** The outputs in the wire form (`data`: base64 of the elements' little-endian bytes; NaN and ±Infinity exact). */
+    outputs: WireTensorMap;
     receipt: ReceiptJson;
     workerKey: string;
     /** Tokens metered for this request (the model's metering rule, computed by the proxy). */
@@ -67,6 +80,7 @@ export interface ServiceDeps {
     models: Map<string, ServedModel>;
     accounts: ClientAccounts;
     counters: UsageCounters;
+    reservations: Reservations;
     dispatcher: Dispatcher;
     admission: WorkerAdmissionPort;
     reputation: ReputationBook;
@@ -74,6 +88,8 @@ export interface ServiceDeps {
     payouts: PayoutVouchers;
     metrics: RoleMetrics;
     logger: Logger;
+    /** Largest body any served model accepts (the HTTP layer's limit too). */
+    maxBodyBytes: number;
     /** Called after each charge with the charges not yet committed (the role commits when enough accumulated). */
     afterCharge?: (uncommitted: number) => void;
 }
@@ -81,6 +97,14 @@ export interface ServiceDeps {
 /** First pause (doubled each time, at most 500 ms) while workers pick up a rotated queue key (they poll their grant). */
 const STALE_KEY_RETRY_MS = 50;
 
+/** A request whose headers passed {@link InferenceService.authenticate}. */
+export interface Authenticated extends SignedHeaders {
+    /** The signed digest (the request's identity for conflict checks). */
+    digest: Buffer;
+}
+
+/** Signatures remembered as presented with a body they do not cover (refused from the headers next time). */
+const MISMATCHED_SIGNATURES = 10_000;
 /** `Retry-After` of a request whose job Redis kept losing: the queue is likely being restored or recovered. */
 const VANISHED_RETRY_AFTER_S = 5;
 
@@ -89,6 +113,7 @@ export type Health = { ok: true } | { ok: false; error: string };
 export class InferenceService {
     /** Null while serving; the reason otherwise (e.g. Redis rolled back). */
     refusal: string | null = null;
+    private readonly mismatched = new Set<string>();
     /**
      * Chain time of the last ledger recovery (`chrysalis proxy recover`), or null. The charge records that made a
      * replayed request a duplicate are gone after it, so requests that may have been signed before it are refused.
@@ -115,22 +140,62 @@ export class InferenceService {
     }
 
     /**
-     * What every paid endpoint does first: shape, model, expiry, duplicate id, the account's signature and its funds.
-     * `generative` endpoints refuse an unknown model with 400 (it is bad input there, as every other field).
+     * Authenticates a request from its headers alone, before its body is read: the account, and the owner's signature
+     * over the body hash the client declares. A forged request is refused here, its upload never received or hashed.
+     * A signature seen with a body of another hash (a captured header replayed with other bytes) is refused here too.
      */
-    async admit(body: unknown, opts: { generative?: boolean } = {}) {
+    async authenticate(headers: Record<string, string | string[] | undefined>): Promise<Authenticated> {
         if (this.refusal) refuse('state_rolled_back', this.refusal);
-        const req = parseInferBody(body);
+        const signed = parseSignedHeaders(headers);
+        if (this.mismatched.has(signed.signature.toLowerCase())) {
+            refuse('bad_signature', 'this signature was already presented with a body it does not cover');
+        }
+        const ownerKey = await this.d.accounts.ownerPublicKey(signed.accountAddress);
+        const digest = digestOfBodyHash(signed.bodyHash);
+        if (!ed25519Verify(digest, Buffer.from(signed.signature, 'hex'), ownerKey)) {
+            refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
+        }
+        return { ...signed, digest };
+    }
+
+    /**
+     * What every paid endpoint (tensor and generative) does first, cheapest refusals first: the body's hash against
+     * the signed one (nothing is parsed before it matches), the body's size against the model's bound, the parsed
+     * body, model, expiry, admission (queue wait), duplicate id and the account's funds. `generative` endpoints refuse
+     * an unknown model with 400 (it is bad input there, as every other field).
+     */
+    async admit(raw: Buffer, auth: Authenticated, opts: { generative?: boolean } = {}) {
+        if (this.refusal) refuse('state_rolled_back', this.refusal);
+        const { accountAddress } = auth;
+        if (!bodyHash(raw).equals(auth.bodyHash)) {
+            this.remember(auth.signature);
+            refuse('bad_signature', `the body does not hash to the signed ${BODY_HASH_HEADER}`);
+        }
+        // The balance (cached `accountCacheMs`) is read only for authenticated requests.
+        const account = await this.d.accounts.read(accountAddress);
+        if (raw.length > this.d.maxBodyBytes) {
+            refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
+        }
+        const req = parseInferBody(raw, accountAddress);
         const log = this.d.logger.child({ requestId: req.requestId });
         const model = this.d.models.get(req.model);
         if (!model) {
-            refuse(
+            return refuse(
                 'unknown_model',
                 `model ${req.model} is not served here; see GET /v1/models`,
                 undefined,
                 undefined,
                 opts.generative ? 400 : undefined,
             );
+        }
+        if (!model.generative) {
+            const bound = maxBodyBytes(model.inputs);
+            if (raw.length > bound) {
+                refuse(
+                    'body_too_large',
+                    `a request to ${model.name} may be at most ${bound} bytes (its declared shapes)`,
+                );
+            }
         }
         const now = await this.d.chain.now();
         const maxValidity = this.d.config.requestMaxValiditySeconds;
@@ -149,62 +214,143 @@ export class InferenceService {
                 { minValidUntil },
             );
         }
-        // Redis and the (cached) chain read are independent: ask both at once, judge in the same order as ever.
-        const [known, account] = await Promise.all([
-            this.d.counters.lookup(req.requestId, req.accountAddress.toRawString()),
-            this.d.accounts.read(req.accountAddress).then(
-                (a) => ({ ok: true as const, a }),
-                (err: unknown) => ({ ok: false as const, err }),
-            ),
-        ]);
+        this.checkBacklog(model);
+        const client = accountAddress.toRawString();
+        const known = await this.d.counters.lookup(req.requestId, client);
         if (known.record) {
             refuse(
                 'duplicate_request',
                 `request ${req.requestId} was already served: GET /v1/receipts/${req.requestId}`,
             );
         }
-        if (!account.ok) throw account.err;
-        if (!ed25519Verify(requestDigest(req), Buffer.from(req.signature, 'hex'), account.a.ownerPublicKey)) {
-            refuse('bad_signature', 'the signature does not verify with the account owner wallet key');
-        }
-        this.checkFunds(req.accountAddress, account.a, known.clientCounts);
-        return { req, model, account: account.a, log };
+        this.checkFunds(accountAddress, account, known.clientCounts);
+        return { req, model, account, log, client, digest: auth.digest.toString('hex') };
     }
 
-    async infer(body: unknown): Promise<InferResponse> {
-        const { req, model, account, log } = await this.admit(body);
+    /** A tensor request: admitted, its inputs validated, its maximum cost reserved before anything is queued. */
+    async infer(raw: Buffer, auth: Authenticated): Promise<InferResponse> {
+        const { req, model, account, log, client, digest } = await this.admit(raw, auth);
+        const accountAddress = auth.accountAddress;
+        let inputs: WireTensorMap;
         try {
-            validateInputs(model.inputs, req.inputs);
+            inputs = rawMapToWire(validateInputs(model.inputs, req.inputs));
         } catch (err) {
             if (err instanceof InvalidInputError) refuse('invalid_input', err.message);
             throw err;
         }
-        const started = Date.now();
-        const { result, receipt, owner } = await this.run(model, req.requestId, req.inputs, log);
-        const tokens = meter(model.kind, req.inputs as JsonTensorMap, result.outputs);
-        const charged = await this.charge(
-            model,
-            req.requestId,
-            req.accountAddress,
-            owner,
-            receipt,
-            result.workerKey,
-            { prompt: BigInt(tokens), cached: 0n, completion: 0n, reasoning: 0n },
-            account.price,
+        const most = maxTokens(
+            model.kind,
+            model.inputs,
+            inputs,
+            model.outputs,
+            DEFAULT_INPUT_LIMITS.maxElementsPerTensor,
         );
-        const response: InferResponse = {
-            requestId: charged.requestId,
-            model: charged.model,
-            receipt: charged.receipt,
-            workerKey: charged.workerKey,
-            tokens: charged.tokens,
-            voucher: charged.voucher,
-            outputs: result.outputs,
-        };
-        this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
-        this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
-        log.info({ tokens, workerKey: result.workerKey }, 'request served');
-        return response;
+        const reserved = await this.reserve(
+            req.requestId,
+            accountAddress,
+            account,
+            digest,
+            maxUnitsOf(
+                { prompt: BigInt(most), cached: 0n, completion: 0n, reasoning: 0n },
+                this.d.signer.multipliersBps,
+            ),
+        );
+        try {
+            const started = Date.now();
+            const { result, receipt, owner, forget } = await this.run(model, req.requestId, inputs, log);
+            // Never more than the reservation: the maximum is what the client was admitted for.
+            const tokens = Math.min(meter(model.kind, inputs, result.outputs), most);
+            const charged = await this.charge(
+                model,
+                req.requestId,
+                accountAddress,
+                owner,
+                receipt,
+                result.workerKey,
+                { prompt: BigInt(tokens), cached: 0n, completion: 0n, reasoning: 0n },
+                account.price,
+            );
+            // The sealed inputs and outputs have served their purpose: the charged record keeps the receipt.
+            await forget();
+            const response: InferResponse = {
+                requestId: charged.requestId,
+                model: charged.model,
+                receipt: charged.receipt,
+                workerKey: charged.workerKey,
+                tokens: charged.tokens,
+                voucher: charged.voucher,
+                outputs: result.outputs,
+            };
+            this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
+            this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
+            log.info({ tokens, workerKey: result.workerKey }, 'request served');
+            return response;
+        } finally {
+            // A charge released the reservation already (in the same script); this covers every other way out.
+            if (reserved) await this.d.reservations.release(client, req.requestId);
+        }
+    }
+
+    private remember(signature: string): void {
+        // Insertion order makes the Set a FIFO: forget the oldest past the bound.
+        if (this.mismatched.size >= MISMATCHED_SIGNATURES) {
+            this.mismatched.delete(this.mismatched.values().next().value as string);
+        }
+        this.mismatched.add(signature.toLowerCase());
+    }
+
+    /** Admission control: while the oldest job of this model has waited longer than the bound, refuse new work. */
+    private checkBacklog(model: ServedModel): void {
+        const waited = this.d.dispatcher.oldestWaitMs(model.hash);
+        if (waited > this.d.config.admissionQueueWaitMs) {
+            this.d.metrics.errors.inc({ kind: 'overloaded' });
+            refuse(
+                'overloaded',
+                `${model.name} has a backlog (the oldest queued request has waited ${waited} ms): retry later`,
+                Math.max(1, Math.ceil(waited / 1000)),
+            );
+        }
+    }
+
+    /**
+     * Sets the request's maximum cost (billing units, rounded up) aside against charged + ⌊balance / price⌋ less the
+     * units metered and reserved already (reservations.ts), and binds the request id to this body's digest while it is
+     * in flight. The very same body sent again while the first is in flight joins it (the queue runs one job, the
+     * charge counts once): false, nothing reserved here. Generative endpoints use it too.
+     */
+    async reserve(
+        requestId: string,
+        address: Address,
+        account: AccountSnapshot,
+        digest: string,
+        units: bigint,
+    ): Promise<boolean> {
+        const budget = account.charged + (account.price > 0n ? account.balance / account.price : 1n << 62n);
+        const outcome = await this.d.reservations.reserve({
+            account: address.toRawString(),
+            requestId,
+            digest,
+            units,
+            budget,
+        });
+        if (outcome.kind === 'reserved') return true;
+        if (outcome.kind === 'served') {
+            refuse('duplicate_request', `request ${requestId} was already served: GET /v1/receipts/${requestId}`);
+        }
+        if (outcome.kind === 'in_flight') {
+            if (outcome.digest !== digest) {
+                refuse('request_id_conflict', `request id ${requestId} is in flight with another body: use a new id`);
+            }
+            return false;
+        }
+        this.d.accounts.invalidate(address);
+        const left = budget - outcome.metered - outcome.reserved;
+        return refuse(
+            'insufficient_funds',
+            `insufficient funds: this request may cost up to ${units} units; the account can pay ${left > 0n ? left : 0n} ` +
+                `more (balance ${account.balance} nanoTON; ${outcome.metered} units metered, ${outcome.reserved} ` +
+                'reserved by requests in flight): top up the ClientAccount',
+        );
     }
 
     async receipt(requestId: string): Promise<ChargedRecord> {
@@ -215,9 +361,10 @@ export class InferenceService {
     }
 
     /**
-     * Funds: the account must be active, its balance must cover what the proxy metered but the chain has not charged
-     * yet plus at least one more unit, and the uncharged usage must stay below the stake (the stake is what backs
-     * usage between charges; the SDK commits its voucher at half the stake).
+     * Funds, the quick refusals: the account must be active, its balance must cover what the proxy metered but the
+     * chain has not charged yet plus at least one more unit, and the uncharged usage must stay below the stake (the
+     * stake is what backs usage between charges; the SDK commits its voucher at half the stake). The bound on this
+     * request itself is the reservation that follows ({@link reserve}).
      */
     private checkFunds(address: Address, account: AccountSnapshot, clientTokens: TokenCounts): void {
         if (account.state !== ClientState.active) {
@@ -255,6 +402,7 @@ export class InferenceService {
         let lastProblem = 'no worker took the request';
         let staleSince: number | null = null;
         let staleRetries = 0;
+        let staleResults = 0;
         let vanished = false;
         for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
             const outcome = await dispatcher.attempt(
@@ -263,8 +411,26 @@ export class InferenceService {
                 inputs,
                 config.resultTimeoutMs,
                 attempt > 1,
+                config.maxQueueWaitMs,
             );
             if (outcome.kind === 'invalid_input') refuse('invalid_input', outcome.message);
+            if (outcome.kind === 'unclaimed') {
+                // A backlog, not a fault: nobody is blamed, and the client is told when to come back.
+                this.d.metrics.requests.inc({ model: model.name, outcome: 'overloaded' });
+                refuse(
+                    'overloaded',
+                    `no worker took the request within ${config.maxQueueWaitMs} ms: retry later`,
+                    Math.max(1, Math.ceil(config.maxQueueWaitMs / 1000)),
+                );
+            }
+            if (outcome.kind === 'stale_result') {
+                // A result under another key version (or one gone from Redis) is dropped and the job runs again; it
+                // counts against nobody. Bounded, so a Redis that keeps losing results cannot loop a request forever.
+                log.warn({ why: outcome.message }, 'stale result dropped, running the job again');
+                if (++staleResults <= config.maxAttempts) attempt--;
+                lastProblem = outcome.message;
+                continue;
+            }
             // Redis lost the job (wiped, rolled back, evicted): no worker is to blame and the input was fine, so the
             // request is queued again; it costs an attempt, so a Redis that keeps losing jobs ends in a 503.
             if (outcome.kind === 'vanished') {
@@ -275,7 +441,7 @@ export class InferenceService {
             }
             vanished = false;
             if (outcome.kind === 'result') {
-                const result = parseWorkerResult(outcome.raw);
+                const result = parseWorkerResult(outcome.raw, model.generative !== undefined);
                 const admitted = result ? await admission.admittedWorker(result.workerKey) : null;
                 // A worker answers only for the model it was admitted for (each model has its own queue key).
                 const worker = admitted && admitted.modelHash === model.hash ? admitted : null;
@@ -288,7 +454,7 @@ export class InferenceService {
                         : null;
                 if (result && worker && receipt) {
                     reputation.record(result.workerKey, 'success', outcome.ms);
-                    return { result, receipt, owner: worker.owner };
+                    return { result, receipt, owner: worker.owner, forget: outcome.forget };
                 }
                 lastProblem = !result
                     ? 'a worker returned a malformed result'

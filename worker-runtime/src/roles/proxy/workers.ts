@@ -4,10 +4,10 @@
  * demotes by rotating the model's queue key and re-granting it to every other admitted worker.
  */
 import { Address } from '@ton/core';
-import { hashJson } from '../../protocol/canonical';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { ed25519Verify } from '../../crypto/ed25519';
-import { JsonTensorMap } from '../../inference';
+import { toWireMap, WireTensorMap } from '../../inference';
+import { hashJson } from '../../protocol/canonical';
 
 export interface AdmittedWorker {
     workerKey: string;
@@ -28,7 +28,8 @@ export interface WorkerAdmissionPort {
 
 /** What a worker returns (sealed) for a job: its outputs and the receipt it signed with its attested key. */
 export interface WorkerResult {
-    outputs: JsonTensorMap;
+    /** Wire form: exactly the tensors the worker's receipt hashes. */
+    outputs: WireTensorMap;
     workerKey: string;
     /** Hex Ed25519 signature of the receipt cell's hash. */
     signature: string;
@@ -52,7 +53,7 @@ function hex256(v: bigint): string {
 }
 
 /** Accepts the worker role's result shapes: `{outputs, workerKey, signature}` or `{outputs, workerKey, receipt: {signature}}`. */
-export function parseWorkerResult(raw: unknown): WorkerResult | null {
+export function parseWorkerResult(raw: unknown, generative = false): WorkerResult | null {
     if (typeof raw !== 'object' || raw === null) return null;
     const r = raw as Record<string, unknown>;
     const outputs = r.outputs ?? r.output;
@@ -62,22 +63,30 @@ export function parseWorkerResult(raw: unknown): WorkerResult | null {
     if (typeof outputs !== 'object' || outputs === null) return null;
     if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/i.test(signature)) return null;
     if (typeof workerKey !== 'string' || !/^[0-9a-f]{64}$/i.test(workerKey)) return null;
+    let wire: WireTensorMap;
+    try {
+        // Generative outputs (embeddings, transcripts) are JSON the generative service reads, not tensors.
+        wire = generative ? (outputs as WireTensorMap) : toWireMap(outputs);
+    } catch {
+        return null;
+    }
     return {
-        outputs: outputs as JsonTensorMap,
+        outputs: wire,
         workerKey: workerKey.toLowerCase(),
         signature: signature.toLowerCase(),
     };
 }
 
 /**
- * The receipt a worker must have signed for this request: the proxy recomputes every hash itself, and binds it to
- * the registry of its own Proxy contract (a worker serving another network's registry is refused).
+ * The receipt a worker must have signed for this request: the proxy recomputes every hash itself, over the wire form
+ * of the tensors (protocol: inference/codec.ts `hashTensors`, the canonical JSON hash of the wire map) or over the
+ * generative endpoints' JSON inputs and outputs (the same canonical hash, roles/worker/generative.ts).
  */
 export function expectedReceipt(
     requestId: string,
     modelHash: string,
-    inputs: unknown,
-    outputs: unknown,
+    inputs: WireTensorMap | unknown,
+    outputs: WireTensorMap | unknown,
     registry: Address,
 ): Receipt {
     return {

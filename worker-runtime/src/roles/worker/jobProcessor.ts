@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Address } from '@ton/core';
-import { InferencePool, JsonTensorMap } from '../../inference';
-import { hashJson } from '../../protocol/canonical';
+import { hashTensors, InferencePool, WireTensorMap } from '../../inference';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { JobRequest, ProcessContext } from '../../queue';
 import { ed25519Signer } from '../../crypto/ed25519';
@@ -18,7 +17,8 @@ export interface ReceiptHex {
 
 /** What the worker returns for a job (sealed with the queue key before it reaches Redis). */
 export interface WorkerJobResult {
-    outputs: JsonTensorMap;
+    /** The outputs in the wire form (element bytes in base64): exactly what the receipt's output hash covers. */
+    outputs: WireTensorMap;
     receipt: ReceiptHex;
     /** Ed25519 signature (hex) of the receipt cell's hash by the worker key. */
     signature: string;
@@ -70,21 +70,22 @@ export interface JobProcessorDeps {
 
 /**
  * The worker's queue processor: run the model (bad input rejects with InvalidInputError, which the queue fails
- * without retry and seals for the proxy), hash inputs and outputs as the client and proxy will, sign the receipt.
+ * without retry and seals for the proxy), hash inputs and outputs in the wire form as the client and proxy will (a NaN
+ * output is a result like any other), sign the receipt.
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
     const workerKeyHex = deps.workerKey.publicKey.toString('hex');
     const sign = ed25519Signer(deps.workerKey.secretKey);
     return async (request: JobRequest<unknown>, context: ProcessContext): Promise<WorkerJobResult> => {
         const started = performance.now();
-        const outputs = await deps.pool.run(request.inputs);
+        const { inputs, outputs } = await deps.pool.runWire(request.inputs);
         const inferenceMs = performance.now() - started;
         deps.onRun?.(inferenceMs);
         const receipt: Receipt = {
             requestId: requestIdToUint256(context.requestId),
             modelHash: deps.modelHash,
-            inputHash: hashJson(request.inputs),
-            outputHash: hashJson(outputs),
+            inputHash: hashTensors(inputs),
+            outputHash: hashTensors(outputs),
             registry: deps.registry,
         };
         // What protocol/receipt.ts signReceipt makes (Ed25519 over the cell hash), with the key imported once.

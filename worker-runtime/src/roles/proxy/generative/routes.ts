@@ -11,6 +11,13 @@
  */
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GenerativeService } from './service';
+import type { Authenticated } from '../service';
+
+/** A request's body bytes and the identity its signing headers proved (server.ts checks them before the body). */
+export interface SignedBody {
+    raw: Buffer;
+    auth: Authenticated;
+}
 
 function clientGone(req: FastifyRequest, reply: FastifyReply): AbortSignal {
     const gone = new AbortController();
@@ -23,9 +30,13 @@ function clientGone(req: FastifyRequest, reply: FastifyReply): AbortSignal {
 
 const json = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
-export function registerGenerativeRoutes(app: FastifyInstance, gen: GenerativeService): void {
+export function registerGenerativeRoutes(
+    app: FastifyInstance,
+    gen: GenerativeService,
+    signed: (req: FastifyRequest) => SignedBody,
+): void {
     app.post('/v1/generate', async (req, reply) => {
-        const prepared = await gen.prepare(req.body);
+        const prepared = await gen.prepare(signed(req));
         const gone = clientGone(req, reply);
         if (prepared.inputs.stream !== true) {
             const outcome = await gen.run(prepared, { stream: false, onDelta: () => undefined, clientGone: gone });
@@ -63,6 +74,6 @@ export function registerGenerativeRoutes(app: FastifyInstance, gen: GenerativeSe
         }
     });
 
-    app.post('/v1/embed', async (req) => gen.embed(req.body));
-    app.post('/v1/transcribe', async (req) => gen.transcribe(req.body));
+    app.post('/v1/embed', async (req) => gen.embed(signed(req)));
+    app.post('/v1/transcribe', async (req) => gen.transcribe(signed(req)));
 }

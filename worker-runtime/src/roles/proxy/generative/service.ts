@@ -26,6 +26,7 @@ import { ProxyConfig } from '../config';
 import { Dispatcher } from '../dispatcher';
 import { ProxyRefusal, refuse } from '../errors';
 import { Reservations } from '../reservations';
+import type { SignedBody } from './routes';
 import { InferenceService, ServedModel } from '../service';
 import { VoucherJson, VoucherSigner } from '../vouchers';
 import { checkReceipt, ReceiptJson, WorkerAdmissionPort } from '../workers';
@@ -124,8 +125,10 @@ export class GenerativeService {
      * Everything that can refuse a generation before it starts (shape, signature, funds, inputs, context, the
      * reservation). Throws ProxyRefusal; on success the reservation is held and `run` must follow.
      */
-    async prepare(body: unknown) {
-        const { req, model, account, log } = await this.d.service.admit(body, { generative: true });
+    async prepare(body: SignedBody) {
+        const { req, model, account, log, digest } = await this.d.service.admit(body.raw, body.auth, {
+            generative: true,
+        });
         const info = this.info(model, 'chat');
         const inputs = parseGenerateInputs(req.inputs);
         const prompt = promptTokenIds(info, inputs);
@@ -141,6 +144,7 @@ export class GenerativeService {
         await this.reserve(
             req.requestId,
             account,
+            digest,
             maxChatUnits(prompt.length, inputs.max_tokens, this.d.signer.multipliersBps),
         );
         return { req, model, info, inputs, prompt, account, log };
@@ -412,8 +416,10 @@ export class GenerativeService {
     }
 
     /** POST /v1/embed: the proxy counts the input tokens itself; the worker's receipt covers the embeddings. */
-    async embed(body: unknown) {
-        const { req, model, account, log } = await this.d.service.admit(body, { generative: true });
+    async embed(body: SignedBody) {
+        const { req, model, account, log, digest } = await this.d.service.admit(body.raw, body.auth, {
+            generative: true,
+        });
         const info = this.info(model, 'text-embedding');
         const inputs = parseEmbedInputs(req.inputs, this.d.config.maxEmbedInputs);
         const counts = inputs.input.map((s) => info.processor!.encode(s).length);
@@ -423,7 +429,7 @@ export class GenerativeService {
         }
         const promptTokens = counts.reduce((a, b) => a + b, 0);
         const tokenCounts: TokenCounts = { prompt: BigInt(promptTokens), cached: 0n, completion: 0n, reasoning: 0n };
-        await this.reserve(req.requestId, account, maxUnitsOf(tokenCounts, this.d.signer.multipliersBps));
+        await this.reserve(req.requestId, account, digest, maxUnitsOf(tokenCounts, this.d.signer.multipliersBps));
         try {
             const job: EmbedJobInputs = { task: 'embed', requestId: req.requestId, inputs };
             const { result, receipt, owner } = await this.d.service.run(model, req.requestId, job, log, inputs);
@@ -448,8 +454,10 @@ export class GenerativeService {
     }
 
     /** POST /v1/transcribe: billed ⌈audio seconds⌉ (the proxy's own count of samples) + the output ids. */
-    async transcribe(body: unknown) {
-        const { req, model, account, log } = await this.d.service.admit(body, { generative: true });
+    async transcribe(body: SignedBody) {
+        const { req, model, account, log, digest } = await this.d.service.admit(body.raw, body.auth, {
+            generative: true,
+        });
         this.info(model, 'speech-to-text');
         const { inputs, audio } = parseTranscribeInputs(req.inputs, this.d.config.maxAudioSeconds);
         const seconds = Math.ceil(audio.durationS);
@@ -460,7 +468,7 @@ export class GenerativeService {
             completion: BigInt(maxTokens * Math.max(1, Math.ceil(seconds / 30))),
             reasoning: 0n,
         };
-        await this.reserve(req.requestId, account, maxUnitsOf(ceiling, this.d.signer.multipliersBps));
+        await this.reserve(req.requestId, account, digest, maxUnitsOf(ceiling, this.d.signer.multipliersBps));
         try {
             const pcm = Buffer.from(audio.pcm.buffer, audio.pcm.byteOffset, audio.pcm.byteLength).toString('base64');
             const job: TranscribeJobInputs = { task: 'transcribe', requestId: req.requestId, inputs, pcm };
@@ -496,16 +504,15 @@ export class GenerativeService {
         return info;
     }
 
-    /** Reserves `units` against charged + ⌊balance / price⌋, or refuses with 402. */
-    private async reserve(requestId: string, account: AccountSnapshot, units: bigint): Promise<void> {
-        const budget = account.charged + (account.price > 0n ? account.balance / account.price : 1n << 62n);
-        const outcome = await this.d.reservations.reserve(account.address.toRawString(), requestId, units, budget);
-        if (!outcome.ok) {
-            throw new ProxyRefusal(
-                'insufficient_funds',
-                `this request may cost up to ${units} units; the account can pay ${budget - outcome.metered - outcome.reserved} ` +
-                    `more (${outcome.reserved} reserved by requests in flight): top up the ClientAccount`,
-            );
+    /**
+     * Reserves `units` against charged + ⌊balance / price⌋ (the one reservations ledger the tensor path uses too), or
+     * refuses: 402 when the account cannot pay, 409 when the request id is in flight already. A generation is not
+     * joined as a repeated tensor request is: its chunks stream to the connection that started it.
+     */
+    private async reserve(requestId: string, account: AccountSnapshot, digest: string, units: bigint): Promise<void> {
+        const reserved = await this.d.service.reserve(requestId, account.address, account, digest, units);
+        if (!reserved) {
+            refuse('request_id_conflict', `request id ${requestId} is in flight already: use a new id`);
         }
     }
 
