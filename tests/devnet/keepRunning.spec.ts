@@ -49,7 +49,7 @@ test('--keep-running serves a gateway whose printed curl and openai snippets wor
         object: string;
         usage: { total_tokens: number };
     };
-    expect(answer).toMatchObject({ object: "chat.completion" });
+    expect(answer).toMatchObject({ object: 'chat.completion' });
     expect(answer.usage.total_tokens).toBeGreaterThan(0);
     const printed = execSync(lines[at + 3].trim(), { cwd: REPO, encoding: 'utf8' });
     expect(printed).toMatch(/prompt_tokens/);
