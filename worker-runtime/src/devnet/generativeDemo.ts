@@ -6,6 +6,7 @@
 import { generationReceiptValid, readSse, signedGenerativeRequest } from '../client/generative';
 import { SignedRequest } from '../protocol/request';
 import { TokenCounts, TokenMultipliersBps } from '../protocol/voucher';
+import type { VoucherJson } from '../roles/proxy/vouchers';
 import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
 import { encodeWav } from '../inference/generative/wav';
 import type { GenerateResponse, UsageJson } from '../roles/proxy/generative/service';
@@ -23,6 +24,11 @@ export interface GenerativeDemoResult {
     chatFirstTokenMs: number;
     /** The network's multipliers, basis points per kind (for the summary's units). */
     multipliersBps: TokenMultipliersBps;
+    /**
+     * The highest charge voucher these requests got: they are signed on the client's account outside its SDK session,
+     * so the SDK continues from this one (ChrysalisClient.resumeFrom) instead of counting their usage as unexplained.
+     */
+    lastVoucher: VoucherJson | null;
 }
 
 const ZERO: TokenCounts = { prompt: 0n, cached: 0n, completion: 0n, reasoning: 0n };
@@ -35,6 +41,7 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
         counts: { ...ZERO },
         countsByOperator: {},
         chatFirstTokenMs: 0,
+        lastVoucher: null,
         multipliersBps: {
             prompt: devnet.network.params.promptMultiplierBps,
             cached: devnet.network.params.cachedMultiplierBps,
@@ -47,6 +54,11 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
     const who = { account: network.client.account.address.toString(), secretKey: network.client.keyPair.secretKey };
     const post = (path: string, signed: SignedRequest) =>
         fetch(`${devnet.proxyUrl}${path}`, { method: 'POST', headers: signed.headers, body: signed.body });
+    const keep = (voucher: VoucherJson) => {
+        if (!result.lastVoucher || BigInt(voucher.cumulative) > BigInt(result.lastVoucher.cumulative)) {
+            result.lastVoucher = voucher;
+        }
+    };
     const bill = (what: string, usage: UsageJson, workerKey: string) => {
         const counts = billedCounts(usage);
         result.counts = addCounts(result.counts, counts);
@@ -100,6 +112,7 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                 });
                 if (!valid) throw new Error('the generation receipt does not verify');
                 bill(`${m.name} streamed chat (${done.finishReason})`, done.usage, done.workerKey);
+                keep(done.voucher);
             } else if (m.kind === 'text-embedding') {
                 const input = ['private inference', 'on TON', 'sealed queues and receipts'];
                 const res = await post(
@@ -107,9 +120,15 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                     signedGenerativeRequest({ model: m.hashHex, inputs: { input }, ...who }),
                 );
                 if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-                const json = (await res.json()) as { embeddings: number[][]; usage: UsageJson; workerKey: string };
+                const json = (await res.json()) as {
+                    embeddings: number[][];
+                    usage: UsageJson;
+                    workerKey: string;
+                    voucher: VoucherJson;
+                };
                 if (json.embeddings.length !== input.length) throw new Error('one embedding per input expected');
                 bill(`${m.name} embedding batch of ${input.length}`, json.usage, json.workerKey);
+                keep(json.voucher);
             } else if (m.kind === 'speech-to-text') {
                 const samples = new Float32Array(16000 * 2).map(
                     (_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 16000),
@@ -117,8 +136,14 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
                 const inputs = { audio: Buffer.from(encodeWav(samples)).toString('base64'), max_tokens: 16 };
                 const res = await post('/v1/transcribe', signedGenerativeRequest({ model: m.hashHex, inputs, ...who }));
                 if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-                const json = (await res.json()) as { usage: UsageJson; workerKey: string; audioSeconds: number };
+                const json = (await res.json()) as {
+                    usage: UsageJson;
+                    workerKey: string;
+                    audioSeconds: number;
+                    voucher: VoucherJson;
+                };
                 bill(`${m.name} transcription of ${json.audioSeconds} s`, json.usage, json.workerKey);
+                keep(json.voucher);
             }
         } catch (err) {
             fail(m.name, err);

@@ -50,6 +50,7 @@ export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, sta
     // The generative models, when the network serves any: a streamed chat, an embedding batch, a transcription.
     // First: the tensor requests' vouchers that follow are cumulative, so the client's last one covers these too.
     const generative = network.models.some((m) => m.package) ? await runGenerativeDemo(devnet) : null;
+    if (generative?.lastVoucher) client.resumeFrom(generative.lastVoucher);
     const stream = await runRequestStream(network, client, {
         requests: options.requests,
         concurrency: options.concurrency ?? 8,

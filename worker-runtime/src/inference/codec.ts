@@ -10,7 +10,8 @@
  * tensor and the index.
  */
 import { endianness } from 'node:os';
-import { Tensor } from 'onnxruntime-node';
+// Types only: this module is loaded by the proxy and the CLI's help paths, which must not load ONNX Runtime.
+import type { Tensor } from 'onnxruntime-node';
 import { hashJson } from '../protocol/canonical';
 import { InvalidInputError, UnsupportedModelError } from './errors';
 import { ELEMENT_TYPES, ElementType, JsonScalar, JsonTensor, RawTensor, RawTensorMap, TypedData } from './types';
@@ -182,10 +183,6 @@ export function encodeData(type: ElementType, data: TypedData): JsonScalar[] {
 
 export function rawToJson(raw: RawTensor): JsonTensor {
     return { type: raw.type, dims: [...raw.dims], data: encodeData(raw.type, raw.data) };
-}
-
-export function rawToOrt(raw: RawTensor): Tensor {
-    return new Tensor(raw.type, raw.data, raw.dims);
 }
 
 const ORT_OUTPUT_TYPES: ReadonlySet<string> = new Set<ElementType>(['float32', 'int64', 'int32', 'bool', 'uint8']);

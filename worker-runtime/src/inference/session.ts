@@ -8,9 +8,13 @@
  * so tests go through the pool (or the CLI in a child process).
  */
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { ortToRaw, rawToOrt } from './codec';
+import { ortToRaw } from './codec';
 import { InvalidInputError, UnsupportedModelError } from './errors';
-import { ELEMENT_TYPES, RawTensorMap, TensorSpec } from './types';
+import { ELEMENT_TYPES, RawTensor, RawTensorMap, TensorSpec } from './types';
+
+function rawToOrt(raw: RawTensor): Tensor {
+    return new Tensor(raw.type, raw.data, raw.dims);
+}
 
 export interface SessionThreads {
     /** Threads ONNX Runtime uses inside one operator (default 1: the pool scales with more worker threads instead). */
