@@ -564,9 +564,24 @@ export class ChrysalisClient {
             );
             throw new ReceiptError(audit.reason);
         }
-        if (!audit.committable) return;
-        if (!this.latestVoucher || BigInt(v.cumulative) > BigInt(this.latestVoucher.cumulative)) this.latestVoucher = v;
+        const keep = (k: VoucherJson) => {
+            if (!this.latestVoucher || BigInt(k.cumulative) > BigInt(this.latestVoucher.cumulative)) {
+                this.latestVoucher = k;
+            }
+        };
+        if (audit.committable) keep(v);
+        else if (!this.pendingVoucher || BigInt(v.cumulative) > BigInt(this.pendingVoucher.cumulative)) {
+            this.pendingVoucher = v;
+        }
+        // A voucher that counted an overlapping request's usage becomes committable once that usage has arrived too.
+        if (this.pendingVoucher && BigInt(this.pendingVoucher.cumulative) <= this.audit.explainedUnits()) {
+            keep(this.pendingVoucher);
+            this.pendingVoucher = null;
+        }
     }
+
+    /** The highest voucher that counted usage this client had not received yet when it came (see acceptVoucher). */
+    private pendingVoucher: VoucherJson | null = null;
 
     private accountContract() {
         return this.o.chain.open(ClientAccount.fromAddress(this.account));

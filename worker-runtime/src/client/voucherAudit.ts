@@ -110,6 +110,11 @@ export class VoucherAudit {
         return { ok: true, committable: cumulative <= high };
     }
 
+    /** The most units the usage received so far explains (baseline + the session's priced usage, rounding included). */
+    explainedUnits(): bigint {
+        return (this.baseline ?? 0n) + this.seen / 10000n + 1n;
+    }
+
     private refuse(cumulative: bigint, expected: string): Check {
         voucherDiscrepancies.inc();
         return {
