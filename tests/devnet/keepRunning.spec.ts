@@ -31,6 +31,9 @@ test('--keep-running serves a gateway whose printed curl and openai snippets wor
             '1',
             '--requests',
             '8',
+            // Keys of its own: another devnet of the suite (same default seed) may run at the same time on this Redis.
+            '--seed',
+            'keep-running-spec',
         ],
         { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
     );
