@@ -39,6 +39,8 @@ export class VoucherAudit {
      * uncharged usage reached its stake), bounding an unsure voucher; null = unbounded.
      */
     unseenLimit: bigint | null = null;
+    /** The highest cumulative accepted so far (a lower one is an earlier voucher that arrived late). */
+    private highest = 0n;
     /** Units already charged before this session (on chain, or the last voucher the caller kept); set at first use. */
     baseline: bigint | null = null;
 
@@ -99,14 +101,15 @@ export class VoucherAudit {
         const floor = exact ? high - 1n : base + weighted(usage, this.multipliers) / 10000n;
         if (exact && cumulative > high) return this.refuse(cumulative, `${floor} or ${high}`);
         if (cumulative < floor) {
-            // Undercharging cannot cost this client anything: the proxy lost count (e.g. a ledger recovered without
-            // this client's voucher). The answer stands; the count goes on from the proxy's figure, which the chain
-            // never lets fall below what was already charged, and the discrepancy is counted.
-            voucherDiscrepancies.inc();
-            this.rebase(cumulative);
+            // Charging less cannot cost this client anything, so the answer stands and the voucher is never
+            // committed: either it was signed before a later one that arrived first (answers overlap), or the proxy
+            // lost count (a ledger recovered without this client's voucher), which is counted as a discrepancy.
+            if (cumulative >= this.highest) voucherDiscrepancies.inc();
+            this.seen = total;
             return { ok: true, committable: false };
         }
         this.seen = total;
+        if (cumulative > this.highest) this.highest = cumulative;
         return { ok: true, committable: cumulative <= high };
     }
 
