@@ -338,10 +338,11 @@ test('the generative endpoints are signed with the same three headers as /v1/inf
     );
 });
 
-test('N concurrent requests that together exceed the balance: the excess get 402, none is served for free', async () => {
+/** An SDK client of a fresh wallet (funded with 50 TON) on this devnet; its account is not open yet. */
+async function walletClient(name: string) {
     const { blockchain } = devnet.network.chain;
-    const funder = await blockchain.treasury('gen-402:faucet');
-    const keyPair = devnetKeyPair(devnet.prefix, 'gen-402');
+    const funder = await blockchain.treasury(`${name}:faucet`);
+    const keyPair = devnetKeyPair(devnet.prefix, name);
     const wallet = await deployClientWallet(blockchain, funder, keyPair, toNano('50'));
     const client = await ChrysalisClient.connect({
         proxyUrl: devnet.proxyUrl,
@@ -349,6 +350,11 @@ test('N concurrent requests that together exceed the balance: the excess get 402
         proxyAddress: devnet.network.proxy.contract.address,
         wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair },
     });
+    return { client, keyPair };
+}
+
+test('N concurrent requests that together exceed the balance: the excess get 402, none is served for free', async () => {
+    const { client, keyPair } = await walletClient('gen-402');
     await client.openAccount(devnet.network.params.minClientStake, toNano('0.1'));
     const data = await client.accountData();
     const budget = data.balance / data.price;
@@ -385,16 +391,7 @@ test('N concurrent requests that together exceed the balance: the excess get 402
 });
 
 test('after a ledger recovery the SDK signs a generative request again, valid for as long as the proxy asks', async () => {
-    const { blockchain } = devnet.network.chain;
-    const funder = await blockchain.treasury('gen-recovered:faucet');
-    const keyPair = devnetKeyPair(devnet.prefix, 'gen-recovered');
-    const wallet = await deployClientWallet(blockchain, funder, keyPair, toNano('50'));
-    const client = await ChrysalisClient.connect({
-        proxyUrl: devnet.proxyUrl,
-        chain: devnet.network.chain,
-        proxyAddress: devnet.network.proxy.contract.address,
-        wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair },
-    });
+    const { client, keyPair } = await walletClient('gen-recovered');
     await client.openAccount(devnet.network.params.minClientStake, toNano('5'));
     // What the proxy reads at start from the record `chrysalis proxy recover` leaves (tests/faults/ledger.spec.ts runs
     // the real recovery): from now on a request must be valid until at least recoveredAt + the maximum validity.

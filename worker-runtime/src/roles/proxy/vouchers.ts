@@ -74,13 +74,6 @@ export class VoucherSigner {
         return billingUnits(counts, this.multipliers);
     }
 
-    /** The most tokens whose billing units stay within `units` (the inverse of {@link units}, rounding as it does). */
-    maxTokensFor(units: bigint): bigint {
-        const m = this.multipliers.prompt;
-        if (m <= 0n) return 1n << 62n; // tokens cost nothing: no bound from the balance
-        return ((units + 1n) * 10000n - 1n) / m;
-    }
-
     /** The multipliers of the proxy's price snapshot (basis points per token kind). */
     get multipliersBps(): TokenMultipliersBps {
         return this.multipliers;
