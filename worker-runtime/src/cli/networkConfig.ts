@@ -8,6 +8,9 @@ import { mnemonicToPrivateKey, mnemonicWordList } from '@ton/crypto';
 import type { Address } from '@ton/core';
 import type { Chain, Wallet } from '../chain';
 import { ConfigOf, enumSetting, Setting, stringSetting } from '../config/schema';
+import { DEVNET_ENDPOINT, NetworkName, NETWORKS, toncenterEndpoint } from '../config/networks';
+
+export { toncenterEndpoint };
 
 const WORDS = new Set(mnemonicWordList);
 
@@ -56,10 +59,15 @@ function urlSetting(env: string, description: string, def: string): Setting<stri
 }
 
 export const NETWORK_SCHEMA = {
-    network: enumSetting('CHRYSALIS_NETWORK', 'TON network', ['testnet', 'mainnet'] as const, 'testnet'),
+    network: enumSetting(
+        'CHRYSALIS_NETWORK',
+        'TON network (devnet: the TON API that `chrysalis devnet chain` prints)',
+        NETWORKS,
+        'testnet',
+    ),
     endpoint: urlSetting(
         'CHRYSALIS_TON_ENDPOINT',
-        'toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network)',
+        `toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network; on devnet ${DEVNET_ENDPOINT})`,
         '',
     ),
     apiKey: stringSetting(
@@ -80,12 +88,6 @@ export const NETWORK_SCHEMA = {
 };
 
 export type NetworkConfig = ConfigOf<typeof NETWORK_SCHEMA>;
-
-export function toncenterEndpoint(network: NetworkConfig['network']): string {
-    return network === 'mainnet'
-        ? 'https://toncenter.com/api/v2/jsonRPC'
-        : 'https://testnet.toncenter.com/api/v2/jsonRPC';
-}
 
 export interface Connection {
     chain: Chain;
@@ -130,8 +132,11 @@ export async function describeWallet(
     };
 }
 
-/** The wallet contract of a key, as the wallet apps make it: v4, or W5 (v5r1) with the network's id. */
-export function walletContract(version: 'v4' | 'v5r1', network: 'testnet' | 'mainnet', publicKey: Buffer) {
+/**
+ * The wallet contract of a key, as the wallet apps make it: v4, or W5 (v5r1) with the network's id. The devnet is a
+ * test network (-3), as blueprint's `--custom-type testnet` makes it, so both derive the same W5 address.
+ */
+export function walletContract(version: 'v4' | 'v5r1', network: NetworkName, publicKey: Buffer) {
     const { WalletContractV4, WalletContractV5R1 } = require('@ton/ton') as typeof import('@ton/ton');
     return version === 'v5r1'
         ? WalletContractV5R1.create({ publicKey, walletId: { networkGlobalId: network === 'mainnet' ? -239 : -3 } })
