@@ -32,6 +32,7 @@ import {
     loadDevnetPackages,
 } from './models';
 import { Party } from './ledger';
+import { DevnetView, workerKeyLabel } from './view';
 import { requireSuccess } from './transactions';
 import { DEFAULT_REGISTRATION_VALIDITY_S, signWorkerRegistration } from '../protocol/registration';
 
@@ -135,6 +136,14 @@ export function devnetParams(treasury: Address, overrides: Partial<NetworkParams
     });
 }
 
+/** The models a deployment with these options lists (and its workers serve), in the order it registers them. */
+export async function networkModels(options: DeployNetworkOptions): Promise<DevnetModel[]> {
+    return [
+        ...(await loadDevnetModels(options.models ?? DEVNET_MODEL_NAMES)),
+        ...loadDevnetPackages(options.generative ?? [], options.extraPackages ?? []),
+    ];
+}
+
 export async function deployNetwork(chain: SandboxChain, options: DeployNetworkOptions = {}): Promise<DevnetNetwork> {
     const workerCount = options.workers ?? 2;
     if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 16) {
@@ -147,10 +156,7 @@ export async function deployNetwork(chain: SandboxChain, options: DeployNetworkO
     const governance = await blockchain.treasury(`${seed}:governance`);
     const treasury = await blockchain.treasury(`${seed}:treasury`);
     const params = devnetParams(treasury.address, options.params);
-    const models = [
-        ...(await loadDevnetModels(options.models ?? DEVNET_MODEL_NAMES)),
-        ...loadDevnetPackages(options.generative ?? [], options.extraPackages ?? []),
-    ];
+    const models = await networkModels(options);
     const images = {
         worker: imageHashBigInt(options.workerMeasurements ?? SIMULATED_MEASUREMENTS),
         proxy: imageHashBigInt(options.proxyMeasurements ?? SIMULATED_MEASUREMENTS),
@@ -319,7 +325,7 @@ async function registerWorker(
     const bond = options.workerBond ?? (await registry.getParams()).minWorkerStake;
     const keys: DevnetWorkerKey[] = [];
     for (const model of models) {
-        const keySeed = devnetKeySeed(seed, `worker:${index}:${model.name}`);
+        const keySeed = devnetKeySeed(seed, workerKeyLabel(index, model));
         const keyPair = keyPairFromSeed(keySeed);
         const workerKey = publicKeyToUint(keyPair.publicKey);
         const result = await registry.send(
@@ -381,13 +387,14 @@ async function openClient(
 }
 
 /** The parties whose balances the devnet reports, each with every account it holds money in. */
-export function devnetParties(net: DevnetNetwork): Party[] {
+export function devnetParties(net: DevnetView): Party[] {
+    const wallets = (name: string) => net.operatorWallets?.[name] ?? [];
     return [
         { name: 'client', addresses: [net.client.wallet.address, net.client.account.address] },
-        { name: 'proxy', addresses: [net.proxy.contract.address, net.proxy.owner.address] },
+        { name: 'proxy', addresses: [net.proxy.contract.address, net.proxy.owner.address, ...wallets('proxy')] },
         ...net.workers.map((w) => ({
             name: `worker ${w.index}`,
-            addresses: [w.owner.address, w.payoutAccount.address],
+            addresses: [w.owner.address, w.payoutAccount.address, ...wallets(`worker ${w.index}`)],
         })),
         { name: 'treasury', addresses: [net.treasury.address] },
         { name: 'registry', addresses: [net.registry.address, net.governance.address] },

@@ -10,7 +10,7 @@ import type { VoucherJson } from '../roles/proxy/vouchers';
 import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
 import { encodeWav } from '../inference/generative/wav';
 import type { GenerateResponse, UsageJson } from '../roles/proxy/generative/service';
-import { Devnet } from './orchestrator';
+import type { DevnetSession } from './run';
 
 export interface GenerativeDemoResult {
     /** One line per request, for the summary. */
@@ -33,7 +33,7 @@ export interface GenerativeDemoResult {
 
 const ZERO: TokenCounts = { prompt: 0n, cached: 0n, completion: 0n, reasoning: 0n };
 
-export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoResult> {
+export async function runGenerativeDemo(devnet: DevnetSession): Promise<GenerativeDemoResult> {
     const result: GenerativeDemoResult = {
         lines: [],
         failed: 0,
@@ -50,7 +50,9 @@ export async function runGenerativeDemo(devnet: Devnet): Promise<GenerativeDemoR
         },
     };
     const { network } = devnet;
-    const operatorOf = new Map(devnet.workers.map((w) => [w.role.workerKey, w.operator]));
+    const operatorOf = new Map(
+        network.workers.flatMap((w) => w.keys.map((k) => [k.keyPair.publicKey.toString('hex'), w.index] as const)),
+    );
     const who = { account: network.client.account.address.toString(), secretKey: network.client.keyPair.secretKey };
     const post = (path: string, signed: SignedRequest) =>
         fetch(`${devnet.proxyUrl}${path}`, { method: 'POST', headers: signed.headers, body: signed.body });

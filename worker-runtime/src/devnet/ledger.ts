@@ -7,7 +7,8 @@
  * to or from an account outside the set would break that, so the ledger reports it instead of hiding it.
  */
 import { Address, Transaction } from '@ton/core';
-import { SandboxChain } from '../chain/sandboxChain';
+import type { Chain } from '../chain/chain';
+import { lastLt, transactionsAfter } from './transactions';
 
 export interface Party {
     name: string;
@@ -40,19 +41,18 @@ interface Start {
 
 export class BalanceLedger {
     private constructor(
-        private readonly chain: SandboxChain,
+        private readonly chain: Chain,
         private readonly parties: Party[],
         private readonly start: Map<string, Start>,
     ) {}
 
     /** Records every party's balance and last transaction now. */
-    static async open(chain: SandboxChain, parties: Party[]): Promise<BalanceLedger> {
+    static async open(chain: Chain, parties: Party[]): Promise<BalanceLedger> {
         const start = new Map<string, Start>();
         for (const address of parties.flatMap((p) => p.addresses)) {
             const key = address.toRawString();
             if (start.has(key)) throw new Error(`ledger: ${address.toString()} belongs to two parties`);
-            const contract = await chain.blockchain.getContract(address);
-            start.set(key, { balance: contract.balance, lt: contract.lastTransactionLt });
+            start.set(key, { balance: await chain.balance(address), lt: await lastLt(chain, address) });
         }
         return new BalanceLedger(chain, parties, start);
     }
@@ -74,8 +74,7 @@ export class BalanceLedger {
         const strayMessages: string[] = [];
         for (const [raw, start] of this.start) {
             const address = Address.parseRaw(raw);
-            // getTransactions reorders the sandbox's shared list in place: copy, then filter by logical time.
-            const txs = [...(await this.chain.blockchain.getTransactions(address))].filter((tx) => tx.lt > start.lt);
+            const txs = await transactionsAfter(this.chain, address, start.lt);
             for (const tx of txs) {
                 transactions += 1;
                 networkFees += feesOf(tx);

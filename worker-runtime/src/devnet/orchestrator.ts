@@ -24,6 +24,7 @@ import { WorkerRole } from '../roles/worker/worker';
 import { SimulatedProvider } from '../tee';
 import { deployNetwork, DeployNetworkOptions, DevnetNetwork, DevnetWorkerKey } from './deployNetwork';
 import { DevnetRedis, ensureRedis, freePort } from './redis';
+import { RedisKeys, StoredPayoutVoucher } from '../protocol/keys';
 
 export interface StartDevnetOptions extends DeployNetworkOptions {
     /** Port of the proxy's HTTP API (0 = any free port). */
@@ -63,6 +64,8 @@ export interface Devnet {
     client: ChrysalisClient;
     /** Where the workers keep their latest payout vouchers. */
     voucherDir: string;
+    /** The proxy stores every worker's latest payout voucher; each operator claims its highest one. */
+    settlePayouts(): Promise<void>;
     /** Stops the proxy (a graceful stop) and starts a new one on the same port, Redis and admission. */
     restartProxy(): Promise<ProxyRole>;
     stop(): Promise<void>;
@@ -193,6 +196,24 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
             workers,
             client,
             voucherDir,
+            async settlePayouts() {
+                // The proxy signs payout vouchers lazily: store the latest of every worker that served first.
+                await proxy.flushPayouts();
+                for (const operator of network.workers) {
+                    const roles = workers.filter((w) => w.operator === operator.index);
+                    // Cumulative per operator: claim the highest one (the others are then below the threshold).
+                    const withCumulative = await Promise.all(
+                        roles.map(async (w) => ({
+                            w,
+                            cumulative: await storedPayout(control, prefix, w.role.workerKey),
+                        })),
+                    );
+                    withCumulative.sort((a, b) =>
+                        a.cumulative > b.cumulative ? -1 : a.cumulative < b.cumulative ? 1 : 0,
+                    );
+                    for (const { w, cumulative } of withCumulative) if (cumulative > 0n) await w.role.claimPayout();
+                }
+            },
             async restartProxy() {
                 await proxy.stop();
                 proxy = newProxy();
@@ -205,6 +226,13 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         await stopAll();
         throw err;
     }
+}
+
+/** The cumulative units of the payout voucher the proxy last stored for a worker key (0 when none). */
+export async function storedPayout(redis: Redis, prefix: string, workerKey: string): Promise<bigint> {
+    const raw = await redis.get(RedisKeys.payout(prefix, workerKey));
+    if (raw === null) return 0n;
+    return BigInt((JSON.parse(raw) as StoredPayoutVoucher).cumulative);
 }
 
 /** What the proxy serves: each model with the inputs and outputs it declares (read once with ONNX Runtime). */

@@ -3,10 +3,11 @@
  * voucher, each operator's payout voucher), and check that the money adds up — both the TON (Σ Δbalance + fees = 0)
  * and the billing counters (charged units = paid units = tokens the client was metered for).
  */
-import { RedisKeys, StoredPayoutVoucher } from '../protocol/keys';
+import type { ChrysalisClient } from '../client';
 import { devnetParties } from './deployNetwork';
 import { BalanceLedger, LedgerReport } from './ledger';
-import { Devnet, startDevnet, StartDevnetOptions } from './orchestrator';
+import { startDevnet, StartDevnetOptions } from './orchestrator';
+import type { DevnetView } from './view';
 import { SettlementLog, SettlementRecord } from './settlementLog';
 import { runRequestStream, StreamProgress, StreamResult } from './stream';
 import { GenerativeDemoResult, runGenerativeDemo } from './generativeDemo';
@@ -28,6 +29,16 @@ export interface BillingCheck {
     ok: boolean;
 }
 
+/** What a run needs of a started devnet, whether its roles share this process or run as processes of their own. */
+export interface DevnetSession {
+    network: DevnetView;
+    /** The demo client's SDK, over the devnet's chain and the proxy's API. */
+    client: ChrysalisClient;
+    proxyUrl: string;
+    /** After the requests: each operator's latest payout voucher claimed on chain (vouchers are cumulative). */
+    settlePayouts(): Promise<void>;
+}
+
 export interface DevnetRunResult {
     stream: StreamResult;
     /** The generative demo (null when the network serves no generative model). */
@@ -40,7 +51,11 @@ export interface DevnetRunResult {
 }
 
 /** Runs the stream and the settlement on a started devnet (the caller stops it). */
-export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, startMs = 0): Promise<DevnetRunResult> {
+export async function runOnDevnet(
+    devnet: DevnetSession,
+    options: DevnetRunOptions,
+    startMs = 0,
+): Promise<DevnetRunResult> {
     const { network, client } = devnet;
     const ledger = await BalanceLedger.open(network.chain, devnetParties(network));
     const log = await SettlementLog.open(network);
@@ -63,17 +78,7 @@ export async function runOnDevnet(devnet: Devnet, options: DevnetRunOptions, sta
 
     // Final settlement: whatever the client has not committed yet, and each operator's latest payout voucher.
     await client.commitVoucher();
-    // The proxy signs payout vouchers lazily: store the latest of every worker that served before reading them.
-    await devnet.proxy.flushPayouts();
-    for (const operator of network.workers) {
-        const roles = devnet.workers.filter((w) => w.operator === operator.index);
-        // Vouchers are cumulative per operator: claim the highest one (the others are then below the threshold).
-        const withCumulative = await Promise.all(
-            roles.map(async (w) => ({ w, cumulative: await storedPayout(devnet, w.role.workerKey) })),
-        );
-        withCumulative.sort((a, b) => (a.cumulative > b.cumulative ? -1 : a.cumulative < b.cumulative ? 1 : 0));
-        for (const { w, cumulative } of withCumulative) if (cumulative > 0n) await w.role.claimPayout();
-    }
+    await devnet.settlePayouts();
     await report();
 
     const billing = await billingChecks(devnet, stream, generative);
@@ -98,14 +103,8 @@ export async function runDevnet(options: DevnetRunOptions): Promise<DevnetRunRes
     }
 }
 
-async function storedPayout(devnet: Devnet, workerKey: string): Promise<bigint> {
-    const raw = await devnet.redisClient.get(RedisKeys.payout(devnet.prefix, workerKey));
-    if (raw === null) return 0n;
-    return BigInt((JSON.parse(raw) as StoredPayoutVoucher).cumulative);
-}
-
 async function billingChecks(
-    devnet: Devnet,
+    devnet: DevnetSession,
     stream: StreamResult,
     generative: GenerativeDemoResult | null,
 ): Promise<BillingCheck[]> {
@@ -141,8 +140,8 @@ async function billingChecks(
     ];
     let paidExpected = 0n;
     for (const w of network.workers) {
-        const deployed = (await network.chain.blockchain.getContract(w.payoutAccount.address)).accountState?.type;
-        const paid = deployed === 'active' ? (await w.payoutAccount.getWorkerData()).paid : 0n;
+        const deployed = (await network.chain.provider(w.payoutAccount.address).getState()).state.type === 'active';
+        const paid = deployed ? (await w.payoutAccount.getWorkerData()).paid : 0n;
         const expected = units(stream.tokensByOperator[w.index] ?? 0, generative?.countsByOperator[w.index]);
         paidExpected += expected;
         checks.push(check(`worker ${w.index}: paid units = units it served`, expected, paid));

@@ -4,10 +4,10 @@
  * when half the stake is unsettled; the devnet commits the rest at the end). `poll()` returns the new ones.
  */
 import { Address, Transaction } from '@ton/core';
-import { SandboxChain } from '../chain/sandboxChain';
+import type { Chain } from '../chain/chain';
 import { COMMIT_STATE_OP, parseVoucher, VoucherOp } from '../protocol/voucher';
-import { DevnetNetwork } from './deployNetwork';
-import { outcomeOf, txHashHex } from './transactions';
+import type { DevnetView } from './view';
+import { lastLt, outcomeOf, transactionsAfter, txHashHex } from './transactions';
 
 export interface SettlementRecord {
     kind: 'charge' | 'payout' | 'state-commit';
@@ -28,14 +28,15 @@ interface Watched {
 
 export class SettlementLog {
     readonly records: SettlementRecord[] = [];
+    /** Polls may overlap (progress reports do not wait for each other). */
     private readonly seen = new Set<string>();
 
     private constructor(
-        private readonly chain: SandboxChain,
+        private readonly chain: Chain,
         private readonly watched: Watched[],
     ) {}
 
-    static async open(network: DevnetNetwork): Promise<SettlementLog> {
+    static async open(network: DevnetView): Promise<SettlementLog> {
         const targets = [
             { address: network.client.account.address, party: 'client' },
             { address: network.proxy.contract.address, party: 'proxy' },
@@ -43,7 +44,7 @@ export class SettlementLog {
         ];
         const watched: Watched[] = [];
         for (const t of targets) {
-            watched.push({ ...t, since: (await network.chain.blockchain.getContract(t.address)).lastTransactionLt });
+            watched.push({ ...t, since: await lastLt(network.chain, t.address) });
         }
         return new SettlementLog(network.chain, watched);
     }
@@ -52,10 +53,7 @@ export class SettlementLog {
     async poll(): Promise<SettlementRecord[]> {
         const fresh: SettlementRecord[] = [];
         for (const w of this.watched) {
-            // getTransactions reorders the sandbox's shared list in place: copy, then order by logical time.
-            const txs = [...(await this.chain.blockchain.getTransactions(w.address))]
-                .filter((tx) => tx.lt > w.since)
-                .sort((a, b) => (a.lt < b.lt ? -1 : a.lt > b.lt ? 1 : 0));
+            const txs = await transactionsAfter(this.chain, w.address, w.since);
             for (const tx of txs) {
                 const hash = txHashHex(tx);
                 if (this.seen.has(hash)) continue;
@@ -63,6 +61,8 @@ export class SettlementLog {
                 const record = settlementOf(tx, w.party, hash);
                 if (record) fresh.push(record);
             }
+            // The next poll reads only what is newer.
+            if (txs.length) w.since = txs[txs.length - 1].lt;
         }
         fresh.sort((a, b) => (BigInt(a.lt) < BigInt(b.lt) ? -1 : 1));
         this.records.push(...fresh);

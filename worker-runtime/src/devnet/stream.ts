@@ -10,7 +10,7 @@ import { JsonTensorMap } from '../inference/types';
 import { ChrysalisClient } from '../client';
 import type { DevnetModelName } from './models';
 import { demoInputs } from './demoInputs';
-import { DevnetNetwork } from './deployNetwork';
+import type { DevnetView } from './view';
 
 export interface StreamProgress {
     done: number;
@@ -49,7 +49,7 @@ export interface StreamOptions {
 }
 
 export async function runRequestStream(
-    network: DevnetNetwork,
+    network: DevnetView,
     client: ChrysalisClient,
     options: StreamOptions,
 ): Promise<StreamResult> {
