@@ -5,7 +5,8 @@
  */
 import { createHmac, pbkdf2Sync } from 'node:crypto';
 import { mnemonicToPrivateKey, mnemonicWordList } from '@ton/crypto';
-import type { Address } from '@ton/core';
+import type { Address, OpenedContract, Sender, SenderArguments } from '@ton/core';
+import type { WalletContractV4, WalletContractV5R1 } from '@ton/ton';
 import type { Chain, Wallet } from '../chain';
 import { ConfigOf, enumSetting, Setting, stringSetting } from '../config/schema';
 import { DEVNET_ENDPOINT, NetworkName, NETWORKS, toncenterEndpoint } from '../config/networks';
@@ -106,7 +107,47 @@ export async function connectNetwork(config: NetworkConfig): Promise<Connection>
     });
     const keyPair = await mnemonicToPrivateKey(mnemonicWords(config.mnemonic));
     const wallet = chain.open(walletContract(config.walletVersion, config.network, keyPair.publicKey));
-    return { chain, wallet: { address: wallet.address, sender: wallet.sender(keyPair.secretKey) } };
+    return { chain, wallet: { address: wallet.address, sender: walletSender(chain, wallet, keyPair.secretKey) } };
+}
+
+/** How long a signed transfer stays valid, as the wallet libraries make it. */
+const TRANSFER_VALIDITY_S = 60;
+
+/**
+ * A wallet's sender, as `@ton/ton`'s own but with the transfer's expiry taken from the chain's time instead of this
+ * machine's: on the devnet the chain's clock can be ahead of the wall clock (`--time-scale`, `chrysalis devnet
+ * advance`), and a wallet refuses a transfer whose expiry it has passed. Elsewhere the chain's time is the wall clock.
+ */
+export function walletSender(
+    chain: Chain,
+    wallet: OpenedContract<WalletContractV4> | OpenedContract<WalletContractV5R1>,
+    secretKey: Buffer,
+): Sender {
+    const { internal, SendMode } = require('@ton/core') as typeof import('@ton/core');
+    return {
+        address: wallet.address,
+        async send(args: SenderArguments) {
+            const seqno = await wallet.getSeqno();
+            const timeout = (await chain.now()) + TRANSFER_VALIDITY_S;
+            const message = internal({
+                to: args.to,
+                value: args.value,
+                extracurrency: args.extracurrency,
+                init: args.init,
+                body: args.body,
+                bounce: args.bounce,
+            });
+            const sendMode = args.sendMode ?? SendMode.PAY_GAS_SEPARATELY + SendMode.IGNORE_ERRORS;
+            // Both wallets take the same transfer arguments.
+            await (wallet as OpenedContract<WalletContractV4>).sendTransfer({
+                seqno,
+                secretKey,
+                timeout,
+                sendMode,
+                messages: [message],
+            });
+        },
+    };
 }
 
 /**

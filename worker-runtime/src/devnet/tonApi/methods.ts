@@ -174,17 +174,25 @@ function externalParam(params: Params): { cell: Cell; message: Message } {
 /** Runs an external message and everything it causes, before answering (the devnet has no mempool). */
 async function sendExternal(ctx: MethodContext, params: Params): Promise<Message> {
     const { message } = externalParam(params);
-    ctx.clock.tick();
+    const now = ctx.clock.tick();
     try {
         await ctx.blockchain.sendMessage(message);
     } catch (err) {
         // What a liteserver says when the account does not accept the message (bad signature, seqno, expired).
         throw new TonApiError(
             500,
-            `LITE_SERVER_UNKNOWN: cannot apply external message to current state : ${(err as Error).message}`,
+            `LITE_SERVER_UNKNOWN: cannot apply external message to current state : ${emulationReason(err)} at chain time ${now}`,
         );
     }
     return message;
+}
+
+/** The sandbox's reason without its logs (kilobytes of them). */
+function emulationReason(err: unknown): string {
+    if (err instanceof EmulationError) {
+        return `External message was not accepted: ${err.error}${err.exitCode !== undefined ? ` (exit code ${err.exitCode})` : ''}`;
+    }
+    return (err as Error).message ?? String(err);
 }
 
 /** The normalized hash of an external message (TEP-467): no source, no import fee, no state init, body as a ref. */
@@ -214,8 +222,10 @@ async function estimateFee(ctx: MethodContext, params: Params) {
             ignoreChksig: params.ignore_chksig === true || params.ignore_chksig === 'true',
         });
     } catch (err) {
-        const why = err instanceof EmulationError ? err.message : String(err);
-        throw new TonApiError(500, `LITE_SERVER_UNKNOWN: cannot estimate the fee of this message: ${why}`);
+        throw new TonApiError(
+            500,
+            `LITE_SERVER_UNKNOWN: cannot estimate the fee of this message: ${emulationReason(err)}`,
+        );
     }
     const d = tx.description;
     const gas = d.type === 'generic' && d.computePhase.type === 'vm' ? d.computePhase.gasFees : 0n;
