@@ -22,6 +22,7 @@ import { ChrysalisError, ConfigError } from '../errors';
 import type { Logger } from '../observability';
 import type { WorkerAdmission } from '../roles/admission';
 import type { ProxyRole, ServedModel } from '../roles/proxy';
+import type { GenerativeTask } from '../roles/proxy/generative/metering';
 import { PROXY_SCHEMA, ProxyConfig } from '../roles/proxy/config';
 import type { AttestationPolicy, QuoteProvider } from '../tee';
 import { connectNetwork, describeWallet, NETWORK_SCHEMA } from './networkConfig';
@@ -115,6 +116,9 @@ export const PROXY_HELP_TABLES: Array<
     ['chain and wallet', NETWORK_SCHEMA],
 ];
 
+/** The tasks of a model folder (docs/generative.md); a file is a tensor model. */
+const GENERATIVE_TASKS: readonly string[] = ['chat', 'text-embedding', 'speech-to-text'] satisfies GenerativeTask[];
+
 /** The proxy cannot serve with what the chain says (a model not on the registry, its key not registered). */
 export class ProxyStartError extends ChrysalisError {}
 
@@ -136,17 +140,36 @@ export interface RunningProxy extends Running {
     admission: WorkerAdmission;
 }
 
-/** The served models: each file's hash must be on the registry, which also names it and gives its metering kind. */
+/**
+ * The served models: each file's hash (a folder's package hash) must be on the registry, which also names it and
+ * gives its metering kind. A folder is a generative package (chat, embeddings, speech): the proxy loads its tokenizer.
+ */
 async function servedModels(paths: string[], view: RegistryView): Promise<ServedModel[]> {
     const { readModelFile, readSignature } =
         require('../inference/modelFile') as typeof import('../inference/modelFile');
+    const { isModelFolder } =
+        require('../roles/worker/generativeModel') as typeof import('../roles/worker/generativeModel');
+    const { generativeServedModel } =
+        require('../roles/proxy/generative/models') as typeof import('../roles/proxy/generative/models');
+    const { readModelPackage } =
+        require('../inference/generative/modelPackage') as typeof import('../inference/generative/modelPackage');
     const served: ServedModel[] = [];
     for (const path of paths) {
-        const { bytes, hash } = await readModelFile(path);
+        const folder = isModelFolder(path);
+        const file = folder ? null : await readModelFile(path);
+        const hash = file ? file.hash : readModelPackage(path).hash;
         const entry = view.model(BigInt('0x' + hash));
         if (!entry) throw new ProxyStartError(`model ${path} (sha256 ${hash}) is not on the registry`);
-        const { inputs, outputs } = await readSignature(bytes);
-        served.push({ hash, name: entry.name, kind: modelKindFromCode(entry.kind), inputs, outputs });
+        const kind = modelKindFromCode(entry.kind);
+        if (!file) {
+            if (!GENERATIVE_TASKS.includes(kind)) {
+                throw new ProxyStartError(`model folder ${path} is listed as ${kind}, not a generative task`);
+            }
+            served.push(generativeServedModel(path, entry.name, kind as GenerativeTask));
+            continue;
+        }
+        const { inputs, outputs } = await readSignature(file.bytes);
+        served.push({ hash, name: entry.name, kind, inputs, outputs });
     }
     return served;
 }
@@ -252,6 +275,7 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
     }
     const missing = unreadableFiles(
         config.start.modelPaths.map((f): [string, string] => ['CHRYSALIS_PROXY_MODELS', f]),
+        true,
     );
     if (missing.length) {
         err(`chrysalis proxy: ${missing.join('; ')}\n`);

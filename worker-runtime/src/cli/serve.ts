@@ -32,11 +32,18 @@ export interface Running {
  * The files a start needs, checked before anything contacts the network, so that a wrong path is reported as one
  * rather than as whatever the chain or the role fails with later. Returns one line per unreadable file.
  */
-export function unreadableFiles(files: Array<[variable: string, file: string]>): string[] {
+export function unreadableFiles(
+    files: Array<[variable: string, file: string]>,
+    /** Model folders (chat, embedding, speech packages) are served as well as files. */
+    folders = false,
+): string[] {
     return files.flatMap(([variable, file]) => {
         try {
             accessSync(file, fsConstants.R_OK);
-            if (!statSync(file).isFile()) return [`${variable}: ${file} is not a file`];
+            const stat = statSync(file);
+            if (!stat.isFile() && !(folders && stat.isDirectory())) {
+                return [`${variable}: ${file} is not a file${folders ? ' or a model folder' : ''}`];
+            }
             return [];
         } catch (e) {
             return [`${variable}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`];

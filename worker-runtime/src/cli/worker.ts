@@ -132,7 +132,7 @@ export async function run(argv: string[], io: ServeIo = {}): Promise<number> {
         err(`chrysalis worker: ${e.message}\n(chrysalis worker --help lists every variable)\n`);
         return 2;
     }
-    const missing = unreadableFiles([['CHRYSALIS_MODEL_PATH', config.worker.modelPath]]);
+    const missing = unreadableFiles([['CHRYSALIS_MODEL_PATH', config.worker.modelPath]], true);
     if (missing.length) {
         err(`chrysalis worker: ${missing.join('; ')}\n`);
         return 2;

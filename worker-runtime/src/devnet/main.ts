@@ -14,6 +14,7 @@ import { startDevnet } from './orchestrator';
 import { RedisUnavailableError } from './redis';
 import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
 import { runOnDevnet } from './run';
+import { runProcessDevnet } from './processes/cli';
 import { createGateway } from '../gateway';
 import { toNano } from '@ton/core';
 
@@ -46,7 +47,10 @@ export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--c
   --seed S          derives every key and address (default devnet)
   --json            print one JSON object (progress goes to stderr)
   --no-generative   serve only the tensor models (by default the tiny chat, embedding and Whisper folders are
-                    served too, each by its own workers, with one streamed chat, embedding batch and transcription)`;
+                    served too, each by its own workers, with one streamed chat, embedding batch and transcription)
+  --processes       every part as an OS process of its own, through its real command: the chain behind its TON API,
+                    a private redis-server, \`chrysalis proxy start\`, one \`chrysalis worker start\` per worker and
+                    model (CHRYSALIS_NETWORK=devnet); with --keep-running, prints how to join it by hand`;
 
 export interface DevnetCliOptions {
     requests: number;
@@ -59,6 +63,8 @@ export interface DevnetCliOptions {
     json: boolean;
     /** Also serve the generative model folders (chat, embedder, Whisper) and run one request of each. */
     generative: boolean;
+    /** Run the chain, Redis, the proxy and every worker as processes of their own (processes/). */
+    processes: boolean;
 }
 
 export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
@@ -74,6 +80,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
             seed: { type: 'string', default: 'devnet' },
             json: { type: 'boolean', default: false },
             'no-generative': { type: 'boolean', default: false },
+            processes: { type: 'boolean', default: false },
             help: { type: 'boolean', default: false },
         },
         strict: true,
@@ -99,6 +106,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
         seed: values.seed ?? 'devnet',
         json: values.json ?? false,
         generative: !(values['no-generative'] ?? false),
+        processes: values.processes ?? false,
     };
 }
 
@@ -118,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // With --json, stdout carries only the JSON object.
     const say = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+    if (options.processes) return runProcessDevnet(options, say);
     let devnet;
     const t0 = Date.now();
     try {

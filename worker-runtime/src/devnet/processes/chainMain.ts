@@ -1,0 +1,55 @@
+/**
+ * The chain process of `npm run devnet -- --processes`: a sandbox chain with the devnet's network deployed on it
+ * (deployNetwork, exactly as the in-process devnet deploys it), served through the devnet's TON API (toncenter v2
+ * JSON-RPC, faucet, clock) until SIGINT/SIGTERM. Prints one line `CHAIN_READY_MARK {url, addresses}` once it serves.
+ *
+ *   node -r tsx/cjs chainMain.ts --seed S --workers N --models a,b --generative c,d --proxy-endpoint URL [--api-port P]
+ */
+import { parseArgs } from 'node:util';
+import { SandboxChain } from '../../chain/sandboxChain';
+import { startTonApi } from '../tonApi';
+import { deployNetwork } from '../deployNetwork';
+import { DevnetGenerativeName, DevnetModelName } from '../models';
+import { devnetAddresses } from '../view';
+import { CHAIN_READY_MARK, ChainReady } from './chainReady';
+
+async function main(argv: string[]): Promise<number> {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            seed: { type: 'string', default: 'devnet' },
+            workers: { type: 'string', default: '2' },
+            models: { type: 'string', default: '' },
+            generative: { type: 'string', default: '' },
+            'proxy-endpoint': { type: 'string' },
+            'api-port': { type: 'string', default: '0' },
+        },
+        strict: true,
+    });
+    const list = (text: string | undefined) => (text ? text.split(',').filter(Boolean) : []);
+    const chain = await SandboxChain.create();
+    const network = await deployNetwork(chain, {
+        seed: values.seed,
+        workers: Number(values.workers),
+        models: values.models ? (list(values.models) as DevnetModelName[]) : undefined,
+        generative: list(values.generative) as DevnetGenerativeName[],
+        proxyEndpoint: values['proxy-endpoint'],
+    });
+    const api = await startTonApi({ blockchain: chain.blockchain, port: Number(values['api-port']) });
+    const ready: ChainReady = { url: api.url, baseUrl: api.baseUrl, addresses: devnetAddresses(network) };
+    process.stdout.write(`${CHAIN_READY_MARK} ${JSON.stringify(ready)}\n`);
+    await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+    });
+    await api.close();
+    return 0;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+        process.stderr.write(`devnet chain failed: ${(err as Error).stack ?? err}\n`);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,115 @@
+/**
+ * `npm run devnet -- --processes`: starts the devnet as processes (orchestrator.ts), runs the same requests, settlement
+ * and reconciliation as the in-process devnet (run.ts), prints the same report, and stops every process, also when the
+ * run fails or is interrupted. With --keep-running it serves until Ctrl-C and prints how to join it by hand.
+ */
+import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
+import { ChrysalisError } from '../../errors';
+import { walletContract } from '../../cli/networkConfig';
+import type { DevnetCliOptions } from '../main';
+import { DEVNET_GENERATIVE_NAMES } from '../models';
+import { RedisUnavailableError } from '../redis';
+import { balanceTable, progressLine, settlementLine, summaryText, toJson } from '../report';
+import { runOnDevnet } from '../run';
+import { fund, ProcessDevnet, startProcessDevnet } from './orchestrator';
+
+export async function runProcessDevnet(options: DevnetCliOptions, say: (line: string) => void): Promise<number> {
+    const t0 = Date.now();
+    let devnet: ProcessDevnet;
+    try {
+        devnet = await startProcessDevnet({
+            workers: options.workers,
+            seed: options.seed,
+            port: options.port,
+            generative: options.generative ? DEVNET_GENERATIVE_NAMES : [],
+            onStep: say,
+        });
+    } catch (err) {
+        if (err instanceof RedisUnavailableError || err instanceof ChrysalisError) {
+            console.error(err.message);
+            return 1;
+        }
+        throw err;
+    }
+    // Ctrl-C or a TERM while the run is going: every process is stopped before this one exits.
+    let interrupted = false;
+    const interrupt = () => {
+        interrupted = true;
+        say('interrupted: stopping every process');
+        void devnet.stop(true).finally(() => process.exit(130));
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    let ok = false;
+    try {
+        const result = await runOnDevnet(
+            devnet,
+            {
+                requests: options.requests,
+                concurrency: options.concurrency,
+                onProgress: (p) => say(progressLine(p)),
+                onSettlement: (s) => say(settlementLine(s)),
+            },
+            Date.now() - t0,
+        );
+        if (options.json) {
+            console.log(JSON.stringify(toJson(result)));
+            say(balanceTable(result.ledger));
+        } else {
+            say(summaryText(result));
+        }
+        ok = result.reconciled && result.stream.failed === 0;
+        if (options.keepRunning) {
+            process.removeListener('SIGINT', interrupt);
+            process.removeListener('SIGTERM', interrupt);
+            say(await joinInstructions(devnet));
+            await new Promise<void>((resolve) => {
+                process.once('SIGINT', resolve);
+                process.once('SIGTERM', resolve);
+            });
+        }
+    } finally {
+        process.removeListener('SIGINT', interrupt);
+        process.removeListener('SIGTERM', interrupt);
+        if (!interrupted) {
+            await devnet.stop(!ok);
+            if (!ok) say(`the processes' logs are kept in ${devnet.logDir}`);
+        }
+    }
+    return ok ? 0 : 1;
+}
+
+/** A fresh wallet's words and address, funded by the faucet: what a person joining the devnet by hand starts with. */
+async function spareWallet(devnet: ProcessDevnet, ton: string): Promise<{ words: string; address: string }> {
+    const words = await mnemonicNew(24);
+    const keys = await mnemonicToPrivateKey(words);
+    const address = walletContract('v4', 'devnet', keys.publicKey).address;
+    await fund(devnet.tonApiBase, address, ton);
+    return { words: words.join(' '), address: address.toString({ testOnly: true, bounceable: false }) };
+}
+
+/** How to start a worker and use the client CLI against this devnet, with wallets funded for it. */
+export async function joinInstructions(devnet: ProcessDevnet): Promise<string> {
+    const e = devnet.endpoints;
+    const operator = await spareWallet(devnet, '20');
+    const client = await spareWallet(devnet, '20');
+    const tensor = devnet.network.models.find((m) => m.name === 'tiny-mlp') ?? devnet.network.models[0];
+    const net = `CHRYSALIS_NETWORK=devnet CHRYSALIS_TON_ENDPOINT=${e.tonApi}`;
+    return [
+        '',
+        `serving until Ctrl-C: proxy ${devnet.proxyUrl}, ton api ${e.tonApi}, redis ${e.redisUrl} (prefix ${e.prefix})`,
+        `  faucet: npx chrysalis devnet fund <address> <TON> --api ${e.tonApi}`,
+        `a worker of your own (a wallet funded for you: ${operator.address}); it bonds its key and the proxy admits it:`,
+        `  ${net} REDIS_URL=${e.redisUrl} CHRYSALIS_PREFIX=${e.prefix} \\`,
+        `  CHRYSALIS_REGISTRY=${e.registry} CHRYSALIS_MODEL_PATH=${tensor.path} \\`,
+        `  CHRYSALIS_ATTESTATION=simulated CHRYSALIS_REGISTER=true CHRYSALIS_WORKER_HTTP_PORT=0 \\`,
+        `  CHRYSALIS_WALLET_MNEMONIC="${operator.words}" \\`,
+        `  npx chrysalis worker start`,
+        `the client CLI (a wallet funded for you: ${client.address}):`,
+        `  export ${net} CHRYSALIS_PROXY_URL=${devnet.proxyUrl} \\`,
+        `    CHRYSALIS_PROXY_ADDRESS=${devnet.network.proxy.contract.address.toString()} CHRYSALIS_REGISTRY=${e.registry} \\`,
+        `    CHRYSALIS_CLIENT_MNEMONIC="${client.words}"`,
+        `  npx chrysalis client open --stake 1 --deposit 5`,
+        `  npx chrysalis client infer --model ${tensor.hashHex} --input <inputs.json>`,
+    ].join('\n');
+}

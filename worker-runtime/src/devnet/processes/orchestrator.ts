@@ -1,0 +1,319 @@
+/**
+ * `npm run devnet -- --processes`: the devnet as separate OS processes, each through its real command. A chain process
+ * (the sandbox with the network deployed by deployNetwork, behind the devnet's TON API), a private `redis-server`
+ * (unless a Redis is given), `chrysalis proxy start` and one `chrysalis worker start` per (operator, model), configured
+ * by environment as operators configure them (CHRYSALIS_NETWORK=devnet, the TON API as endpoint). This process is the
+ * client: the SDK over the TON API and the proxy's HTTP API. The run itself (requests, settlement, reconciliation)
+ * is the in-process devnet's (run.ts); only the payout claims differ: the role processes are not reachable from here,
+ * so each operator's latest payout voucher (asked of the proxy, as a worker asks) is claimed from its wallet here.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Address } from '@ton/core';
+import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
+import type { Redis } from 'ioredis';
+import { TonChain } from '../../chain/tonChain';
+import type { Wallet } from '../../chain/chain';
+import { ChrysalisClient } from '../../client';
+import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../../queue';
+import { claimPayoutIfDue } from '../../roles/worker/payout';
+import { walletContract } from '../../cli/networkConfig';
+import { DeployNetworkOptions, networkModels } from '../deployNetwork';
+import { devnetKeySeed } from '../keys';
+import { DevnetRedis, ensureRedis, freePort, startPrivateRedis } from '../redis';
+import type { DevnetSession } from '../run';
+import { DevnetView, viewOverChain, workerKeyLabel } from '../view';
+import { Child, Children } from './children';
+import { parseChainReady } from './chainReady';
+import { DevnetEndpoints, proxyEnv, sharedEnv, workerEnv } from './roleEnv';
+
+/** The repository root: bin/chrysalis.js and the chain process's entry are found from it. */
+const ROOT = resolve(__dirname, '../../../..');
+const CHRYSALIS_BIN = join(ROOT, 'bin', 'chrysalis.js');
+const CHAIN_ENTRY = join(__dirname, 'chainMain.ts');
+
+/** What each role process's wallet is given by the faucet (gas for commitments and payout claims). */
+const OPERATOR_WALLET_TON = '20';
+/** Gas attached to a payout claim (as CHRYSALIS_PAYOUT_VALUE's default). */
+const PAYOUT_VALUE = 50_000_000n;
+
+export interface StartProcessDevnetOptions extends Pick<
+    DeployNetworkOptions,
+    'workers' | 'seed' | 'models' | 'generative'
+> {
+    /** Port of the proxy's API (0 = any free port). */
+    port?: number;
+    /** Port of the TON API (0 = any free port). */
+    apiPort?: number;
+    /** A Redis to use (default: a private `redis-server` on a free loopback port, stopped with the devnet). */
+    redisUrl?: string;
+    /** Log level of the role processes (their logs go to files under `logDir`). Default info. */
+    logLevel?: string;
+    /** How long a process may take to get ready (default 180 s: a loaded machine loads ONNX Runtime slowly). */
+    readyTimeoutMs?: number;
+    onStep?: (message: string) => void;
+}
+
+export interface DevnetProcess {
+    name: string;
+    /** `proxy`, `chain`, or the operator index of a worker. */
+    role: 'chain' | 'proxy' | 'worker';
+    operator?: number;
+    model?: string;
+}
+
+export interface ProcessDevnet extends DevnetSession {
+    network: DevnetView;
+    children: Children;
+    /** Where every process's log is (removed on stop unless the run failed). */
+    logDir: string;
+    tonApi: string;
+    /** The TON API's base URL: its faucet is POST /admin/fund. */
+    tonApiBase: string;
+    redisUrl: string;
+    prefix: string;
+    endpoints: DevnetEndpoints;
+    /** The worker processes by name (`worker-<operator>-<model>`). */
+    workerNames(): string[];
+    /** Ends a process as a crash would (SIGKILL to its group). */
+    kill(name: string): Promise<void>;
+    /** Starts the proxy process again (after a kill or a stop), on the same port and Redis; resolves when it serves. */
+    restartProxy(): Promise<void>;
+    /** Stops every process (SIGTERM, then SIGKILL), Redis too when private; keeps the logs when `keepLogs`. */
+    stop(keepLogs?: boolean): Promise<void>;
+}
+
+export async function startProcessDevnet(options: StartProcessDevnetOptions = {}): Promise<ProcessDevnet> {
+    const step = options.onStep ?? (() => undefined);
+    const seed = options.seed ?? 'devnet';
+    const workerCount = options.workers ?? 2;
+    const readyMs = options.readyTimeoutMs ?? 180_000;
+    const logLevel = options.logLevel ?? 'info';
+    const logDir = mkdtempSync(join(tmpdir(), 'chrysalis-devnet-processes-'));
+    const children = new Children(logDir);
+    const cleanups: Array<() => Promise<unknown>> = [];
+    let control: Redis | null = null;
+    let redis: DevnetRedis | null = null;
+    const stop = async (keepLogs = false) => {
+        // Workers first (their jobs finish), then the proxy (it commits), then the chain.
+        const workers = children.names().filter((n) => n.startsWith('worker-'));
+        await Promise.all(workers.map((n) => children.stop(n)));
+        await children.stopAll(['proxy', 'chain']);
+        for (const c of cleanups.reverse()) await c().catch(() => undefined);
+        cleanups.length = 0;
+        if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+    };
+    try {
+        redis = options.redisUrl
+            ? await ensureRedis({ env: { REDIS_URL: options.redisUrl } })
+            : await startPrivateRedis();
+        const ownRedis = redis;
+        cleanups.push(() => ownRedis.stop());
+        step(`redis: ${redis.url} (${redis.source === 'private' ? 'a private redis-server' : 'given'})`);
+
+        const models = await networkModels(options);
+        const port = options.port || (await freePort());
+        const proxyUrl = `http://127.0.0.1:${port}`;
+        const chainProcess = children.start({
+            name: 'chain',
+            command: process.execPath,
+            args: [
+                '-r',
+                'tsx/cjs',
+                CHAIN_ENTRY,
+                `--seed=${seed}`,
+                `--workers=${workerCount}`,
+                `--models=${models
+                    .filter((m) => !m.package)
+                    .map((m) => m.name)
+                    .join(',')}`,
+                `--generative=${models
+                    .filter((m) => m.package)
+                    .map((m) => m.name)
+                    .join(',')}`,
+                `--proxy-endpoint=${proxyUrl}`,
+                `--api-port=${options.apiPort ?? 0}`,
+            ],
+            env: { ...processEnv(), LOG_LEVEL: logLevel },
+        });
+        const ready = parseChainReady(await chainProcess.waitForLine(/chrysalis-devnet-chain-ready/, readyMs))!;
+        step(`chain: pid ${chainProcess.pid}, ton api ${ready.url} (registry ${ready.addresses.registry})`);
+
+        const chain = new TonChain({ network: 'devnet', endpoint: ready.url });
+        const view = await viewOverChain(chain, ready.addresses, models);
+        // Every role process pays its gas from a wallet of its own, funded by the faucet before the run's ledger
+        // opens, and counted with its operator's party.
+        const proxyWallet = await operatorWallet(chain, ready.baseUrl);
+        const workerWallets = await Promise.all(view.workers.map(() => operatorWallet(chain, ready.baseUrl)));
+        view.operatorWallets = {
+            proxy: [proxyWallet.wallet.address],
+            ...Object.fromEntries(workerWallets.map((w, i) => [`worker ${i}`, [w.wallet.address]])),
+        };
+
+        const prefix = `chrysalis-devnet:${randomBytes(4).toString('hex')}`;
+        control = createRedisClient(redis.url);
+        const controlConnection = control;
+        cleanups.push(async () => {
+            if (ownRedis.source !== 'private') await deleteKeysUnder(controlConnection, prefix);
+            await closeRedisClient(controlConnection);
+        });
+        const endpoints: DevnetEndpoints = {
+            tonApi: ready.url,
+            redisUrl: redis.url,
+            prefix,
+            registry: ready.addresses.registry,
+        };
+        const voucherDir = join(logDir, 'vouchers');
+
+        const startProxy = async (): Promise<Child> => {
+            const child = children.start({
+                name: 'proxy',
+                command: process.execPath,
+                args: [CHRYSALIS_BIN, 'proxy', 'start'],
+                env: {
+                    ...processEnv(),
+                    ...sharedEnv(endpoints, proxyWallet.mnemonic, logLevel),
+                    ...proxyEnv({
+                        proxyAddress: ready.addresses.proxy.contract,
+                        proxySeed: devnetKeySeed(seed, 'proxy').toString('hex'),
+                        models: models.map((m) => m.path),
+                        port,
+                    }),
+                },
+            });
+            await child.waitForLine(/proxy serving/, readyMs);
+            return child;
+        };
+        const proxy = await startProxy();
+        step(`proxy: pid ${proxy.pid}, ${proxyUrl} (chrysalis proxy start)`);
+
+        const workerNames: string[] = [];
+        const started = view.workers.flatMap((operator) =>
+            operator.keys.map((key) => {
+                const name = `worker-${operator.index}-${key.model.name}`;
+                workerNames.push(name);
+                const child = children.start({
+                    name,
+                    command: process.execPath,
+                    args: [CHRYSALIS_BIN, 'worker', 'start'],
+                    env: {
+                        ...processEnv(),
+                        ...sharedEnv(endpoints, workerWallets[operator.index].mnemonic, logLevel),
+                        ...workerEnv({
+                            modelPath: key.model.path,
+                            workerSeed: devnetKeySeed(seed, workerKeyLabel(operator.index, key.model)).toString('hex'),
+                            dataDir: voucherDir,
+                        }),
+                    },
+                });
+                return child.waitForLine(/admitted: consuming/, readyMs);
+            }),
+        );
+        await Promise.all(started);
+        step(
+            `workers: ${workerNames.length} processes consuming (chrysalis worker start; simulated TEE), ` +
+                models.map((m) => m.name).join(', '),
+        );
+
+        const clientKeys = view.client.keyPair;
+        const clientWallet = chain.open(walletContract('v4', 'devnet', clientKeys.publicKey));
+        const client = await ChrysalisClient.connect({
+            proxyUrl,
+            chain,
+            proxyAddress: view.proxy.contract.address,
+            wallet: {
+                address: clientWallet.address,
+                sender: clientWallet.sender(clientKeys.secretKey),
+                keyPair: clientKeys,
+            },
+        });
+        const proxyEntry = {
+            proxyId: 1,
+            endpoint: proxyUrl,
+            publicKey: view.proxy.keyPair.publicKey.toString('hex'),
+            proxyAddress: view.proxy.contract.address.toString(),
+        };
+        const redisControl = control;
+
+        return {
+            network: view,
+            client,
+            proxyUrl,
+            children,
+            logDir,
+            tonApi: ready.url,
+            tonApiBase: ready.baseUrl,
+            redisUrl: redis.url,
+            prefix,
+            endpoints,
+            workerNames: () => [...workerNames],
+            kill: (name) => children.kill(name),
+            async restartProxy() {
+                await children.stop('proxy');
+                await startProxy();
+            },
+            async settlePayouts() {
+                // As a worker claims (claimPayoutIfDue): the freshest voucher the proxy signs when asked, from the
+                // operator's wallet. Cumulative per operator: after the first claim the others are below threshold.
+                for (const operator of view.workers) {
+                    for (const key of operator.keys) {
+                        await claimPayoutIfDue({
+                            chain,
+                            redis: redisControl,
+                            prefix,
+                            workerKey: key.keyPair.publicKey.toString('hex'),
+                            owner: operator.owner.address,
+                            proxies: [proxyEntry],
+                            wallet: workerWallets[operator.index].wallet,
+                            threshold: 1n,
+                            value: PAYOUT_VALUE,
+                        });
+                    }
+                }
+            },
+            stop,
+        };
+    } catch (err) {
+        await stop(true);
+        throw err;
+    }
+}
+
+/** The environment the role processes inherit: this one's PATH and HOME, without its CHRYSALIS_ and REDIS_ settings. */
+function processEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) {
+        if (v !== undefined && !/^(CHRYSALIS_|REDIS_URL$|LOG_LEVEL$)/.test(k)) env[k] = v;
+    }
+    return env;
+}
+
+interface OperatorWallet {
+    mnemonic: string;
+    wallet: Wallet;
+}
+
+/** A fresh wallet (v4, as CHRYSALIS_WALLET_VERSION's default), funded by the devnet's faucet. */
+async function operatorWallet(chain: TonChain, tonApiBase: string): Promise<OperatorWallet> {
+    const words = await mnemonicNew(24);
+    const keys = await mnemonicToPrivateKey(words);
+    const contract = chain.open(walletContract('v4', 'devnet', keys.publicKey));
+    await fund(tonApiBase, contract.address, OPERATOR_WALLET_TON);
+    return {
+        mnemonic: words.join(' '),
+        wallet: { address: contract.address, sender: contract.sender(keys.secretKey) },
+    };
+}
+
+/** The faucet: POST /admin/fund (what `chrysalis devnet fund` calls). */
+export async function fund(tonApiBase: string, address: Address, ton: string): Promise<void> {
+    const res = await fetch(`${tonApiBase}/admin/fund`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ address: address.toString(), amount: ton }),
+    });
+    const body = (await res.json()) as { ok: boolean; error?: string };
+    if (!body.ok) throw new Error(`devnet: the faucet refused ${address.toString()}: ${body.error}`);
+}
