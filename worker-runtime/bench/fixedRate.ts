@@ -4,8 +4,7 @@
  * benchmark process) that falls behind therefore shows it in the figures — sends slip, latency grows, the achieved
  * rate drops below the offered one — instead of silently slowing the load down (coordinated omission).
  */
-import { Devnet } from '../src/devnet/orchestrator';
-import { percentile, postInfer, signedBodies } from './http';
+import { BenchTarget, percentile, postInfer, signedBodies } from './http';
 
 export interface FixedRateRow {
     /** Requests per second offered (the schedule). */
@@ -32,7 +31,7 @@ export interface FixedRateRow {
 
 /** Sends `rate × seconds` signed requests on the fixed schedule and waits for every answer. */
 export async function runFixedRate(
-    devnet: Devnet,
+    devnet: BenchTarget,
     rate: number,
     seconds: number,
     rawP50Ms: number | null = null,

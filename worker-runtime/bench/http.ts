@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { toNano } from '@ton/core';
 import { Devnet, startDevnet } from '../src/devnet/orchestrator';
+import type { DevnetSession } from '../src/devnet/run';
 import { toWireMap } from '../src/inference/codec';
 import { signRequest, SignedRequest } from '../src/protocol/request';
 import { FixedRateRow, formatFixedRate, runFixedRate } from './fixedRate';
@@ -36,8 +37,11 @@ function tinyMlpInputs(i: number) {
     };
 }
 
+/** A devnet to send requests to: in-process or as processes (what the load functions below read of it). */
+export type BenchTarget = Pick<DevnetSession, 'network' | 'proxyUrl'>;
+
 /** Signed request bodies for the devnet's client, made before the clock starts (signing is the client's cost). */
-export async function signedBodies(devnet: Devnet, requests: number): Promise<SignedRequest[]> {
+export async function signedBodies(devnet: BenchTarget, requests: number): Promise<SignedRequest[]> {
     const model = devnet.network.models[0].hashHex;
     const account = devnet.network.client.account.address.toString();
     const secretKey = devnet.network.client.keyPair.secretKey;
@@ -57,7 +61,7 @@ export async function signedBodies(devnet: Devnet, requests: number): Promise<Si
 }
 
 /** Posts one signed body; true when the proxy answered 200 (the body is read in full either way). */
-export async function postInfer(devnet: Devnet, signed: SignedRequest): Promise<boolean> {
+export async function postInfer(devnet: BenchTarget, signed: SignedRequest): Promise<boolean> {
     const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
         method: 'POST',
         headers: signed.headers,
@@ -69,7 +73,7 @@ export async function postInfer(devnet: Devnet, signed: SignedRequest): Promise<
 
 /** Closed loop: `concurrency` callers each post, wait for the answer, post again. `bodies`: signed beforehand. */
 export async function runLevel(
-    devnet: Devnet,
+    devnet: BenchTarget,
     concurrency: number,
     requests: number,
     bodies?: SignedRequest[],

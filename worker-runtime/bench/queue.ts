@@ -129,6 +129,20 @@ async function deleteBenchKeys(): Promise<void> {
     await redis.quit();
 }
 
+/** Raw BullMQ alone at one worker concurrency (the baseline other benchmarks compare with), keys deleted after. */
+export async function benchRawQueue(
+    concurrency: number,
+    options: { jobs?: number; samples?: number } = {},
+): Promise<QueueBenchRow> {
+    JOBS = options.jobs ?? JOBS;
+    SAMPLES = options.samples ?? SAMPLES;
+    try {
+        return await benchRaw(concurrency);
+    } finally {
+        await deleteBenchKeys();
+    }
+}
+
 /** Runs raw BullMQ and the sealed queue at concurrency 1 and 16; reusable by the runtime-wide benchmark. */
 export async function benchQueue(options: { jobs?: number; samples?: number } = {}): Promise<QueueBenchRow[]> {
     JOBS = options.jobs ?? JOBS;

@@ -20,6 +20,8 @@ export interface DevnetRunOptions extends StartDevnetOptions {
     concurrency?: number;
     onProgress?: (p: StreamProgress) => void;
     onSettlement?: (s: SettlementRecord) => void;
+    /** Ride out a proxy that goes away for up to this long (stream.ts, recoverForMs). Default 0. */
+    recoverForMs?: number;
 }
 
 export interface BillingCheck {
@@ -69,6 +71,8 @@ export async function runOnDevnet(
     const stream = await runRequestStream(network, client, {
         requests: options.requests,
         concurrency: options.concurrency ?? 8,
+        recoverForMs: options.recoverForMs,
+        proxyUrl: devnet.proxyUrl,
         onProgress: (p) => {
             options.onProgress?.(p);
             void report();

@@ -7,7 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import { meter } from '../inference/metering';
 import { JsonTensorMap } from '../inference/types';
-import { ChrysalisClient } from '../client';
+import { randomBytes } from 'node:crypto';
+import { ChrysalisClient, ProxyError } from '../client';
 import type { DevnetModelName } from './models';
 import { demoInputs } from './demoInputs';
 import type { DevnetView } from './view';
@@ -38,6 +39,8 @@ export interface StreamResult {
     tokens: number;
     tokensByModel: Record<string, number>;
     tokensByOperator: Record<number, number>;
+    /** Requests that rode out an unreachable or unavailable proxy (recoverForMs): settled by receipt or sent again. */
+    recovered: number;
 }
 
 export interface StreamOptions {
@@ -46,7 +49,24 @@ export interface StreamOptions {
     /** Called about every `progressEveryMs` and once at the end. */
     onProgress?: (p: StreamProgress) => void;
     progressEveryMs?: number;
+    /**
+     * Riding out a proxy that goes away (a crash, a restart): for up to this long, a request whose proxy could not be
+     * reached, or answered 503, is settled by the proxy's receipt when it was charged (the answer was lost, the charge
+     * was not) and sent again under a new id when it was not. Needs `proxyUrl`. Default 0: a failure is a failure.
+     */
+    recoverForMs?: number;
+    proxyUrl?: string;
 }
+
+/** What the proxy keeps of a charged request (GET /v1/receipts/:id): enough to count its tokens and who served it. */
+interface ChargedReceipt {
+    model: string;
+    workerKey: string;
+    tokens: number;
+}
+
+/** A request's answer (`recovered`: from the proxy's receipt after the answer was lost), or: send it again. */
+type Attempt = { kind: 'answered'; workerKey: string; tokens: number; recovered?: boolean } | { kind: 'retry' };
 
 export async function runRequestStream(
     network: DevnetView,
@@ -68,6 +88,7 @@ export async function runRequestStream(
         tokens: 0,
         tokensByModel: {},
         tokensByOperator: {},
+        recovered: 0,
     };
     const started = performance.now();
     let next = 0;
@@ -84,28 +105,52 @@ export async function runRequestStream(
 
     // Generative folders are exercised by the generative demo (generativeDemo.ts), not by tensor requests.
     const tensorModels = network.models.filter((m) => !m.package);
+    /** One request, as the SDK sends it; with recovery, a lost answer is looked up by its request id. */
+    const attempt = async (
+        model: (typeof tensorModels)[number],
+        inputs: JsonTensorMap,
+        deadline: number,
+    ): Promise<Attempt> => {
+        const requestId = randomBytes(32).toString('hex');
+        let response;
+        try {
+            response = await client.infer(model.hashHex, inputs, requestId);
+        } catch (err) {
+            const unavailable = err instanceof ProxyError && err.status === 503;
+            if (!options.proxyUrl || performance.now() > deadline || !(unavailable || unreachable(err))) throw err;
+            if (unavailable) return { kind: 'retry' };
+            const charged = await receiptOnceReachable(options.proxyUrl, requestId, deadline);
+            if (!charged) return { kind: 'retry' };
+            if (charged.model !== model.hashHex) throw new Error(`receipt ${requestId} names model ${charged.model}`);
+            return { kind: 'answered', workerKey: charged.workerKey, tokens: charged.tokens, recovered: true };
+        }
+        const expected = meter(model.kind, inputs, response.outputs);
+        if (response.tokens !== expected) {
+            throw new Error(`${model.name}: the proxy metered ${response.tokens} tokens, the rule gives ${expected}`);
+        }
+        return { kind: 'answered', workerKey: response.workerKey, tokens: response.tokens };
+    };
     const one = async (n: number) => {
         const model = tensorModels[n % tensorModels.length];
         const inputs = demoInputs(model.name as DevnetModelName, n);
         const t0 = performance.now();
+        const deadline = t0 + (options.recoverForMs ?? 0);
         try {
-            const response = await client.infer(model.hashHex, inputs);
-            const ms = performance.now() - t0;
-            const worker = owners.get(response.workerKey.toLowerCase());
-            if (!worker || worker.model !== model.hashHex) {
-                throw new Error(`answered by worker key ${response.workerKey}, not one registered for ${model.name}`);
+            let outcome = await attempt(model, inputs, deadline);
+            if (outcome.kind === 'retry' || outcome.recovered) result.recovered += 1;
+            while (outcome.kind === 'retry') {
+                await sleep(RETRY_PAUSE_MS);
+                outcome = await attempt(model, inputs, deadline);
             }
-            const expected = meter(model.kind, inputs, response.outputs);
-            if (response.tokens !== expected) {
-                throw new Error(
-                    `${model.name}: the proxy metered ${response.tokens} tokens, the rule gives ${expected}`,
-                );
+            const ms = performance.now() - t0;
+            const worker = owners.get(outcome.workerKey.toLowerCase());
+            if (!worker || worker.model !== model.hashHex) {
+                throw new Error(`answered by worker key ${outcome.workerKey}, not one registered for ${model.name}`);
             }
             result.latenciesMs.push(ms);
-            result.tokens += response.tokens;
-            result.tokensByModel[model.name] = (result.tokensByModel[model.name] ?? 0) + response.tokens;
-            result.tokensByOperator[worker.operator] =
-                (result.tokensByOperator[worker.operator] ?? 0) + response.tokens;
+            result.tokens += outcome.tokens;
+            result.tokensByModel[model.name] = (result.tokensByModel[model.name] ?? 0) + outcome.tokens;
+            result.tokensByOperator[worker.operator] = (result.tokensByOperator[worker.operator] ?? 0) + outcome.tokens;
         } catch (err) {
             result.failed += 1;
             const message = `${model.name}: ${(err as Error).message}`;
@@ -125,6 +170,38 @@ export async function runRequestStream(
     result.latencyMs = summarize(result.latenciesMs);
     progress();
     return result;
+}
+
+const RETRY_PAUSE_MS = 250;
+
+/** The HTTP request itself failed (refused, reset, timed out): the proxy may or may not have charged it. */
+function unreachable(err: unknown): boolean {
+    const e = err as { name?: string; message?: string };
+    return (e?.name === 'TypeError' && /fetch failed/.test(e.message ?? '')) || e?.name === 'TimeoutError';
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The proxy's record of a request, once the proxy answers again: the record when it was charged, null when it was
+ * not (404). A charge is one Redis script, so a request is either charged with its record or not at all.
+ */
+async function receiptOnceReachable(
+    proxyUrl: string,
+    requestId: string,
+    deadline: number,
+): Promise<ChargedReceipt | null> {
+    for (;;) {
+        try {
+            const res = await fetch(`${proxyUrl}/v1/receipts/${requestId}`, { signal: AbortSignal.timeout(5000) });
+            if (res.status === 200) return (await res.json()) as ChargedReceipt;
+            if (res.status === 404) return null;
+        } catch {
+            // not reachable yet
+        }
+        if (performance.now() > deadline) throw new Error(`the proxy did not come back to answer for ${requestId}`);
+        await sleep(RETRY_PAUSE_MS);
+    }
 }
 
 /** p50, p99 (nearest rank) and mean of a list of milliseconds, rounded to 0.01 ms; zeros when empty. */

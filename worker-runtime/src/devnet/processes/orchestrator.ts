@@ -49,8 +49,9 @@ export interface StartProcessDevnetOptions extends Pick<
     apiPort?: number;
     /** A Redis to use (default: a private `redis-server` on a free loopback port, stopped with the devnet). */
     redisUrl?: string;
-    /** Log level of the role processes (their logs go to files under `logDir`). Default info. */
-    logLevel?: string;
+    /** Log level of the role processes (their logs go to files under `logDir`): info (default, as operators run
+     * them; readiness is read from their info lines) or debug. */
+    logLevel?: 'info' | 'debug';
     /** How long a process may take to get ready (default 180 s: a loaded machine loads ONNX Runtime slowly). */
     readyTimeoutMs?: number;
     onStep?: (message: string) => void;
@@ -222,6 +223,8 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
         const client = await ChrysalisClient.connect({
             proxyUrl,
             chain,
+            // Simulated quotes warn on every worker checked; the devnet says it once (the workers' line above).
+            attestationPolicy: { logger: { warn: () => undefined } },
             proxyAddress: view.proxy.contract.address,
             wallet: {
                 address: clientWallet.address,
