@@ -11,73 +11,11 @@ import { writeFileSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { readSse, signedGenerativeRequest } from '../src/client/generative';
+import { lanes, messagesFor, round, streamChat } from './chatStreams';
+import type { Figures } from './chatStreams';
 import { startDevnet } from '../src/devnet/orchestrator';
 import { generatedPackagePath } from '../src/inference/catalog';
 import { ChatEngine } from '../src/inference/generative/engines';
-
-interface Run {
-    ttftMs: number;
-    totalMs: number;
-    tokens: number;
-}
-
-interface Figures {
-    streams: number;
-    requests: number;
-    tokensPerSecond: number;
-    ttftP50Ms: number;
-    ttftP99Ms: number;
-    msPerToken: number;
-}
-
-const percentile = (values: number[], q: number) => {
-    const s = [...values].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-};
-const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
-
-function summarize(streams: number, runs: Run[], wallMs: number): Figures {
-    const tokens = runs.reduce((n, r) => n + r.tokens, 0);
-    return {
-        streams,
-        requests: runs.length,
-        tokensPerSecond: round((tokens / wallMs) * 1000, 1),
-        ttftP50Ms: round(
-            percentile(
-                runs.map((r) => r.ttftMs),
-                0.5,
-            ),
-        ),
-        ttftP99Ms: round(
-            percentile(
-                runs.map((r) => r.ttftMs),
-                0.99,
-            ),
-        ),
-        msPerToken: round(
-            runs.reduce((n, r) => n + (r.totalMs - r.ttftMs) / Math.max(1, r.tokens - 1), 0) / runs.length,
-            3,
-        ),
-    };
-}
-
-async function lanes(streams: number, requests: number, one: (i: number) => Promise<Run>) {
-    const runs: Run[] = [];
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-        Array.from({ length: streams }, async () => {
-            while (next < requests) runs.push(await one(next++));
-        }),
-    );
-    return summarize(streams, runs, performance.now() - t0);
-}
-
-const messagesFor = (i: number) => [
-    { role: 'system', content: 'You are a helpful assistant.' },
-    { role: 'user', content: `Question ${i}: what does a sealed queue protect, and from whom?` },
-];
 
 function folderBytes(dir: string): number {
     let n = 0;
@@ -136,25 +74,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             account: devnet.network.client.account.address.toString(),
             secretKey: devnet.network.client.keyPair.secretKey,
         };
-        const one = async (i: number): Promise<Run> => {
-            const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
-            const body = JSON.stringify(signedGenerativeRequest({ model, inputs, ...who }));
-            const t0 = performance.now();
-            const res = await fetch(`${devnet.proxyUrl}/v1/generate`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body,
-            });
-            let first = 0;
-            let tokens = 0;
-            for await (const e of readSse(res.body!)) {
-                if (e.event === 'delta') {
-                    if (!first) first = performance.now();
-                    tokens += (e.data as { tokenIds: number[] }).tokenIds.length;
-                } else if (e.event === 'error') throw new Error(JSON.stringify(e.data));
-            }
-            return { ttftMs: first - t0, totalMs: performance.now() - t0, tokens };
-        };
+        const one = (i: number) => streamChat(devnet.proxyUrl, model, who, i, maxTokens);
         await one(-1); // warm-up
         for (const streams of [1, 4]) network.push(await lanes(streams, requests * streams, one));
     } finally {

@@ -16,9 +16,9 @@ import { createQueueKey, JobRequest, SealedJobQueue, SealedWorker } from '../src
 
 let JOBS = 3000;
 let SAMPLES = 300;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+let REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `chrysalis-bench:queue:${randomBytes(4).toString('hex')}`;
-const connection = { url: REDIS_URL, maxRetriesPerRequest: null };
+let connection = { url: REDIS_URL, maxRetriesPerRequest: null };
 const inputs = [0.1, 0.2, 0.3, 0.4];
 const compute = async (x: number[]) => x.reduce((a, b) => a + b, 0);
 
@@ -132,8 +132,12 @@ async function deleteBenchKeys(): Promise<void> {
 /** Raw BullMQ alone at one worker concurrency (the baseline other benchmarks compare with), keys deleted after. */
 export async function benchRawQueue(
     concurrency: number,
-    options: { jobs?: number; samples?: number } = {},
+    options: { jobs?: number; samples?: number; redisUrl?: string } = {},
 ): Promise<QueueBenchRow> {
+    if (options.redisUrl) {
+        REDIS_URL = options.redisUrl;
+        connection = { url: REDIS_URL, maxRetriesPerRequest: null };
+    }
     JOBS = options.jobs ?? JOBS;
     SAMPLES = options.samples ?? SAMPLES;
     try {

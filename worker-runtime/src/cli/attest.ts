@@ -1,7 +1,7 @@
 /**
  * `chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem>]... [--crl <file>]...
  *     [--collateral <dir> | --pccs <url>]`
- * `chrysalis attest image-hash <file> [--json]`
+ * `chrysalis attest image-hash <file> [--json]` (or `--simulated`: the simulated TEE's, which the devnet allows)
  * `chrysalis attest quote (--key <seed file> | --public-key <hex>) [--nonce <hex>] [--out <file>] [--json]
  *     [--tsm <configfs-tsm report dir>] [--tsm-entry <name>]`
  *
@@ -37,12 +37,14 @@ import {
     verifyCollateral,
     verifyQuote,
     verifySimulatedQuote,
+    SIMULATED_MEASUREMENTS,
 } from '../tee';
 
 const USAGE = `usage:
   chrysalis attest verify <file> [--at <ISO time>] [--json] [--root <pem file>]... [--crl <file>]...
                           [--collateral <dir> | --pccs <url>]
   chrysalis attest image-hash <file> [--json]
+  chrysalis attest image-hash --simulated [--json]
   chrysalis attest quote (--key <seed file> | --public-key <hex>) [--nonce <hex>] [--out <file>] [--json]
                          [--tsm <configfs-tsm report dir>] [--tsm-entry <name>]
 
@@ -309,8 +311,20 @@ export async function run(argv: string[]): Promise<number> {
             crl: { type: 'string', multiple: true },
             collateral: { type: 'string' },
             pccs: { type: 'string' },
+            simulated: { type: 'boolean', default: false },
         },
     });
+    const printHash = (hash: string) =>
+        process.stdout.write(
+            values.json
+                ? `${JSON.stringify({ imageHash: hash, imageHashDecimal: BigInt('0x' + hash).toString() })}\n`
+                : `${hash}\n`,
+        );
+    if (command === 'image-hash' && values.simulated && positionals.length === 0) {
+        // The image of the simulated TEE (software quotes): what a test network's registry allows for it (devnet).
+        printHash(imageHash(SIMULATED_MEASUREMENTS).toString('hex'));
+        return 0;
+    }
     if (positionals.length !== 1 || (values.collateral !== undefined && values.pccs !== undefined)) {
         process.stderr.write(`${USAGE}\n`);
         return 2;
@@ -321,12 +335,7 @@ export async function run(argv: string[]): Promise<number> {
 
     if (command === 'image-hash') {
         const body = input.kind === 'simulated' ? verifySimulatedQuote(input.bytes).body : parseQuote(input.bytes).body;
-        const hash = imageHash(body).toString('hex');
-        process.stdout.write(
-            values.json
-                ? `${JSON.stringify({ imageHash: hash, imageHashDecimal: BigInt('0x' + hash).toString() })}\n`
-                : `${hash}\n`,
-        );
+        printHash(imageHash(body).toString('hex'));
         return 0;
     }
     const fromPccs = values.pccs === undefined ? undefined : await fetchFromPccs(input, values.pccs);

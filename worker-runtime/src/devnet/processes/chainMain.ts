@@ -4,6 +4,7 @@
  * JSON-RPC, faucet, clock) until SIGINT/SIGTERM. Prints one line `CHAIN_READY_MARK {url, addresses}` once it serves.
  *
  *   node -r tsx/cjs chainMain.ts --seed S --workers N --models a,b --generative c,d --proxy-endpoint URL [--api-port P]
+ *     [--client-stake N --client-deposit N --client-funding N]   (nanoTON)
  */
 import { parseArgs } from 'node:util';
 import { SandboxChain } from '../../chain/sandboxChain';
@@ -12,6 +13,8 @@ import { deployNetwork } from '../deployNetwork';
 import { DevnetGenerativeName, DevnetModelName } from '../models';
 import { devnetAddresses } from '../view';
 import { CHAIN_READY_MARK, ChainReady } from './chainReady';
+
+const nano = (text: string | undefined) => (text === undefined ? undefined : BigInt(text));
 
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
@@ -23,6 +26,10 @@ async function main(argv: string[]): Promise<number> {
             generative: { type: 'string', default: '' },
             'proxy-endpoint': { type: 'string' },
             'api-port': { type: 'string', default: '0' },
+            // nanoTON; default deployNetwork's
+            'client-stake': { type: 'string' },
+            'client-deposit': { type: 'string' },
+            'client-funding': { type: 'string' },
         },
         strict: true,
     });
@@ -34,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
         models: values.models ? (list(values.models) as DevnetModelName[]) : undefined,
         generative: list(values.generative) as DevnetGenerativeName[],
         proxyEndpoint: values['proxy-endpoint'],
+        clientStake: nano(values['client-stake']),
+        clientDeposit: nano(values['client-deposit']),
+        clientFunding: nano(values['client-funding']),
     });
     const api = await startTonApi({ blockchain: chain.blockchain, port: Number(values['api-port']) });
     const ready: ChainReady = { url: api.url, baseUrl: api.baseUrl, addresses: devnetAddresses(network) };

@@ -41,7 +41,7 @@ const PAYOUT_VALUE = 50_000_000n;
 
 export interface StartProcessDevnetOptions extends Pick<
     DeployNetworkOptions,
-    'workers' | 'seed' | 'models' | 'generative'
+    'workers' | 'seed' | 'models' | 'generative' | 'clientStake' | 'clientDeposit' | 'clientFunding'
 > {
     /** Port of the proxy's API (0 = any free port). */
     port?: number;
@@ -136,6 +136,11 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                     .join(',')}`,
                 `--proxy-endpoint=${proxyUrl}`,
                 `--api-port=${options.apiPort ?? 0}`,
+                ...(['clientStake', 'clientDeposit', 'clientFunding'] as const).flatMap((k) =>
+                    options[k] === undefined
+                        ? []
+                        : [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${options[k]}`],
+                ),
             ],
             env: { ...processEnv(), LOG_LEVEL: logLevel },
         });

@@ -1,0 +1,85 @@
+/**
+ * Streamed chats through a proxy's `/v1/generate` (SSE), several at once: tokens/s over the wall time, time to the
+ * first token and per-token time. Shared by bench:generate (raw engine vs network) and bench:scale (in-process vs
+ * processes). Greedy decoding on fixed prompts, so every run generates the same tokens.
+ */
+import { readSse, signedGenerativeRequest } from '../src/client/generative';
+
+export interface Run {
+    ttftMs: number;
+    totalMs: number;
+    tokens: number;
+}
+
+export interface Figures {
+    streams: number;
+    requests: number;
+    tokensPerSecond: number;
+    ttftP50Ms: number;
+    ttftP99Ms: number;
+    msPerToken: number;
+}
+
+const percentile = (values: number[], q: number) => {
+    const s = [...values].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+export const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+export function summarize(streams: number, runs: Run[], wallMs: number): Figures {
+    const tokens = runs.reduce((n, r) => n + r.tokens, 0);
+    const ttft = runs.map((r) => r.ttftMs);
+    return {
+        streams,
+        requests: runs.length,
+        tokensPerSecond: round((tokens / wallMs) * 1000, 1),
+        ttftP50Ms: round(percentile(ttft, 0.5)),
+        ttftP99Ms: round(percentile(ttft, 0.99)),
+        msPerToken: round(
+            runs.reduce((n, r) => n + (r.totalMs - r.ttftMs) / Math.max(1, r.tokens - 1), 0) / runs.length,
+            3,
+        ),
+    };
+}
+
+/** `requests` runs of `one`, `streams` at a time. */
+export async function lanes(streams: number, requests: number, one: (i: number) => Promise<Run>): Promise<Figures> {
+    const runs: Run[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+        Array.from({ length: streams }, async () => {
+            while (next < requests) runs.push(await one(next++));
+        }),
+    );
+    return summarize(streams, runs, performance.now() - t0);
+}
+
+export const messagesFor = (i: number) => [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: `Question ${i}: what does a sealed queue protect, and from whom?` },
+];
+
+/** One streamed chat through the proxy, signed for `who`'s account. */
+export async function streamChat(
+    proxyUrl: string,
+    model: string,
+    who: { account: string; secretKey: Buffer },
+    i: number,
+    maxTokens: number,
+): Promise<Run> {
+    const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
+    const signed = signedGenerativeRequest({ model, inputs, ...who });
+    const t0 = performance.now();
+    const res = await fetch(`${proxyUrl}/v1/generate`, { method: 'POST', headers: signed.headers, body: signed.body });
+    if (res.status !== 200) throw new Error(`chat: HTTP ${res.status}: ${await res.text()}`);
+    let first = 0;
+    let tokens = 0;
+    for await (const e of readSse(res.body!)) {
+        if (e.event === 'delta') {
+            if (!first) first = performance.now();
+            tokens += (e.data as { tokenIds: number[] }).tokenIds.length;
+        } else if (e.event === 'error') throw new Error(JSON.stringify(e.data));
+    }
+    return { ttftMs: first - t0, totalMs: performance.now() - t0, tokens };
+}
