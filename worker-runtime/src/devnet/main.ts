@@ -12,8 +12,7 @@ import { saveRegistrySnapshot } from '../client/registrySnapshot';
 import { DEVNET_GENERATIVE_NAMES } from './models';
 import { startDevnet } from './orchestrator';
 import { RedisUnavailableError } from './redis';
-import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
-import { runOnDevnet } from './run';
+import { runAndReport } from './run';
 import { runProcessDevnet } from './processes/cli';
 import { createGateway } from '../gateway';
 import { toNano } from '@ton/core';
@@ -148,23 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     let ok = false;
     try {
-        const result = await runOnDevnet(
-            devnet,
-            {
-                requests: options.requests,
-                concurrency: options.concurrency,
-                onProgress: (p) => say(progressLine(p)),
-                onSettlement: (s) => say(settlementLine(s)),
-            },
-            Date.now() - t0,
-        );
-        if (options.json) {
-            console.log(JSON.stringify(toJson(result)));
-            say(balanceTable(result.ledger));
-        } else {
-            say(summaryText(result));
-        }
-        ok = result.reconciled && result.stream.failed === 0;
+        ok = await runAndReport(devnet, options, say, Date.now() - t0);
         if (options.keepRunning) {
             const account = devnet.network.client.account.address.toString();
             const snapshotFile = path.join(tmpdir(), `chrysalis-devnet-${options.seed}-registry.json`);

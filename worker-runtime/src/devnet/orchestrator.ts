@@ -25,6 +25,7 @@ import { SimulatedProvider } from '../tee';
 import { deployNetwork, DeployNetworkOptions, DevnetNetwork, DevnetWorkerKey } from './deployNetwork';
 import { DevnetRedis, ensureRedis, freePort } from './redis';
 import { RedisKeys, StoredPayoutVoucher } from '../protocol/keys';
+import { workerEnv } from './processes/roleEnv';
 
 export interface StartDevnetOptions extends DeployNetworkOptions {
     /** Port of the proxy's HTTP API (0 = any free port). */
@@ -261,25 +262,19 @@ async function startWorkers(
     const started = await Promise.allSettled(
         network.workers.flatMap((operator) =>
             operator.keys.map(async (key): Promise<RunningWorker> => {
+                // The settings `--processes` gives `chrysalis worker start` (processes/roleEnv.ts), read the same way.
                 const config = readWorkerConfig(
-                    {},
                     {
-                        redisUrl,
-                        prefix,
-                        registryAddress: network.registry.address.toString(),
-                        modelPath: key.model.path,
-                        attestation: 'simulated',
-                        workerSeed: key.keySeed.toString('hex'),
-                        httpEnabled: false,
-                        payoutCheckMs: 0, // the devnet claims payouts itself at the end, and prints them
-                        payoutThreshold: '1',
-                        grantTimeoutMs: 30_000,
-                        // A job spends most of its life in Redis round trips, not in the model: taking several at
-                        // once keeps the inference thread busy (the pool queues them; the model runs one at a time).
-                        concurrency: 8,
-                        grantPollMs: 1000, // a rotation only follows a demotion here: no need to look often
-                        ...workerConfig,
+                        REDIS_URL: redisUrl,
+                        CHRYSALIS_PREFIX: prefix,
+                        CHRYSALIS_REGISTRY: network.registry.address.toString(),
+                        ...workerEnv({
+                            modelPath: key.model.path,
+                            workerSeed: key.keySeed.toString('hex'),
+                            dataDir: workerConfig.dataDir ?? '',
+                        }),
                     },
+                    workerConfig,
                 );
                 const role = await WorkerRole.start({
                     config,

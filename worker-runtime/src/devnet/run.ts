@@ -14,6 +14,7 @@ import { GenerativeDemoResult, runGenerativeDemo } from './generativeDemo';
 import { billingUnits, TokenCounts } from '../protocol/voucher';
 import { addCounts } from '../roles/proxy/generative/metering';
 import { ZERO_COUNTS } from '../roles/proxy/counters';
+import { balanceTable, progressLine, settlementLine, summaryText, toJson } from './report';
 
 export interface DevnetRunOptions extends StartDevnetOptions {
     requests: number;
@@ -94,6 +95,35 @@ export async function runOnDevnet(
         stream.failed === 0 &&
         (generative?.failed ?? 0) === 0;
     return { stream, generative, settlements: log.records, ledger: balances, billing, reconciled, startMs };
+}
+
+/**
+ * `npm run devnet`'s run, in-process or as processes: progress and settlement lines, then the summary (or, with
+ * `json`, the JSON object on stdout and the table through `say`). True when every request succeeded and it reconciles.
+ */
+export async function runAndReport(
+    devnet: DevnetSession,
+    options: { requests: number; concurrency: number; json: boolean },
+    say: (line: string) => void,
+    startMs: number,
+): Promise<boolean> {
+    const result = await runOnDevnet(
+        devnet,
+        {
+            requests: options.requests,
+            concurrency: options.concurrency,
+            onProgress: (p) => say(progressLine(p)),
+            onSettlement: (s) => say(settlementLine(s)),
+        },
+        startMs,
+    );
+    if (options.json) {
+        console.log(JSON.stringify(toJson(result)));
+        say(balanceTable(result.ledger));
+    } else {
+        say(summaryText(result));
+    }
+    return result.reconciled && result.stream.failed === 0;
 }
 
 /** Starts a devnet, runs it, stops it. */

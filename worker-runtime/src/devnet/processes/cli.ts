@@ -9,8 +9,7 @@ import { walletContract } from '../../cli/networkConfig';
 import type { DevnetCliOptions } from '../main';
 import { DEVNET_GENERATIVE_NAMES } from '../models';
 import { RedisUnavailableError } from '../redis';
-import { balanceTable, progressLine, settlementLine, summaryText, toJson } from '../report';
-import { runOnDevnet } from '../run';
+import { runAndReport } from '../run';
 import { fund, ProcessDevnet, startProcessDevnet } from './orchestrator';
 
 export async function runProcessDevnet(options: DevnetCliOptions, say: (line: string) => void): Promise<number> {
@@ -42,23 +41,7 @@ export async function runProcessDevnet(options: DevnetCliOptions, say: (line: st
     process.once('SIGTERM', interrupt);
     let ok = false;
     try {
-        const result = await runOnDevnet(
-            devnet,
-            {
-                requests: options.requests,
-                concurrency: options.concurrency,
-                onProgress: (p) => say(progressLine(p)),
-                onSettlement: (s) => say(settlementLine(s)),
-            },
-            Date.now() - t0,
-        );
-        if (options.json) {
-            console.log(JSON.stringify(toJson(result)));
-            say(balanceTable(result.ledger));
-        } else {
-            say(summaryText(result));
-        }
-        ok = result.reconciled && result.stream.failed === 0;
+        ok = await runAndReport(devnet, options, say, Date.now() - t0);
         if (options.keepRunning) {
             process.removeListener('SIGINT', interrupt);
             process.removeListener('SIGTERM', interrupt);
