@@ -55,6 +55,11 @@ describe('npm run devnet', () => {
             seed: 'devnet',
             json: false,
             generative: true,
+            processes: false,
+        });
+        expect(parseDevnetArgs(['--processes', '--no-generative'])).toMatchObject({
+            processes: true,
+            generative: false,
         });
         expect(parseDevnetArgs(['--keep-running', '--gateway-port', '12345'])).toMatchObject({ gatewayPort: 12345 });
         expect(parseDevnetArgs(['--keep-running', '--requests', '5', '--json'])).toMatchObject({
