@@ -9,6 +9,7 @@ import { Blockchain } from '@ton/sandbox';
 import { TonClient, WalletContractV5R1 } from '@ton/ton';
 import { TonChain } from '../../worker-runtime/src/chain';
 import { startTonApi, TonApi } from '../../worker-runtime/src/devnet/tonApi';
+import { walletContract, walletSender } from '../../worker-runtime/src/cli/networkConfig';
 import { adminSend } from '../fixtures/workerNetwork';
 import { deployNetwork, hashOf, Network, registerWorker } from '../fixtures/network';
 import { Registry } from '../../wrappers/Registry';
@@ -312,6 +313,34 @@ describe('a wallet through the TON API of a fresh chain', () => {
         const [tx] = await client.getTransactions(somewhere, { limit: 1 });
         expect(tx.now).toBeGreaterThanOrEqual(before + 3600);
         expect((await adminPost(api, 'advance', { seconds: -5 })).status).toBe(422);
+    });
+
+    it("chrysalis wallet senders sign with the chain's time, so they still work once the clock is advanced", async () => {
+        const keys = await mnemonicToPrivateKey(await mnemonicNew());
+        const chain = new TonChain({ network: 'devnet', endpoint: api.url });
+        const wallet = chain.open(walletContract('v4', 'devnet', keys.publicKey));
+        await api.faucet.fund(wallet.address, toNano('5'));
+        await adminPost(api, 'advance', { seconds: 7200 });
+        const to = new Address(0, Buffer.alloc(32, 6));
+        // @ton/ton's own sender signs for 60 s of this machine's clock: two hours late for the chain.
+        await expect(wallet.sender(keys.secretKey).send({ to, value: toNano('1'), bounce: false })).rejects.toThrow(
+            /External message was not accepted.*exit code 36/,
+        );
+        await walletSender(chain, wallet, keys.secretKey).send({ to, value: toNano('1'), bounce: false });
+        expect(await wallet.getSeqno()).toBe(1);
+        expect(await chain.balance(to)).toBeGreaterThan(toNano('0.99'));
+    });
+
+    it("follows the sandbox's history when a snapshot is loaded (the chain is rewound)", async () => {
+        const to = new Address(0, Buffer.alloc(32, 8));
+        const snapshot = blockchain.snapshot();
+        await api.faucet.fund(to, toNano('1'));
+        expect((await rpc(api, 'getTransactions', { address: to.toString() })).body.result).toHaveLength(1);
+        await blockchain.loadFrom(snapshot);
+        expect((await rpc(api, 'getTransactions', { address: to.toString() })).body.result).toHaveLength(0);
+        await api.faucet.fund(to, toNano('2'));
+        const [tx] = (await rpc(api, 'getTransactions', { address: to.toString() })).body.result;
+        expect(tx.in_msg.value).toBe(toNano('2').toString());
     });
 
     it('a time scale runs the chain faster than the wall clock', async () => {
