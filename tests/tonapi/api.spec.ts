@@ -343,6 +343,17 @@ describe('a wallet through the TON API of a fresh chain', () => {
         expect(tx.in_msg.value).toBe(toNano('2').toString());
     });
 
+    it('keeps an idle connection longer than the client does, so a busy process does not reset it', async () => {
+        const chain = new TonChain({ network: 'devnet', endpoint: api.url });
+        const somewhere = new Address(0, Buffer.alloc(32, 10));
+        await chain.balance(somewhere);
+        // The process runs nothing else for longer than the clients' (and Node's default servers') 5 s keep-alive,
+        // as when the sandbox runs a long cascade: the pooled connection must still be usable afterwards.
+        const until = Date.now() + 6000;
+        while (Date.now() < until);
+        expect(await chain.balance(somewhere)).toBe(0n);
+    });
+
     it('a time scale runs the chain faster than the wall clock', async () => {
         const fast = await startTonApi({ blockchain: await Blockchain.create(), timeScale: 1000 });
         try {
