@@ -4,7 +4,13 @@
  * chain order, nothing missed or repeated. Real Redis (a prefix of its own), real sandbox, real HTTP.
  */
 import { Redis } from 'ioredis';
-import { EventWatcher, registryEventDecoder, TonChain, watchedRegistry } from '../../worker-runtime/src/chain';
+import {
+    EventWatcher,
+    registryEventDecoder,
+    RegistryView,
+    TonChain,
+    watchedRegistry,
+} from '../../worker-runtime/src/chain';
 import { startTonApi, TonApi } from '../../worker-runtime/src/devnet/tonApi';
 import { deleteKeysUnder, REDIS_URL, uniquePrefix } from '../fixtures/redis';
 import { adminSend } from '../fixtures/workerNetwork';
@@ -102,5 +108,39 @@ describe('EventWatcher through the TON API', () => {
         await restarted.stop();
         expect(await log()).toEqual(all);
         expect(new Set(await log()).size).toBe(all.length);
+    });
+
+    it("the registry view (the roles' allow-lists, models and proxies) bootstraps and follows through the API", async () => {
+        const view = await RegistryView.open({
+            chain,
+            redis,
+            registry: net.registry.address,
+            prefix: `${prefix}:view`,
+        });
+        try {
+            expect(view.isTestNetwork()).toBe(true);
+            expect(view.model(net.modelHash)).toEqual({ name: 'silero-vad', kind: 1 });
+            await adminSend(net, {
+                $$type: 'AllowModel',
+                queryId: 0n,
+                modelHash: hashOf('mlp'),
+                kind: 2n,
+                name: 'mlp',
+            });
+            await adminSend(net, {
+                $$type: 'RegisterProxy',
+                queryId: 0n,
+                proxyId: 7n,
+                publicKey: hashOf('proxy-key'),
+                proxyAddress: net.stranger.address,
+                endpoint: 'https://proxy.example',
+            });
+            await view.sync();
+            expect(view.model(hashOf('mlp'))).toEqual({ name: 'mlp', kind: 2 });
+            expect(view.proxies().map((p) => p.endpoint)).toContain('https://proxy.example');
+            expect(view.isRegisteredProxyKey(hashOf('proxy-key').toString(16).padStart(64, '0'))).toBe(true);
+        } finally {
+            await view.stop();
+        }
     });
 });
