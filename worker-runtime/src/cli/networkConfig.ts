@@ -62,7 +62,7 @@ function urlSetting(env: string, description: string, def: string): Setting<stri
 export const NETWORK_SCHEMA = {
     network: enumSetting(
         'CHRYSALIS_NETWORK',
-        'TON network (devnet: the TON API that `chrysalis devnet chain` prints)',
+        'TON network; devnet = the TON API that `chrysalis devnet chain` prints',
         NETWORKS,
         'testnet',
     ),

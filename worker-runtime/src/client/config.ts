@@ -20,7 +20,7 @@ export const CLIENT_SCHEMA = {
     ),
     network: enumSetting(
         'CHRYSALIS_NETWORK',
-        'TON network (devnet: the TON API that `chrysalis devnet chain` prints)',
+        'TON network; devnet = the TON API that `chrysalis devnet chain` prints',
         NETWORKS,
         'testnet',
     ),

@@ -3,7 +3,7 @@
  * (deployNetwork, exactly as the in-process devnet deploys it), served through the devnet's TON API (toncenter v2
  * JSON-RPC, faucet, clock) until SIGINT/SIGTERM. Prints one line `CHAIN_READY_MARK {url, addresses}` once it serves.
  *
- *   node -r tsx/cjs chainMain.ts --seed S --workers N --models a,b --generative c,d --proxy-endpoint URL [--api-port P]
+ *   node -r tsx/cjs chainMain.ts --seed S --workers N --models a,b --generative c,d --proxy-endpoint URL [--api-port P] [--time-scale S]
  *     [--client-stake N --client-deposit N --client-funding N]   (nanoTON)
  */
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
             generative: { type: 'string', default: '' },
             'proxy-endpoint': { type: 'string' },
             'api-port': { type: 'string', default: '0' },
+            'time-scale': { type: 'string', default: '1' },
             // nanoTON; default deployNetwork's
             'client-stake': { type: 'string' },
             'client-deposit': { type: 'string' },
@@ -45,7 +46,11 @@ async function main(argv: string[]): Promise<number> {
         clientDeposit: nano(values['client-deposit']),
         clientFunding: nano(values['client-funding']),
     });
-    const api = await startTonApi({ blockchain: chain.blockchain, port: Number(values['api-port']) });
+    const api = await startTonApi({
+        blockchain: chain.blockchain,
+        port: Number(values['api-port']),
+        timeScale: Number(values['time-scale']),
+    });
     const ready: ChainReady = { url: api.url, baseUrl: api.baseUrl, addresses: devnetAddresses(network) };
     process.stdout.write(`${CHAIN_READY_MARK} ${JSON.stringify(ready)}\n`);
     await new Promise<void>((resolve) => {

@@ -20,6 +20,8 @@ export async function runProcessDevnet(options: DevnetCliOptions, say: (line: st
             workers: options.workers,
             seed: options.seed,
             port: options.port,
+            apiPort: options.apiPort ?? 0,
+            timeScale: options.timeScale,
             generative: options.generative ? DEVNET_GENERATIVE_NAMES : [],
             onStep: say,
         });

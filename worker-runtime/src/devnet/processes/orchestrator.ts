@@ -47,6 +47,8 @@ export interface StartProcessDevnetOptions extends Pick<
     port?: number;
     /** Port of the TON API (0 = any free port). */
     apiPort?: number;
+    /** Chain seconds per wall-clock second (default 1). */
+    timeScale?: number;
     /** A Redis to use (default: a private `redis-server` on a free loopback port, stopped with the devnet). */
     redisUrl?: string;
     /** Log level of the role processes (their logs go to files under `logDir`): info (default, as operators run
@@ -136,6 +138,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                     .join(',')}`,
                 `--proxy-endpoint=${proxyUrl}`,
                 `--api-port=${options.apiPort ?? 0}`,
+                `--time-scale=${options.timeScale ?? 1}`,
                 ...(['clientStake', 'clientDeposit', 'clientFunding'] as const).flatMap((k) =>
                     options[k] === undefined
                         ? []

@@ -36,6 +36,8 @@ export interface TonApi {
     close(): Promise<void>;
 }
 
+const KEEP_ALIVE_MS = 75_000;
+
 /** The largest request body (a BOC of a big contract deployment fits many times over). */
 const MAX_BODY = 16 * 1024 * 1024;
 
@@ -51,6 +53,11 @@ export async function startTonApi(options: TonApiOptions): Promise<TonApi> {
     const server = createServer((req, res) => {
         handle(req, res, ctx, faucet).catch((err) => send(res, 500, { ok: false, error: String(err), code: 500 }));
     });
+    // Idle connections are kept longer than clients keep them (Node's agent: 5 s), as toncenter's nginx does (75 s):
+    // a client then never reuses a connection the server has just closed (ECONNRESET), even when the sandbox keeps
+    // this process busy for seconds.
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 1000;
     await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port ?? 0, host, () => resolve());
