@@ -16,7 +16,7 @@ interface ProfileNode {
     callFrame: { functionName: string; url: string; lineNumber: number };
     children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
     nodes: ProfileNode[];
     samples: number[];
     timeDeltas: number[];

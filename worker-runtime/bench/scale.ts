@@ -10,9 +10,10 @@
  *   - chat tokens/s with 4 concurrent streams (bench/chatStreams.ts), each devnet;
  *   - CPU per request by component (user + system time of each process over the closed loop, from /proc), and
  *     what reaching 40 % of raw BullMQ would take.
+ * `--profile`: also a V8 CPU profile of each process over the closed loop (summarized by package and function).
  * Prints the figures and writes them to the results file. Never a timed test.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +23,8 @@ import { startProcessDevnet } from '../src/devnet/processes/orchestrator';
 import { startPrivateRedis } from '../src/devnet/redis';
 import { lanes, streamChat, Figures, round } from './chatStreams';
 import { FixedRateRow, formatFixedRate, runFixedRate } from './fixedRate';
-import { BenchTarget, formatHttpBench, HttpBenchRow, runLevel } from './http';
+import { BenchTarget, formatHttpBench, HttpBenchRow, runLevel, signedBodies } from './http';
+import { CpuProfile, summarizeProfile } from './profile';
 import { benchRawQueue, QueueBenchRow } from './queue';
 
 /** Targets of issue 14: processes ≥ 15 % of raw BullMQ's jobs/s; p99 ≤ 50 ms at half the best rate. */
@@ -111,6 +113,8 @@ export interface ScaleResults {
         halfRate: FixedRateRow;
         chat: Figures;
         cpuMsPerRequest: Record<string, number>;
+        /** With --profile: each process's V8 profile over the closed loop (self time by package/file and function). */
+        profiles?: Record<string, string>;
     };
     shareOfRaw: { inProcess: number; processes: number; target: number; met: boolean };
     halfRateTarget: { p99Ms: number; keptUp: boolean; met: boolean };
@@ -118,7 +122,48 @@ export interface ScaleResults {
     fortyPercent: { requestsPerSecond: number; cpuMsPerRequestAllowed: number; cpuMsPerRequestNow: number };
 }
 
-export async function benchScale(options: { requests: number; concurrency: number; seconds: number }) {
+/** CLOCK_MONOTONIC in µs: the time base of V8's CPU profiles too, so a window here selects their samples. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * The profiles `--cpu-prof` wrote (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile), each cut to `window` and
+ * summarized, by component (several processes of one component: the busiest).
+ */
+function profilesOver(
+    dir: string,
+    window: [number, number],
+    componentOf: Map<number, string>,
+    requests: number,
+): Record<string, string> {
+    const out: Record<string, { text: string; us: number }> = {};
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+        const pid = Number(file.split('.')[3]);
+        const component = componentOf.get(pid) ?? `pid ${pid}`;
+        const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile & { startTime: number };
+        const samples: number[] = [];
+        const timeDeltas: number[] = [];
+        let t = profile.startTime;
+        profile.samples.forEach((id, i) => {
+            t += profile.timeDeltas[i] ?? 0;
+            if (t >= window[0] && t <= window[1]) {
+                samples.push(id);
+                timeDeltas.push(profile.timeDeltas[i] ?? 0);
+            }
+        });
+        const us = timeDeltas.reduce((a, b) => a + b, 0);
+        if (out[component] && out[component].us >= us) continue;
+        const text = `${(us / 1000 / requests).toFixed(3)} ms sampled per request (main thread)\n${summarizeProfile({ ...profile, samples, timeDeltas }, 8)}`;
+        out[component] = { text, us };
+    }
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.text]));
+}
+
+export async function benchScale(options: {
+    requests: number;
+    concurrency: number;
+    seconds: number;
+    profile?: boolean;
+}) {
     const { requests, concurrency } = options;
     const say = (line: string) => console.log(line);
     const redis = await startPrivateRedis();
@@ -133,9 +178,11 @@ export async function benchScale(options: { requests: number; concurrency: numbe
         let inProcessFigures: ScaleResults['inProcess'];
         try {
             await runLevel(inProcess, concurrency, Math.min(100, requests)); // warm-up
+            // The client's signing happens before the clock starts: it is not the network's cost.
+            const bodies = await signedBodies(inProcess, requests);
             let closedLoop!: HttpBenchRow;
             const cpu = await cpuPerRequest({ redis: redisPids }, requests, async () => {
-                closedLoop = await runLevel(inProcess, concurrency, requests);
+                closedLoop = await runLevel(inProcess, concurrency, requests, bodies);
             });
             // In one process: the client's share is everything of this process (proxy, workers, chain included).
             cpu['client + proxy + workers + chain (one process)'] = cpu.client;
@@ -147,7 +194,18 @@ export async function benchScale(options: { requests: number; concurrency: numbe
         say(formatHttpBench([inProcessFigures.closedLoop]));
 
         say('devnet as processes (1 proxy, 2 workers per model)…');
-        const processes = await startProcessDevnet({ ...MODELS, ...FUNDS, redisUrl: redis.url, onStep: say });
+        const profileDir = options.profile
+            ? mkdtempSync(path.join(os.tmpdir(), 'chrysalis-scale-profile-'))
+            : undefined;
+        const window: [number, number] = [0, 0];
+        const componentOf = new Map<number, string>();
+        const processes = await startProcessDevnet({
+            ...MODELS,
+            ...FUNDS,
+            redisUrl: redis.url,
+            onStep: say,
+            cpuProfileDir: profileDir,
+        });
         let processFigures: ScaleResults['processes'];
         try {
             await runLevel(processes, concurrency, Math.min(100, requests)); // warm-up
@@ -160,10 +218,14 @@ export async function benchScale(options: { requests: number; concurrency: numbe
                 chain: [pid('chain')],
                 redis: redisPids,
             };
+            const bodies = await signedBodies(processes, requests);
             let closedLoop!: HttpBenchRow;
             const cpu = await cpuPerRequest(components, requests, async () => {
-                closedLoop = await runLevel(processes, concurrency, requests);
+                window[0] = monotonicUs();
+                closedLoop = await runLevel(processes, concurrency, requests, bodies);
+                window[1] = monotonicUs();
             });
+            for (const [name, pids] of Object.entries(components)) for (const p of pids) componentOf.set(p, name);
             await new Promise((r) => setTimeout(r, 500));
             const rate = Math.max(1, Math.round(closedLoop.requestsPerSecond / 2));
             const halfRate = await runFixedRate(processes, rate, options.seconds);
@@ -173,6 +235,10 @@ export async function benchScale(options: { requests: number; concurrency: numbe
         }
         say(formatHttpBench([processFigures.closedLoop]));
         say(formatFixedRate([processFigures.halfRate]));
+        if (profileDir) {
+            processFigures.profiles = profilesOver(profileDir, window, componentOf, requests);
+            rmSync(profileDir, { recursive: true, force: true });
+        }
 
         const share = (r: HttpBenchRow) => round(r.requestsPerSecond / rawBullmq.jobsPerSecond, 4);
         const fortyRate = SCALE_TARGETS.stretchShareOfRaw * rawBullmq.jobsPerSecond;
@@ -234,6 +300,7 @@ export function formatScale(r: ScaleResults): string {
             `processes ${r.processes.chat.tokensPerSecond} tokens/s`,
         `CPU per request, in-process:\n${cpu(r.inProcess.cpuMsPerRequest)}`,
         `CPU per request, processes:\n${cpu(r.processes.cpuMsPerRequest)}`,
+        ...Object.entries(r.processes.profiles ?? {}).map(([k, v]) => `profile of ${k}: ${v}`),
         `40 % of raw BullMQ = ${r.fortyPercent.requestsPerSecond} req/s: at most ${r.fortyPercent.cpuMsPerRequestAllowed} ms ` +
             `of CPU per request on ${r.machine.cpus} cores (now ${r.fortyPercent.cpuMsPerRequestNow} ms)`,
     ].join('\n');
@@ -245,6 +312,8 @@ if (require.main === module) {
             requests: { type: 'string', default: '600' },
             concurrency: { type: 'string', default: '16' },
             seconds: { type: 'string', default: '5' },
+            // V8 profiles of every process (slows them a little: measure without, profile in a second run)
+            profile: { type: 'boolean', default: false },
             out: { type: 'string', default: path.resolve(__dirname, '..', '..', 'bench', 'scale.json') },
         },
     });
@@ -252,6 +321,7 @@ if (require.main === module) {
         requests: Number(values.requests),
         concurrency: Number(values.concurrency),
         seconds: Number(values.seconds),
+        profile: values.profile,
     }).then(
         (r) => {
             console.log('\n' + formatScale(r));

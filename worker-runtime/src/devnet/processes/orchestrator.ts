@@ -57,6 +57,8 @@ export interface StartProcessDevnetOptions extends Pick<
     /** How long a process may take to get ready (default 180 s: a loaded machine loads ONNX Runtime slowly). */
     readyTimeoutMs?: number;
     onStep?: (message: string) => void;
+    /** Record a V8 CPU profile of the chain, proxy and worker processes into this folder (written when they exit). */
+    cpuProfileDir?: string;
 }
 
 export interface DevnetProcess {
@@ -145,7 +147,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                         : [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${options[k]}`],
                 ),
             ],
-            env: { ...processEnv(), LOG_LEVEL: logLevel },
+            env: { ...processEnv(options.cpuProfileDir), LOG_LEVEL: logLevel },
         });
         const ready = parseChainReady(await chainProcess.waitForLine(/chrysalis-devnet-chain-ready/, readyMs))!;
         step(`chain: pid ${chainProcess.pid}, ton api ${ready.url} (registry ${ready.addresses.registry})`);
@@ -182,7 +184,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                 command: process.execPath,
                 args: [CHRYSALIS_BIN, 'proxy', 'start'],
                 env: {
-                    ...processEnv(),
+                    ...processEnv(options.cpuProfileDir),
                     ...sharedEnv(endpoints, proxyWallet.mnemonic, logLevel),
                     ...proxyEnv({
                         proxyAddress: ready.addresses.proxy.contract,
@@ -208,7 +210,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                     command: process.execPath,
                     args: [CHRYSALIS_BIN, 'worker', 'start'],
                     env: {
-                        ...processEnv(),
+                        ...processEnv(options.cpuProfileDir),
                         ...sharedEnv(endpoints, workerWallets[operator.index].mnemonic, logLevel),
                         ...workerEnv({
                             modelPath: key.model.path,
@@ -292,11 +294,17 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
     }
 }
 
-/** The environment the role processes inherit: this one's PATH and HOME, without its CHRYSALIS_ and REDIS_ settings. */
-function processEnv(): Record<string, string> {
+/**
+ * The environment the role processes inherit: this one's PATH and HOME, without its CHRYSALIS_ and REDIS_ settings;
+ * with `cpuProfileDir`, Node's CPU profiler on (`--cpu-prof`: the profile is written when the process exits).
+ */
+function processEnv(cpuProfileDir?: string): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) {
         if (v !== undefined && !/^(CHRYSALIS_|REDIS_URL$|LOG_LEVEL$)/.test(k)) env[k] = v;
+    }
+    if (cpuProfileDir) {
+        env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${cpuProfileDir}`.trim();
     }
     return env;
 }
