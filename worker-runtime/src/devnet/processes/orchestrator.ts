@@ -97,6 +97,8 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
     const readyMs = options.readyTimeoutMs ?? 180_000;
     const logLevel = options.logLevel ?? 'info';
     const logDir = mkdtempSync(join(tmpdir(), 'chrysalis-devnet-processes-'));
+    // Node's CPU profiler (written when the process exits); a command-line flag, since NODE_OPTIONS may not carry it.
+    const node = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     const children = new Children(logDir);
     const cleanups: Array<() => Promise<unknown>> = [];
     let control: Redis | null = null;
@@ -109,6 +111,15 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
         cleanups.length = 0;
         if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+    };
+    // Ctrl-C or a TERM while starting: the children run in process groups of their own, so they would outlive this
+    // process; stop them first. (Once started, the caller handles signals.)
+    const abort = () => void stop(true).finally(() => process.exit(130));
+    process.once('SIGINT', abort);
+    process.once('SIGTERM', abort);
+    const startupDone = () => {
+        process.removeListener('SIGINT', abort);
+        process.removeListener('SIGTERM', abort);
     };
     try {
         redis = options.redisUrl
@@ -125,6 +136,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
             name: 'chain',
             command: process.execPath,
             args: [
+                ...node,
                 '-r',
                 'tsx/cjs',
                 CHAIN_ENTRY,
@@ -147,7 +159,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                         : [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${options[k]}`],
                 ),
             ],
-            env: { ...processEnv(options.cpuProfileDir), LOG_LEVEL: logLevel },
+            env: { ...processEnv(), LOG_LEVEL: logLevel },
         });
         const ready = parseChainReady(await chainProcess.waitForLine(/chrysalis-devnet-chain-ready/, readyMs))!;
         step(`chain: pid ${chainProcess.pid}, ton api ${ready.url} (registry ${ready.addresses.registry})`);
@@ -182,9 +194,9 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
             const child = children.start({
                 name: 'proxy',
                 command: process.execPath,
-                args: [CHRYSALIS_BIN, 'proxy', 'start'],
+                args: [...node, CHRYSALIS_BIN, 'proxy', 'start'],
                 env: {
-                    ...processEnv(options.cpuProfileDir),
+                    ...processEnv(),
                     ...sharedEnv(endpoints, proxyWallet.mnemonic, logLevel),
                     ...proxyEnv({
                         proxyAddress: ready.addresses.proxy.contract,
@@ -208,9 +220,9 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                 const child = children.start({
                     name,
                     command: process.execPath,
-                    args: [CHRYSALIS_BIN, 'worker', 'start'],
+                    args: [...node, CHRYSALIS_BIN, 'worker', 'start'],
                     env: {
-                        ...processEnv(options.cpuProfileDir),
+                        ...processEnv(),
                         ...sharedEnv(endpoints, workerWallets[operator.index].mnemonic, logLevel),
                         ...workerEnv({
                             modelPath: key.model.path,
@@ -250,6 +262,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
         };
         const redisControl = control;
 
+        startupDone();
         return {
             network: view,
             client,
@@ -289,22 +302,17 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
             stop,
         };
     } catch (err) {
+        startupDone();
         await stop(true);
         throw err;
     }
 }
 
-/**
- * The environment the role processes inherit: this one's PATH and HOME, without its CHRYSALIS_ and REDIS_ settings;
- * with `cpuProfileDir`, Node's CPU profiler on (`--cpu-prof`: the profile is written when the process exits).
- */
-function processEnv(cpuProfileDir?: string): Record<string, string> {
+/** The environment the role processes inherit: this one's PATH and HOME, without its CHRYSALIS_ and REDIS_ settings. */
+function processEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) {
         if (v !== undefined && !/^(CHRYSALIS_|REDIS_URL$|LOG_LEVEL$)/.test(k)) env[k] = v;
-    }
-    if (cpuProfileDir) {
-        env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${cpuProfileDir}`.trim();
     }
     return env;
 }
