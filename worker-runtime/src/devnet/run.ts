@@ -76,7 +76,8 @@ export async function runOnDevnet(
         proxyUrl: devnet.proxyUrl,
         onProgress: (p) => {
             options.onProgress?.(p);
-            void report();
+            // A poll that fails mid-run (the chain busy or going away) is retried at the next progress and at the end.
+            void report().catch(() => undefined);
         },
     });
     await report();

@@ -37,6 +37,8 @@ export async function runProcessDevnet(options: DevnetCliOptions, say: (line: st
     const interrupt = () => {
         interrupted = true;
         say('interrupted: stopping every process');
+        // Requests still in flight fail as their processes go: expected now, and no reason to exit otherwise.
+        process.on('unhandledRejection', () => undefined);
         void devnet.stop(true).finally(() => process.exit(130));
     };
     process.once('SIGINT', interrupt);
