@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Job, Queue } from 'bullmq';
-import { queueNameForModel } from '../../worker-runtime/src/queue';
+import { bullQueueName } from '../../worker-runtime/src/queue';
 import { toNano } from '@ton/core';
 import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { signRequest } from '../../worker-runtime/src/protocol/request';
@@ -49,7 +49,7 @@ function signText(body: string) {
 }
 
 async function jobExists(requestId: string): Promise<boolean> {
-    const queue = new Queue(queueNameForModel(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
+    const queue = new Queue(bullQueueName(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
     try {
         return (await Job.fromId(queue, requestId)) !== undefined;
     } finally {

@@ -30,6 +30,7 @@ import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
 import { CloseOutcome, ProxyCloseError, settleAndRequestClose } from './close';
 import { Commitment, StateCommitter, StateRolledBackError } from './stateCommit';
+import { CommitterLock } from './committerLock';
 import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
 import { GenerativeService } from './generative/service';
@@ -71,6 +72,10 @@ export class ProxyRole {
     app!: FastifyInstance;
     counters!: UsageCounters;
     committer!: StateCommitter;
+    /** Elects the one instance (of those serving this proxy identity) that commits. */
+    lock!: CommitterLock;
+    private reservations!: Reservations;
+    private electionTimer?: NodeJS.Timeout;
     payouts!: PayoutVouchers;
     private redis!: Redis;
     private signer!: VoucherSigner;
@@ -122,6 +127,7 @@ export class ProxyRole {
             throw err;
         }
         this.counters = new UsageCounters(this.redis, this.config.prefix);
+        this.lock = new CommitterLock(this.redis, this.config.prefix, { leaseMs: this.config.committerLeaseMs });
         this.committer = new StateCommitter(
             chain,
             this.redis,
@@ -130,6 +136,7 @@ export class ProxyRole {
             proxyKeys.secretKey,
             this.options.wallet,
             this.counters,
+            this.lock,
         );
         this.dispatcher = new Dispatcher(this.options.admission, this.redis, {
             redisUrl: this.config.redisUrl,
@@ -179,7 +186,12 @@ export class ProxyRole {
             validitySeconds: this.config.voucherValiditySeconds,
         });
         // One reservations ledger for tensor and generative requests alike (amounts in billing units).
-        const reservations = new Reservations(this.redis, this.config.prefix, signer.multipliersBps, reservationMs);
+        const reservations = (this.reservations = new Reservations(
+            this.redis,
+            this.config.prefix,
+            signer.multipliersBps,
+            reservationMs,
+        ));
         this.service = new InferenceService({
             config: this.config,
             registry: proxyConfig.registry,
@@ -231,6 +243,10 @@ export class ProxyRole {
             generative: this.generative,
             pricing: { pricePerToken: params.pricePerToken, multipliers: signer.multipliersBps },
         });
+        // Elected before serving: a single instance commits from its first charge on; one of several waits its turn.
+        await this.elect();
+        this.electionTimer = setInterval(() => void this.elect(), Math.max(100, this.config.committerLeaseMs / 3));
+        this.electionTimer.unref();
         const url = await this.app.listen({ host: this.config.host, port: this.config.port });
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
@@ -264,11 +280,41 @@ export class ProxyRole {
         return { url };
     }
 
-    /** Commits the counters digest now (serialised with any commit in progress); never over a failed check. */
+    /** True while this instance holds the committer lock (by its own clock; Redis fences its writes regardless). */
+    get isCommitter(): boolean {
+        return this.lock?.token != null;
+    }
+
+    /**
+     * Takes or renews the committer lock (every third of the lease). The committer also commits once the charges of
+     * every instance together reach `commitEveryRequests`: the others' charges reach it only through Redis.
+     */
+    private async elect(): Promise<void> {
+        const was = this.lock.token;
+        let token: number | null;
+        try {
+            token = await this.lock.acquire();
+        } catch (err) {
+            this.logger.warn({ err: (err as Error).message }, 'committer election failed (Redis did not answer)');
+            return;
+        }
+        if (token !== null && was === null) {
+            this.logger.info({ token, instance: this.lock.instanceId }, 'this instance is the committer');
+        } else if (token === null && was !== null) {
+            this.logger.warn({ instance: this.lock.instanceId }, 'another instance took over the committer lock');
+        }
+        if (token !== null && !this.stopped) this.maybeCommit(false);
+    }
+
+    /**
+     * Commits the counters digest now (serialised with any commit in progress); never over a failed check. Only the
+     * committer commits: an instance that does not hold the lock (and cannot take it now) gets NotCommitterError.
+     */
     commitState(): Promise<Commitment> {
         if (this.service.refusal) return Promise.reject(new StateRolledBackError(this.service.refusal));
-        const next = this.commitChain.then(() => {
+        const next = this.commitChain.then(async () => {
             if (this.service.refusal) throw new StateRolledBackError(this.service.refusal);
+            if (this.lock.token === null) await this.lock.acquire();
             return this.committer.commit().catch((err: unknown) => {
                 if (err instanceof StateRolledBackError) this.halt(err.reason);
                 throw err;
@@ -308,7 +354,8 @@ export class ProxyRole {
         // Found while running, the mismatch may be known to this process only (a rollback that kept the commitment
         // record): the halt commitment puts it on chain, so that a restart on this Redis refuses too. Serialised
         // after any commitment in flight, and the last thing this process commits.
-        if (!record || !this.options.wallet) return;
+        // Only the committer records it; another instance's halt stays local (the committer's own checks see Redis too).
+        if (!record || !this.options.wallet || this.lock.token === null) return;
         const halting = this.commitChain.then(() => this.committer.commitHalt());
         this.commitChain = halting.then(
             (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
@@ -334,8 +381,11 @@ export class ProxyRole {
         const wallet = this.options.wallet;
         if (!wallet) throw new ProxyCloseError('no wallet configured: the Proxy owner requests the close');
         if (this.service.refusal) throw new ProxyCloseError(`cannot close: ${this.service.refusal}`);
-        // No new charges from here on; requests already charged are in the counters the steps below read.
+        // The close commits and submits charges: the committer's work, so this instance takes the lock first.
+        await this.lock.acquireWithin(2 * this.config.committerLeaseMs);
+        // No new charges from here on, on any instance; requests already charged are in the counters read below.
         this.service.refusal = 'closing: this proxy takes no new requests';
+        await this.reservations.markClosing();
         await this.commitChain;
         return settleAndRequestClose({
             chain: this.options.chain,
@@ -359,14 +409,18 @@ export class ProxyRole {
         if (this.timer) clearInterval(this.timer);
         if (this.checkTimer) clearInterval(this.checkTimer);
         if (this.payoutTimer) clearInterval(this.payoutTimer);
+        if (this.electionTimer) clearInterval(this.electionTimer);
         await this.admissionLoop?.stop();
         await this.app?.close();
         // Not from counters that failed the ledger check (they may be below vouchers signed before).
         if (this.payouts && !this.service?.refusal) await this.flushPayouts().catch(() => undefined);
         if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
+            // Commits only as the committer (taking the lock if it is free): another instance's lock is left alone.
             await this.commitState().catch(() => undefined);
         }
         await this.commitChain;
+        // Handing over at once rather than after the lease: the next instance commits from its next renewal.
+        await this.lock?.release().catch(() => undefined);
         await this.generative?.close();
         await this.dispatcher?.close();
         if (this.redis) await closeRedisClient(this.redis);
@@ -375,7 +429,7 @@ export class ProxyRole {
     private autoCommitting = false;
 
     private maybeCommit(onTimer = false, uncommitted?: number): void {
-        if (!this.options.wallet || this.service.refusal) return;
+        if (!this.options.wallet || this.service.refusal || this.lock.token === null) return;
         void (uncommitted === undefined ? this.counters.uncommitted() : Promise.resolve(uncommitted)).then((n) => {
             const due = onTimer ? n > 0 : this.config.commitEveryRequests > 0 && n >= this.config.commitEveryRequests;
             // Charges keep arriving while a commitment is on its way: one automatic commitment at a time is enough.

@@ -334,6 +334,9 @@ export class InferenceService {
             budget,
         });
         if (outcome.kind === 'reserved') return true;
+        if (outcome.kind === 'closing') {
+            refuse('unavailable', 'this proxy is closing and takes no new requests');
+        }
         if (outcome.kind === 'served') {
             refuse('duplicate_request', `request ${requestId} was already served: GET /v1/receipts/${requestId}`);
         }
