@@ -208,7 +208,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 }
 
 /** What the proxy serves: each model with the inputs and outputs it declares (read once with ONNX Runtime). */
-async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
+export async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
     const served: ServedModel[] = [];
     for (const m of network.models) {
         if (m.package) {
