@@ -39,7 +39,10 @@ export interface EnsureRedisOptions {
 export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
     if (isClusterTarget(url)) {
         const [seed] = clusterSeeds(url);
-        return redisAnswers(`redis://${seed.host.includes(':') ? `[${seed.host}]` : seed.host}:${seed.port}`, timeoutMs);
+        return redisAnswers(
+            `redis://${seed.host.includes(':') ? `[${seed.host}]` : seed.host}:${seed.port}`,
+            timeoutMs,
+        );
     }
     const client = new Redis(url, {
         lazyConnect: true,

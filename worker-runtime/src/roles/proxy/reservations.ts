@@ -9,7 +9,7 @@
  * four token kinds) and a maximum is rounded up. The charge script (counters.ts) releases the reservation in the same
  * step that adds the real tokens; a request that fails releases it here.
  *
- * Each account has one hash `<prefix>:proxy:reserved:<account>`: request id → `units|expiresAtMs|bodyDigest`.
+ * Each account has one hash `<prefix>:proxy:{<prefix>}:reserved:<account>`: request id → `units|expiresAtMs|bodyDigest`.
  * Expired entries (a proxy that died mid-request) are dropped by the next reservation. The body digest binds the
  * request id to one body: a second, different body under an id in flight is a conflict (409), before it is queued.
  * Lua numbers are doubles: exact below 2^53 weighted units, i.e. ~9·10^11 tokens at a 10000 bps multiplier.
