@@ -21,6 +21,7 @@ import { CommitterLock } from '../../worker-runtime/src/roles/proxy/committerLoc
 import { UsageCounters } from '../../worker-runtime/src/roles/proxy/counters';
 import { proxyKeys } from '../../worker-runtime/src/roles/proxy/redisKeys';
 import { Reservations } from '../../worker-runtime/src/roles/proxy/reservations';
+import { checkPersistence } from '../../worker-runtime/src/roles/proxy/persistence';
 import { readWorkerConfig } from '../../worker-runtime/src/roles/worker/config';
 import { PrivateRedisCluster } from '../fixtures/redisCluster';
 import { uniquePrefix } from '../fixtures/redis';
@@ -49,6 +50,11 @@ test('CHRYSALIS_REDIS_CLUSTER makes every role connect to the cluster', () => {
     );
     expect(redis).toBeInstanceOf(Cluster);
     expect(() => readProxyConfig({ CHRYSALIS_REDIS_CLUSTER: '127.0.0.1' })).toThrow(/host:port/);
+});
+
+test("the proxy's persistence check reads every master (this cluster runs without an append-only file)", async () => {
+    await expect(checkPersistence(redis, false)).rejects.toThrow(/without persistence on 127\.0\.0\.1:\d+/);
+    await expect(checkPersistence(redis, true)).resolves.toBeUndefined();
 });
 
 test('the sealed queues run on the cluster: each model queue in a slot of its own, results once', async () => {
