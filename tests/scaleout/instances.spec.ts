@@ -40,30 +40,24 @@ const proxyConfig: Partial<ProxyConfig> = {
 let devnet: Devnet;
 let second: ProxyRole;
 let secondUrl: string;
-let secondRedis: Redis;
-let secondView: RegistryView;
+const extra: Array<{ role: ProxyRole; redis: Redis; view: RegistryView }> = [];
 let clients: Array<{ keyPair: KeyPair; account: string }>;
 
-beforeAll(async () => {
-    devnet = await startDevnet({ models: ['tiny-mlp'], workers: 2, seed: 'scaleout-instances', proxyConfig });
+/** Another full instance of the devnet's proxy: same keys and Redis prefix, its own connections, admission and port. */
+async function startInstance(): Promise<{ role: ProxyRole; url: string }> {
     const { network } = devnet;
     const chain = network.chain;
-    secondRedis = createRedisClient(devnet.redis.url);
-    secondView = await RegistryView.open({
-        chain,
-        redis: secondRedis,
-        registry: network.registry.address,
-        prefix: devnet.prefix,
-    });
+    const redis = createRedisClient(devnet.redis.url);
+    const view = await RegistryView.open({ chain, redis, registry: network.registry.address, prefix: devnet.prefix });
     const admission = await WorkerAdmission.create({
-        redis: secondRedis,
+        redis,
         chain,
-        registryView: secondView,
+        registryView: view,
         prefix: devnet.prefix,
         proxyKeyPair: network.proxy.keyPair,
         policy: { logger: QUIET },
     });
-    second = new ProxyRole({
+    const role = new ProxyRole({
         chain,
         proxyAddress: network.proxy.contract.address,
         proxyKeys: network.proxy.keyPair,
@@ -83,7 +77,15 @@ beforeAll(async () => {
         env: {},
         logger: silentLogger(),
     });
-    secondUrl = (await second.start()).url;
+    extra.push({ role, redis, view });
+    return { role, url: (await role.start()).url };
+}
+
+beforeAll(async () => {
+    devnet = await startDevnet({ models: ['tiny-mlp'], workers: 2, seed: 'scaleout-instances', proxyConfig });
+    const { network } = devnet;
+    const chain = network.chain;
+    ({ role: second, url: secondUrl } = await startInstance());
 
     // Three clients: the devnet's and two more, each with a wallet and a ClientAccount of its own.
     clients = [{ keyPair: network.client.keyPair, account: network.client.account.address.toString() }];
@@ -107,9 +109,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    await second?.stop();
-    await secondView?.stop();
-    if (secondRedis) await closeRedisClient(secondRedis);
+    for (const { role, redis, view } of extra) {
+        await role.stop();
+        await view.stop();
+        await closeRedisClient(redis);
+    }
     await devnet?.stop();
 });
 
@@ -250,4 +254,19 @@ test('when the committer stops, the other instance takes over the lock and commi
     expect(c.seqno).toBe(seqno + 1n);
     expect((await other.committer.check()).ok).toBe(true);
     console.log(`committer handover after a graceful stop (lease ${LEASE_MS} ms): ${takeover} ms`);
+});
+
+test('a close requested through another instance takes the lock from the committer; every instance then refuses', async () => {
+    const committer = instances().find((p) => p.isCommitter)!;
+    const committerUrl = committer === second ? secondUrl : devnet.proxyUrl;
+    const { role: closer } = await startInstance();
+    expect(closer.isCommitter).toBe(false);
+    const outcome = await closer.requestClose({ pollMs: 50 });
+    expect(outcome.closeAt).toBeGreaterThan(0);
+    expect(closer.isCommitter).toBe(true);
+    expect(committer.isCommitter).toBe(false);
+    // The committer's instance takes no new request (it did not start the close: the mark in Redis says so).
+    const refused = await send(0, [committerUrl], 200);
+    expect(refused.statuses).toEqual([503]);
+    expect((await closer.committer.check()).ok).toBe(true);
 });

@@ -10,6 +10,9 @@
  * past its lease (a GC pause, a frozen VM, a partition) and wakes up believing it still commits cannot write after a
  * successor took over, however late its write arrives. Its chain transaction, if it already signed one, carries a
  * seqno the successor's commitment supersedes; the Proxy contract takes only increasing seqnos.
+ *
+ * The close ({@link CommitterLock.markClosing}) hands the lock to the closing instance: from then on the current
+ * holder gives it up at its next renewal and no other instance takes it.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -26,6 +29,11 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 
 const ACQUIRE_SCRIPT = `
 local held = redis.call('GET', KEYS[1])
+local closer = redis.call('GET', KEYS[3])
+if closer and closer ~= ARGV[1] then
+    if held and string.match(held, '^(.*)|') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+    return 0
+end
 if held then
     local id, token = string.match(held, '^(.*)|(%d+)$')
     if id == ARGV[1] and redis.call('GET', KEYS[2]) == token then
@@ -73,7 +81,7 @@ export class CommitterLock {
         this.leaseMs = options.leaseMs ?? 10_000;
         this.instanceId = options.instanceId ?? randomBytes(8).toString('hex');
         if (!(ACQUIRE_COMMAND in redis)) {
-            redis.defineCommand(ACQUIRE_COMMAND, { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
+            redis.defineCommand(ACQUIRE_COMMAND, { numberOfKeys: 3, lua: ACQUIRE_SCRIPT });
             redis.defineCommand(RELEASE_COMMAND, { numberOfKeys: 1, lua: RELEASE_SCRIPT });
         }
     }
@@ -108,6 +116,7 @@ export class CommitterLock {
                 this.redis,
                 this.keys.committerLock,
                 this.keys.committerFence,
+                this.keys.closing,
                 this.instanceId,
                 String(this.leaseMs),
             ),
@@ -136,6 +145,14 @@ export class CommitterLock {
         if (!held) return;
         const command = (this.redis as unknown as Record<string, LockCommand>)[RELEASE_COMMAND];
         await command.call(this.redis, this.keys.committerLock, `${this.instanceId}|${held.token}`);
+    }
+
+    /**
+     * Marks the proxy closing, by this instance: every other instance refuses new requests (reservations.ts) and
+     * stops taking or renewing the lock, so this one gets it within a lease.
+     */
+    async markClosing(): Promise<void> {
+        await this.redis.set(this.keys.closing, this.instanceId);
     }
 
     /** The newest token handed out (the current or last committer's). */

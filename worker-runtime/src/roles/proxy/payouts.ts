@@ -39,6 +39,28 @@ return 1
 const STORE_COMMAND = 'chrysalisProxyStorePayout';
 type StoreCommand = (key: string, json: string, cumulative: string, validUntil: string) => Promise<number>;
 
+/**
+ * Stores a worker's payout voucher where the worker reads it, unless the stored one is further ahead (signed by
+ * another instance from a later counter); true when stored.
+ */
+export async function storePayoutVoucher(
+    redis: Redis,
+    prefix: string,
+    workerKey: string,
+    voucher: StoredPayoutVoucher & { validUntil: number },
+): Promise<boolean> {
+    if (!(STORE_COMMAND in redis)) redis.defineCommand(STORE_COMMAND, { numberOfKeys: 1, lua: STORE_SCRIPT });
+    const command = (redis as unknown as Record<string, StoreCommand>)[STORE_COMMAND];
+    const stored = await command.call(
+        redis,
+        RedisKeys.payout(prefix, workerKey),
+        JSON.stringify(voucher),
+        voucher.cumulative,
+        String(voucher.validUntil),
+    );
+    return stored === 1;
+}
+
 export interface PayoutVouchersDeps {
     chain: Chain;
     redis: Redis;
@@ -60,21 +82,10 @@ export class PayoutVouchers {
     /** Signing and storing run one at a time, so an older voucher never overwrites a newer one in Redis. */
     private queue: Promise<unknown> = Promise.resolve();
 
-    constructor(private readonly d: PayoutVouchersDeps) {
-        if (!(STORE_COMMAND in d.redis)) d.redis.defineCommand(STORE_COMMAND, { numberOfKeys: 1, lua: STORE_SCRIPT });
-    }
+    constructor(private readonly d: PayoutVouchersDeps) {}
 
-    /** Stores a voucher unless the stored one is further ahead (another instance's); true when stored. */
-    private async store(workerKey: string, voucher: StoredPayoutVoucher & { validUntil: number }): Promise<boolean> {
-        const command = (this.d.redis as unknown as Record<string, StoreCommand>)[STORE_COMMAND];
-        const stored = await command.call(
-            this.d.redis,
-            RedisKeys.payout(this.d.prefix, workerKey),
-            JSON.stringify(voucher),
-            voucher.cumulative,
-            String(voucher.validUntil),
-        );
-        return stored === 1;
+    private store(workerKey: string, voucher: StoredPayoutVoucher & { validUntil: number }): Promise<boolean> {
+        return storePayoutVoucher(this.d.redis, this.d.prefix, workerKey, voucher);
     }
 
     /** Called after a request was charged (its tokens are already in the owner's counter). */

@@ -74,7 +74,6 @@ export class ProxyRole {
     committer!: StateCommitter;
     /** Elects the one instance (of those serving this proxy identity) that commits. */
     lock!: CommitterLock;
-    private reservations!: Reservations;
     private electionTimer?: NodeJS.Timeout;
     payouts!: PayoutVouchers;
     private redis!: Redis;
@@ -186,12 +185,7 @@ export class ProxyRole {
             validitySeconds: this.config.voucherValiditySeconds,
         });
         // One reservations ledger for tensor and generative requests alike (amounts in billing units).
-        const reservations = (this.reservations = new Reservations(
-            this.redis,
-            this.config.prefix,
-            signer.multipliersBps,
-            reservationMs,
-        ));
+        const reservations = new Reservations(this.redis, this.config.prefix, signer.multipliersBps, reservationMs);
         this.service = new InferenceService({
             config: this.config,
             registry: proxyConfig.registry,
@@ -381,11 +375,12 @@ export class ProxyRole {
         const wallet = this.options.wallet;
         if (!wallet) throw new ProxyCloseError('no wallet configured: the Proxy owner requests the close');
         if (this.service.refusal) throw new ProxyCloseError(`cannot close: ${this.service.refusal}`);
-        // The close commits and submits charges: the committer's work, so this instance takes the lock first.
-        await this.lock.acquireWithin(2 * this.config.committerLeaseMs);
-        // No new charges from here on, on any instance; requests already charged are in the counters read below.
+        // No new requests from here on, on any instance; requests already charged are in the counters read below.
         this.service.refusal = 'closing: this proxy takes no new requests';
-        await this.reservations.markClosing();
+        await this.lock.markClosing();
+        // The close commits and submits charges: the committer's work. The current committer gives the lock up at
+        // its next renewal, once it sees the mark.
+        await this.lock.acquireWithin(3 * this.config.committerLeaseMs);
         await this.commitChain;
         return settleAndRequestClose({
             chain: this.options.chain,

@@ -122,11 +122,6 @@ export class Reservations {
         return { kind: 'served' };
     }
 
-    /** Marks the proxy as closing for every instance: each later reservation is refused ({@link reserve}). */
-    async markClosing(): Promise<void> {
-        await this.redis.set(this.keys.closing, String(Date.now()));
-    }
-
     /** Drops a request's reservation (it failed or was refused after reserving). */
     async release(account: string, requestId: string): Promise<void> {
         await this.redis.hdel(this.keys.reserved(account), requestId);
