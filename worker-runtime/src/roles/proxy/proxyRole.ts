@@ -75,6 +75,8 @@ export class ProxyRole {
     /** Elects the one instance (of those serving this proxy identity) that commits. */
     lock!: CommitterLock;
     private electionTimer?: NodeJS.Timeout;
+    /** Set by halt(): unlike a close (also a refusal), a halted instance gives up the committer lock. */
+    private halted = false;
     payouts!: PayoutVouchers;
     private redis!: Redis;
     private signer!: VoucherSigner;
@@ -238,9 +240,13 @@ export class ProxyRole {
             pricing: { pricePerToken: params.pricePerToken, multipliers: signer.multipliersBps },
         });
         // Elected before serving: a single instance commits from its first charge on; one of several waits its turn.
-        await this.elect();
-        this.electionTimer = setInterval(() => void this.elect(), Math.max(100, this.config.committerLeaseMs / 3));
-        this.electionTimer.unref();
+        // An instance that refuses to serve (its Redis failed the check) never commits, so it does not stand.
+        if (!this.service.refusal) {
+            await this.elect();
+            const every = Math.max(100, this.config.committerLeaseMs / 3);
+            this.electionTimer = setInterval(() => void this.elect(), every);
+            this.electionTimer.unref();
+        }
         const url = await this.app.listen({ host: this.config.host, port: this.config.port });
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
@@ -292,6 +298,11 @@ export class ProxyRole {
             this.logger.warn({ err: (err as Error).message }, 'committer election failed (Redis did not answer)');
             return;
         }
+        if (token !== null && this.halted) {
+            // Halted while this renewal was on its way (halt() stopped the timer): give the lock straight back.
+            await this.lock.release().catch(() => undefined);
+            return;
+        }
         if (token !== null && was === null) {
             this.logger.info({ token, instance: this.lock.instanceId }, 'this instance is the committer');
         } else if (token === null && was !== null) {
@@ -338,9 +349,13 @@ export class ProxyRole {
      */
     private halt(reason: string, record = true): void {
         if (this.service.refusal) return;
+        this.halted = true;
         this.service.refusal = reason.startsWith('refusing to serve') ? reason : `refusing to serve: ${reason}`;
         if (this.timer) clearInterval(this.timer);
         if (this.checkTimer) clearInterval(this.checkTimer);
+        // A halted instance commits nothing more: it leaves the lock to the others (after its halt record, below),
+        // whose own checks then see the halt commitment on chain and halt too.
+        if (this.electionTimer) clearInterval(this.electionTimer);
         this.logger.error(
             { reason },
             'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)',
@@ -349,12 +364,17 @@ export class ProxyRole {
         // record): the halt commitment puts it on chain, so that a restart on this Redis refuses too. Serialised
         // after any commitment in flight, and the last thing this process commits.
         // Only the committer records it; another instance's halt stays local (the committer's own checks see Redis too).
-        if (!record || !this.options.wallet || this.lock.token === null) return;
+        if (!record || !this.options.wallet || this.lock.token === null) {
+            this.commitChain = this.commitChain.then(() => this.lock.release().catch(() => undefined));
+            return;
+        }
         const halting = this.commitChain.then(() => this.committer.commitHalt());
-        this.commitChain = halting.then(
-            (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
-            (err) => this.logger.error({ err }, 'recording the halt on chain failed'),
-        );
+        this.commitChain = halting
+            .then(
+                (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
+                (err) => this.logger.error({ err }, 'recording the halt on chain failed'),
+            )
+            .then(() => this.lock.release().catch(() => undefined));
     }
 
     /** Signs and stores the latest payout voucher of every worker that served since the last flush. */
