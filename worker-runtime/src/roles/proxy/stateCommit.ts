@@ -144,7 +144,10 @@ export class StateCommitter {
     async commitHalt(): Promise<Commitment> {
         if (!this.wallet) throw new Error('no wallet configured to send CommitState');
         await this.assertFence(this.lock.requireToken('halt commitment'), 'halt commitment');
-        const seqno = (await this.onChain()).seqno + 1n;
+        const current = await this.onChain();
+        // Another instance (a committer before this one) recorded the halt already: once is enough.
+        if (current.seqno > 0n && current.digest === HALT_DIGEST) return current;
+        const seqno = current.seqno + 1n;
         const { commit, signature } = signStateCommit(
             { proxy: this.proxyAddress, seqno, digest: HALT_DIGEST },
             this.proxySecretKey,
