@@ -385,9 +385,7 @@ export class ChrysalisClient {
             }))();
         this.trust.catch(() => (this.trust = null));
         const trust = await this.trust;
-        this.check(
-            await trust.check(workerKey, model.toLowerCase(), () => this.workerAnnouncement(workerKey)),
-        );
+        this.check(await trust.check(workerKey, model.toLowerCase(), () => this.workerAnnouncement(workerKey)));
     }
 
     /** Takes a response's voucher (checked against the proxy key and the response's usage); commits when due. */

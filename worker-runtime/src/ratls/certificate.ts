@@ -1,5 +1,5 @@
 /**
- * The proxy's RA-TLS certificate: self-signed X.509 (made with @peculiar/x509) over the proxy's TLS key, carrying the
+ * The proxy's RA-TLS certificate: self-signed X.509 (@peculiar/asn1-x509 structures) over the proxy's TLS key, carrying the
  * proxy's attestation in one non-critical extension, so a client checks the key its TLS handshake proved against a
  * TEE quote before it sends a byte.
  *
@@ -14,10 +14,10 @@
  * The quote's report_data = SHA-512(proxyKey ‖ "chrysalis/ra-tls/v1" ‖ 0x00 ‖ SHA-256(SubjectPublicKeyInfo DER)) —
  * `bindingReportData(proxyKey, raTlsNonce(spkiSha256))` (tee/binding.ts).
  */
-import 'reflect-metadata'; // @peculiar/x509's dependency injection (tsyringe) needs it loaded first
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash, sign, X509Certificate as NodeX509 } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import * as x509 from '@peculiar/x509';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import * as x509 from '@peculiar/asn1-x509';
 import { AttestationDocument, AttestationKind, QuoteProvider, bindingReportData, raTlsNonce } from '../tee';
 import { RaTlsError } from './errors';
 import { TlsKey } from './tlsKey';
@@ -25,7 +25,8 @@ import { TlsKey } from './tlsKey';
 /** OID of the attestation extension: 2.25 + the UUID 6810a46a-769c-4f6d-bcef-7f4d267f2c7b as an integer. */
 export const RA_TLS_OID = '2.25.138326123061436232088061825640283712635';
 const EVIDENCE_VERSION = 1;
-const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+const COMMON_NAME = '2.5.4.3';
 /** The certificate's own validity says nothing here (the quote and the pin do): wide enough never to get in the way. */
 const VALIDITY_MS = 10 * 365 * 86400 * 1000;
 
@@ -44,9 +45,10 @@ export interface RaTlsCertificate {
     document: AttestationDocument;
 }
 
-export function spkiSha256(spkiDer: Uint8Array | ArrayBuffer): Buffer {
+/** SHA-256 of a key's SubjectPublicKeyInfo (DER). */
+export function spkiSha256(key: TlsKey['publicKey']): Buffer {
     return createHash('sha256')
-        .update(Buffer.from(spkiDer as ArrayBuffer))
+        .update(key.export({ format: 'der', type: 'spki' }))
         .digest();
 }
 
@@ -56,49 +58,112 @@ export async function createRaTlsCertificate(args: {
     proxyKey: Uint8Array;
     provider: QuoteProvider;
 }): Promise<RaTlsCertificate> {
-    const { jwk } = args.tlsKey;
-    const subtle = webcrypto.subtle;
-    const keys = {
-        privateKey: await subtle.importKey('jwk', jwk, ECDSA_P256, true, ['sign']),
-        publicKey: await subtle.importKey('jwk', { ...jwk, d: undefined }, ECDSA_P256, true, ['verify']),
-    };
-    const spki = spkiSha256(await subtle.exportKey('spki', keys.publicKey));
+    const spki = spkiSha256(args.tlsKey.publicKey);
     const quote = await args.provider.getQuote(bindingReportData(args.proxyKey, raTlsNonce(spki)));
     const document: AttestationDocument = { kind: args.provider.kind, quote: quote.toString('base64') };
-    const now = Date.now();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned(
-        {
-            serialNumber: spki.subarray(0, 16).toString('hex').replace(/^[89a-f]/, '0'),
-            name: `CN=chrysalis-proxy-${Buffer.from(args.proxyKey).toString('hex').slice(0, 16)}`,
-            notBefore: new Date(now - 3600_000),
-            notAfter: new Date(now + VALIDITY_MS),
-            keys,
-            signingAlgorithm: ECDSA_P256,
-            extensions: [
-                new x509.Extension(RA_TLS_OID, false, encodeEvidence({ proxyKey: Buffer.from(args.proxyKey), document })),
-            ],
-        },
-        webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1],
-    );
+    const proxyKey = Buffer.from(args.proxyKey);
     return {
-        certPem: cert.toString('pem'),
+        certPem: selfSignedCertificate(args.tlsKey, `chrysalis-proxy-${proxyKey.toString('hex').slice(0, 16)}`, [
+            { oid: RA_TLS_OID, value: encodeEvidence({ proxyKey, document }) },
+        ]),
         keyPem: args.tlsKey.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
         spkiSha256: spki,
         document,
     };
 }
 
+/**
+ * A self-signed X.509 v3 certificate (ECDSA P-256 with SHA-256) over `key`, built from @peculiar/asn1-x509's
+ * structures. (@peculiar/x509's generator re-reads extension OIDs through a converter that truncates a 2.25 arc wider
+ * than 53 bits to "2.25", so it cannot carry {@link RA_TLS_OID}; asn1js encodes the arc exactly.)
+ */
+export function selfSignedCertificate(
+    key: TlsKey,
+    commonName: string,
+    extensions: { oid: string; value: ArrayBuffer | Buffer }[],
+): string {
+    const spkiDer = key.publicKey.export({ format: 'der', type: 'spki' });
+    const name = new x509.Name([
+        new x509.RelativeDistinguishedName([
+            new x509.AttributeTypeAndValue({
+                type: COMMON_NAME,
+                value: new x509.AttributeValue({ utf8String: commonName }),
+            }),
+        ]),
+    ]);
+    const now = Date.now();
+    const algorithm = new x509.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
+    // A positive serial from the key's hash: unique per key, stable across restarts.
+    const serial = createHash('sha256').update(spkiDer).digest().subarray(0, 16);
+    serial[0] &= 0x7f;
+    const tbs = new x509.TBSCertificate({
+        version: x509.Version.v3,
+        serialNumber: new Uint8Array(serial).buffer,
+        signature: algorithm,
+        issuer: name,
+        subject: name,
+        validity: new x509.Validity({ notBefore: new Date(now - 3600_000), notAfter: new Date(now + VALIDITY_MS) }),
+        subjectPublicKeyInfo: AsnConvert.parse(spkiDer, x509.SubjectPublicKeyInfo),
+        extensions: new x509.Extensions(
+            extensions.map(
+                (e) =>
+                    new x509.Extension({
+                        extnID: e.oid,
+                        critical: false,
+                        extnValue: new OctetString(new Uint8Array(e.value)),
+                    }),
+            ),
+        ),
+    });
+    const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+    const signature = sign('sha256', tbsDer, { key: key.privateKey, dsaEncoding: 'der' });
+    const cert = new x509.Certificate({
+        tbsCertificate: tbs,
+        signatureAlgorithm: algorithm,
+        signatureValue: new Uint8Array(signature).buffer,
+    });
+    const der = Buffer.from(AsnConvert.serialize(cert));
+    return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+}
+
 /** The key hash and the evidence of a certificate as a peer presented it (DER); evidence null when it has none. */
 export function readRaTlsCertificate(der: Uint8Array): { spkiSha256: Buffer; evidence: RaTlsEvidence | null } {
-    let cert: x509.X509Certificate;
+    let cert: NodeX509;
     try {
-        cert = new x509.X509Certificate(der);
+        cert = new NodeX509(der);
     } catch (err) {
         throw new RaTlsError('malformed', `the certificate does not parse: ${(err as Error).message}`);
     }
-    const spki = spkiSha256(cert.publicKey.rawData);
-    const ext = cert.getExtension(RA_TLS_OID);
-    return { spkiSha256: spki, evidence: ext ? decodeEvidence(Buffer.from(ext.value)) : null };
+    const value = extensionValue(der, RA_TLS_OID);
+    return {
+        spkiSha256: spkiSha256(cert.publicKey),
+        evidence: value ? decodeEvidence(value) : null,
+    };
+}
+
+/**
+ * The value (the extnValue's contents) of a certificate's extension, found by its OID's DER bytes: asn1js walks the
+ * DER (Certificate → tbsCertificate → [3] extensions), since the schema converters read a 128-bit arc back wrongly.
+ */
+export function extensionValue(der: Uint8Array, oid: string): Buffer | null {
+    const wanted = Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER(false));
+    const parsed = asn1js.fromBER(der);
+    const tbs = parsed.offset === -1 ? undefined : (parsed.result as asn1js.Sequence).valueBlock?.value?.[0];
+    if (!(tbs instanceof asn1js.Sequence)) throw new RaTlsError('malformed', 'the certificate is not DER');
+    const tagged = tbs.valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 3);
+    const list = (tagged as asn1js.Constructed | undefined)?.valueBlock.value[0];
+    if (!(list instanceof asn1js.Sequence)) return null;
+    for (const ext of list.valueBlock.value) {
+        if (!(ext instanceof asn1js.Sequence)) continue;
+        const parts = ext.valueBlock.value;
+        const id = parts[0];
+        const value = parts[parts.length - 1];
+        if (id instanceof asn1js.ObjectIdentifier && Buffer.from(id.toBER(false)).equals(wanted)) {
+            if (!(value instanceof asn1js.OctetString)) throw new RaTlsError('malformed', 'the extension has no value');
+            return Buffer.from(value.valueBlock.valueHexView);
+        }
+    }
+    return null;
 }
 
 function encodeEvidence(e: RaTlsEvidence): ArrayBuffer {

@@ -124,7 +124,9 @@ export class ProxyRole {
         }
         if (this.config.plainHttp) {
             if (!params.isTestNetwork) {
-                throw new ConfigError('CHRYSALIS_PROXY_PLAIN_HTTP is refused: the registry does not mark a test network');
+                throw new ConfigError(
+                    'CHRYSALIS_PROXY_PLAIN_HTTP is refused: the registry does not mark a test network',
+                );
             }
             this.logger.warn('PLAIN HTTP: requests and answers cross the network in clear (test network, opted in)');
         } else {
