@@ -516,7 +516,8 @@ export class ChrysalisClient {
      * the proxy answers only the account's owner). Throws a {@link ProxyError} 404 for another account's request.
      */
     async receipt(requestId: string): Promise<Record<string, unknown>> {
-        const validUntil = Math.floor(Date.now() / 1000) + (this.o.requestValiditySeconds ?? 300);
+        // The proxy checks validity against the chain's clock (as it does a request's).
+        const validUntil = (await this.o.chain.now()) + (this.o.requestValiditySeconds ?? 300);
         const headers = signReceiptQuery(requestId, this.account.toString(), validUntil, this.signer);
         const res = await this.transport.send({
             method: 'GET',
