@@ -28,6 +28,8 @@ beforeAll(async () => {
             proxyUrl: h.url,
             proxyAddress: h.net.proxy.contract.address.toString(),
             registryAddress: h.net.registry.address.toString(),
+            // The harness proxy speaks plain HTTP on its test network: CHRYSALIS_CLIENT_PLAIN_HTTP=true.
+            plainHttp: true,
         },
         chain: h.chain,
         wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
