@@ -353,6 +353,7 @@ async function walletClient(name: string) {
         chain: devnet.network.chain,
         proxyAddress: devnet.network.proxy.contract.address,
         wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair },
+        allowPlainHttp: true, // this devnet serves plain HTTP (see beforeAll)
     });
     return { client, keyPair };
 }
