@@ -3,6 +3,7 @@
  * defaults and descriptions (docs/client.md's table is `describeSchema(CLIENT_SCHEMA)`).
  */
 import { boolSetting, ConfigOf, enumSetting, readConfig, stringSetting } from '../config/schema';
+import { DEVNET_ENDPOINT, NETWORKS } from '../config/networks';
 
 export const CLIENT_SCHEMA = {
     proxyUrl: stringSetting(
@@ -28,10 +29,15 @@ export const CLIENT_SCHEMA = {
             'checks the attestation against its allow-lists',
         '',
     ),
-    network: enumSetting('CHRYSALIS_NETWORK', 'TON network', ['testnet', 'mainnet'] as const, 'testnet'),
+    network: enumSetting(
+        'CHRYSALIS_NETWORK',
+        'TON network; devnet = the TON API that `chrysalis devnet chain` prints',
+        NETWORKS,
+        'testnet',
+    ),
     endpoint: stringSetting(
         'CHRYSALIS_TON_ENDPOINT',
-        'toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network)',
+        `toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network; on devnet ${DEVNET_ENDPOINT})`,
         '',
     ),
     apiKey: stringSetting('CHRYSALIS_TON_API_KEY', 'API key of the endpoint', ''),
