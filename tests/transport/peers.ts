@@ -91,7 +91,11 @@ export async function fakeProxy(cert: { certPem: string; keyPem: string }): Prom
  * A self-signed certificate over a fresh key of its own, optionally carrying another certificate's attestation
  * extension byte for byte (what a relay that terminates TLS would present: the proxy's quote, its own key).
  */
-export async function ownCertificate(copyEvidenceFrom?: string): Promise<{ certPem: string; keyPem: string }> {
+export async function ownCertificate(
+    copyEvidenceFrom?: string,
+    /** Also embed this text (e.g. the proxy's own certificate as PEM) in an extension of no meaning. */
+    embedText?: string,
+): Promise<{ certPem: string; keyPem: string }> {
     const key = tlsKeyFromScalar(randomScalar());
     const extensions = [];
     if (copyEvidenceFrom) {
@@ -99,6 +103,7 @@ export async function ownCertificate(copyEvidenceFrom?: string): Promise<{ certP
         if (!value) throw new Error('the certificate has no attestation extension to copy');
         extensions.push({ oid: RA_TLS_OID, value });
     }
+    if (embedText) extensions.push({ oid: '1.3.6.1.4.1.99999.1', value: Buffer.from(embedText) });
     return {
         certPem: selfSignedCertificate(key, 'relay', extensions),
         keyPem: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),

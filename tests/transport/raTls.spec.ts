@@ -95,6 +95,8 @@ test('a TCP relay between the SDK (and the gateway) and the proxy records no pla
 test('a relay presenting its own certificate is refused before any request is sent, even with the proxy quote', async () => {
     for (const [cert, code] of [
         [await ownCertificate(proxyCert().certPem), 'attestation'],
+        // The proxy's certificate embedded as PEM text: Node's X509Certificate(buffer) would parse that one instead.
+        [await ownCertificate(proxyCert().certPem, proxyCert().certPem), 'attestation'],
         [await ownCertificate(), 'no_evidence'],
     ] as const) {
         const relay = await fakeProxy(cert);

@@ -93,9 +93,10 @@ export function selfSignedCertificate(
     ]);
     const now = Date.now();
     const algorithm = new x509.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
-    // A positive serial from the key's hash: unique per key, stable across restarts.
+    // A serial from the key's hash (unique per key, stable across restarts); first byte 0x40–0x7f: a positive INTEGER
+    // whose DER is minimal (no leading zero byte, which OpenSSL refuses as illegal padding).
     const serial = createHash('sha256').update(spkiDer).digest().subarray(0, 16);
-    serial[0] &= 0x7f;
+    serial[0] = (serial[0] & 0x3f) | 0x40;
     const tbs = new x509.TBSCertificate({
         version: x509.Version.v3,
         serialNumber: new Uint8Array(serial).buffer,
@@ -103,7 +104,8 @@ export function selfSignedCertificate(
         issuer: name,
         subject: name,
         validity: new x509.Validity({ notBefore: new Date(now - 3600_000), notAfter: new Date(now + VALIDITY_MS) }),
-        subjectPublicKeyInfo: AsnConvert.parse(spkiDer, x509.SubjectPublicKeyInfo),
+        // A copy: a small Buffer is a view into Node's shared pool, and the parser must see these bytes only.
+        subjectPublicKeyInfo: AsnConvert.parse(new Uint8Array(spkiDer).buffer, x509.SubjectPublicKeyInfo),
         extensions: new x509.Extensions(
             extensions.map(
                 (e) =>
@@ -126,44 +128,70 @@ export function selfSignedCertificate(
     return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
 }
 
-/** The key hash and the evidence of a certificate as a peer presented it (DER); evidence null when it has none. */
-export function readRaTlsCertificate(der: Uint8Array): { spkiSha256: Buffer; evidence: RaTlsEvidence | null } {
-    let cert: NodeX509;
-    try {
-        cert = new NodeX509(der);
-    } catch (err) {
-        throw new RaTlsError('malformed', `the certificate does not parse: ${(err as Error).message}`);
+/**
+ * The key hash and the evidence of a certificate as the TLS handshake presented it (`getPeerX509Certificate()`, the
+ * object OpenSSL verified the handshake's signature with); evidence null when it has none.
+ *
+ * The key is taken from that object, never by parsing the bytes again with `new X509Certificate(buffer)`: Node reads a
+ * buffer as PEM first, and a DER certificate whose extension holds PEM text (a TDX quote carries its PCK chain as
+ * PEM) would parse as the embedded certificate — another key than the one the handshake proved. The DER's own
+ * SubjectPublicKeyInfo (asn1js) must equal it too, so the extension is read from the very certificate that was used.
+ */
+export function readRaTlsCertificate(cert: NodeX509): { spkiSha256: Buffer; evidence: RaTlsEvidence | null } {
+    const spki = cert.publicKey.export({ format: 'der', type: 'spki' });
+    const der = cert.raw;
+    const { spkiDer, extensions } = walkCertificate(der);
+    if (!spkiDer.equals(spki)) {
+        throw new RaTlsError('malformed', "the certificate's DER holds another key than the one presented");
     }
-    const value = extensionValue(der, RA_TLS_OID);
-    return {
-        spkiSha256: spkiSha256(cert.publicKey),
-        evidence: value ? decodeEvidence(value) : null,
-    };
+    const value = extensions.get(RA_TLS_OID_DER.toString('hex'));
+    return { spkiSha256: createHash('sha256').update(spki).digest(), evidence: value ? decodeEvidence(value) : null };
 }
 
-/**
- * The value (the extnValue's contents) of a certificate's extension, found by its OID's DER bytes: asn1js walks the
- * DER (Certificate → tbsCertificate → [3] extensions), since the schema converters read a 128-bit arc back wrongly.
- */
+/** The value (the extnValue's contents) of a certificate's extension, by OID; null when it has none. */
 export function extensionValue(der: Uint8Array, oid: string): Buffer | null {
-    const wanted = Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER(false));
-    const parsed = asn1js.fromBER(der);
-    const tbs = parsed.offset === -1 ? undefined : (parsed.result as asn1js.Sequence).valueBlock?.value?.[0];
-    if (!(tbs instanceof asn1js.Sequence)) throw new RaTlsError('malformed', 'the certificate is not DER');
-    const tagged = tbs.valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 3);
+    const wanted = Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER(false)).toString('hex');
+    return walkCertificate(der).extensions.get(wanted) ?? null;
+}
+
+const RA_TLS_OID_DER = Buffer.from(new asn1js.ObjectIdentifier({ value: RA_TLS_OID }).toBER(false));
+
+/**
+ * The SubjectPublicKeyInfo (its DER as encoded) and the extensions (OID DER hex → value) of a DER certificate,
+ * walked with asn1js (Certificate → tbsCertificate → subjectPublicKeyInfo, [3] extensions). Extensions are matched
+ * by their OID's bytes because the schema converters read a 128-bit arc back wrongly.
+ */
+function walkCertificate(der: Uint8Array): { spkiDer: Buffer; extensions: Map<string, Buffer> } {
+    const bad = (why: string): never => {
+        throw new RaTlsError('malformed', `the certificate is not DER: ${why}`);
+    };
+    const parsed = asn1js.fromBER(new Uint8Array(der));
+    if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) bad('no Certificate SEQUENCE');
+    const tbs = (parsed.result as asn1js.Sequence).valueBlock.value[0];
+    if (!(tbs instanceof asn1js.Sequence)) return bad('no tbsCertificate');
+    const fields = tbs.valueBlock.value;
+    // version [0] EXPLICIT (present in v3), serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
+    const first = fields[0]?.idBlock.tagClass === 3 && fields[0]?.idBlock.tagNumber === 0 ? 1 : 0;
+    const spki = fields[first + 5];
+    if (!(spki instanceof asn1js.Sequence)) bad('no subjectPublicKeyInfo');
+    const extensions = new Map<string, Buffer>();
+    const tagged = fields.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 3);
     const list = (tagged as asn1js.Constructed | undefined)?.valueBlock.value[0];
-    if (!(list instanceof asn1js.Sequence)) return null;
-    for (const ext of list.valueBlock.value) {
-        if (!(ext instanceof asn1js.Sequence)) continue;
-        const parts = ext.valueBlock.value;
-        const id = parts[0];
-        const value = parts[parts.length - 1];
-        if (id instanceof asn1js.ObjectIdentifier && Buffer.from(id.toBER(false)).equals(wanted)) {
-            if (!(value instanceof asn1js.OctetString)) throw new RaTlsError('malformed', 'the extension has no value');
-            return Buffer.from(value.valueBlock.valueHexView);
+    if (list instanceof asn1js.Sequence) {
+        for (const ext of list.valueBlock.value) {
+            if (!(ext instanceof asn1js.Sequence)) bad('an extension is not a SEQUENCE');
+            const parts = (ext as asn1js.Sequence).valueBlock.value;
+            const id = parts[0];
+            const value = parts[parts.length - 1];
+            if (!(id instanceof asn1js.ObjectIdentifier) || !(value instanceof asn1js.OctetString)) {
+                bad('an extension has no OID or no value');
+            }
+            const key = Buffer.from((id as asn1js.ObjectIdentifier).toBER(false)).toString('hex');
+            if (extensions.has(key)) bad('an extension appears twice');
+            extensions.set(key, Buffer.from((value as asn1js.OctetString).valueBlock.valueHexView));
         }
     }
-    return null;
+    return { spkiDer: Buffer.from((spki as asn1js.Sequence).toBER(false)), extensions };
 }
 
 function encodeEvidence(e: RaTlsEvidence): ArrayBuffer {

@@ -12,6 +12,7 @@
  * relay that replays the proxy's certificate cannot finish it, and one that presents its own key fails 1 or 4.
  * Steps 2–4 are repeated, for the pinned key, after `recheckMs` (the registry may drop the proxy or its image).
  */
+import type { X509Certificate } from 'node:crypto';
 import type { AttestationPolicy, RegistryView } from '../tee';
 import { verifyAttestation, raTlsNonce } from '../tee';
 import { readRaTlsCertificate } from './certificate';
@@ -45,9 +46,12 @@ export class RaTlsVerifier {
         return this.pin?.toString('hex') ?? null;
     }
 
-    /** Resolves when the certificate (DER, as the handshake presented it) may carry requests; throws RaTlsError. */
-    async check(certDer: Uint8Array): Promise<void> {
-        const { spkiSha256, evidence } = readRaTlsCertificate(certDer);
+    /**
+     * Resolves when the certificate the handshake presented (`getPeerX509Certificate()`) may carry requests; throws
+     * RaTlsError.
+     */
+    async check(cert: X509Certificate): Promise<void> {
+        const { spkiSha256, evidence } = readRaTlsCertificate(cert);
         if (this.pin && !this.pin.equals(spkiSha256)) {
             throw new RaTlsError(
                 'pin_mismatch',
@@ -56,7 +60,7 @@ export class RaTlsVerifier {
         }
         if (this.pin && Date.now() - this.verifiedAt < this.recheckMs) return;
         while (this.inFlight) await this.inFlight.catch(() => undefined);
-        if (this.pin && Date.now() - this.verifiedAt < this.recheckMs) return this.check(certDer);
+        if (this.pin && Date.now() - this.verifiedAt < this.recheckMs) return this.check(cert);
         const run = this.verify(spkiSha256, evidence);
         this.inFlight = run;
         try {

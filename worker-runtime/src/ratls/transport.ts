@@ -44,7 +44,7 @@ class VerifyingAgent extends https.Agent {
         socket.once('secureConnect', () => {
             const cert = socket.getPeerX509Certificate();
             if (!cert) return done(new RaTlsError('malformed', 'the proxy presented no certificate'));
-            this.verifier.check(cert.raw).then(
+            this.verifier.check(cert).then(
                 () => done(null),
                 (err: Error) => done(err),
             );
