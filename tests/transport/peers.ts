@@ -103,7 +103,8 @@ export async function ownCertificate(
         if (!value) throw new Error('the certificate has no attestation extension to copy');
         extensions.push({ oid: RA_TLS_OID, value });
     }
-    if (embedText) extensions.push({ oid: '1.3.6.1.4.1.99999.1', value: Buffer.from(embedText) });
+    // On a line of its own, as a TDX quote's PCK chain is: what a PEM reader scanning the bytes would find.
+    if (embedText) extensions.push({ oid: '1.3.6.1.4.1.99999.1', value: Buffer.from(`\n${embedText}`) });
     return {
         certPem: selfSignedCertificate(key, 'relay', extensions),
         keyPem: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
