@@ -155,8 +155,10 @@ test('a worker started by its command is admitted by a proxy started by its comm
     expect(await health.json()).toMatchObject({ state: 'consuming', workerKey });
     const metrics = await (await fetch(`${worker.running.role.httpAddress}/metrics`)).text();
     expect(metrics).toMatch(/chrysalis_requests_total\{[^}]*outcome="ok"[^}]*\} 1/);
-    expect((await fetch(`${proxy.running.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${proxy.running.url}/metrics`)).text()).toMatch(/chrysalis_/);
+    // The proxy serves RA-TLS: its health and metrics over the client's verified channel.
+    expect(proxy.running.url).toMatch(/^https:/);
+    expect((await client.proxy.send({ method: 'GET', path: '/healthz' })).status).toBe(200);
+    expect(await (await client.proxy.send({ method: 'GET', path: '/metrics' })).text()).toMatch(/chrysalis_/);
 
     // Each process follows the registry with a view (and watcher cursor) of its own: a change on chain reaches both.
     expect(await redis.exists(RedisKeys.registryView(prefix))).toBe(0);

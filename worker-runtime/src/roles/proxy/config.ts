@@ -141,6 +141,12 @@ export const PROXY_SCHEMA = {
             'such a Redis loses the ledger',
         false,
     ),
+    plainHttp: boolSetting(
+        'CHRYSALIS_PROXY_PLAIN_HTTP',
+        'serve plain HTTP instead of RA-TLS (HTTPS whose key the attestation binds): refused unless the registry marks ' +
+            'a test network; clients must opt in too. Requests and answers then cross the network in clear',
+        false,
+    ),
     allowSimulatedAttestation: boolSetting(
         'CHRYSALIS_PROXY_SIMULATED',
         'allow a simulated attestation provider (software quotes, no TEE); refused unless the network is a test network',

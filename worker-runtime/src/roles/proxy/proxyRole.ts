@@ -35,6 +35,9 @@ import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
 import { GenerativeService } from './generative/service';
 import { WorkerAdmissionPort } from './workers';
+import { SealedRecords } from './records';
+import { createRaTlsCertificate, RaTlsCertificate } from '../../ratls/certificate';
+import { deriveTlsKey, TlsKey } from '../../ratls/tlsKey';
 
 export interface ProxyRoleOptions {
     chain: Chain;
@@ -56,7 +59,10 @@ export interface ProxyRoleOptions {
      * cannot ask `GET /v1/payouts/:workerKey`). Default 10000; 0 = only on demand and at stop.
      */
     payoutFlushMs?: number;
+    /** Quotes the RA-TLS certificate's key (and answers /v1/attestation). Needed unless `plainHttp`. */
     quoteProvider?: QuoteProvider;
+    /** The TLS key; default derived from the proxy seed (ratls/tlsKey.ts), so a restart keeps the clients' pins. */
+    tlsKey?: TlsKey;
     config?: Partial<ProxyConfig>;
     env?: Record<string, string | undefined>;
     logger?: Logger;
@@ -78,6 +84,8 @@ export class ProxyRole {
     /** Set by halt(): unlike a close (also a refusal), a halted instance gives up the committer lock. */
     private halted = false;
     payouts!: PayoutVouchers;
+    /** The RA-TLS certificate served (null with plain HTTP). */
+    tlsCertificate: RaTlsCertificate | null = null;
     private redis!: Redis;
     private signer!: VoucherSigner;
     /** The model queues (read-only use outside: queue waits, metrics). */
@@ -119,6 +127,26 @@ export class ProxyRole {
                 'a simulated attestation provider needs CHRYSALIS_PROXY_SIMULATED=true and a test network ' +
                     '(its quotes carry no TEE protection)',
             );
+        }
+        if (this.config.plainHttp) {
+            if (!params.isTestNetwork) {
+                throw new ConfigError(
+                    'CHRYSALIS_PROXY_PLAIN_HTTP is refused: the registry does not mark a test network',
+                );
+            }
+            this.logger.warn('PLAIN HTTP: requests and answers cross the network in clear (test network, opted in)');
+        } else {
+            if (!provider) {
+                throw new ConfigError(
+                    'RA-TLS needs an attestation provider to quote the TLS key (or CHRYSALIS_PROXY_PLAIN_HTTP=true on a ' +
+                        'test network)',
+                );
+            }
+            this.tlsCertificate = await createRaTlsCertificate({
+                tlsKey: this.options.tlsKey ?? deriveTlsKey(proxyKeys.secretKey.subarray(0, 32)),
+                proxyKey: proxyKeys.publicKey,
+                provider,
+            });
         }
         this.redis = createRedisClient(this.config.redisUrl);
         try {
@@ -205,6 +233,7 @@ export class ProxyRole {
             metrics: this.metrics,
             logger: this.logger,
             maxBodyBytes: bodyLimitBytes,
+            records: new SealedRecords(proxyKeys.secretKey.subarray(0, 32)),
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         this.generative = new GenerativeService({
@@ -238,6 +267,9 @@ export class ProxyRole {
             bodyLimitBytes,
             generative: this.generative,
             pricing: { pricePerToken: params.pricePerToken, multipliers: signer.multipliersBps },
+            tls: this.tlsCertificate
+                ? { key: this.tlsCertificate.keyPem, cert: this.tlsCertificate.certPem }
+                : undefined,
         });
         // Elected before serving: a single instance commits from its first charge on; one of several waits its turn.
         // An instance that refuses to serve (its Redis failed the check) never commits, so it does not stand.
