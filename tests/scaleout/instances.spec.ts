@@ -17,7 +17,7 @@ import { devnetKeyPair } from '../../worker-runtime/src/devnet/keys';
 import { Devnet, servedModels, startDevnet } from '../../worker-runtime/src/devnet/orchestrator';
 import { toWireMap } from '../../worker-runtime/src/inference';
 import { silentLogger } from '../../worker-runtime/src/observability';
-import { signRequest } from '../../worker-runtime/src/protocol/request';
+import { signReceiptQuery, signRequest } from '../../worker-runtime/src/protocol/request';
 import { closeRedisClient, createRedisClient } from '../../worker-runtime/src/queue';
 import { WorkerAdmission } from '../../worker-runtime/src/roles/admission';
 import { ProxyConfig, ProxyRole } from '../../worker-runtime/src/roles/proxy';
@@ -35,6 +35,8 @@ const proxyConfig: Partial<ProxyConfig> = {
     // Every instance compares Redis with the chain every second: two commitments racing would show as a mismatch.
     rollbackCheckMs: 1_000,
     accountCacheMs: 0,
+    // The spec posts to both instances with bare fetch: plain HTTP, opted in on the devnet's test network.
+    plainHttp: true,
 };
 
 let devnet: Devnet;
@@ -102,6 +104,7 @@ beforeAll(async () => {
             chain,
             proxyAddress: network.proxy.contract.address,
             wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
+            allowPlainHttp: true,
         });
         await sdk.openAccount(network.params.minClientStake, toNano('10'));
         clients.push({ keyPair: wallet.keyPair, account: sdk.account.toString() });
@@ -205,8 +208,12 @@ test('under concurrent load through both instances every request is charged once
     const paid = await Promise.all(owners.map((o) => counters.workerTokens(o)));
     expect(paid.reduce((a, b) => a + b, 0n)).toBe(total);
     // Both instances charged (the load reached both), each request has its one record.
+    const now = await devnet.network.chain.now();
     for (const s of sent.slice(0, 10)) {
-        const res = await fetch(`${secondUrl}/v1/receipts/${s.requestId}`);
+        // Each record is its account owner's to read (a signed query), from either instance.
+        const c = clients[s.client];
+        const headers = signReceiptQuery(s.requestId, c.account, now + 60, c.keyPair.secretKey);
+        const res = await fetch(`${secondUrl}/v1/receipts/${s.requestId}`, { headers });
         expect(res.status).toBe(200);
     }
 
