@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { readSse, signedGenerativeRequest } from '../src/client/generative';
 import { startDevnet } from '../src/devnet/orchestrator';
 import { createGateway } from '../src/gateway';
+import type { VoucherJson } from '../src/roles/proxy/vouchers';
 
 const { values } = parseArgs({
     options: { pairs: { type: 'string', default: '200' }, streams: { type: 'string', default: '10' } },
@@ -29,6 +30,12 @@ const pct = (xs: number[], p: number) => {
     return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A refused request would time the refusal, not the path: the benchmark stops instead. */
+async function ok(res: Response, path: string): Promise<Response> {
+    if (!res.ok) throw new Error(`${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    return res;
+}
 
 async function main() {
     const devnet = await startDevnet({
@@ -50,20 +57,26 @@ async function main() {
         const secretKey = devnet.network.client.keyPair.secretKey;
 
         const raw = async (inputs: Record<string, unknown>) => {
-            const body = signedGenerativeRequest({ model: model.hashHex, inputs, account, secretKey });
+            const signed = signedGenerativeRequest({ model: model.hashHex, inputs, account, secretKey });
             const res = await fetch(`${devnet.proxyUrl}/v1/generate`, {
                 method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify(body),
+                headers: signed.headers,
+                body: signed.body,
             });
-            return res;
+            return ok(res, 'proxy');
         };
-        const viaGateway = (inputs: Record<string, unknown>) =>
-            fetch(`${gateway.url}/chat/completions`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify({ model: 'chat-think', ...inputs }),
-            });
+        // The raw path bills the same account as the SDK and the gateway: its vouchers are handed to the SDK as
+        // another sender's (resumeFrom), so the SDK's audit counts on from them and commits them when due.
+        const keep = (answer: { voucher: VoucherJson }) => devnet.client.resumeFrom(answer.voucher);
+        const viaGateway = async (inputs: Record<string, unknown>) =>
+            ok(
+                await fetch(`${gateway.url}/chat/completions`, {
+                    method: 'POST',
+                    headers: { 'content-type': 'application/json' },
+                    body: JSON.stringify({ model: 'chat-think', ...inputs }),
+                }),
+                'gateway',
+            );
         const time = async (f: () => Promise<unknown>) => {
             const t0 = performance.now();
             await f();
@@ -73,7 +86,7 @@ async function main() {
         // Latency, 1 token, interleaved (warm-up first).
         const one = { messages, max_tokens: 1, seed: 1 };
         for (let i = 0; i < 20; i++) {
-            await (await raw(one)).json();
+            keep(await (await raw(one)).json());
             await (await viaGateway(one)).json();
         }
         const rawMs: number[] = [];
@@ -84,7 +97,7 @@ async function main() {
         // after answering it, which the next request can feel).
         for (let i = 0; i < PAIRS; i++) {
             const runs: Array<() => Promise<void>> = [
-                async () => void rawMs.push(await time(async () => (await raw(one)).json())),
+                async () => void rawMs.push(await time(async () => keep(await (await raw(one)).json()))),
                 async () => void sdkMs.push(await time(() => devnet.client.generate(model.hashHex, one))),
                 async () => void gwMs.push(await time(async () => (await viaGateway(one)).json())),
             ];
@@ -105,6 +118,7 @@ async function main() {
             let tokens = 0;
             for await (const e of readSse((await raw({ ...long, stream: true })).body!)) {
                 if (e.event === 'delta') tokens += (e.data as { tokenIds: number[] }).tokenIds.length;
+                if (e.event === 'done') keep(e.data as { voucher: VoucherJson });
             }
             rawTps.push(tokens / ((performance.now() - t0) / 1000));
             t0 = performance.now();
