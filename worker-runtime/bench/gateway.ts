@@ -67,7 +67,7 @@ async function main() {
         };
         // The raw path bills the same account as the SDK and the gateway: its vouchers are handed to the SDK as
         // another sender's (resumeFrom), so the SDK's audit counts on from them and commits them when due.
-        const keep = (answer: { voucher: VoucherJson }) => devnet.client.resumeFrom(answer.voucher);
+        const keep = (answer: unknown) => devnet.client.resumeFrom((answer as { voucher: VoucherJson }).voucher);
         const viaGateway = async (inputs: Record<string, unknown>) =>
             ok(
                 await fetch(`${gateway.url}/chat/completions`, {
