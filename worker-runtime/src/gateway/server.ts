@@ -58,6 +58,8 @@ export interface Gateway {
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const pool = new ProxyPool(options.clients);
+    // A commit waits for the chain: it runs beside the answers, not before the one that made it due.
+    for (const client of options.clients) client.commitInBackground();
     const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
     await app.register(multipart, { limits: { fileSize: options.maxFileBytes ?? 25 * 1024 * 1024, files: 1 } });
 
@@ -215,7 +217,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = options.host ?? '127.0.0.1';
-    return { url: `http://${host}:${port}/v1`, app, pool, close: () => app.close() };
+    const close = async () => {
+        await app.close();
+        await Promise.all(options.clients.map((c) => c.settled()));
+    };
+    return { url: `http://${host}:${port}/v1`, app, pool, close };
 }
 
 /** Aborts the SDK call (and so the generation at the worker) when the caller disconnects. */
