@@ -188,7 +188,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const raw = reply.raw;
         raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
         const send = (data: unknown) => {
-            if (!raw.destroyed) raw.write(`data: ${JSON.stringify(data)}\n\n`);
+            if (raw.destroyed) return;
+            // The chunks that one read from the proxy brought go out in one write (one syscall), not one each.
+            if (!raw.writableCorked) {
+                raw.cork();
+                process.nextTick(() => raw.uncork());
+            }
+            raw.write(`data: ${JSON.stringify(data)}\n\n`);
         };
         let writer: ChunkWriter | null = null;
         const onEvent = (event: GenerationEvent) => {
