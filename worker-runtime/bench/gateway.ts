@@ -8,9 +8,12 @@
  *   the SDK's `generate` (signing, receipt and voucher checks), and `POST /v1/chat/completions` at the gateway;
  *   p50/p99 of each and the p50 of the per-pair difference gateway − raw proxy (the gateway's added latency).
  * - streaming: tokens/s of a streamed generation of half the model's context, through the gateway vs directly.
+ * - CPU: the main thread's CPU time per request of each path (mean); the gateway's added CPU hardly depends on the
+ *   machine's load, where the wall-clock figures on a shared machine do.
  * Prints a table and writes bench/gateway.json. A benchmark, never a timed test.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readSse, signedGenerativeRequest } from '../src/client/generative';
@@ -30,6 +33,20 @@ const pct = (xs: number[], p: number) => {
     return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** CPU time of this process's main thread, ms (Linux: /proc, in clock ticks of 10 ms; elsewhere the whole process). */
+function mainThreadCpuMs(): number {
+    try {
+        const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+        const c = process.cpuUsage();
+        return (c.user + c.system) / 1000;
+    }
+}
 
 /** A refused request would time the refusal, not the path: the benchmark stops instead. */
 async function ok(res: Response, path: string): Promise<Response> {
@@ -77,10 +94,18 @@ async function main() {
                 }),
                 'gateway',
             );
-        const time = async (f: () => Promise<unknown>) => {
+        // Wall time per request, and the main thread's CPU time over it: the proxy, the worker role and the chain share
+        // that thread and do the same for every path, so the difference is what the path itself costs — and, unlike
+        // wall time on a shared machine, it hardly moves with the load (ONNX Runtime's own threads, which spin while
+        // they wait, are left out).
+        const cpuMs: Record<string, number[]> = { raw: [], sdk: [], gw: [] };
+        const time = async (f: () => Promise<unknown>, path?: keyof typeof cpuMs) => {
+            const c0 = mainThreadCpuMs();
             const t0 = performance.now();
             await f();
-            return performance.now() - t0;
+            const ms = performance.now() - t0;
+            if (path) cpuMs[path].push(mainThreadCpuMs() - c0);
+            return ms;
         };
 
         // Latency, 1 token, interleaved (warm-up first).
@@ -97,9 +122,9 @@ async function main() {
         // after answering it, which the next request can feel).
         for (let i = 0; i < PAIRS; i++) {
             const runs: Array<() => Promise<void>> = [
-                async () => void rawMs.push(await time(async () => keep(await (await raw(one)).json()))),
-                async () => void sdkMs.push(await time(() => devnet.client.generate(model.hashHex, one))),
-                async () => void gwMs.push(await time(async () => (await viaGateway(one)).json())),
+                async () => void rawMs.push(await time(async () => keep(await (await raw(one)).json()), 'raw')),
+                async () => void sdkMs.push(await time(() => devnet.client.generate(model.hashHex, one), 'sdk')),
+                async () => void gwMs.push(await time(async () => (await viaGateway(one)).json(), 'gw')),
             ];
             for (let k = 0; k < 3; k++) await runs[(i + k) % 3]();
             diff.push(gwMs[i] - rawMs[i]);
@@ -145,6 +170,14 @@ async function main() {
                 gatewayAddedP90: round(pct(diff, 90)),
                 gatewayHopModels: { p50: round(pct(hopMs, 50)), p99: round(pct(hopMs, 99)) },
             },
+            // Means: the main thread's CPU clock ticks in 10 ms steps, which average out over the requests.
+            mainThreadCpuMsPerRequest: {
+                proxyDirect: round(mean(cpuMs.raw)),
+                sdkDirect: round(mean(cpuMs.sdk)),
+                gateway: round(mean(cpuMs.gw)),
+                gatewayAdded: round(mean(cpuMs.gw) - mean(cpuMs.raw)),
+            },
+            load: loadavg().map(round),
             streaming: {
                 maxTokens: long.max_tokens,
                 streams: STREAMS,
@@ -152,6 +185,7 @@ async function main() {
                 gatewayTokensPerS: round(pct(gwTps, 50)),
             },
         };
+        const cpu = result.mainThreadCpuMsPerRequest;
         console.log(
             `gateway benchmark (${PAIRS} interleaved 1-token requests, ${STREAMS} streams of ${long.max_tokens} tokens)`,
         );
@@ -170,6 +204,10 @@ async function main() {
         console.log(
             `  gateway hop alone (GET /models) p50 ${result.latencyMs.gatewayHopModels.p50} ms  p99 ${result.latencyMs.gatewayHopModels.p99} ms`,
         );
+        console.log(
+            `  main-thread CPU per request    proxy ${cpu.proxyDirect} ms  SDK ${cpu.sdkDirect} ms  gateway ${cpu.gateway} ms (added ${cpu.gatewayAdded} ms)`,
+        );
+        console.log(`  load average at the end        ${result.load.join(' ')} (${cpus().length} cores)`);
         console.log(
             `  streamed tokens/s              proxy ${result.streaming.proxyDirectTokensPerS}  gateway ${result.streaming.gatewayTokensPerS}`,
         );
