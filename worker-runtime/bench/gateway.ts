@@ -1,8 +1,12 @@
 /**
  * Gateway benchmark (`npm run bench:gateway`): what the OpenAI-compatible gateway adds over calling the proxy
  * directly, on a devnet (sandbox chain, one worker serving the tiny chat folder, Redis), keep-alive everywhere.
+ * The gateway runs in the devnet's process, where it shares one event loop with the proxy and the worker role it
+ * calls; `--own-process` runs it in a process of its own, as on an app's machine (bench/gatewayProcess.ts: a client
+ * account of its own, the chain through the devnet's TON API) — on a quiet machine; on a loaded one every hop then
+ * waits for the scheduler as well.
  *
- *   npx tsx worker-runtime/bench/gateway.ts [--pairs 200] [--streams 10]
+ *   npx tsx worker-runtime/bench/gateway.ts [--pairs 200] [--streams 10] [--own-process]
  *
  * - latency: interleaved requests of 1 token, three ways — a signed `POST /v1/generate` with fetch (no checks),
  *   the SDK's `generate` (signing, receipt and voucher checks), and `POST /v1/chat/completions` at the gateway;
@@ -12,18 +16,31 @@
  *   machine's load, where the wall-clock figures on a shared machine do.
  * Prints a table and writes bench/gateway.json. A benchmark, never a timed test.
  */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { toNano } from '@ton/core';
+import { keyPairFromSeed } from '@ton/crypto';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readSse, signedGenerativeRequest } from '../src/client/generative';
-import { startDevnet } from '../src/devnet/orchestrator';
+import { Devnet, startDevnet } from '../src/devnet/orchestrator';
+import { deployClientWallet } from '../src/devnet/clientWallet';
+import { startTonApi } from '../src/devnet/tonApi';
+import { ChrysalisClient } from '../src/client';
+import type { GatewayProcessConfig } from './gatewayProcess';
 import { createGateway } from '../src/gateway';
 import type { VoucherJson } from '../src/roles/proxy/vouchers';
 
 const { values } = parseArgs({
-    options: { pairs: { type: 'string', default: '200' }, streams: { type: 'string', default: '10' } },
+    options: {
+        pairs: { type: 'string', default: '200' },
+        streams: { type: 'string', default: '10' },
+        'own-process': { type: 'boolean', default: false },
+    },
 });
+const IN_PROCESS = !(values['own-process'] ?? false);
 const PAIRS = Number(values.pairs);
 const STREAMS = Number(values.streams);
 const messages = [{ role: 'user', content: 'Say something about TON.' }];
@@ -48,6 +65,57 @@ function mainThreadCpuMs(): number {
     }
 }
 
+/**
+ * Starts bench/gatewayProcess.ts for a client account of its own (a fresh wallet, funded, with an account at the
+ * devnet's proxy): the devnet's demo account stays the one the raw and SDK paths bill, so no session sees another's
+ * usage. The chain is reached through the devnet's TON API.
+ */
+async function gatewayProcess(devnet: Devnet): Promise<{ url: string; close(): Promise<void> }> {
+    const blockchain = devnet.network.chain.blockchain;
+    const api = await startTonApi({ blockchain, port: 0 });
+    const keyPair = keyPairFromSeed(randomBytes(32));
+    const funder = await blockchain.treasury('bench-gateway-client');
+    const wallet = await deployClientWallet(blockchain, funder, keyPair, toNano('1000'));
+    const opener = await ChrysalisClient.connect({
+        proxyUrl: devnet.proxyUrl,
+        chain: devnet.network.chain,
+        proxyAddress: devnet.network.proxy.contract.address,
+        wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair },
+    });
+    await opener.openAccount((await devnet.client.accountData()).stake, toNano('500'));
+    const config: GatewayProcessConfig = {
+        endpoint: api.url,
+        proxyUrl: devnet.proxyUrl,
+        proxyAddress: devnet.network.proxy.contract.address.toString(),
+        secretKey: keyPair.secretKey.toString('hex'),
+    };
+    const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(__dirname, 'gatewayProcess.ts'), JSON.stringify(config)],
+        {
+            stdio: ['ignore', 'pipe', 'inherit'],
+        },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /gateway (\S+)/.exec(out);
+            if (m) resolve(m[1]);
+        });
+        void exited.then((code) => reject(new Error(`the gateway process exited (${code}) before listening`)));
+    });
+    return {
+        url,
+        async close() {
+            child.kill('SIGTERM');
+            await exited;
+            await api.close();
+        },
+    };
+}
+
 /** A refused request would time the refusal, not the path: the benchmark stops instead. */
 async function ok(res: Response, path: string): Promise<Response> {
     if (!res.ok) throw new Error(`${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
@@ -66,7 +134,9 @@ async function main() {
             for (let i = 0; i < 100 && w.role.currentState !== 'consuming'; i++)
                 await new Promise((r) => setTimeout(r, 100));
         }
-        const gateway = await createGateway({ clients: [devnet.client], port: 0 });
+        const gateway = IN_PROCESS
+            ? await createGateway({ clients: [devnet.client], port: 0 })
+            : await gatewayProcess(devnet);
         const model = devnet.network.models.find((m) => m.name === 'chat-think')!;
         const catalog = await devnet.client.catalog();
         const context = catalog.find((m) => m.hash === model.hashHex)!.contextLength!;
@@ -161,6 +231,7 @@ async function main() {
 
         const result = {
             machine: `${process.platform} ${process.arch}, node ${process.version}`,
+            gateway: IN_PROCESS ? 'in the devnet process' : 'own process (chain through the devnet TON API)',
             pairs: PAIRS,
             latencyMs: {
                 proxyDirect: { p50: round(pct(rawMs, 50)), p99: round(pct(rawMs, 99)) },
@@ -171,12 +242,15 @@ async function main() {
                 gatewayHopModels: { p50: round(pct(hopMs, 50)), p99: round(pct(hopMs, 99)) },
             },
             // Means: the main thread's CPU clock ticks in 10 ms steps, which average out over the requests.
-            mainThreadCpuMsPerRequest: {
-                proxyDirect: round(mean(cpuMs.raw)),
-                sdkDirect: round(mean(cpuMs.sdk)),
-                gateway: round(mean(cpuMs.gw)),
-                gatewayAdded: round(mean(cpuMs.gw) - mean(cpuMs.raw)),
-            },
+            // Only where the gateway shares this process's main thread (its own process's CPU is not counted here).
+            mainThreadCpuMsPerRequest: !IN_PROCESS
+                ? null
+                : {
+                      proxyDirect: round(mean(cpuMs.raw)),
+                      sdkDirect: round(mean(cpuMs.sdk)),
+                      gateway: round(mean(cpuMs.gw)),
+                      gatewayAdded: round(mean(cpuMs.gw) - mean(cpuMs.raw)),
+                  },
             load: loadavg().map(round),
             streaming: {
                 maxTokens: long.max_tokens,
@@ -187,7 +261,8 @@ async function main() {
         };
         const cpu = result.mainThreadCpuMsPerRequest;
         console.log(
-            `gateway benchmark (${PAIRS} interleaved 1-token requests, ${STREAMS} streams of ${long.max_tokens} tokens)`,
+            `gateway benchmark (${PAIRS} interleaved 1-token requests, ${STREAMS} streams of ${long.max_tokens} tokens; ` +
+                `gateway ${result.gateway})`,
         );
         console.log(
             `  proxy directly (signed fetch)  p50 ${result.latencyMs.proxyDirect.p50} ms  p99 ${result.latencyMs.proxyDirect.p99} ms`,
@@ -204,9 +279,11 @@ async function main() {
         console.log(
             `  gateway hop alone (GET /models) p50 ${result.latencyMs.gatewayHopModels.p50} ms  p99 ${result.latencyMs.gatewayHopModels.p99} ms`,
         );
-        console.log(
-            `  main-thread CPU per request    proxy ${cpu.proxyDirect} ms  SDK ${cpu.sdkDirect} ms  gateway ${cpu.gateway} ms (added ${cpu.gatewayAdded} ms)`,
-        );
+        if (cpu) {
+            console.log(
+                `  main-thread CPU per request    proxy ${cpu.proxyDirect} ms  SDK ${cpu.sdkDirect} ms  gateway ${cpu.gateway} ms (added ${cpu.gatewayAdded} ms)`,
+            );
+        }
         console.log(`  load average at the end        ${result.load.join(' ')} (${cpus().length} cores)`);
         console.log(
             `  streamed tokens/s              proxy ${result.streaming.proxyDirectTokensPerS}  gateway ${result.streaming.gatewayTokensPerS}`,

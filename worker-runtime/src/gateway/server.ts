@@ -61,7 +61,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // A commit waits for the chain: it runs beside the answers, not before the one that made it due.
     for (const client of options.clients) client.commitInBackground();
     const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
-    await app.register(multipart, { limits: { fileSize: options.maxFileBytes ?? 25 * 1024 * 1024, files: 1 } });
 
     app.setErrorHandler((err, _req, reply) => {
         const e = fastifyError(err);
@@ -117,27 +116,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         );
     });
 
-    app.post('/v1/audio/transcriptions', async (req, reply) => {
-        if (!req.isMultipart()) {
-            throw new GatewayError(
-                400,
-                'send multipart/form-data with a file',
-                'invalid_request_error',
-                'invalid_body',
+    // Multipart parsing (and the hooks the plugin adds to every request of its scope) only where an upload is taken.
+    await app.register(async (scope) => {
+        await scope.register(multipart, {
+            limits: { fileSize: options.maxFileBytes ?? 25 * 1024 * 1024, files: 1 },
+        });
+        scope.post('/v1/audio/transcriptions', async (req, reply) => {
+            if (!req.isMultipart()) {
+                throw new GatewayError(
+                    400,
+                    'send multipart/form-data with a file',
+                    'invalid_request_error',
+                    'invalid_body',
+                );
+            }
+            const fields: Record<string, string> = {};
+            let file: Buffer | null = null;
+            for await (const part of req.parts()) {
+                if (part.type === 'file') file = await part.toBuffer();
+                else fields[part.fieldname] = String(part.value);
+            }
+            const call = parseTranscriptionRequest(fields, file);
+            const answer = await pool.run(call.model, ['speech-to-text'], async ({ client, model }) =>
+                client.transcribe(model.hash, call.wav, undefined, callerGone(reply)),
             );
-        }
-        const fields: Record<string, string> = {};
-        let file: Buffer | null = null;
-        for await (const part of req.parts()) {
-            if (part.type === 'file') file = await part.toBuffer();
-            else fields[part.fieldname] = String(part.value);
-        }
-        const call = parseTranscriptionRequest(fields, file);
-        const answer = await pool.run(call.model, ['speech-to-text'], async ({ client, model }) =>
-            client.transcribe(model.hash, call.wav, undefined, callerGone(reply)),
-        );
-        if (call.format === 'text') return reply.type('text/plain; charset=utf-8').send(answer.text);
-        return transcription(answer);
+            if (call.format === 'text') return reply.type('text/plain; charset=utf-8').send(answer.text);
+            return transcription(answer);
+        });
     });
 
     /** The native tensor API: `{model, inputs}` → the proxy's `/v1/infer` answer, signed and checked by the SDK. */
