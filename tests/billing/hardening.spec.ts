@@ -308,16 +308,28 @@ describe('billing hardening (issue 11)', () => {
             expect(fee5y).toBeLessThanOrEqual(billingConstant('PROXY_RESERVE'));
         });
 
-        it('a WorkerAccount claim after 5 idle years pays the storage debt from the claim value and pays in full', async () => {
+        it('a WorkerAccount keeps WORKER_RESERVE from its first claim and pays 5 years of storage from it', async () => {
             await payout(blockchain, net.main, worker, 10n);
-            blockchain.now! += 5 * YEAR;
-            const b0 = await worker.getBalance();
-            const r = await payout(blockchain, net.main, worker, 1010n, { value: toNano('0.05') });
             const wa = await workerAccount(blockchain, net.main, worker.address);
+            const reserve = billingConstant('WORKER_RESERVE');
+            expect((await blockchain.getContract(wa.address)).balance).toBe(reserve);
+            blockchain.now! += 5 * YEAR;
+            const fee = billingConstant('PAYOUT_FEE');
+            const r = await payout(blockchain, net.main, worker, 1010n, { value: fee });
+            // No debt: the storage came out of the reserve, not out of the claim.
+            const stored = storageFee(r.transactions[1]);
+            expect(stored).toBeGreaterThan(0n);
+            expect(stored).toBeLessThan(reserve);
             expect(r.transactions).toHaveTransaction({ from: wa.address, to: proxy().address, success: true });
             expect((await wa.getWorkerData()).paid).toBe(1010n);
-            const fee = net.main.params.workerFeePerToken;
-            expect((await worker.getBalance()) - b0).toBeGreaterThan(1000n * fee - toNano('0.05'));
+            expect((await blockchain.getContract(wa.address)).balance).toBe(reserve - stored);
+            // Paid in full: the 1000 units (and what compute left of the claim's value).
+            const perUnit = net.main.params.workerFeePerToken;
+            expect(r.transactions).toHaveTransaction({
+                from: proxy().address,
+                to: worker.address,
+                value: (v) => v! > 1000n * perUnit,
+            });
         });
 
         it('a closing ClientAccount returns everything, reserve included; the closed state stays (no replay)', async () => {
