@@ -17,8 +17,11 @@ export const CLIENT_FEES = {
 };
 
 export const WORKER_FEES = {
-    /** PayoutSigned (≥ PAYOUT_FEE = 0.008, checked), + deploy on the first claim; the rest returns. */
-    payout: toNano('0.03'),
+    /**
+     * PayoutSigned (≥ PAYOUT_FEE = 0.008, checked; the first claim, which deploys the WorkerAccount, ≥ PAYOUT_FEE +
+     * WORKER_RESERVE = 0.033 and leaves WORKER_RESERVE there for storage); the rest returns with the payout.
+     */
+    payout: toNano('0.05'),
 };
 
 export const PROXY_FEES = {

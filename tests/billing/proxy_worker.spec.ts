@@ -94,7 +94,11 @@ describe('WorkerAccount and Proxy', () => {
             });
         }
         const first = await payout(blockchain, net.main, worker, 100n, { value: fee + reserve });
-        expect(first.transactions).toHaveTransaction({ from: net.main.proxy.address, to: worker.address, success: true });
+        expect(first.transactions).toHaveTransaction({
+            from: net.main.proxy.address,
+            to: worker.address,
+            success: true,
+        });
         expect((await blockchain.getContract(wa.address)).balance).toBe(reserve);
         const r = await payout(blockchain, net.main, worker, 200n, { value: fee - 1n });
         expect(r.transactions).toHaveTransaction({ to: wa.address, exitCode: BillingErrors.ERR_VALUE_TOO_SMALL });

@@ -231,7 +231,11 @@ describe('WorkerStake: slashing by governance and by proof', () => {
         await w.stake.send(stranger.getSender(), PROOF_VALUE, used);
         await w.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'StartUnbonding', queryId: 0n });
         blockchain.now! += Number(params.workerUnbondingDelay);
-        const out = await w.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'Withdraw', queryId: 0n });
+        const out = await w.stake.send(
+            operator.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'Withdraw', queryId: 0n },
+        );
         expect(out.transactions).toHaveTransaction({ from: w.stake.address, to: operator.address });
         // Registered again (same key, fresh bond): the used proof is refused, a new equivocation still slashes.
         const again = await registerWorker(snap.net, 'slashable', { bond: toNano('10') });
@@ -243,11 +247,19 @@ describe('WorkerStake: slashing by governance and by proof', () => {
             exitCode: code(ERR_STAKE_ALREADY_SLASHED_FOR_REQUEST),
         });
         expect((await again.stake.getState()).stake).toBe(toNano('10'));
-        const fresh = await again.stake.send(stranger.getSender(), PROOF_VALUE, proof(w, receipt(6n, 1n), receipt(6n, 2n)));
+        const fresh = await again.stake.send(
+            stranger.getSender(),
+            PROOF_VALUE,
+            proof(w, receipt(6n, 1n), receipt(6n, 2n)),
+        );
         expect(fresh.transactions).toHaveTransaction({ to: again.stake.address, success: true });
         // A stake never slashed by proof is deleted on withdrawal, as before.
         const clean = await registerWorker(snap.net, 'never-slashed', { bond: toNano('5') });
-        await clean.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'StartUnbonding', queryId: 0n });
+        await clean.stake.send(
+            operator.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'StartUnbonding', queryId: 0n },
+        );
         blockchain.now! += Number(params.workerUnbondingDelay);
         await clean.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'Withdraw', queryId: 0n });
         expect((await blockchain.getContract(clean.stake.address)).accountState).toBeUndefined();
