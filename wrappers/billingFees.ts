@@ -7,7 +7,7 @@ import { toNano } from '@ton/core';
 
 export const CLIENT_FEES = {
     /** On top of stake + deposit for OpenClientAccount (= OPEN_FEE). */
-    open: toNano('0.095'),
+    open: toNano('0.1'),
     /** Withdraw, IncreaseStake, RequestRefund: compute ≈ 0.0035 TON + a message; the rest returns. */
     ownerOperation: toNano('0.02'),
     /** ChargeSigned, submitted by the proxy (≥ CHARGE_FEE = 0.008, checked); the rest goes to the proxy. */

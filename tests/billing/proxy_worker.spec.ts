@@ -129,7 +129,7 @@ describe('WorkerAccount and Proxy', () => {
         const r1 = await net.main.proxy.send(
             fake.getSender(),
             { value: toNano('1') },
-            { $$type: 'ChargeNotify', units: 10n, amount: 0n, owner: fake.address },
+            { $$type: 'ChargeNotify', units: 10n, amount: 0n, owner: fake.address, opening: 0n },
         );
         expect(r1.transactions).toHaveTransaction({
             to: net.main.proxy.address,
@@ -147,7 +147,7 @@ describe('WorkerAccount and Proxy', () => {
         const r3 = await net.main.proxy.send(
             fake.getSender(),
             { value: toNano('0.1') },
-            { $$type: 'ClientClosed', units: 0n, amount: 0n, owner: fake.address },
+            { $$type: 'ClientClosed', units: 0n, amount: 0n, owner: fake.address, opening: 0n },
         );
         expect(r3.transactions).toHaveTransaction({
             to: net.main.proxy.address,
@@ -329,8 +329,8 @@ describe('WorkerAccount and Proxy', () => {
         // Charges and payouts from accounts of varied owners all authenticate (the getter uses plain initOf).
         for (let i = 0; i < 3; i++) {
             const c = await blockchain.treasury(`c${i}`);
-            const { account } = await openClient(blockchain, net.main, c, toNano('1'), toNano('1'));
-            expect(account.address.equals(await net.main.proxy.getClientAccountAddress(c.address))).toBe(true);
+            const { account, opening } = await openClient(blockchain, net.main, c, toNano('1'), toNano('1'));
+            expect(account.address.equals(await net.main.proxy.getClientAccountAddress(c.address, opening))).toBe(true);
             const r = await sendVoucher(blockchain, owner(), 'charge', account.address, 10n, net.main.keys.secretKey);
             expect(r.transactions).toHaveTransaction({
                 from: account.address,
