@@ -140,10 +140,11 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
             const body = JSON.stringify(signedGenerativeRequest({ model, inputs, ...who }));
             const t0 = performance.now();
-            const res = await fetch(`${devnet.proxyUrl}/v1/generate`, {
+            // Over the devnet client's RA-TLS channel (verified once per connection, kept alive).
+            const res = await devnet.client.proxy.send({
                 method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body,
+                path: '/v1/generate',
+                signed: { body, headers: { 'content-type': 'application/json' } },
             });
             let first = 0;
             let tokens = 0;
