@@ -61,7 +61,7 @@ export class ClientAccounts {
 
     private async load(account: Address, key: string): Promise<AccountSnapshot> {
         const data = await this.accountData(account);
-        const identity = await this.identity(account, data.owner, data.proxy);
+        const identity = await this.identity(account, data.owner, data.proxy, data.opening);
         const snapshot: AccountSnapshot = {
             address: account,
             owner: identity.owner,
@@ -103,15 +103,17 @@ export class ClientAccounts {
         }
     }
 
-    private async identity(account: Address, owner: Address, proxy: Address): Promise<Identity> {
+    private async identity(account: Address, owner: Address, proxy: Address, opening: bigint): Promise<Identity> {
         const key = account.toRawString();
         const known = this.identities.get(key);
         if (known) return known;
         if (!proxy.equals(this.proxyAddress)) {
             refuse('unknown_account', `${account.toString()} is an account of another proxy (${proxy.toString()})`);
         }
-        // The account's own getter could lie; the address the Proxy derives for this owner cannot.
-        const expected = await this.chain.open(Proxy.fromAddress(this.proxyAddress)).getClientAccountAddress(owner);
+        // The account's own getter could lie; the address the Proxy derives for this owner and opening cannot.
+        const expected = await this.chain
+            .open(Proxy.fromAddress(this.proxyAddress))
+            .getClientAccountAddress(owner, opening);
         if (!expected.equals(account)) {
             refuse(
                 'unknown_account',
