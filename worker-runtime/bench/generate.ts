@@ -138,13 +138,14 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         };
         const one = async (i: number): Promise<Run> => {
             const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
-            const body = JSON.stringify(signedGenerativeRequest({ model, inputs, ...who }));
+            const signed = signedGenerativeRequest({ model, inputs, ...who });
             const t0 = performance.now();
             const res = await fetch(`${devnet.proxyUrl}/v1/generate`, {
                 method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body,
+                headers: signed.headers,
+                body: signed.body,
             });
+            if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
             let first = 0;
             let tokens = 0;
             for await (const e of readSse(res.body!)) {
