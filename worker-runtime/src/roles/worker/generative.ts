@@ -117,6 +117,11 @@ export class StreamClaimedError extends PermanentError {}
 
 export interface GenerativeProcessorDeps {
     redis: Redis;
+    /**
+     * The connection chunks are written on (default `redis`): one with auto-pipelining sends the chunks of every
+     * stream written in one event-loop turn in one socket write.
+     */
+    streamRedis?: Redis;
     prefix: string;
     modelHash: string;
     /** The registry this worker follows (its WorkerStake's): every receipt is bound to it. */
@@ -169,10 +174,13 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         return sign(buildReceiptCell(receipt).hash()).toString('hex');
     }
 
-    async function remembered<T>(requestId: string): Promise<T | null> {
-        const raw = await deps.redis.getBuffer(signedKey(requestId));
+    function openRemembered<T>(requestId: string, raw: Buffer | null): T | null {
         if (!raw) return null;
         return JSON.parse(open(storeKey, raw, Buffer.from(requestId)).toString('utf8')) as T;
+    }
+
+    async function remembered<T>(requestId: string): Promise<T | null> {
+        return openRemembered<T>(requestId, await deps.redis.getBuffer(signedKey(requestId)));
     }
 
     async function remember(requestId: string, value: unknown): Promise<void> {
@@ -182,19 +190,37 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
 
     async function chat(job: ChatJobInputs, streamId: string): Promise<{ finishReason: string }> {
         if (!deps.chat) throw new InvalidInputError('this worker serves no chat model');
-        const writer = new ChunkStreamWriter<StreamedToken, GenerationFinal>(deps.redis, {
+        const writer = new ChunkStreamWriter<StreamedToken, GenerationFinal>(deps.streamRedis ?? deps.redis, {
             prefix: deps.prefix,
             modelHash: deps.modelHash,
             requestId: streamId,
             queueKey: deps.queueKey(),
         });
-        // What it signed before, its claim on the stream (SET NX GET: the previous holder, in the same round trip) and
-        // the cancel subscription, all at once: a token's latency starts after these.
-        const [previous, holder, watch] = await Promise.all([
-            remembered<Extract<GenerationFinal, { ok: true }>>(job.requestId),
-            deps.redis.set(claimKey(job.requestId), workerKeyHex, 'EX', deps.claimTtlSeconds ?? 86400, 'NX', 'GET'),
-            deps.cancel.watch(writer.keys.cancel),
-        ]);
+        // The cancel watch first (a local registration), then in one round trip: what it signed before, its claim on
+        // the stream (SET NX GET: the previous holder) and the cancel key (a cancel sent before the watch began). A
+        // token's latency starts after this.
+        const watch = await deps.cancel.subscribe(writer.keys.cancel);
+        const replies = await deps.redis
+            .pipeline()
+            .getBuffer(signedKey(job.requestId))
+            .set(claimKey(job.requestId), workerKeyHex, 'EX', deps.claimTtlSeconds ?? 86400, 'NX', 'GET')
+            .exists(writer.keys.cancel)
+            .exec()
+            .catch(async (err: Error) => {
+                await watch.stop();
+                throw err;
+            });
+        const failed = replies?.find(([err]) => err);
+        if (!replies || failed) {
+            await watch.stop();
+            throw failed?.[0] ?? new Error('Redis refused the stream setup');
+        }
+        const previous = openRemembered<Extract<GenerationFinal, { ok: true }>>(
+            job.requestId,
+            replies[0][1] as Buffer | null,
+        );
+        const holder = replies[1][1] as string | null;
+        watch.seen(replies[2][1] === 1);
         if (previous) {
             await watch.stop();
             // A repeat: the answer this worker signed, token by token, never a second generation.
