@@ -31,12 +31,21 @@ async function main(): Promise<void> {
         return;
     }
     const running = new Map<number, AbortController>();
-    port.on('message', async (msg: ThreadRequest) => {
-        if (msg.type === 'cancel') {
-            running.get(msg.id)?.abort();
-            return;
-        }
+    // Every request being served: `close` waits for them (ONNX Runtime runs cannot be interrupted, and ending the
+    // thread under one aborts the whole process), so the thread only ever exits between runs.
+    const inFlight = new Set<Promise<void>>();
+    let closing = false;
+    const close = async () => {
+        closing = true;
+        for (const controller of running.values()) controller.abort();
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        await (chat ?? embedder ?? speech)?.release().catch(() => undefined);
+        port.close();
+        process.exit(0);
+    };
+    const serve = async (msg: Exclude<ThreadRequest, { type: 'cancel' | 'close' }>) => {
         try {
+            if (closing) throw new Error('the engine is closing');
             if (msg.type === 'generate') {
                 const controller = new AbortController();
                 running.set(msg.id, controller);
@@ -56,6 +65,19 @@ async function main(): Promise<void> {
         } catch (err) {
             send({ type: 'error', id: msg.id, error: errorOf(err) });
         }
+    };
+    port.on('message', (msg: ThreadRequest) => {
+        if (msg.type === 'cancel') {
+            running.get(msg.id)?.abort();
+            return;
+        }
+        if (msg.type === 'close') {
+            if (!closing) void close();
+            return;
+        }
+        const serving = serve(msg);
+        inFlight.add(serving);
+        void serving.finally(() => inFlight.delete(serving));
     });
     send({ type: 'ready' });
 }

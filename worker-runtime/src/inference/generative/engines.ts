@@ -65,11 +65,16 @@ class EngineThread {
     private readonly pending = new Map<number, Pending>();
     private nextId = 1;
     private dead: Error | undefined;
+    private exited = false;
+    private closing: Promise<void> | undefined;
 
     private constructor(private readonly worker: Worker) {
         worker.on('message', (m: ThreadMessage) => this.onMessage(m));
         worker.on('error', (err) => this.fail(err));
-        worker.on('exit', (code) => this.fail(new Error(`engine thread exited with code ${code}`)));
+        worker.on('exit', (code) => {
+            this.exited = true;
+            this.fail(new Error(`engine thread exited with code ${code}`));
+        });
     }
 
     static async start(engine: EngineKind, pkg: ModelPackage, options: EngineInit['options']): Promise<EngineThread> {
@@ -139,11 +144,21 @@ class EngineThread {
         if (!this.dead && this.pending.has(id)) this.worker.postMessage({ type: 'cancel', id } satisfies ThreadRequest);
     }
 
-    async close(): Promise<void> {
+    /**
+     * Rejects every call in flight at once; the thread cancels its generations at their next step, waits for the
+     * ONNX Runtime run in progress (terminating a thread inside a run aborts the whole process), releases the model
+     * and exits. Resolves when it has.
+     */
+    close(): Promise<void> {
+        this.closing ??= new Promise<void>((resolve) => {
+            if (this.exited) return resolve();
+            this.worker.once('exit', () => resolve());
+            this.worker.postMessage({ type: 'close' } satisfies ThreadRequest);
+        });
         this.dead ??= new InferenceUnavailableError('engine closed');
         for (const p of this.pending.values()) p.reject(this.dead);
         this.pending.clear();
-        await this.worker.terminate();
+        return this.closing;
     }
 }
 

@@ -83,6 +83,8 @@ export interface GenerateInputs {
     seed?: number;
     stop?: string[];
     stream?: boolean;
+    /** Generation stops at the first step past this many ms after the proxy accepted the request ('deadline'). */
+    timeout_ms?: number;
 }
 
 /** The sealed job of a chat request: the client's signed inputs and where to stream. */
