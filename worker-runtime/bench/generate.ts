@@ -1,13 +1,21 @@
 /**
- * `npm run bench:generate [-- --model <dir>] [--max-tokens 128] [--requests 8] [--out bench/generate-results.json]`
+ * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--out bench/generate-results.json]`
  *
  * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
  * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
  * any real folder given with `--model`: tokens/s, time to first token (and what the network adds to it, p50/p99),
  * per-token overhead, and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
  * so both generate the same tokens. Prints a table and writes the figures to the results file. Never a timed test.
+ *
+ * `--make-model` writes a larger random fp32 chat folder (`benchChatFolder`: llama layout, 94 MB graph) to a temporary
+ * directory and benchmarks it like `--model` (nothing is downloaded; the folder is removed afterwards).
+ *
+ * Memory: resident set of the process before the engine, once it is loaded and warm, and after the raw runs (serving,
+ * prefix cache filled). A served model's cost "beyond an idle worker" is its serving growth less the tiny model's: the
+ * engine thread, ONNX Runtime and the tokenizer cost the same ≈ 50 MB whatever the model (that is the idle worker's
+ * generative runtime); the target is at most the folder's size + 50 MB.
  */
-import { writeFileSync, statSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -15,6 +23,7 @@ import { readSse, signedGenerativeRequest } from '../src/client/generative';
 import { startDevnet } from '../src/devnet/orchestrator';
 import { generatedPackagePath } from '../src/inference/catalog';
 import { ChatEngine } from '../src/inference/generative/engines';
+import { benchChatFolder } from '../scripts/generative/folders';
 
 interface Run {
     ttftMs: number;
@@ -96,7 +105,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
     const rssBefore = rssMb();
     const engine = await ChatEngine.create(dir, { registry: null });
     await engine.generate({ messages: messagesFor(-1), maxTokens: 4 }); // warm-up
-    const rssAfter = rssMb();
+    const rssLoaded = rssMb();
     const raw: Figures[] = [];
     for (const streams of [1, 4]) {
         raw.push(
@@ -111,6 +120,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             }),
         );
     }
+    const rssServing = rssMb();
     await engine.close();
 
     // The network: the same requests through a devnet serving this folder on one worker.
@@ -181,7 +191,13 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         raw,
         network,
         comparison,
-        memory: { rssBeforeEngineMb: rssBefore, rssWithEngineMb: rssAfter, engineMb: round(rssAfter - rssBefore, 1) },
+        memory: {
+            rssBeforeEngineMb: rssBefore,
+            rssLoadedMb: rssLoaded,
+            rssServingMb: rssServing,
+            loadedMb: round(rssLoaded - rssBefore, 1),
+            servingMb: round(rssServing - rssBefore, 1),
+        },
     };
 }
 
@@ -189,6 +205,7 @@ async function main() {
     const { values } = parseArgs({
         options: {
             model: { type: 'string' },
+            'make-model': { type: 'boolean', default: false },
             'max-tokens': { type: 'string', default: '128' },
             requests: { type: 'string', default: '8' },
             out: { type: 'string', default: path.resolve(__dirname, '..', '..', 'bench', 'generate-results.json') },
@@ -197,15 +214,43 @@ async function main() {
     const maxTokens = Number(values['max-tokens']);
     const requests = Number(values.requests);
     const targets = [{ name: 'chat-llama', dir: generatedPackagePath('chat-llama') }];
+    let made: string | undefined;
+    if (values['make-model']) {
+        made = mkdtempSync(path.join(os.tmpdir(), 'chrysalis-bench-'));
+        const dir = path.join(made, 'chat-bench-94mb');
+        for (const [rel, bytes] of Object.entries(benchChatFolder())) {
+            mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+            writeFileSync(path.join(dir, rel), bytes);
+        }
+        targets.push({ name: 'chat-bench-94mb', dir });
+    }
     if (values.model)
         targets.push({ name: path.basename(path.resolve(values.model)), dir: path.resolve(values.model) });
-    const results = [];
+    const results: (Awaited<ReturnType<typeof benchModel>> & { memory: Record<string, unknown> })[] = [];
     for (const t of targets) {
         console.log(`benchmarking ${t.name} (${t.dir})…`);
         const r = await benchModel(t.dir, t.name, maxTokens, requests);
-        results.push(r);
+        const idle: number | undefined = results[0]?.memory.servingMb;
+        const modelMb = round(r.modelBytes / 2 ** 20, 1);
+        const beyondIdle: number | undefined = idle === undefined ? undefined : round(r.memory.servingMb - idle, 1);
+        results.push({
+            ...r,
+            memory: {
+                ...r.memory,
+                ...(beyondIdle === undefined
+                    ? {}
+                    : {
+                          beyondIdleEngineMb: beyondIdle,
+                          budgetMb: round(modelMb + 50, 1),
+                          withinBudget: beyondIdle <= modelMb + 50,
+                      }),
+            },
+        });
         console.log(
-            `\n${r.model}: ${(r.modelBytes / 2 ** 20).toFixed(1)} MB on disk, engine RSS +${r.memory.engineMb} MB`,
+            `\n${r.model}: ${modelMb} MB on disk, engine RSS +${r.memory.loadedMb} MB loaded, +${r.memory.servingMb} MB serving` +
+                (beyondIdle === undefined
+                    ? ''
+                    : ` (${beyondIdle} MB beyond the tiny model's engine; budget ${round(modelMb + 50, 1)} MB)`),
         );
         console.log('streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms');
         for (const c of r.comparison) {
@@ -226,6 +271,7 @@ async function main() {
         results,
     };
     writeFileSync(values.out!, JSON.stringify(out, null, 2) + '\n');
+    if (made) rmSync(made, { recursive: true, force: true });
     console.log(`\nwritten to ${values.out}`);
 }
 

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { closeRedisClient } from './connection';
 
 /**
  * Cancellation of a streamed request (docs/queue.md, "Streams"). The proxy sets the request's cancel key (with an
@@ -84,10 +85,6 @@ export class CancelWatcher {
 
     async close(): Promise<void> {
         this.controllers.clear();
-        try {
-            await this.subscriber.quit();
-        } catch {
-            this.subscriber.disconnect();
-        }
+        await closeRedisClient(this.subscriber);
     }
 }

@@ -13,6 +13,12 @@ export interface EngineInit {
     options: ChatModelOptions & EmbeddingModelOptions & SessionOptions;
 }
 
+/** The thread's first message: what to load (the graph bytes transferred with it). */
+export interface ThreadInit {
+    type: 'init';
+    init: EngineInit;
+}
+
 export type ThreadRequest =
     | { type: 'generate'; id: number; req: Omit<GenerateRequest, 'signal'> }
     | { type: 'cancel'; id: number }

@@ -3,10 +3,10 @@
  * ready, then serves requests. Chat requests run concurrently, interleaved step by step; each has its own
  * AbortController, aborted by a 'cancel' message (seen at the next decode step).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ChatModel } from './chatModel';
 import { EmbeddingModel } from './embeddingModel';
-import { EngineInit, ThreadMessage, ThreadRequest } from './engineProtocol';
+import { EngineInit, ThreadInit, ThreadMessage, ThreadRequest } from './engineProtocol';
 import { SpeechModel } from './speechModel';
 
 const errorOf = (err: unknown) => ({
@@ -14,10 +14,8 @@ const errorOf = (err: unknown) => ({
     message: (err as Error).message ?? String(err),
 });
 
-async function main(): Promise<void> {
-    const port = parentPort;
-    if (!port) throw new Error('engine thread started outside a worker thread');
-    const init = workerData as EngineInit;
+async function main(init: EngineInit): Promise<void> {
+    const port = parentPort!;
     const send = (m: ThreadMessage) => port.postMessage(m);
     let chat: ChatModel | undefined;
     let embedder: EmbeddingModel | undefined;
@@ -82,4 +80,5 @@ async function main(): Promise<void> {
     send({ type: 'ready' });
 }
 
-void main();
+if (!parentPort) throw new Error('engine thread started outside a worker thread');
+parentPort.once('message', (m: ThreadInit) => void main(m.init));

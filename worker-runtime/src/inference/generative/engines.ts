@@ -16,7 +16,7 @@ import { InferenceUnavailableError, ModelNotAllowedError, UnsupportedModelError 
 import { ModelRegistry } from '../registry';
 import { ChatModelOptions } from './chatModel';
 import { EmbeddingModelOptions } from './embeddingModel';
-import { EngineInit, EngineKind, ThreadMessage, ThreadRequest } from './engineProtocol';
+import { EngineInit, EngineKind, ThreadInit, ThreadMessage, ThreadRequest } from './engineProtocol';
 import { ModelPackage, loadAllowedPackage, readModelPackage } from './modelPackage';
 import { WavFormatError } from './wav';
 import {
@@ -80,12 +80,15 @@ class EngineThread {
     static async start(engine: EngineKind, pkg: ModelPackage, options: EngineInit['options']): Promise<EngineThread> {
         // The hashed graph bytes move to the thread (transferred, not copied: a model's size is not held twice) and
         // leave the caller's package; the small text files are copied, so the caller can still load its tokenizer.
+        // They go in a message, not in `workerData`: the thread keeps what came as workerData alive for its whole
+        // life, so the graph bytes would stay resident beside ONNX Runtime's own copy of the weights.
         const moved = [...pkg.contents.entries()].filter(([rel]) => /\.onnx(_data)?$/.test(rel));
         const init: EngineInit = { engine, pkg, options };
-        const worker = new Worker(THREAD_ENTRY, {
-            workerData: init,
-            transferList: moved.map(([, b]) => b.buffer as ArrayBuffer),
-        });
+        const worker = new Worker(THREAD_ENTRY);
+        worker.postMessage(
+            { type: 'init', init } satisfies ThreadInit,
+            moved.map(([, b]) => b.buffer as ArrayBuffer),
+        );
         for (const [rel] of moved) pkg.contents.delete(rel);
         await new Promise<void>((resolve, reject) => {
             const onMessage = (m: ThreadMessage) => {
