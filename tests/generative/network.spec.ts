@@ -274,7 +274,6 @@ test('a per-request deadline (timeout_ms) stops the generation at the next step;
     expect(Date.now() - started).toBeLessThan(150 + 2_000);
     const promptTokens = chatProcessor.encodeChat(messages).length;
     expect(done!.usage).toMatchObject({ promptTokens, completionTokens: ids.length });
-    expect(done!.units).toBe(String(promptTokens + ids.length));
     expect(
         generationReceiptValid({
             registry: devnet.network.registry.address,
