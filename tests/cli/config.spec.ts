@@ -52,7 +52,7 @@ test('worker: a missing registry, a mistyped mnemonic, a bad network and a bad p
         CHRYSALIS_PREFIX: prefix,
         CHRYSALIS_MODEL_PATH: '/nonexistent/model.onnx',
         CHRYSALIS_WALLET_MNEMONIC: typo.join(' '),
-        CHRYSALIS_NETWORK: 'devnet',
+        CHRYSALIS_NETWORK: 'localnet',
         CHRYSALIS_WORKER_HTTP_PORT: '70000',
         CHRYSALIS_WORKER_SEED: 'abcd',
     });
@@ -61,7 +61,7 @@ test('worker: a missing registry, a mistyped mnemonic, a bad network and a bad p
     expect(message).toMatch(/^chrysalis worker: invalid configuration:/);
     expect(message).toMatch(/CHRYSALIS_REGISTRY is required/);
     expect(message).toMatch(/CHRYSALIS_WALLET_MNEMONIC: word\(s\) #3 are not in the TON word list/);
-    expect(message).toMatch(/CHRYSALIS_NETWORK: expected one of testnet, mainnet, got "devnet"/);
+    expect(message).toMatch(/CHRYSALIS_NETWORK: expected one of testnet, mainnet, devnet, got "localnet"/);
     expect(message).toMatch(/CHRYSALIS_WORKER_HTTP_PORT: expected an integer from 0 to 65535, got "70000"/);
     expect(message).toMatch(/CHRYSALIS_WORKER_SEED: expected 64 hex characters/);
     // The operator's secret never reaches the terminal or the logs.
@@ -151,11 +151,11 @@ test('proxy close is a command of the proxy only; with extra arguments it is a u
 
 test('the installed command exits 2 on a bad configuration, naming the variables', () => {
     const res = spawnSync(process.execPath, [join(root, 'bin', 'chrysalis.js'), 'proxy', 'start'], {
-        env: { PATH: process.env.PATH, CHRYSALIS_NETWORK: 'devnet' },
+        env: { PATH: process.env.PATH, CHRYSALIS_NETWORK: 'localnet' },
         encoding: 'utf8',
     });
     expect(res.status).toBe(2);
-    expect(res.stderr).toMatch(/CHRYSALIS_NETWORK: expected one of testnet, mainnet/);
+    expect(res.stderr).toMatch(/CHRYSALIS_NETWORK: expected one of testnet, mainnet, devnet/);
     expect(res.stderr).toMatch(/CHRYSALIS_PROXY_SEED is required/);
     expect(res.stdout).toBe('');
 });

@@ -54,6 +54,7 @@ describe('chrysalis', () => {
         expect(loadedBy(['worker', '--help'])).toEqual({ code: 0, heavy: [] });
         expect(loadedBy(['proxy', '--help'])).toEqual({ code: 0, heavy: [] });
         expect(loadedBy(['keys', '--help'])).toEqual({ code: 0, heavy: [] });
+        expect(loadedBy(['devnet', '--help'])).toEqual({ code: 0, heavy: [] });
         // A configuration error is reported before anything connects or loads.
         expect(loadedBy(['worker', 'start'])).toEqual({ code: 2, heavy: [] });
         expect(loadedBy(['proxy', 'start'])).toEqual({ code: 2, heavy: [] });

@@ -52,10 +52,17 @@ describe('npm run devnet', () => {
             keepRunning: false,
             port: 0,
             gatewayPort: 10000,
+            apiPort: null,
+            timeScale: 1,
             seed: 'devnet',
             json: false,
             generative: true,
         });
+        expect(parseDevnetArgs(['--api-port', '0', '--time-scale', '60'])).toMatchObject({ apiPort: 0, timeScale: 60 });
+        expect(() => parseDevnetArgs(['--time-scale', '60'])).toThrow('--time-scale needs --api-port');
+        expect(() => parseDevnetArgs(['--api-port', '1', '--time-scale', '0'])).toThrow(
+            "--time-scale must be a number above 0 (at most 1000000), got '0'",
+        );
         expect(parseDevnetArgs(['--keep-running', '--gateway-port', '12345'])).toMatchObject({ gatewayPort: 12345 });
         expect(parseDevnetArgs(['--keep-running', '--requests', '5', '--json'])).toMatchObject({
             requests: 5,

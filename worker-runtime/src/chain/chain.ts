@@ -8,10 +8,10 @@ export interface TxId {
 
 /**
  * What the runtime needs from a TON network. Two implementations: the in-process sandbox (devnet, tests)
- * and a real network through `@ton/ton` (testnet, mainnet).
+ * and a network through `@ton/ton` over a toncenter API (testnet, mainnet, or the devnet's TON API: `devnet`).
  */
 export interface Chain {
-    readonly network: 'sandbox' | 'testnet' | 'mainnet';
+    readonly network: 'sandbox' | 'testnet' | 'mainnet' | 'devnet';
     provider(address: Address, init?: StateInit | null): ContractProvider;
     open<T extends Contract>(contract: T): OpenedContract<T>;
     /** The last transaction of an account, or null when it has none. */

@@ -1,7 +1,18 @@
-import { Address, Contract, ContractProvider, openContract, OpenedContract, StateInit, Transaction } from '@ton/core';
-import { TonClient } from '@ton/ton';
+import {
+    Address,
+    Contract,
+    ContractProvider,
+    openContract,
+    OpenedContract,
+    StateInit,
+    Transaction,
+    TupleItem,
+    TupleReader,
+} from '@ton/core';
+import { HttpApi, TonClient } from '@ton/ton';
 import { ChrysalisError } from '../errors';
 import { Chain, TxId } from './chain';
+import { parseToncenterStack } from './toncenterStack';
 
 /** The TON endpoint could not be reached, or answered with an HTTP error: the message names the endpoint. */
 export class TonEndpointError extends ChrysalisError {}
@@ -45,7 +56,8 @@ function mapRejections<T extends object>(target: T, map: (err: unknown) => unkno
 }
 
 export interface TonChainConfig {
-    network: 'testnet' | 'mainnet';
+    /** `devnet`: the devnet's TON API (`chrysalis devnet chain`), which answers as toncenter does. */
+    network: 'testnet' | 'mainnet' | 'devnet';
     /** A toncenter-compatible JSON-RPC endpoint, e.g. https://testnet.toncenter.com/api/v2/jsonRPC */
     endpoint: string;
     apiKey?: string;
@@ -53,8 +65,10 @@ export interface TonChainConfig {
 
 /** A real TON network over its public HTTP API. */
 export class TonChain implements Chain {
-    readonly network: 'testnet' | 'mainnet';
+    readonly network: 'testnet' | 'mainnet' | 'devnet';
     readonly client: TonClient;
+    /** The same endpoint's raw calls: get methods, whose stacks TonClient cannot parse beyond the top level. */
+    private readonly api: HttpApi;
     private readonly toEndpointError: (err: unknown) => unknown;
 
     constructor(config: TonChainConfig) {
@@ -65,10 +79,30 @@ export class TonChain implements Chain {
             new TonClient({ endpoint: config.endpoint, apiKey: config.apiKey }),
             this.toEndpointError,
         );
+        this.api = mapRejections(new HttpApi(config.endpoint, { apiKey: config.apiKey }), this.toEndpointError);
     }
 
     provider(address: Address, init?: StateInit | null): ContractProvider {
-        return mapRejections(this.client.provider(address, init ?? null), this.toEndpointError);
+        const provider = this.client.provider(address, init ?? null);
+        return mapRejections(
+            { ...provider, get: (name, args) => this.runGetMethod(address, name, args) },
+            this.toEndpointError,
+        );
+    }
+
+    /** A get method with its whole result stack, nested tuples included (see toncenterStack.ts). */
+    private async runGetMethod(
+        address: Address,
+        name: string | number,
+        args: TupleItem[],
+    ): Promise<{ stack: TupleReader }> {
+        if (typeof name !== 'string') throw new TypeError('TonChain runs get methods by name');
+        const result = await this.api.callGetMethod(address, name, args);
+        // As TonClient's runMethod: a non-zero exit code is the contract's error.
+        if (result.exit_code !== 0 && result.exit_code !== 1) {
+            throw new Error(`Unable to execute get method ${name}. Got exit_code: ${result.exit_code}`);
+        }
+        return { stack: new TupleReader(parseToncenterStack(result.stack)) };
     }
 
     open<T extends Contract>(contract: T): OpenedContract<T> {
@@ -95,7 +129,12 @@ export class TonChain implements Chain {
         return this.client.getBalance(address);
     }
 
+    /**
+     * The chain's time. On the devnet it is what the API says (`sync_utime`): its clock may run ahead of this
+     * machine's. Elsewhere the wall clock, which the network follows (and which costs no request).
+     */
     async now(): Promise<number> {
-        return Math.floor(Date.now() / 1000);
+        if (this.network !== 'devnet') return Math.floor(Date.now() / 1000);
+        return (await this.client.getContractState(new Address(0, Buffer.alloc(32)))).timestampt;
     }
 }

@@ -39,7 +39,7 @@ import { toWireMap } from '../inference/codec';
 import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
 import { SavedRegistrySnapshot, saveRegistrySnapshot } from '../client/registrySnapshot';
 import type { SignedAnnouncement } from '../protocol/announcement';
-import { describeWallet, paymentAddress, toncenterEndpoint, walletContract } from './networkConfig';
+import { describeWallet, paymentAddress, toncenterEndpoint, walletContract, walletSender } from './networkConfig';
 
 const USAGE = `usage: chrysalis client <command> [options]
   wallet
@@ -90,7 +90,11 @@ export async function contextFromEnv(env: Record<string, string | undefined> = p
     if (words.length !== 24) throw new UsageError('CHRYSALIS_CLIENT_MNEMONIC must be 24 words');
     const keyPair = await mnemonicToPrivateKey(words);
     const wallet = chain.open(walletContract(config.walletVersion, config.network, keyPair.publicKey));
-    return { config, chain, wallet: { address: wallet.address, sender: wallet.sender(keyPair.secretKey), keyPair } };
+    return {
+        config,
+        chain,
+        wallet: { address: wallet.address, sender: walletSender(chain, wallet, keyPair.secretKey), keyPair },
+    };
 }
 
 export async function runWith(argv: string[], ctx: ClientCliContext): Promise<number> {

@@ -22,6 +22,10 @@ export const GROUPS: Record<string, GroupEntry> = {
             'client account and requests: serve (OpenAI-compatible gateway), wallet, open, top-up, withdraw, status, infer, verify-proxy, commit, account',
         load: () => require('./client') as Group,
     },
+    devnet: {
+        summary: 'a devnet TON chain behind the toncenter API (chain), its faucet (fund) and clock (advance)',
+        load: () => require('./devnet') as Group,
+    },
     keys: {
         summary: 'make a worker or proxy key where this runs (new) and print its public key',
         load: () => require('./keys') as Group,

@@ -5,9 +5,13 @@
  */
 import { createHmac, pbkdf2Sync } from 'node:crypto';
 import { mnemonicToPrivateKey, mnemonicWordList } from '@ton/crypto';
-import type { Address } from '@ton/core';
+import type { Address, OpenedContract, Sender, SenderArguments } from '@ton/core';
+import type { WalletContractV4, WalletContractV5R1 } from '@ton/ton';
 import type { Chain, Wallet } from '../chain';
 import { ConfigOf, enumSetting, Setting, stringSetting } from '../config/schema';
+import { DEVNET_ENDPOINT, NetworkName, NETWORKS, toncenterEndpoint } from '../config/networks';
+
+export { toncenterEndpoint };
 
 const WORDS = new Set(mnemonicWordList);
 
@@ -56,10 +60,15 @@ function urlSetting(env: string, description: string, def: string): Setting<stri
 }
 
 export const NETWORK_SCHEMA = {
-    network: enumSetting('CHRYSALIS_NETWORK', 'TON network', ['testnet', 'mainnet'] as const, 'testnet'),
+    network: enumSetting(
+        'CHRYSALIS_NETWORK',
+        'TON network; devnet = the TON API that `chrysalis devnet chain` prints',
+        NETWORKS,
+        'testnet',
+    ),
     endpoint: urlSetting(
         'CHRYSALIS_TON_ENDPOINT',
-        'toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network)',
+        `toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network; on devnet ${DEVNET_ENDPOINT})`,
         '',
     ),
     apiKey: stringSetting(
@@ -81,12 +90,6 @@ export const NETWORK_SCHEMA = {
 
 export type NetworkConfig = ConfigOf<typeof NETWORK_SCHEMA>;
 
-export function toncenterEndpoint(network: NetworkConfig['network']): string {
-    return network === 'mainnet'
-        ? 'https://toncenter.com/api/v2/jsonRPC'
-        : 'https://testnet.toncenter.com/api/v2/jsonRPC';
-}
-
 export interface Connection {
     chain: Chain;
     wallet: Wallet;
@@ -104,7 +107,47 @@ export async function connectNetwork(config: NetworkConfig): Promise<Connection>
     });
     const keyPair = await mnemonicToPrivateKey(mnemonicWords(config.mnemonic));
     const wallet = chain.open(walletContract(config.walletVersion, config.network, keyPair.publicKey));
-    return { chain, wallet: { address: wallet.address, sender: wallet.sender(keyPair.secretKey) } };
+    return { chain, wallet: { address: wallet.address, sender: walletSender(chain, wallet, keyPair.secretKey) } };
+}
+
+/** How long a signed transfer stays valid, as the wallet libraries make it. */
+const TRANSFER_VALIDITY_S = 60;
+
+/**
+ * A wallet's sender, as `@ton/ton`'s own but with the transfer's expiry taken from the chain's time instead of this
+ * machine's: on the devnet the chain's clock can be ahead of the wall clock (`--time-scale`, `chrysalis devnet
+ * advance`), and a wallet refuses a transfer whose expiry it has passed. Elsewhere the chain's time is the wall clock.
+ */
+export function walletSender(
+    chain: Chain,
+    wallet: OpenedContract<WalletContractV4> | OpenedContract<WalletContractV5R1>,
+    secretKey: Buffer,
+): Sender {
+    const { internal, SendMode } = require('@ton/core') as typeof import('@ton/core');
+    return {
+        address: wallet.address,
+        async send(args: SenderArguments) {
+            const seqno = await wallet.getSeqno();
+            const timeout = (await chain.now()) + TRANSFER_VALIDITY_S;
+            const message = internal({
+                to: args.to,
+                value: args.value,
+                extracurrency: args.extracurrency,
+                init: args.init,
+                body: args.body,
+                bounce: args.bounce,
+            });
+            const sendMode = args.sendMode ?? SendMode.PAY_GAS_SEPARATELY + SendMode.IGNORE_ERRORS;
+            // Both wallets take the same transfer arguments.
+            await (wallet as OpenedContract<WalletContractV4>).sendTransfer({
+                seqno,
+                secretKey,
+                timeout,
+                sendMode,
+                messages: [message],
+            });
+        },
+    };
 }
 
 /**
@@ -130,8 +173,11 @@ export async function describeWallet(
     };
 }
 
-/** The wallet contract of a key, as the wallet apps make it: v4, or W5 (v5r1) with the network's id. */
-export function walletContract(version: 'v4' | 'v5r1', network: 'testnet' | 'mainnet', publicKey: Buffer) {
+/**
+ * The wallet contract of a key, as the wallet apps make it: v4, or W5 (v5r1) with the network's id. The devnet is a
+ * test network (-3), as blueprint's `--custom-type testnet` makes it, so both derive the same W5 address.
+ */
+export function walletContract(version: 'v4' | 'v5r1', network: NetworkName, publicKey: Buffer) {
     const { WalletContractV4, WalletContractV5R1 } = require('@ton/ton') as typeof import('@ton/ton');
     return version === 'v5r1'
         ? WalletContractV5R1.create({ publicKey, walletId: { networkGlobalId: network === 'mainnet' ? -239 : -3 } })

@@ -3,6 +3,7 @@
  * defaults and descriptions (docs/client.md's table is `describeSchema(CLIENT_SCHEMA)`).
  */
 import { ConfigOf, enumSetting, readConfig, stringSetting } from '../config/schema';
+import { DEVNET_ENDPOINT, NETWORKS } from '../config/networks';
 
 export const CLIENT_SCHEMA = {
     proxyUrl: stringSetting('CHRYSALIS_PROXY_URL', 'base URL of the proxy HTTP API', 'http://127.0.0.1:8080'),
@@ -17,10 +18,15 @@ export const CLIENT_SCHEMA = {
             'checks the attestation against its allow-lists',
         '',
     ),
-    network: enumSetting('CHRYSALIS_NETWORK', 'TON network', ['testnet', 'mainnet'] as const, 'testnet'),
+    network: enumSetting(
+        'CHRYSALIS_NETWORK',
+        'TON network; devnet = the TON API that `chrysalis devnet chain` prints',
+        NETWORKS,
+        'testnet',
+    ),
     endpoint: stringSetting(
         'CHRYSALIS_TON_ENDPOINT',
-        'toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network)',
+        `toncenter-compatible JSON-RPC endpoint (empty = the public toncenter of the network; on devnet ${DEVNET_ENDPOINT})`,
         '',
     ),
     apiKey: stringSetting('CHRYSALIS_TON_API_KEY', 'API key of the endpoint', ''),

@@ -16,6 +16,7 @@ import { balanceTable, progressLine, settlementLine, summaryText, toJson } from 
 import { runOnDevnet } from './run';
 import { createGateway } from '../gateway';
 import { toNano } from '@ton/core';
+import { startTonApi, TonApi } from './tonApi';
 
 /** With --keep-running: a client funded for thousands of requests through the gateway. */
 const KEEP_RUNNING_FUNDS = {
@@ -34,7 +35,16 @@ export function gatewaySnippets(url: string): string {
     ].join('\n');
 }
 
-export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--concurrency N] [--keep-running] [--port P] [--json]
+/** What the devnet and `chrysalis devnet chain` print for the chain's TON API. */
+export function tonApiLine(url: string): string {
+    return (
+        `ton api ${url}\n` +
+        `  faucet: chrysalis devnet fund <address> <TON> --api ${url}; roles and client: CHRYSALIS_NETWORK=devnet ` +
+        `CHRYSALIS_TON_ENDPOINT=${url}`
+    );
+}
+
+export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--concurrency N] [--keep-running] [--port P] [--api-port P] [--json]
   --requests N      requests the demo client sends, round-robin over the models (default 200)
   --workers N       worker operators; each runs one worker per model (default 2)
   --concurrency N   requests in flight at once (default 8)
@@ -43,6 +53,10 @@ export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--c
                     --gateway-port)
   --port P          port of the proxy API (default: any free port; 8080 with --keep-running)
   --gateway-port P  port of the gateway with --keep-running (default 10000; 0 = any free port)
+  --api-port P      also serve the devnet's chain through toncenter's v2 API on this port (0 = any free port) and
+                    print "ton api <URL>"; with --keep-running, TonClient, blueprint (--custom <URL>) and
+                    CHRYSALIS_NETWORK=devnet commands reach the chain there, with a faucet (chrysalis devnet fund)
+  --time-scale S    with --api-port: chain seconds per wall-clock second (default 1)
   --seed S          derives every key and address (default devnet)
   --json            print one JSON object (progress goes to stderr)
   --no-generative   serve only the tensor models (by default the tiny chat, embedding and Whisper folders are
@@ -55,6 +69,9 @@ export interface DevnetCliOptions {
     keepRunning: boolean;
     port: number;
     gatewayPort: number;
+    /** Port of the chain's TON API (0 = any free port), or null for none. */
+    apiPort: number | null;
+    timeScale: number;
     seed: string;
     json: boolean;
     /** Also serve the generative model folders (chat, embedder, Whisper) and run one request of each. */
@@ -71,6 +88,8 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
             'keep-running': { type: 'boolean', default: false },
             port: { type: 'string' },
             'gateway-port': { type: 'string' },
+            'api-port': { type: 'string' },
+            'time-scale': { type: 'string' },
             seed: { type: 'string', default: 'devnet' },
             json: { type: 'boolean', default: false },
             'no-generative': { type: 'boolean', default: false },
@@ -96,6 +115,8 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
         keepRunning,
         port: int('port', values.port, keepRunning ? 8080 : 0, 0, 65535),
         gatewayPort: int('gateway-port', values['gateway-port'], 10000, 0, 65535),
+        apiPort: values['api-port'] === undefined ? null : int('api-port', values['api-port'], 0, 0, 65535),
+        timeScale: timeScale(values['time-scale'], values['api-port'] !== undefined),
         seed: values.seed ?? 'devnet',
         json: values.json ?? false,
         generative: !(values['no-generative'] ?? false),
@@ -103,6 +124,16 @@ export function parseDevnetArgs(argv: string[]): DevnetCliOptions {
 }
 
 class UsageHelp extends Error {}
+
+function timeScale(text: string | undefined, api: boolean): number {
+    if (text === undefined) return 1;
+    if (!api) throw new TypeError('--time-scale needs --api-port (it sets the clock of the chain the API serves)');
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0 || n > 1_000_000) {
+        throw new TypeError(`--time-scale must be a number above 0 (at most 1000000), got '${text}'`);
+    }
+    return n;
+}
 
 export async function main(argv: string[]): Promise<number> {
     let options: DevnetCliOptions;
@@ -138,7 +169,16 @@ export async function main(argv: string[]): Promise<number> {
         throw err;
     }
     let ok = false;
+    let tonApi: TonApi | null = null;
     try {
+        if (options.apiPort !== null) {
+            tonApi = await startTonApi({
+                blockchain: devnet.network.chain.blockchain,
+                port: options.apiPort,
+                timeScale: options.timeScale,
+            });
+            say(tonApiLine(tonApi.url));
+        }
         const result = await runOnDevnet(
             devnet,
             {
@@ -180,6 +220,7 @@ export async function main(argv: string[]): Promise<number> {
             await gateway.close();
         }
     } finally {
+        await tonApi?.close();
         await devnet.stop();
     }
     return ok ? 0 : 1;
