@@ -4,7 +4,8 @@
  * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
  * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
  * any real folder given with `--model`: tokens/s, time to first token (and what the network adds to it, p50/p99),
- * per-token overhead, and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
+ * per-token overhead, CPU time per token (the whole process: proxy, worker, client and sandbox chain share it in the
+ * network half), and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
  * so both generate the same tokens. Prints a table and writes the figures to the results file. Never a timed test.
  *
  * `--make-model` writes a larger random fp32 chat folder (`benchChatFolder`: llama layout, 94 MB graph) to a temporary
@@ -38,6 +39,8 @@ interface Figures {
     ttftP50Ms: number;
     ttftP99Ms: number;
     msPerToken: number;
+    /** CPU time of this whole process (all threads) per token: less sensitive to a loaded machine than wall time. */
+    cpuMsPerToken: number;
 }
 
 const percentile = (values: number[], q: number) => {
@@ -46,7 +49,7 @@ const percentile = (values: number[], q: number) => {
 };
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
-function summarize(streams: number, runs: Run[], wallMs: number): Figures {
+function summarize(streams: number, runs: Run[], wallMs: number, cpuMs: number): Figures {
     const tokens = runs.reduce((n, r) => n + r.tokens, 0);
     return {
         streams,
@@ -68,6 +71,7 @@ function summarize(streams: number, runs: Run[], wallMs: number): Figures {
             runs.reduce((n, r) => n + (r.totalMs - r.ttftMs) / Math.max(1, r.tokens - 1), 0) / runs.length,
             3,
         ),
+        cpuMsPerToken: round(cpuMs / Math.max(1, tokens), 3),
     };
 }
 
@@ -75,12 +79,14 @@ async function lanes(streams: number, requests: number, one: (i: number) => Prom
     const runs: Run[] = [];
     let next = 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await Promise.all(
         Array.from({ length: streams }, async () => {
             while (next < requests) runs.push(await one(next++));
         }),
     );
-    return summarize(streams, runs, performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    return summarize(streams, runs, performance.now() - t0, (cpu.user + cpu.system) / 1000);
 }
 
 const messagesFor = (i: number) => [
@@ -181,6 +187,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             addedTtftP50Ms: round(n.ttftP50Ms - r.ttftP50Ms),
             addedTtftP99Ms: round(n.ttftP99Ms - r.ttftP99Ms),
             perTokenOverheadMs: round(n.msPerToken - r.msPerToken, 3),
+            perTokenCpuOverheadMs: round(n.cpuMsPerToken - r.cpuMsPerToken, 3),
         };
     });
     return {
@@ -252,11 +259,14 @@ async function main() {
                     ? ''
                     : ` (${beyondIdle} MB beyond the tiny model's engine; budget ${round(modelMb + 50, 1)} MB)`),
         );
-        console.log('streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms');
+        console.log(
+            'streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms  CPU ms/token raw → network',
+        );
         for (const c of r.comparison) {
             console.log(
                 `${String(c.streams).padStart(7)}  ${String(c.rawTokensPerSecond).padStart(9)}  ${String(c.networkTokensPerSecond).padStart(13)}  ` +
-                    `${(c.networkShareOfRaw * 100).toFixed(1).padStart(4)}%  ${`${c.addedTtftP50Ms} / ${c.addedTtftP99Ms}`.padStart(20)}  ${String(c.perTokenOverheadMs).padStart(21)}`,
+                    `${(c.networkShareOfRaw * 100).toFixed(1).padStart(4)}%  ${`${c.addedTtftP50Ms} / ${c.addedTtftP99Ms}`.padStart(20)}  ${String(c.perTokenOverheadMs).padStart(21)}` +
+                    `  ${r.raw.find((x) => x.streams === c.streams)!.cpuMsPerToken} → ${r.network.find((x) => x.streams === c.streams)!.cpuMsPerToken}`,
             );
         }
     }

@@ -43,7 +43,7 @@ export class ClientAccounts {
 
     /**
      * The account's current state, or a 402 refusal when it is not an account of this proxy. A snapshot is never
-     * older than `cacheMs`; one past half of that is answered at once and read again in the background, so an
+     * older than `cacheMs`; one past 80 % of that is answered at once and read again in the background, so an
      * account that keeps sending never waits for a chain read (it is off the path to the first token).
      */
     async read(account: Address, fresh = false): Promise<AccountSnapshot> {
@@ -51,7 +51,7 @@ export class ClientAccounts {
         const cached = this.balances.get(key);
         const age = cached ? Date.now() - cached.at : Infinity;
         if (!fresh && cached && age < this.cacheMs) {
-            if (age >= this.cacheMs / 2 && !this.reading.has(key))
+            if (age >= this.cacheMs * 0.8 && !this.reading.has(key))
                 void this.reload(account, key).catch(() => undefined);
             return cached.snapshot;
         }
