@@ -40,7 +40,8 @@ beforeAll(async () => {
         generative: ['chat-think', 'embedder', 'whisper'],
         port: 0,
         logLevel: 'silent',
-        proxyConfig: { maxAudioSeconds: 5, streamIdleTimeoutMs: 3000 },
+        // This spec speaks the proxy's HTTP API directly (a test network, opted in); tests/transport covers RA-TLS.
+        proxyConfig: { maxAudioSeconds: 5, streamIdleTimeoutMs: 3000, plainHttp: true },
     });
     // Every worker role holds its grant before the first request.
     for (const w of devnet.workers) {
@@ -73,9 +74,12 @@ async function post(path: string, signed: SignedRequest, signal?: AbortSignal): 
     });
 }
 
+/** The proxy's record of one of the devnet client's requests (a receipt query signed by the account's owner). */
 async function chargedRecord(requestId: string): Promise<Record<string, unknown> | null> {
-    const res = await fetch(`${devnet.proxyUrl}/v1/receipts/${requestId}`);
-    return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : null;
+    return devnet.client.receipt(requestId).catch((err: { status?: number }) => {
+        if (err.status === 404) return null;
+        throw err;
+    });
 }
 
 test('GET /v1/models lists each generative model with its task, context length and per-kind prices', async () => {
@@ -389,6 +393,7 @@ async function walletClient(name: string) {
         chain: devnet.network.chain,
         proxyAddress: devnet.network.proxy.contract.address,
         wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair },
+        allowPlainHttp: true, // this devnet serves plain HTTP (see beforeAll)
     });
     return { client, keyPair };
 }

@@ -51,11 +51,8 @@ async function main() {
 
         const raw = async (inputs: Record<string, unknown>) => {
             const body = signedGenerativeRequest({ model: model.hashHex, inputs, account, secretKey });
-            const res = await fetch(`${devnet.proxyUrl}/v1/generate`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify(body),
-            });
+            // The proxy directly, over the same RA-TLS channel the gateway uses.
+            const res = await devnet.client.proxy.send({ method: 'POST', path: '/v1/generate', body });
             return res;
         };
         const viaGateway = (inputs: Record<string, unknown>) =>

@@ -156,10 +156,11 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
             const signed = signedGenerativeRequest({ model, inputs, ...who });
             const t0 = performance.now();
-            const res = await fetch(`${devnet.proxyUrl}/v1/generate`, {
+            // Over the devnet client's RA-TLS channel (verified once per connection, kept alive).
+            const res = await devnet.client.proxy.send({
                 method: 'POST',
-                headers: signed.headers,
-                body: signed.body,
+                path: '/v1/generate',
+                signed: { body: signed.body, headers: signed.headers },
             });
             if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
             let first = 0;

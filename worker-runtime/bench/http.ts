@@ -30,7 +30,8 @@ export function percentile(sorted: number[], p: number): number {
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function tinyMlpInputs(i: number) {
+/** One tiny-mlp request's inputs (1 × 16 features), varied by `i`. */
+export function tinyMlpInputs(i: number) {
     return {
         features: { type: 'float32', dims: [1, 16], data: Array.from({ length: 16 }, (_, k) => Math.sin(i + k)) },
     };
@@ -56,12 +57,15 @@ export async function signedBodies(devnet: Devnet, requests: number): Promise<Si
     );
 }
 
-/** Posts one signed body; true when the proxy answered 200 (the body is read in full either way). */
+/**
+ * Posts one signed body over the demo client's channel (RA-TLS, verified once per connection, kept alive); true
+ * when the proxy answered 200 (the body is read in full either way).
+ */
 export async function postInfer(devnet: Devnet, signed: SignedRequest): Promise<boolean> {
-    const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
+    const res = await devnet.client.proxy.send({
         method: 'POST',
-        headers: signed.headers,
-        body: signed.body,
+        path: '/v1/infer',
+        signed: { body: signed.body, headers: signed.headers },
     });
     await res.arrayBuffer();
     return res.ok;

@@ -3,7 +3,8 @@
  *
  *   const client = await ChrysalisClient.connect({ proxyUrl, chain, proxyAddress, wallet });
  *   await client.openAccount(toNano('1'), toNano('10'));     // stake, deposit (once)
- *   await client.verifyProxy(registryView);                  // before sending anything private
+ *   // every connection to an https:// proxy is RA-TLS: attestation and registry checked, key pinned, before a byte
+ *   // of a request is sent (ratls/); plain http:// only with `allowPlainHttp` on a test network
  *   const { outputs, receipt } = await client.infer(modelHash, inputs);   // signed, receipt and voucher checked
  *   // the latest charge voucher is committed on chain automatically once half the stake's worth is unsettled
  */
@@ -28,6 +29,8 @@ import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
 import type { GenerateResponse } from '../roles/proxy/generative/service';
 import { postSigned, ProxyError, readJson, requestJson } from './http';
 import { proxyTransport, ProxyTransport } from './transport';
+import { RaTlsVerifier } from '../ratls/peer';
+import { signReceiptQuery } from '../protocol/request';
 import { Check, PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation } from './verify';
 import {
     EmbedResponse,
@@ -68,6 +71,11 @@ export interface ChrysalisClientOptions {
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
+    /**
+     * Accept a plain `http://` proxy URL (no RA-TLS): only takes effect when the registry marks its network as a test
+     * network; otherwise every request to such a URL is refused. Default false.
+     */
+    allowPlainHttp?: boolean;
     /** Where refused vouchers are reported (default console). */
     logger?: { warn(message: string): void };
 }
@@ -98,6 +106,13 @@ export class ProxyParamsError extends Error {
     name = 'ProxyParamsError';
 }
 
+/** Whether the registry lists a proxy with this Ed25519 key at this Proxy contract. */
+async function proxyRegistered(chain: Chain, registry: Address, proxy: Address, key: Buffer): Promise<boolean> {
+    const listed = await chain.open(Registry.fromAddress(registry)).getProxies();
+    const wanted = BigInt('0x' + key.toString('hex'));
+    return listed.values().some((p) => p.publicKey === wanted && p.proxyAddress.equals(proxy));
+}
+
 const paramsHash = (p: NetworkParams) => beginCell().store(storeNetworkParams(p)).endCell().hash().toString('hex');
 
 export class ChrysalisClient {
@@ -115,6 +130,9 @@ export class ChrysalisClient {
     private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
     /** The one channel to the proxy (see transport.ts). */
     private transport: ProxyTransport;
+    /** Checks the proxy's RA-TLS certificates and holds the pinned TLS key, across URLs and reconnections. */
+    readonly tls: RaTlsVerifier;
+    private readonly plainHttp: boolean;
     /** Signs request digests with the wallet key (node:crypto; identical to tweetnacl's signatures, 60x faster). */
     private readonly signer: (message: Buffer) => Buffer;
 
@@ -135,7 +153,21 @@ export class ChrysalisClient {
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
-        this.transport = proxyTransport(o.proxyUrl);
+        this.plainHttp = o.allowPlainHttp === true && params.isTestNetwork;
+        this.tls = new RaTlsVerifier({
+            proxyKey: proxyPublicKey,
+            registry: async () => ({
+                view: await registrySnapshot(o.chain, registry),
+                registered: await proxyRegistered(o.chain, registry, o.proxyAddress, proxyPublicKey),
+            }),
+            policy: o.attestationPolicy,
+        });
+        this.transport = proxyTransport(o.proxyUrl, { verifier: this.tls, plainHttp: this.plainHttp });
+    }
+
+    /** The channel every request of this client takes (RA-TLS, or plain HTTP where allowed). */
+    get proxy(): ProxyTransport {
+        return this.transport;
     }
 
     get proxyUrl(): string {
@@ -166,7 +198,8 @@ export class ChrysalisClient {
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
     setProxyUrl(proxyUrl: string): void {
         this.o.proxyUrl = proxyUrl;
-        this.transport = proxyTransport(proxyUrl);
+        // Same proxy, same pin: the key verified at the old URL is the only one accepted at the new one.
+        this.transport = proxyTransport(proxyUrl, { verifier: this.tls, plainHttp: this.plainHttp });
     }
 
     /** Opens the ClientAccount with `stake` locked and `deposit` as balance (sends OpenClientAccount to the Proxy). */
@@ -352,18 +385,7 @@ export class ChrysalisClient {
             }))();
         this.trust.catch(() => (this.trust = null));
         const trust = await this.trust;
-        this.check(
-            await trust.check(workerKey, model.toLowerCase(), async () => {
-                try {
-                    const path = `/v1/workers/${workerKey}`;
-                    return (await requestJson<{ announcement: SignedAnnouncement }>(this.transport, 'GET', path))
-                        .announcement;
-                } catch (err) {
-                    if (err instanceof ProxyError && err.status === 404) return undefined;
-                    throw err;
-                }
-            }),
-        );
+        this.check(await trust.check(workerKey, model.toLowerCase(), () => this.workerAnnouncement(workerKey)));
     }
 
     /** Takes a response's voucher (checked against the proxy key and the response's usage); commits when due. */
@@ -410,7 +432,7 @@ export class ChrysalisClient {
     /** Checks the proxy's attestation (fresh nonce) and that its key is the Proxy contract's; throws if it fails. */
     async verifyProxy(registry: RegistryView): Promise<void> {
         const verdict = await verifyProxyAttestation({
-            proxyUrl: this.o.proxyUrl,
+            transport: this.transport,
             chain: this.o.chain,
             proxyAddress: this.o.proxyAddress,
             registry,
@@ -476,6 +498,34 @@ export class ChrysalisClient {
             reasoning: 0n,
         });
         return { ...response, outputs: wireMapToJson(response.outputs), encodedOutputs: response.outputs };
+    }
+
+    /** A worker's signed announcement as the proxy keeps it (undefined when the proxy knows no such worker). */
+    async workerAnnouncement(workerKey: string): Promise<SignedAnnouncement | undefined> {
+        try {
+            const path = `/v1/workers/${workerKey}`;
+            return (await requestJson<{ announcement: SignedAnnouncement }>(this.transport, 'GET', path)).announcement;
+        } catch (err) {
+            if (err instanceof ProxyError && err.status === 404) return undefined;
+            throw err;
+        }
+    }
+
+    /**
+     * The proxy's record of a charged request of this account (`GET /v1/receipts/:id`, signed with the wallet key:
+     * the proxy answers only the account's owner). Throws a {@link ProxyError} 404 for another account's request.
+     */
+    async receipt(requestId: string): Promise<Record<string, unknown>> {
+        // The proxy checks validity against the chain's clock (as it does a request's).
+        const validUntil = (await this.o.chain.now()) + (this.o.requestValiditySeconds ?? 300);
+        const headers = signReceiptQuery(requestId, this.account.toString(), validUntil, this.signer);
+        const res = await this.transport.send({
+            method: 'GET',
+            path: `/v1/receipts/${requestId.toLowerCase()}`,
+            headers,
+            timeoutMs: this.o.timeoutMs,
+        });
+        return readJson<Record<string, unknown>>(res);
     }
 
     /** Commits the latest charge voucher on chain (ChargeSigned), whatever is unsettled. */

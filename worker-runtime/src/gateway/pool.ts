@@ -19,10 +19,11 @@ const CATALOG_TTL_MS = 30_000;
 /** Failures that say "try another proxy": nothing was served, and the proxy (not the request) is the problem. */
 export function proxyUnavailable(err: unknown): boolean {
     if (err instanceof ProxyError) return err.status === 503 || err.status === 502 || err.status === 504;
-    // fetch throws TypeError('fetch failed') when the connection is refused or drops; timeouts are DOMExceptions.
+    // fetch throws TypeError('fetch failed') when the connection is refused or drops; timeouts are DOMExceptions; the
+    // RA-TLS transport throws ProxyConnectionError, and RaTlsError for a proxy it refused before sending anything.
     // By name: the error may come from another realm (undici's), where instanceof fails.
     const name = (err as Error)?.name;
-    return name === 'TypeError' || name === 'TimeoutError';
+    return ['TypeError', 'TimeoutError', 'ProxyConnectionError', 'RaTlsError'].includes(name);
 }
 
 export class ProxyPool {

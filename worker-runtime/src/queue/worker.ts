@@ -6,7 +6,7 @@ import { loadQueueConfig, QueueConfig } from './config';
 import { bullConnection, closeRedisClient, createRedisClient } from './connection';
 import { JobRequest, openJob, SealedJobData, sealFailure, sealResult, STORED_RESULT } from './envelope';
 import { queueKeyId, RequestLedger } from './ledger';
-import { normalizeModelHash, queueNameForModel } from './naming';
+import { bullQueueName, normalizeModelHash, queueNameForModel } from './naming';
 
 export interface ProcessContext {
     requestId: string;
@@ -60,6 +60,7 @@ export class SealedWorker<I = unknown, O = unknown> {
     readonly ledger: RequestLedger;
     private readonly queueKey: Buffer;
     private readonly redis: Redis;
+    private readonly bullClient: ReturnType<typeof bullConnection>;
     private readonly processor: SealedProcessor<I, O>;
     private readonly processorAnswersRepeats: boolean;
     private readonly inFlight = new Map<string, { job: Job; token?: string }>();
@@ -84,11 +85,12 @@ export class SealedWorker<I = unknown, O = unknown> {
             },
             queueKeyId(this.queueKey),
         );
+        this.bullClient = bullConnection(this.config.redisUrl);
         this.worker = new Worker<SealedJobData, string>(
-            this.queueName,
+            bullQueueName(this.modelHash),
             (job, token, signal) => this.track(job, token, () => this.handle(job, signal)),
             {
-                connection: bullConnection(this.config.redisUrl),
+                connection: this.bullClient.connection,
                 prefix: this.config.prefix,
                 name: options.name,
                 autorun: options.autorun ?? true,
@@ -145,6 +147,7 @@ export class SealedWorker<I = unknown, O = unknown> {
             this.worker.cancelAllJobs('worker shutting down');
         }
         await this.worker.close(outcome === 'timeout');
+        await this.bullClient.close();
         await closeRedisClient(this.redis);
         return { graceful: outcome === 'drained', released };
     }

@@ -12,7 +12,14 @@ import { InferencePool, loadModel, LoadedModel, ModelNotAllowedError } from '../
 import { Logger, RoleMetrics, silentLogger } from '../../observability';
 import { signAnnouncement } from '../../protocol/announcement';
 import { RedisKeys } from '../../protocol/keys';
-import { closeRedisClient, createRedisClient, JobRequest, ProcessContext, SealedWorker } from '../../queue';
+import {
+    bullQueueName,
+    closeRedisClient,
+    createRedisClient,
+    JobRequest,
+    ProcessContext,
+    SealedWorker,
+} from '../../queue';
 import { CancelWatcher } from '../../queue/cancel';
 import { createGenerativeProcessor } from './generative';
 import { GenerativeModel, isModelFolder, loadGenerativeModel } from './generativeModel';
@@ -61,7 +68,7 @@ export class WorkerRole {
     private state: WorkerState = 'announced';
     private stateDetail = 'waiting for the proxy to grant the queue key';
     private consumer: SealedWorker<unknown, unknown> | null = null;
-    private metricsQueue: Queue | null = null;
+    private metricsQueue: { queue: Queue; connection: ReturnType<typeof bullConnection> } | null = null;
     private grant: AcceptedGrant | null = null;
     private grantReader: GrantReader | null = null;
     private grantTimer: NodeJS.Timeout | null = null;
@@ -345,7 +352,7 @@ export class WorkerRole {
 
     async metricsText(): Promise<string> {
         const parts = [await this.metrics.registry.metrics()];
-        if (this.metricsQueue) parts.push(await this.metricsQueue.exportPrometheusMetrics());
+        if (this.metricsQueue) parts.push(await this.metricsQueue.queue.exportPrometheusMetrics());
         return parts.join('\n');
     }
 
@@ -444,10 +451,12 @@ export class WorkerRole {
         });
         await this.consumer.waitUntilReady();
         if (!this.metricsQueue) {
-            this.metricsQueue = new Queue(this.consumer.queueName, {
-                connection: bullConnection(config.redisUrl),
+            const connection = bullConnection(config.redisUrl);
+            const queue = new Queue(bullQueueName(this.consumer.modelHash), {
+                connection: connection.connection,
                 prefix: config.prefix,
             });
+            this.metricsQueue = { queue, connection };
         }
         this.grant = grant;
         this.state = 'consuming';
@@ -486,7 +495,8 @@ export class WorkerRole {
         this.consumer = null;
         if (consumer) await consumer.close();
         if (this.metricsQueue) {
-            await this.metricsQueue.close().catch(() => undefined);
+            await this.metricsQueue.queue.close().catch(() => undefined);
+            await this.metricsQueue.connection.close();
             this.metricsQueue = null;
         }
     }
