@@ -279,6 +279,10 @@ test('`chrysalis client serve` finds the registry proxy where the wallet has an 
         out: (line: string) => lines.push(line),
         onGateway: (g: Gateway) => (served = g),
     };
+    // `serve` starts a new session of the devnet client's account: its first voucher is held to the charged count on
+    // chain, so the SDK session that used the account so far settles first, as a stopping gateway does.
+    await devnet.client.settled();
+    await devnet.client.commitVoucher();
     expect(await run(['serve', '--port', '0'], ctx)).toBe(0);
     try {
         expect(lines.join('\n')).toContain(`proxy ${devnet.network.proxy.proxyId} ${devnet.proxyUrl}: account`);

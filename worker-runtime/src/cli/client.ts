@@ -148,6 +148,11 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             process.once('SIGTERM', resolve);
         });
         await gateway.close();
+        // A restarted gateway holds each session's first voucher to the chain's charged count (docs/client.md):
+        // what this one used is settled before it leaves.
+        for (const c of clients) {
+            await c.commitVoucher().catch((err) => out(`commit at ${c.proxyUrl} failed: ${(err as Error).message}`));
+        }
         return 0;
     }
     let proxyAddress: Address;

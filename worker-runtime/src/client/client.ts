@@ -293,7 +293,7 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         signal?: AbortSignal,
     ): AsyncGenerator<GenerationEvent> {
-        this.audit.begin();
+        this.startRequest();
         let finished = false;
         try {
             for await (const event of this.streamEvents(model, inputs, signal)) {
@@ -415,10 +415,41 @@ export class ChrysalisClient {
         this.check(await trust.check(workerKey, model.toLowerCase(), () => this.workerAnnouncement(workerKey)));
     }
 
-    /** Takes a response's voucher (checked against the proxy key and the response's usage); commits when due. */
+    /**
+     * Takes a response's voucher (checked against the proxy key and the response's usage: before the answer is
+     * returned, always); commits when due — before returning too, unless commits run in the background.
+     */
     private async settle(voucher: VoucherJson, usage: TokenCounts): Promise<void> {
         await this.acceptVoucher(voucher, usage);
-        await this.commitIfDue();
+        if (!this.backgroundCommits) {
+            await this.commitIfDue();
+            return;
+        }
+        // commitIfDue is single-flight; a commit that fails is tried again after the next answer (and, at the stake,
+        // by the `uncommitted_usage` retry before a request is sent again).
+        const commit = this.commitIfDue().catch((err: Error) =>
+            (this.o.logger ?? console).warn(`committing the charge voucher failed (retried): ${err.message}`),
+        );
+        this.lastCommit = commit;
+    }
+
+    /** Whether due vouchers are committed off the answer's path (see {@link commitInBackground}). */
+    private backgroundCommits = false;
+    private lastCommit: Promise<unknown> = Promise.resolve();
+
+    /**
+     * Commits due vouchers in the background instead of before the answer that made them due is returned (the
+     * gateway's mode: on a real network a commit waits for the chain, seconds, which would stall that one answer).
+     * Every check of the answer and its voucher still happens before it is returned; only the chain send moves.
+     */
+    commitInBackground(): void {
+        this.backgroundCommits = true;
+    }
+
+    /** Resolves once a background commit under way (if any) is done. */
+    async settled(): Promise<void> {
+        await this.lastCommit;
+        await this.committing?.catch(() => undefined);
     }
 
     /**
@@ -426,7 +457,7 @@ export class ChrysalisClient {
      * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
      */
     private async withCommitRetry<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
-        this.audit.begin();
+        this.startRequest();
         try {
             return await this.withResign(send);
         } catch (err) {
@@ -478,7 +509,7 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         requestId = randomBytes(32).toString('hex'),
     ): Promise<InferResult> {
-        this.audit.begin();
+        this.startRequest();
         try {
             return await this.inferOnce(model, inputs, requestId);
         } catch (err) {
@@ -625,14 +656,14 @@ export class ChrysalisClient {
             throw new ReceiptError('the charge voucher is not signed by the proxy key for this account');
         }
         if (this.audit.baseline === null) {
-            const data = this.accountCache ?? this.remember(await this.accountData());
+            // The session's start: what the chain has charged (read as its first request went out), or the voucher
+            // the caller kept when that is newer. The first voucher is then checked exactly, as every later one.
+            const data = this.remember(await this.sessionStart());
             this.audit.unseenLimit = data.price > 0n ? data.stake / data.price : null;
-            if (this.latestVoucher && BigInt(this.latestVoucher.cumulative) >= data.charged) {
-                this.audit.baseline = BigInt(this.latestVoucher.cumulative);
-            } else {
-                this.audit.baseline = data.charged;
-                this.audit.startUnsure();
-            }
+            this.audit.baseline =
+                this.latestVoucher && BigInt(this.latestVoucher.cumulative) >= data.charged
+                    ? BigInt(this.latestVoucher.cumulative)
+                    : data.charged;
         }
         const audit = this.audit.check(parsed.cumulative, usage);
         if (!audit.ok) {
@@ -659,6 +690,28 @@ export class ChrysalisClient {
 
     /** The highest voucher that counted usage this client had not received yet when it came (see acceptVoucher). */
     private pendingVoucher: VoucherJson | null = null;
+
+    /** The account as read from chain when the session's first request went out (the first voucher's baseline). */
+    private accountAtStart: Promise<ClientAccountData> | null = null;
+
+    /**
+     * Called as each request starts: until the session has its baseline, reads the account from chain alongside the
+     * request (so the read costs the first answer no latency), once.
+     */
+    private startRequest(): void {
+        this.audit.begin();
+        if (this.audit.baseline !== null || this.accountAtStart) return;
+        const read = this.accountData();
+        // A failed read is retried by the next request (and surfaces where the baseline is awaited).
+        read.catch(() => {
+            if (this.accountAtStart === read) this.accountAtStart = null;
+        });
+        this.accountAtStart = read;
+    }
+
+    private sessionStart(): Promise<ClientAccountData> {
+        return (this.accountAtStart ??= this.accountData());
+    }
 
     private accountContract() {
         return this.o.chain.open(ClientAccount.fromAddress(this.account));

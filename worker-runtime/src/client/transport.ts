@@ -2,11 +2,14 @@
  * The one way the SDK reaches a proxy: every request of the client, the gateway and the attestation checks goes
  * through a {@link ProxyTransport}. An `https://` proxy is reached over RA-TLS (ratls/transport.ts): its certificate's
  * attestation is checked against the registry and its key pinned before any request is written. Plain `http://`
- * only where the caller opted in and the registry marks a test network (docs/client.md, "Transport").
+ * only where the caller opted in and the registry marks a test network (docs/client.md, "Transport"), over `node:http`
+ * with a keep-alive agent (httpTransport.ts; `fetch` costs three times the CPU per request).
  */
 import { RaTlsError } from '../ratls/errors';
 import type { RaTlsVerifier } from '../ratls/peer';
 import { RaTlsTransport, withTimeout } from '../ratls/transport';
+
+import { HttpTransport } from './httpTransport';
 
 export interface TransportRequest {
     method: 'GET' | 'POST';
@@ -34,7 +37,7 @@ export interface ProxyTransport {
     send(request: TransportRequest): Promise<Response>;
 }
 
-/** Plain HTTP through `fetch`: test networks only, by opt-in ({@link proxyTransport}). */
+/** Plain HTTP through `fetch` (bench:transport compares it with the node:http transports). */
 export class FetchTransport implements ProxyTransport {
     constructor(readonly baseUrl: string) {}
 
@@ -67,7 +70,7 @@ export interface TransportTrust {
 export function proxyTransport(baseUrl: string, trust: TransportTrust = {}): ProxyTransport {
     const scheme = new URL(baseUrl).protocol;
     if (scheme === 'https:' && trust.verifier) return new RaTlsTransport(baseUrl, trust.verifier);
-    if (scheme === 'http:' && trust.plainHttp) return new FetchTransport(baseUrl);
+    if (scheme === 'http:' && trust.plainHttp) return new HttpTransport(baseUrl);
     const why =
         scheme === 'http:'
             ? `${baseUrl} is plain HTTP: allowed only on a test network with the plain-HTTP opt-in (docs/client.md)`
