@@ -80,6 +80,8 @@ test("a (re)started session's first voucher must charge exactly its answer over 
             proxyAddress: h.net.proxy.contract.address,
             wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
             attestationPolicy: { logger: { warn: () => undefined } },
+            // The harness serves plain HTTP on its test network (as tests/proxy/harness.ts's clients do).
+            allowPlainHttp: true,
             commitFraction: 0,
             ...extra,
         });
