@@ -9,6 +9,7 @@ import { createHarness, devnetClient, Harness, mlpInputs, newClient } from '../p
 import { startForgingRelay } from '../fixtures/forgingRelay';
 import { ChrysalisClient, ReceiptError } from '../../worker-runtime/src/client';
 import { ChrysalisClientOptions, ProxyParamsError } from '../../worker-runtime/src/client/client';
+import { latestOpening } from '../../worker-runtime/src/client/opening';
 import { clientMetrics } from '../../worker-runtime/src/client/voucherAudit';
 import { proxyFromArgs } from '../../wrappers/Proxy';
 import { createGateway } from '../../worker-runtime/src/gateway';
@@ -79,6 +80,8 @@ test("a (re)started session's first voucher must charge exactly its answer over 
             proxyAddress: h.net.proxy.contract.address,
             wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
             attestationPolicy: { logger: { warn: () => undefined } },
+            // The harness serves plain HTTP on its test network (as tests/proxy/harness.ts's clients do).
+            allowPlainHttp: true,
             commitFraction: 0,
             ...extra,
         });
@@ -156,7 +159,6 @@ test('a proxy whose params snapshot differs from the registry (lower minProxySta
     await expect(connect).rejects.toThrow(
         /params snapshot differs from its registry's \(e\.g\. minProxyStake \d+ vs \d+\)/,
     );
-    // No ClientAccount was deployed at the rogue proxy.
-    const account = await rogue.getClientAccountAddress(c.wallet.address);
-    expect((await h.chain.provider(account).getState()).state.type).not.toBe('active');
+    // No ClientAccount was opened at the rogue proxy (the wallet never sent it an OpenClientAccount).
+    expect(await latestOpening(h.chain, c.wallet.address, rogue.address)).toBeNull();
 });

@@ -256,6 +256,44 @@ test('a client that leaves mid-stream stops the generation at the worker and is 
     expect(record!.tokens).toBe(usage.promptTokens + usage.completionTokens);
 });
 
+test('a per-request deadline (timeout_ms) stops the generation at the next step; receipt and usage say so', async () => {
+    // Greedy: this model runs all 400 tokens unless stopped.
+    const inputs = { messages, max_tokens: 400, timeout_ms: 150, stream: true };
+    const req = body('chat-think', inputs);
+    const started = Date.now();
+    const res = await post('/v1/generate', req);
+    const ids: number[] = [];
+    let text = '';
+    let done: Omit<GenerateResponse, 'text'> | null = null;
+    for await (const e of readSse(res.body!)) {
+        if (e.event === 'delta') {
+            ids.push(...(e.data as { tokenIds: number[] }).tokenIds);
+            text += (e.data as { text: string }).text;
+        } else if (e.event === 'done') done = e.data as typeof done;
+        else throw new Error(`unexpected ${e.event}: ${JSON.stringify(e.data)}`);
+    }
+    expect(done).toMatchObject({ finishReason: 'deadline', completionTokenIds: ids });
+    expect(ids.length).toBeLessThan(400);
+    // It stopped within a step or so of the deadline, not at the end of the 400 tokens (or the idle timeout).
+    expect(Date.now() - started).toBeLessThan(150 + 2_000);
+    const promptTokens = chatProcessor.encodeChat(messages).length;
+    expect(done!.usage).toMatchObject({ promptTokens, completionTokens: ids.length });
+    expect(
+        generationReceiptValid({
+            registry: devnet.network.registry.address,
+            requestId: req.requestId,
+            model: hashOf('chat-think'),
+            inputs,
+            completionTokenIds: ids,
+            text,
+            finishReason: 'deadline',
+            usage: done!.usage,
+            receipt: done!.receipt,
+        }),
+    ).toBe(true);
+    expect(await chargedRecord(req.requestId)).toMatchObject({ tokens: promptTokens + ids.length });
+});
+
 test('bad input gets a named 400 before anything is queued or charged', async () => {
     const before = await devnet.proxy.counters.clientCounts(devnet.network.client.account.address.toRawString());
     const cases: [string, string, Record<string, unknown>][] = [
@@ -270,6 +308,8 @@ test('bad input gets a named 400 before anything is queued or charged', async ()
         ['bad_top_p', 'chat-think', { messages, max_tokens: 4, top_p: 1.5 }],
         ['bad_stop', 'chat-think', { messages, max_tokens: 4, stop: ['a', 'b', 'c', 'd', 'e'] }],
         ['bad_stop', 'chat-think', { messages, max_tokens: 4, stop: ['x'.repeat(65)] }],
+        ['bad_timeout', 'chat-think', { messages, max_tokens: 4, timeout_ms: 0 }],
+        ['bad_timeout', 'chat-think', { messages, max_tokens: 4, timeout_ms: 1.5 }],
         ['wrong_task', 'embedder', { messages, max_tokens: 4 }],
         ['bad_embed_input', 'embedder', { input: [] }],
         ['bad_audio', 'whisper', { audio: '!!!' }],
@@ -468,11 +508,13 @@ async function killAbruptly(role: WorkerRole): Promise<void> {
     const internals = role as unknown as {
         consumer: SealedWorker | null;
         redis: Redis;
+        streamRedis: Redis | null;
         cancelWatcher: { close(): Promise<void> } | null;
     };
     const consumer = internals.consumer!;
     internals.consumer = null;
     internals.redis.disconnect();
+    internals.streamRedis?.disconnect();
     (consumer as unknown as { redis: Redis }).redis.disconnect();
     await Promise.all([consumer.worker.close(true), internals.cancelWatcher?.close()]);
 }

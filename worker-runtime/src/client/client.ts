@@ -17,7 +17,7 @@ import { JsonTensorMap, toWireMap, wireMapToJson, WireTensorMap } from '../infer
 import { parseVoucher, VoucherOp, voucherMessageBody } from '../protocol/voucher';
 import { ed25519Signer, ed25519Verify } from '../crypto/ed25519';
 import { RegistryView } from '../tee';
-import { ClientAccount, ClientAccountData } from '../../../wrappers/ClientAccount';
+import { ClientAccount, ClientAccountData, openingAt } from '../../../wrappers/ClientAccount';
 import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
 import { NetworkParams, Registry, storeNetworkParams } from '../../../wrappers/Registry';
@@ -42,6 +42,7 @@ import {
 import { verifyEmbedAnswer, verifyGenerationAnswer, verifyTranscribeAnswer } from './generative';
 import { chainStakes, WorkerTrust } from './workerTrust';
 import { registrySnapshot } from './registrySnapshot';
+import { latestOpening } from './opening';
 import type { SignedAnnouncement } from '../protocol/announcement';
 
 export interface ClientWalletHandle {
@@ -71,6 +72,12 @@ export interface ChrysalisClientOptions {
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
+    /**
+     * The opening of the ClientAccount to use (OpenClientAccount.opening; each opening is an account of its own).
+     * Default: the latest one this wallet sent to the proxy, found in the wallet's transactions; `openAccount` opens
+     * a new one and switches to it.
+     */
+    opening?: bigint;
     /**
      * Accept a plain `http://` proxy URL (no RA-TLS): only takes effect when the registry marks its network as a test
      * network; otherwise every request to such a URL is refused. Default false.
@@ -116,16 +123,20 @@ async function proxyRegistered(chain: Chain, registry: Address, proxy: Address, 
 const paramsHash = (p: NetworkParams) => beginCell().store(storeNetworkParams(p)).endCell().hash().toString('hex');
 
 export class ChrysalisClient {
-    /** The ClientAccount's address (derived by the Proxy contract from the wallet address). */
-    readonly account: Address;
+    /**
+     * The ClientAccount in use: derived by the Proxy contract from the wallet address and the account's opening
+     * (set anew by `openAccount`).
+     */
+    account: Address;
     /** The proxy's Ed25519 key, read from the Proxy contract: every voucher must be signed by it. */
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
     private trust: Promise<WorkerTrust> | null = null;
     /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
-    private readonly audit: VoucherAudit;
+    private audit: VoucherAudit;
     private committing: Promise<unknown> | null = null;
+    private readonly multipliers: ConstructorParameters<typeof VoucherAudit>[0];
     /** Stake, price and charged units as last read from chain (re-read after each commit). */
     private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
     /** The one channel to the proxy (see transport.ts). */
@@ -144,12 +155,13 @@ export class ChrysalisClient {
         readonly registry: Address,
         params: NetworkParams,
     ) {
-        this.audit = new VoucherAudit({
+        this.multipliers = {
             prompt: params.promptMultiplierBps,
             cached: params.cachedMultiplierBps,
             completion: params.completionMultiplierBps,
             reasoning: params.reasoningMultiplierBps,
-        });
+        };
+        this.audit = new VoucherAudit(this.multipliers);
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
@@ -176,8 +188,12 @@ export class ChrysalisClient {
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
+        const opening =
+            options.opening ??
+            (await latestOpening(options.chain, options.wallet.address, options.proxyAddress)) ??
+            openingAt(await options.chain.now());
         const [account, data, config, snapshot] = await Promise.all([
-            proxy.getClientAccountAddress(options.wallet.address),
+            proxy.getClientAccountAddress(options.wallet.address, opening),
             proxy.getProxyData(),
             proxy.getProxyConfig(),
             proxy.getNetworkParams(),
@@ -202,17 +218,28 @@ export class ChrysalisClient {
         this.transport = proxyTransport(proxyUrl, { verifier: this.tls, plainHttp: this.plainHttp });
     }
 
-    /** Opens the ClientAccount with `stake` locked and `deposit` as balance (sends OpenClientAccount to the Proxy). */
+    /**
+     * Opens a ClientAccount with `stake` locked and `deposit` as balance (sends OpenClientAccount to the Proxy) and
+     * switches to it: a new opening is a new account, at an address of its own.
+     */
     async openAccount(stake: bigint, deposit: bigint): Promise<ClientAccountData> {
-        await this.o.chain.open(Proxy.fromAddress(this.o.proxyAddress)).send(
+        const proxy = this.o.chain.open(Proxy.fromAddress(this.o.proxyAddress));
+        const opening = openingAt(await this.o.chain.now());
+        await proxy.send(
             this.o.wallet.sender,
             { value: stake + deposit + CLIENT_FEES.open },
             {
                 $$type: 'OpenClientAccount',
                 queryId: 0n,
                 stake,
+                opening,
             },
         );
+        // A new account: nothing charged yet, no voucher of the old one applies to it.
+        this.account = await proxy.getClientAccountAddress(this.o.wallet.address, opening);
+        this.accountCache = null;
+        this.latestVoucher = null;
+        this.audit = new VoucherAudit(this.multipliers);
         return this.accountData();
     }
 

@@ -218,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
                 const gateway = await createGateway({ clients: [devnet.client], port: options.gatewayPort });
                 say(
                     `\nserving the proxy API at ${devnet.proxyUrl} (models: GET ${devnet.proxyUrl}/v1/models; RA-TLS with the ` +
-                            `simulated attestation: send.ts and the SDK check the certificate, curl needs -k); Ctrl-C stops.\n` +
+                        `simulated attestation: send.ts and the SDK check the certificate, curl needs -k); Ctrl-C stops.\n` +
                         `send a request as the demo client:\n  npx tsx worker-runtime/src/devnet/send.ts --url ${devnet.proxyUrl} ` +
                         `--account ${account} --snapshot ${snapshotFile} --model silero-vad` +
                         (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`) +

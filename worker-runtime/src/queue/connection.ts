@@ -86,8 +86,13 @@ export function bullConnection(redisUrl: string): {
     return { connection: { url: redisUrl, maxRetriesPerRequest: null }, close: async () => undefined };
 }
 
-/** QUIT rather than disconnect(): ioredis keeps a 2 s timer alive after disconnect(), which delays process exit. */
+/**
+ * QUIT rather than disconnect(): ioredis keeps a 2 s timer alive after disconnect(), which delays process exit. A
+ * client that is closed already is left alone: disconnect() on it starts that timer too (its old socket never closes
+ * again to clear it), which kept test processes alive after a worker had been killed.
+ */
 export async function closeRedisClient(redis: Redis): Promise<void> {
+    if (redis.status === 'end') return;
     try {
         await redis.quit();
     } catch {

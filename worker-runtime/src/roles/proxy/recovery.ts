@@ -110,8 +110,8 @@ export async function recoverLedger(o: RecoveryOptions): Promise<RecoveryReport>
     for (const raw of await announcedOwners(o.redis, o.prefix)) addOwner(workerOwners, raw);
     for (const v of o.vouchers) if (v.owner) addOwner(workerOwners, v.owner);
 
-    for (const owner of owners.clients) {
-        const account = await proxy.getClientAccountAddress(owner);
+    for (const { owner, opening } of owners.clients) {
+        const account = await proxy.getClientAccountAddress(owner, opening);
         if (!(await isDeployed(o.chain, account))) continue;
         raise(
             clientFloors,
@@ -234,14 +234,25 @@ async function isDeployed(chain: Chain, address: Address): Promise<boolean> {
     return (await chain.provider(address).getState()).state.type === 'active';
 }
 
-/** Every client and worker owner that ever dealt with the Proxy contract, from the messages it received. */
+/** A ClientAccount as the Proxy knows it: its owner and its opening (a new opening is a new account). */
+export interface ClientOpening {
+    owner: Address;
+    opening: bigint;
+}
+
+/**
+ * Every client account (owner and opening) and worker owner that ever dealt with the Proxy contract, from the
+ * messages it received.
+ */
 export async function ownersOnChain(
     chain: Chain,
     proxyAddress: Address,
-): Promise<{ clients: Address[]; workers: Address[] }> {
-    const clients = new Map<string, Address>();
+): Promise<{ clients: ClientOpening[]; workers: Address[] }> {
+    const clients = new Map<string, ClientOpening>();
     const workers = new Map<string, Address>();
     const add = (m: Map<string, Address>, a: Address) => m.set(a.toRawString(), a);
+    const addClient = (owner: Address, opening: bigint) =>
+        clients.set(`${owner.toRawString()}/${opening}`, { owner, opening });
     let from: TxId | null = await chain.lastTransaction(proxyAddress);
     const pageSize = 32;
     while (from) {
@@ -256,9 +267,10 @@ export async function ownersOnChain(
                     return null;
                 }
             };
-            if (read(loadOpenClientAccount)) add(clients, msg.info.src);
+            const open = read(loadOpenClientAccount);
+            if (open) addClient(msg.info.src, open.opening);
             const client = read(loadChargeNotify) ?? read(loadClientClosed) ?? read(loadOpenUndo);
-            if (client) add(clients, client.owner);
+            if (client) addClient(client.owner, client.opening);
             const payout = read(loadPayoutRequest);
             if (payout) add(workers, payout.owner);
         }

@@ -180,12 +180,23 @@ export class InferenceService {
             this.remember(auth.signature);
             refuse('bad_signature', `the body does not hash to the signed ${BODY_HASH_HEADER}`);
         }
-        // The balance (cached `accountCacheMs`) is read only for authenticated requests.
-        const account = await this.d.accounts.read(accountAddress);
-        if (raw.length > this.d.maxBodyBytes) {
-            refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
+        // The balance (cached `accountCacheMs`) is read only for authenticated requests. It, and the request's charge
+        // record, are read while the body is checked: the refusals keep their order (an account refusal first).
+        const reading = this.d.accounts.read(accountAddress);
+        let req: ReturnType<typeof parseInferBody>;
+        try {
+            if (raw.length > this.d.maxBodyBytes) {
+                refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
+            }
+            req = parseInferBody(raw, accountAddress);
+        } catch (err) {
+            await reading;
+            throw err;
         }
-        const req = parseInferBody(raw, accountAddress);
+        const client = accountAddress.toRawString();
+        const lookup = this.d.counters.lookup(req.requestId, client);
+        lookup.catch(() => undefined); // awaited below, unless a refusal comes first
+        const account = await reading;
         const log = this.d.logger.child({ requestId: req.requestId });
         const model = this.d.models.get(req.model);
         if (!model) {
@@ -224,8 +235,7 @@ export class InferenceService {
             );
         }
         this.checkBacklog(model);
-        const client = accountAddress.toRawString();
-        const known = await this.d.counters.lookup(req.requestId, client);
+        const known = await lookup;
         if (known.record) {
             refuse(
                 'duplicate_request',

@@ -76,6 +76,8 @@ export class WorkerRole {
     private server: FastifyInstance | null = null;
     private stopping = false;
     private cancelWatcher: CancelWatcher | null = null;
+    /** Generative workers write their chunk streams on a connection of their own (auto-pipelined). */
+    private streamRedis: Redis | null = null;
     private watching: Promise<void> = Promise.resolve();
 
     private constructor(
@@ -369,6 +371,7 @@ export class WorkerRole {
         await this.pool?.close();
         await this.generative?.close();
         await this.cancelWatcher?.close();
+        if (this.streamRedis) await closeRedisClient(this.streamRedis);
         await this.server?.close();
         if (this.ownsView) await this.view.stop();
         await closeRedisClient(this.redis);
@@ -431,6 +434,7 @@ export class WorkerRole {
             // BullMQ records this as the job's `processedBy`: the proxy attributes failures and timeouts by it.
             name: this.workerKey,
             config: queueConfig,
+            processorAnswersRepeats: this.generative !== null,
             processor: async (request, context) => {
                 try {
                     const result = await process(request, context);
@@ -464,8 +468,10 @@ export class WorkerRole {
     private generativeProcessor(grant: AcceptedGrant, onRun: (ms: number) => void) {
         const g = this.generative!;
         this.cancelWatcher ??= new CancelWatcher(this.redis);
+        this.streamRedis ??= this.redis.duplicate({ enableAutoPipelining: true });
         const process = createGenerativeProcessor({
             redis: this.redis,
+            streamRedis: this.streamRedis,
             prefix: this.deps.config.prefix,
             modelHash: this.modelHash,
             registry: parseAddress(this.deps.config.registryAddress),
