@@ -79,6 +79,7 @@ test("a (re)started session's first voucher must charge exactly its answer over 
             proxyAddress: h.net.proxy.contract.address,
             wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
             attestationPolicy: { logger: { warn: () => undefined } },
+            allowPlainHttp: true,
             commitFraction: 0,
             ...extra,
         });

@@ -33,7 +33,7 @@ export class HttpTransport implements ProxyTransport {
             if (signal.aborted) return reject(signal.reason);
             const req = http.request(
                 new URL(request.path, this.baseUrl),
-                { method: request.method, headers: payload?.headers, agent },
+                { method: request.method, headers: { ...request.headers, ...payload?.headers }, agent },
                 (res) => {
                     const headers = new Headers();
                     for (const [name, value] of Object.entries(res.headers)) {
