@@ -14,7 +14,7 @@ export const CONFIRMATION_MARGIN = 600n;
 /**
  * ScheduleUpgrade: --code <file.boc> (e.g. build/Registry/Registry_Registry.code.boc), optional --data <file.boc>,
  * --not-before <unix time> (default: now — the wall clock, or the registry's last transaction if later — + the
- * timelock of the deployed registry, read by running its code (lib/timelock.ts), + 600 s to confirm). An earlier
+ * timelock of the deployed registry, read from its `upgradeTimelock` getter, + 600 s to confirm). An earlier
  * time is refused here, as the registry would refuse it (ERR_TIMELOCK_TOO_SHORT).
  */
 export async function run(provider: NetworkProvider, argv: string[] = []) {
@@ -27,12 +27,7 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
         const code = readCell('code', await args.string('code'));
         const data = args.has('data') ? readCell('data', await args.string('data')) : null;
         const now = await chainTimeAtLeast(provider, registry.address);
-        const timelock = await readUpgradeTimelock(
-            provider,
-            registry.address,
-            (await registry.getGovernance()).owner,
-            now,
-        );
+        const timelock = await readUpgradeTimelock(provider, registry.address);
         const notBefore = args.has('not-before') ? await args.uint('not-before') : now + timelock + CONFIRMATION_MARGIN;
         if (notBefore < now + timelock) {
             throw new ScriptArgsError(

@@ -29,11 +29,14 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
     const address = await args.address(kind);
     const lines: string[] = [];
     const addr = (x: Address) => x.toString();
-    if (kind === 'account') {
+    if (kind === 'account' && !(await provider.isContractDeployed(address))) {
+        // A closed account sent everything back and destroyed itself (or it was never opened).
+        lines.push(`ClientAccount  state=closed (nothing at ${addr(address)}: a closed account destroys itself)`);
+    } else if (kind === 'account') {
         const d = await provider.open(ClientAccount.fromAddress(address)).getAccountData();
         lines.push(
             `ClientAccount  state=${CLIENT_STATES[Number(d.state)]} balance=${d.balance} stake=${d.stake}`,
-            `  charged=${d.charged} units at ${d.price} nanoTON  unlockAt=${d.unlockAt}  proxy=${addr(d.proxy)} owner=${addr(d.owner)}`,
+            `  charged=${d.charged} units at ${d.price} nanoTON  unlockAt=${d.unlockAt}  opening=${d.opening}  proxy=${addr(d.proxy)} owner=${addr(d.owner)}`,
         );
     } else if (kind === 'proxy' && !(await provider.isContractDeployed(address))) {
         // A closed Proxy sent everything to its owner and destroyed itself.

@@ -96,7 +96,11 @@ function contracts(force) {
 }
 
 /** Files the compiled runtime reads beside its code. */
-const ASSETS = ['worker-runtime/src/inference/threadBootstrap.js', 'worker-runtime/src/tee/intel-sgx-root-ca.pem'];
+const ASSETS = [
+    'worker-runtime/src/inference/threadBootstrap.js',
+    'worker-runtime/src/inference/generative/engineThreadBootstrap.js',
+    'worker-runtime/src/tee/intel-sgx-root-ca.pem',
+];
 
 function dist(force) {
     const tsPackage = resolveTool('typescript/package.json', 'TypeScript');

@@ -72,7 +72,8 @@ export async function proxyFromArgs(a: ProxyDeployArgs): Promise<Proxy> {
 /** Hashes and depths of the child code the Proxy embeds (the Proxy checks them against its own at activation). */
 export async function childCodesCell(clientConfig: Cell): Promise<Cell> {
     const zero = Address.parseRaw('0:' + '0'.repeat(64));
-    const client = (await EmbeddedClientAccount.fromInit(zero, zero, 0n, 0n, Cell.EMPTY, 0n, 0n, 0n, 0n)).init!.code;
+    const client = (await EmbeddedClientAccount.fromInit(zero, zero, 0n, 0n, 0n, Cell.EMPTY, 0n, 0n, 0n, 0n)).init!
+        .code;
     const worker = (await EmbeddedWorkerAccount.fromInit(zero, zero, 0n, 0n)).init!.code;
     return beginCell()
         .store(

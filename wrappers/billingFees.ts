@@ -7,7 +7,7 @@ import { toNano } from '@ton/core';
 
 export const CLIENT_FEES = {
     /** On top of stake + deposit for OpenClientAccount (= OPEN_FEE). */
-    open: toNano('0.095'),
+    open: toNano('0.1'),
     /** Withdraw, IncreaseStake, RequestRefund: compute ≈ 0.0035 TON + a message; the rest returns. */
     ownerOperation: toNano('0.02'),
     /** ChargeSigned, submitted by the proxy (≥ CHARGE_FEE = 0.008, checked); the rest goes to the proxy. */
@@ -17,8 +17,11 @@ export const CLIENT_FEES = {
 };
 
 export const WORKER_FEES = {
-    /** PayoutSigned (≥ PAYOUT_FEE = 0.008, checked), + deploy on the first claim; the rest returns. */
-    payout: toNano('0.03'),
+    /**
+     * PayoutSigned (≥ PAYOUT_FEE = 0.008, checked; the first claim, which deploys the WorkerAccount, ≥ PAYOUT_FEE +
+     * WORKER_RESERVE = 0.033 and leaves WORKER_RESERVE there for storage); the rest returns with the payout.
+     */
+    payout: toNano('0.05'),
 };
 
 export const PROXY_FEES = {

@@ -48,7 +48,8 @@ export function checkNetworkParams(p: NetworkParams): void {
 /**
  * The initial storage of a registry (a Tact contract with parameters, so the deployer writes it): owner, not paused,
  * `params.minWorkerStake`, no models, and the RegistryExt cell that registry_core.tact reads with extOf:
- * ^worker_stake_code ^stake_terms worker_images:(HashmapE 256 Bool) worker_image_count:uint8 ^RegistryGov.
+ * ^worker_stake_code ^stake_terms worker_images:(HashmapE 256 Bool) worker_image_count:uint8 ^RegistryGov
+ * last_registrant:MsgAddressInt (the owner until the first registration).
  */
 export function registryInitArgs(owner: Address, params: NetworkParams, workerStakeCode: Cell): RegistryInitArgs {
     checkNetworkParams(params);
@@ -88,6 +89,7 @@ export function registryInitArgs(owner: Address, params: NetworkParams, workerSt
         .storeMaybeRef(null)
         .storeUint(0, 8)
         .storeRef(gov)
+        .storeAddress(owner)
         .endCell();
     return [
         owner,

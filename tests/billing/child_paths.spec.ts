@@ -1,6 +1,6 @@
 /**
  * ClientAccount and WorkerAccount paths the other specs leave out (found uncovered by `npm run coverage`): a charge
- * the Proxy bounces, a final refund beyond balance and stake on an active account, deploys by empty message, and
+ * the Proxy bounces, a final refund beyond balance and stake on an active account, an empty message to a WorkerAccount, and
  * messages no receiver takes.
  */
 import '@ton/test-utils';
@@ -11,6 +11,7 @@ import {
     BillingNetwork,
     createBillingNetwork,
     openClient,
+    payout,
     sendVoucher,
     workerAccount,
 } from '../fixtures/billing';
@@ -98,7 +99,7 @@ describe('ClientAccount and WorkerAccount paths', () => {
 
     it('an unknown opcode fails with exit code 130 at either account and bounces its value', async () => {
         const wa = await workerAccount(blockchain, net.main, client.address);
-        await client.send({ to: wa.address, value: toNano('0.05'), init: wa.init });
+        await payout(blockchain, net.main, client, 10n);
         for (const to of [account.address, wa.address]) {
             const r = await client.send({
                 to,
@@ -111,17 +112,17 @@ describe('ClientAccount and WorkerAccount paths', () => {
         expect((await account.getAccountData()).state).toBe(ClientState.active);
     });
 
-    it('anyone may deploy a WorkerAccount with an empty message: it keeps nothing and is paid by vouchers as usual', async () => {
+    it('a WorkerAccount takes no empty message: one carrying its StateInit bounces its value and keeps nothing', async () => {
         const worker = await blockchain.treasury('worker');
         const wa = await workerAccount(blockchain, net.main, worker.address);
         const b0 = await client.getBalance();
         const r = await client.send({ to: wa.address, value: toNano('0.5'), init: wa.init });
-        expect(r.transactions).toHaveTransaction({ to: wa.address, success: true, deploy: true });
-        // cashback: the value goes back to the sender, less fees.
-        expect(r.transactions).toHaveTransaction({ from: wa.address, to: client.address });
+        expect(r.transactions).toHaveTransaction({ to: wa.address, success: false, exitCode: 130 });
+        expect(r.transactions).toHaveTransaction({ from: wa.address, to: client.address, inMessageBounced: true });
         expect(b0 - (await client.getBalance())).toBeLessThan(toNano('0.01'));
-        expect((await wa.getWorkerData()).paid).toBe(0n);
-        const p = await sendVoucher(blockchain, worker, 'payout', wa.address, 10n, secret());
+        expect((await blockchain.getContract(wa.address)).balance).toBe(0n);
+        // The first payout deploys it as usual.
+        const p = await payout(blockchain, net.main, worker, 10n);
         expect(p.transactions).toHaveTransaction({ from: net.main.proxy.address, to: worker.address });
         expect((await wa.getWorkerData()).paid).toBe(10n);
     });

@@ -8,7 +8,7 @@
  *   storage: a live contract's reserve covers 5 years of its storage; a closed Proxy returns everything.
  */
 import '@ton/test-utils';
-import { Cell, contractAddress, StateInit, toNano, Transaction } from '@ton/core';
+import { Address, Cell, contractAddress, StateInit, toNano, Transaction } from '@ton/core';
 import {
     Blockchain,
     BlockchainSnapshot,
@@ -183,7 +183,11 @@ describe('billing hardening (issue 11)', () => {
         it('the close notification value follows the gas price: with gas 3x dearer a forced refund still closes', async () => {
             const { account } = await openClient(blockchain, net.main, client, toNano('1'), toNano('1'));
             await account.send(client.getSender(), { value: toNano('0.05') }, { $$type: 'RequestRefund', queryId: 0n });
+            // The value a notification carries is three times the one at the base price (read before the close:
+            // the account destroys itself).
+            const base = await account.getCloseNotifyValue();
             setGasPriceFactor(3n);
+            expect(await account.getCloseNotifyValue()).toBe(base * 3n);
             blockchain.now! += DAY;
             const r = await account.send(
                 client.getSender(),
@@ -193,10 +197,7 @@ describe('billing hardening (issue 11)', () => {
             // The hard-coded 0.006 TON ran out of gas here (exit -14) and the open count stayed 1 for good.
             expect(r.transactions).toHaveTransaction({ from: account.address, to: proxy().address, success: true });
             expect((await proxy().getProxyData()).openClients).toBe(0n);
-            // The value it carried is three times the one at the base price.
-            const notify = await account.getCloseNotifyValue();
             setGasPriceFactor(1n);
-            expect(notify).toBe((await account.getCloseNotifyValue()) * 3n);
         });
     });
 
@@ -308,16 +309,28 @@ describe('billing hardening (issue 11)', () => {
             expect(fee5y).toBeLessThanOrEqual(billingConstant('PROXY_RESERVE'));
         });
 
-        it('a WorkerAccount claim after 5 idle years pays the storage debt from the claim value and pays in full', async () => {
+        it('a WorkerAccount keeps WORKER_RESERVE from its first claim and pays 5 years of storage from it', async () => {
             await payout(blockchain, net.main, worker, 10n);
-            blockchain.now! += 5 * YEAR;
-            const b0 = await worker.getBalance();
-            const r = await payout(blockchain, net.main, worker, 1010n, { value: toNano('0.05') });
             const wa = await workerAccount(blockchain, net.main, worker.address);
+            const reserve = billingConstant('WORKER_RESERVE');
+            expect((await blockchain.getContract(wa.address)).balance).toBe(reserve);
+            blockchain.now! += 5 * YEAR;
+            const fee = billingConstant('PAYOUT_FEE');
+            const r = await payout(blockchain, net.main, worker, 1010n, { value: fee });
+            // No debt: the storage came out of the reserve, not out of the claim.
+            const stored = storageFee(r.transactions[1]);
+            expect(stored).toBeGreaterThan(0n);
+            expect(stored).toBeLessThan(reserve);
             expect(r.transactions).toHaveTransaction({ from: wa.address, to: proxy().address, success: true });
             expect((await wa.getWorkerData()).paid).toBe(1010n);
-            const fee = net.main.params.workerFeePerToken;
-            expect((await worker.getBalance()) - b0).toBeGreaterThan(1000n * fee - toNano('0.05'));
+            expect((await blockchain.getContract(wa.address)).balance).toBe(reserve - stored);
+            // Paid in full: the 1000 units (and what compute left of the claim's value).
+            const perUnit = net.main.params.workerFeePerToken;
+            expect(r.transactions).toHaveTransaction({
+                from: proxy().address,
+                to: worker.address,
+                value: (v) => v! > 1000n * perUnit,
+            });
         });
 
         it('a closing ClientAccount returns everything, reserve included; the closed state stays (no replay)', async () => {
@@ -335,6 +348,71 @@ describe('billing hardening (issue 11)', () => {
                 to: proxy().address,
                 success: true,
             });
+            expect((await proxy().getProxyData()).openClients).toBe(0n);
+        });
+
+        it('a ClientAccount closed after its opening window returns everything and destroys itself; re-opened, old vouchers are worthless', async () => {
+            const { account, opening } = await openClient(blockchain, net.main, client, toNano('1'), toNano('2'));
+            const key = net.main.keys.secretKey;
+            const charge100 = await sendVoucher(blockchain, owner(), 'charge', account.address, 100n, key);
+            expect(charge100.transactions).toHaveTransaction({ from: account.address, to: proxy().address });
+            blockchain.now! += 2 * 3600;
+            const b0 = await client.getBalance();
+            const close = await sendVoucher(blockchain, owner(), 'refund', account.address, 150n, key, {
+                value: billingConstant('CLIENT_CLOSE_FEE'),
+            });
+            expect(close.transactions).toHaveTransaction({ from: account.address, to: client.address });
+            // Destroyed: no account, nothing left at the address; stake and balance (less the final 50 units) back.
+            expect((await blockchain.getContract(account.address)).accountState).toBeUndefined();
+            expect((await blockchain.getContract(account.address)).balance).toBe(0n);
+            expect((await client.getBalance()) - b0).toBeGreaterThan(toNano('3') - 150n * 2000n - toNano('0.1'));
+            expect((await proxy().getProxyData()).openClients).toBe(0n);
+            // The old opening cannot deploy the same account again: the Proxy refuses it (the window is over).
+            const stale = await openClient(blockchain, net.main, client, toNano('1'), 0n, opening);
+            expect(stale.result.transactions).toHaveTransaction({
+                to: proxy().address,
+                exitCode: BillingErrors.ERR_BAD_OPENING,
+            });
+            expect(stale.account.address.equals(account.address)).toBe(true);
+            expect((await blockchain.getContract(account.address)).accountState).toBeUndefined();
+            // Re-opened: a new account at a new address, charged 0.
+            const again = await openClient(blockchain, net.main, client, toNano('1'), toNano('2'));
+            expect(again.account.address.equals(account.address)).toBe(false);
+            expect((await again.account.getAccountData()).charged).toBe(0n);
+            // Voucher 100 of the first opening: refused by the new account (another target), and the old address
+            // has no account to take it.
+            const voucher100 = charge100.transactions.find((t) => {
+                const dest = t.inMessage?.info.dest;
+                return Address.isAddress(dest) && dest.equals(account.address);
+            })!.inMessage!.body;
+            const replayNew = await owner().send({
+                to: again.account.address,
+                value: toNano('0.05'),
+                body: voucher100,
+            });
+            expect(replayNew.transactions).toHaveTransaction({
+                to: again.account.address,
+                exitCode: BillingErrors.ERR_WRONG_TARGET,
+            });
+            const replayOld = await sendVoucher(blockchain, owner(), 'charge', account.address, 100n, key);
+            expect(replayOld.transactions).not.toHaveTransaction({ from: account.address, to: proxy().address });
+            expect((await blockchain.getContract(account.address)).accountState).toBeUndefined();
+            expect((await again.account.getAccountData()).charged).toBe(0n);
+            // New vouchers for the new account work.
+            const fresh = await sendVoucher(blockchain, owner(), 'charge', again.account.address, 10n, key);
+            expect(fresh.transactions).toHaveTransaction({ from: again.account.address, to: proxy().address });
+            expect((await again.account.getAccountData()).charged).toBe(10n);
+        });
+
+        it('OpenClientAccount refuses an opening in the future or older than the window', async () => {
+            const now = BigInt(blockchain.now!);
+            for (const opening of [now + 1n, now - 3601n]) {
+                const { result } = await openClient(blockchain, net.main, client, toNano('1'), 0n, opening);
+                expect(result.transactions).toHaveTransaction({
+                    to: proxy().address,
+                    exitCode: BillingErrors.ERR_BAD_OPENING,
+                });
+            }
             expect((await proxy().getProxyData()).openClients).toBe(0n);
         });
 

@@ -252,25 +252,26 @@ describe('Proxy paths', () => {
         it('an open that does not carry stake + OPEN_FEE is refused and deploys nothing', async () => {
             const stake = toNano('1');
             const b0 = await client.getBalance();
+            const opening = BigInt(blockchain.now!);
             const r = await proxy().send(
                 client.getSender(),
                 { value: stake + billingConstant('OPEN_FEE') - 1n },
-                { $$type: 'OpenClientAccount', queryId: 0n, stake },
+                { $$type: 'OpenClientAccount', queryId: 0n, stake, opening },
             );
             expect(r.transactions).toHaveTransaction(refusedBy('ERR_VALUE_TOO_SMALL'));
             expect((await proxyData()).openClients).toBe(0n);
-            const account = await proxy().getClientAccountAddress(client.address);
+            const account = await proxy().getClientAccountAddress(client.address, opening);
             expect(r.transactions).not.toHaveTransaction({ to: account });
             expect(await balanceOf(account)).toBe(0n);
             expect(b0 - (await client.getBalance())).toBeLessThan(toNano('0.05'));
         });
 
         it('OpenUndo from anyone but the account itself is refused: the open-client count cannot be talked down', async () => {
-            await openClient(blockchain, net.main, client, toNano('1'));
+            const { opening } = await openClient(blockchain, net.main, client, toNano('1'));
             const r = await proxy().send(
                 client.getSender(),
                 { value: toNano('0.1') },
-                { $$type: 'OpenUndo', owner: client.address },
+                { $$type: 'OpenUndo', owner: client.address, opening },
             );
             expect(r.transactions).toHaveTransaction(refusedBy('ERR_NOT_CHILD'));
             expect((await proxyData()).openClients).toBe(1n);
@@ -289,13 +290,23 @@ describe('Proxy paths', () => {
             );
 
         it('refuses ChargeNotify, ClientClosed and OpenUndo from the masterchain twin of a genuine account', async () => {
-            const { account } = await openClient(blockchain, net.main, client, toNano('1'), toNano('2'));
+            const { account, opening } = await openClient(blockchain, net.main, client, toNano('1'), toNano('2'));
             const before = await counters();
             const who = client.address;
             const bodies = [
-                beginCell().storeUint(0x63680020, 32).storeUint(10n, 64).storeUint(0n, 64).storeAddress(who), // charge
-                beginCell().storeUint(0x63680021, 32).storeUint(10n, 64).storeUint(0n, 64).storeAddress(who), // closed
-                beginCell().storeUint(0x63680022, 32).storeAddress(who), // undo
+                beginCell()
+                    .storeUint(0x63680020, 32)
+                    .storeUint(10n, 64)
+                    .storeUint(0n, 64)
+                    .storeAddress(who)
+                    .storeUint(opening, 32), // charge
+                beginCell()
+                    .storeUint(0x63680021, 32)
+                    .storeUint(10n, 64)
+                    .storeUint(0n, 64)
+                    .storeAddress(who)
+                    .storeUint(opening, 32), // closed
+                beginCell().storeUint(0x63680022, 32).storeAddress(who).storeUint(opening, 32), // undo
             ];
             for (const body of bodies) {
                 const r = await fromTwin(account.address, toNano('0.1'), body.endCell());
@@ -369,7 +380,12 @@ describe('Proxy paths', () => {
                 expect(r.transactions).toHaveTransaction(bouncedByNoContract(owner().address));
                 expect(b0 - (await owner().getBalance())).toBeLessThan(toNano('0.01'));
             }
-            const open = { $$type: 'OpenClientAccount', queryId: 0n, stake: toNano('1') } as const;
+            const open = {
+                $$type: 'OpenClientAccount',
+                queryId: 0n,
+                stake: toNano('1'),
+                opening: BigInt(blockchain.now!),
+            } as const;
             const r = await gone.send(client.getSender(), { value: toNano('2') }, open);
             expect(r.transactions).toHaveTransaction(bouncedByNoContract(client.address));
             expect(r.transactions).not.toHaveTransaction({ from: proxy().address, deploy: true });
@@ -404,10 +420,13 @@ describe('Proxy paths', () => {
             expect(r.transactions).toHaveTransaction({ from: wa.address, to: worker.address, success: true });
             expect((await wa.getWorkerData()).paid).toBe(0n);
             await expectDestroyed();
-            // The worker paid gas and the account's deploy, nothing more: no worker fee came out of the reserve.
+            // The worker paid gas, the account's deploy and its storage reserve (kept by the WorkerAccount), nothing
+            // more: no worker fee came out of the Proxy's reserve.
+            const reserve = billingConstant('WORKER_RESERVE');
+            expect((await blockchain.getContract(wa.address)).balance).toBe(reserve);
             const spent = b0 - (await worker.getBalance());
-            expect(spent).toBeGreaterThan(0n);
-            expect(spent).toBeLessThan(toNano('0.03'));
+            expect(spent).toBeGreaterThan(reserve);
+            expect(spent).toBeLessThan(toNano('0.03') + reserve);
         });
     });
 

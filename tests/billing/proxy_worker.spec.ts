@@ -65,8 +65,9 @@ describe('WorkerAccount and Proxy', () => {
         expect((await wa.getWorkerData()).paid).toBe(3000n);
         expect((await proxyData()).paidUnits).toBe(3000n);
         const gained = (await worker.getBalance()) - b0;
-        // The worker paid the gas of two payouts (~0.01 TON each) out of the value it attached.
-        expect(gained).toBeGreaterThan(3000n * FEE - toNano('0.03'));
+        // The worker paid the gas of two payouts (~0.01 TON each) out of the value it attached, and its first claim
+        // left WORKER_RESERVE in the WorkerAccount.
+        expect(gained).toBeGreaterThan(3000n * FEE - toNano('0.03') - billingConstant('WORKER_RESERVE'));
         for (const c of [3000n, 2000n]) {
             const r = await payout(blockchain, net.main, worker, c);
             expect(r.transactions).toHaveTransaction({ to: wa.address, exitCode: BillingErrors.ERR_VOUCHER_NOT_NEWER });
@@ -80,18 +81,32 @@ describe('WorkerAccount and Proxy', () => {
         expect((await worker.getBalance()) - b0).toBeGreaterThan(1000n * FEE);
     });
 
-    it('an underfunded payout is refused up front and changes nothing', async () => {
+    it('an underfunded payout is refused up front and changes nothing; the first claim also brings the reserve', async () => {
         const fee = billingConstant('PAYOUT_FEE');
+        const reserve = billingConstant('WORKER_RESERVE');
         const wa = await workerAccount(blockchain, net.main, worker.address);
-        const r = await payout(blockchain, net.main, worker, 100n, { value: fee - 1n });
-        expect(r.transactions).toHaveTransaction({
-            to: wa.address,
-            success: false,
-            exitCode: BillingErrors.ERR_VALUE_TOO_SMALL,
+        for (const value of [fee - 1n, fee + reserve - 1n]) {
+            const r = await payout(blockchain, net.main, worker, 100n, { value });
+            expect(r.transactions).toHaveTransaction({
+                to: wa.address,
+                success: false,
+                exitCode: BillingErrors.ERR_VALUE_TOO_SMALL,
+            });
+        }
+        const first = await payout(blockchain, net.main, worker, 100n, { value: fee + reserve });
+        expect(first.transactions).toHaveTransaction({
+            from: net.main.proxy.address,
+            to: worker.address,
+            success: true,
         });
-        const ok = await payout(blockchain, net.main, worker, 100n, { value: fee });
+        expect((await blockchain.getContract(wa.address)).balance).toBe(reserve);
+        const r = await payout(blockchain, net.main, worker, 200n, { value: fee - 1n });
+        expect(r.transactions).toHaveTransaction({ to: wa.address, exitCode: BillingErrors.ERR_VALUE_TOO_SMALL });
+        // Later claims need only PAYOUT_FEE and leave the reserve as it was.
+        const ok = await payout(blockchain, net.main, worker, 200n, { value: fee });
         expect(ok.transactions).toHaveTransaction({ from: net.main.proxy.address, to: worker.address, success: true });
-        expect((await wa.getWorkerData()).paid).toBe(100n);
+        expect((await wa.getWorkerData()).paid).toBe(200n);
+        expect((await blockchain.getContract(wa.address)).balance).toBe(reserve);
     });
 
     it('a payout the Proxy cannot cover bounces and the WorkerAccount undoes it', async () => {
@@ -114,7 +129,7 @@ describe('WorkerAccount and Proxy', () => {
         const r1 = await net.main.proxy.send(
             fake.getSender(),
             { value: toNano('1') },
-            { $$type: 'ChargeNotify', units: 10n, amount: 0n, owner: fake.address },
+            { $$type: 'ChargeNotify', units: 10n, amount: 0n, owner: fake.address, opening: 0n },
         );
         expect(r1.transactions).toHaveTransaction({
             to: net.main.proxy.address,
@@ -132,7 +147,7 @@ describe('WorkerAccount and Proxy', () => {
         const r3 = await net.main.proxy.send(
             fake.getSender(),
             { value: toNano('0.1') },
-            { $$type: 'ClientClosed', units: 0n, amount: 0n, owner: fake.address },
+            { $$type: 'ClientClosed', units: 0n, amount: 0n, owner: fake.address, opening: 0n },
         );
         expect(r3.transactions).toHaveTransaction({
             to: net.main.proxy.address,
@@ -271,7 +286,10 @@ describe('WorkerAccount and Proxy', () => {
         const b0 = await worker.getBalance();
         await payout(blockchain, net.main, worker, 100n);
         await payout(blockchain, newer, worker, 100n);
-        expect((await worker.getBalance()) - b0).toBeGreaterThan(100n * (1500n + 2000n) - toNano('0.03'));
+        // Two first claims: each WorkerAccount kept WORKER_RESERVE.
+        expect((await worker.getBalance()) - b0).toBeGreaterThan(
+            100n * (1500n + 2000n) - toNano('0.03') - 2n * billingConstant('WORKER_RESERVE'),
+        );
     });
 
     it('commits the proxy state with a strictly increasing seqno, signed by the proxy key', async () => {
@@ -311,8 +329,8 @@ describe('WorkerAccount and Proxy', () => {
         // Charges and payouts from accounts of varied owners all authenticate (the getter uses plain initOf).
         for (let i = 0; i < 3; i++) {
             const c = await blockchain.treasury(`c${i}`);
-            const { account } = await openClient(blockchain, net.main, c, toNano('1'), toNano('1'));
-            expect(account.address.equals(await net.main.proxy.getClientAccountAddress(c.address))).toBe(true);
+            const { account, opening } = await openClient(blockchain, net.main, c, toNano('1'), toNano('1'));
+            expect(account.address.equals(await net.main.proxy.getClientAccountAddress(c.address, opening))).toBe(true);
             const r = await sendVoucher(blockchain, owner(), 'charge', account.address, 10n, net.main.keys.secretKey);
             expect(r.transactions).toHaveTransaction({
                 from: account.address,

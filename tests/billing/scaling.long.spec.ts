@@ -32,7 +32,14 @@ describe('billing gas with many accounts', () => {
         // deliverDirect (the sandbox's emulator without sendMessage's bookkeeping): keeps this quick.
         let opened = 0;
         const openBody = beginCell()
-            .store(storeOpenClientAccount({ $$type: 'OpenClientAccount', queryId: 0n, stake: toNano('1') }))
+            .store(
+                storeOpenClientAccount({
+                    $$type: 'OpenClientAccount',
+                    queryId: 0n,
+                    stake: toNano('1'),
+                    opening: BigInt(blockchain.now!),
+                }),
+            )
             .endCell();
         for (let i = 1; i < 999; i++) {
             const hash = Buffer.alloc(32);

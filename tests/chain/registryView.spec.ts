@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { RegistryView, SandboxChain } from '../../worker-runtime/src/chain';
+import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
 import { defaultNetworkParams } from '../../wrappers/registryParams';
 import { hashOf, Network } from '../fixtures/network';
 import { adminSend, deleteKeysUnder, REDIS_URL, sandboxNetwork, uniquePrefix } from './helpers';
@@ -113,7 +114,7 @@ describe('RegistryView', () => {
         const restarted = await open();
         expect(restarted.workerImageAllowed(newImage)).toBe(false);
         expect(restarted.workerImageAllowed(net.workerImageHash)).toBe(true);
-        const stored = await redis.hgetall(`${prefix}:registry-view`);
+        const stored = await redis.hgetall(RedisKeys.registryView(prefix));
         expect(Object.keys(stored).filter((k) => k.startsWith('wi:'))).toHaveLength(1);
     });
 });

@@ -15,6 +15,7 @@ import { ChrysalisClient } from '../../worker-runtime/src/client';
 import { DevnetNetwork, deployNetwork } from '../../worker-runtime/src/devnet/deployNetwork';
 import { generatedModelPath } from '../../worker-runtime/src/inference/catalog';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
+import { proxyKeys } from '../../worker-runtime/src/roles/proxy/redisKeys';
 import { run as runProxy, RunningProxy } from '../../worker-runtime/src/cli/proxy';
 import { run as runWorker, RunningWorker } from '../../worker-runtime/src/cli/worker';
 import { Running, ServeIo } from '../../worker-runtime/src/cli/serve';
@@ -154,11 +155,13 @@ test('a worker started by its command is admitted by a proxy started by its comm
     expect(await health.json()).toMatchObject({ state: 'consuming', workerKey });
     const metrics = await (await fetch(`${worker.running.role.httpAddress}/metrics`)).text();
     expect(metrics).toMatch(/chrysalis_requests_total\{[^}]*outcome="ok"[^}]*\} 1/);
-    expect((await fetch(`${proxy.running.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${proxy.running.url}/metrics`)).text()).toMatch(/chrysalis_/);
+    // The proxy serves RA-TLS: its health and metrics over the client's verified channel.
+    expect(proxy.running.url).toMatch(/^https:/);
+    expect((await client.proxy.send({ method: 'GET', path: '/healthz' })).status).toBe(200);
+    expect(await (await client.proxy.send({ method: 'GET', path: '/metrics' })).text()).toMatch(/chrysalis_/);
 
     // Each process follows the registry with a view (and watcher cursor) of its own: a change on chain reaches both.
-    expect(await redis.exists(`${prefix}:registry-view`)).toBe(0);
+    expect(await redis.exists(RedisKeys.registryView(prefix))).toBe(0);
     const newModel = BigInt('0x' + 'c0'.repeat(32));
     await net.registry.send(
         net.governance.getSender(),
@@ -178,7 +181,7 @@ test('a worker started by its command is admitted by a proxy started by its comm
     expect(await redis.exists(RedisKeys.announcement(prefix, workerKey))).toBe(0);
     proxy.signal('SIGINT');
     expect(await proxy.exit).toBe(0);
-    const commit = await redis.hgetall(`${prefix}:proxy:commit`);
+    const commit = await redis.hgetall(proxyKeys(prefix).commit);
     expect(Number(commit.seqno)).toBeGreaterThan(0);
 
     // Nothing of theirs is left open: servers, Redis connections, timers, inference threads.

@@ -28,6 +28,8 @@ beforeAll(async () => {
             proxyUrl: h.url,
             proxyAddress: h.net.proxy.contract.address.toString(),
             registryAddress: h.net.registry.address.toString(),
+            // The harness proxy speaks plain HTTP on its test network: CHRYSALIS_CLIENT_PLAIN_HTTP=true.
+            plainHttp: true,
         },
         chain: h.chain,
         wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
@@ -74,6 +76,10 @@ test('open, top up, models, infer, commit', async () => {
     expect(lines[7]).toMatch(/receipt: verified, signed by worker [0-9a-f]{64}/);
     expect(await run(['commit', '--voucher-file', voucherFile], ctx)).toBe(0);
     expect(lines[8]).toBe('committed: charged 5 units');
+    // The proxy's record of that request, asked with a query signed by the wallet key.
+    const kept = JSON.parse(readFileSync(receiptFile, 'utf8')) as { request: { requestId: string } };
+    expect(await run(['receipt', kept.request.requestId], ctx)).toBe(0);
+    expect(JSON.parse(lines[9])).toMatchObject({ requestId: kept.request.requestId, tokens: 5 });
 });
 
 test('usage errors exit with 2 and say what is wrong', async () => {

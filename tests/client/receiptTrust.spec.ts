@@ -8,6 +8,7 @@ import { ReceiptError } from '../../worker-runtime/src/client';
 import { startForgingRelay } from '../fixtures/forgingRelay';
 import { chainStakes, WorkerTrust } from '../../worker-runtime/src/client/workerTrust';
 import { registrySnapshot } from '../../worker-runtime/src/client/registrySnapshot';
+import type { SignedAnnouncement } from '../../worker-runtime/src/protocol/announcement';
 
 jest.setTimeout(60000);
 
@@ -58,4 +59,40 @@ test('a key staked for another model is refused', async () => {
             /is not staked for this model: the WorkerStake is for model [0-9a-f]{64}, not this one/,
         ),
     });
+});
+
+test("a trusted worker is checked again in the background in its verdict's last fifth, and refused once that check fails", async () => {
+    const stakes = chainStakes(h.chain, h.net.registry.address);
+    let reads = 0;
+    const trust = new WorkerTrust({
+        stakes: (key) => {
+            reads++;
+            return stakes(key);
+        },
+        registry: await registrySnapshot(h.chain, h.net.registry.address),
+        policy: { logger: { warn: () => undefined } },
+        ttlMs: 10_000,
+    });
+    const key = h.workers[0].workerKey;
+    const genuine = ((await (await fetch(`${h.url}/v1/workers/${key}`)).json()) as { announcement: unknown })
+        .announcement as SignedAnnouncement;
+    let announced: SignedAnnouncement | undefined = genuine;
+    const announcement = async () => announced;
+    expect(await trust.check(key, h.model.hash, announcement)).toEqual({ ok: true });
+    expect(await trust.check(key, h.model.hash, announcement)).toEqual({ ok: true });
+    expect(reads).toBe(1);
+    // In the verdict's last fifth (8 to 10 s): the answer is not held up, the check runs beside it — and now finds
+    // the worker without an announcement, so the verdict goes before its time.
+    await new Promise((r) => setTimeout(r, 8_300));
+    announced = undefined;
+    expect(await trust.check(key, h.model.hash, announcement)).toEqual({ ok: true });
+    // The background check ends by dropping the verdict: from then on the worker is checked on the answer's path, and
+    // refused.
+    let verdict = await trust.check(key, h.model.hash, announcement);
+    for (let i = 0; i < 300 && verdict.ok; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        verdict = await trust.check(key, h.model.hash, announcement);
+    }
+    expect(verdict).toEqual({ ok: false, reason: `worker ${key} has no announcement signed by its key` });
+    expect(reads).toBe(3);
 });

@@ -184,7 +184,7 @@ describe('WorkerStake: slashing by governance and by proof', () => {
         expect((await w.stake.getState()).stake).toBe(toNano('10'));
     });
 
-    it('slashable while unbonding; after withdrawal the account is gone and a slash bounces back whole', async () => {
+    it('slashable while unbonding; after withdrawal nothing is left to slash and a slash bounces back whole', async () => {
         const { operator, stranger, owner, registry, blockchain, params } = snap.net;
         await w.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'StartUnbonding', queryId: 0n });
         const whileUnbonding = await w.stake.send(
@@ -195,7 +195,11 @@ describe('WorkerStake: slashing by governance and by proof', () => {
         expect(whileUnbonding.transactions).toHaveTransaction({ to: w.stake.address, success: true });
         blockchain.now! += Number(params.workerUnbondingDelay);
         await w.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'Withdraw', queryId: 0n });
-        expect((await blockchain.getContract(w.stake.address)).accountState).toBeUndefined();
+        // Slashed by proof: the account keeps its record of used request ids (and no TON) for the key's next
+        // registration; everything else went to the owner.
+        expect(await balanceOf(blockchain, w.stake.address)).toBe(0n);
+        expect((await w.stake.getState()).status).toBe(0n);
+        expect(await w.stake.getIsRequestSlashed(1n)).toBe(true);
         const late = await w.stake.send(stranger.getSender(), PROOF_VALUE, proof(w, receipt(2n, 1n), receipt(2n, 2n)));
         expect(late.transactions).toHaveTransaction({
             from: w.stake.address,
@@ -221,6 +225,46 @@ describe('WorkerStake: slashing by governance and by proof', () => {
         expect(ownerBefore - (await owner.getBalance())).toBeLessThan(toNano('0.01'));
     });
 
+    it("a proof already used cannot slash the key's next registration; a withdrawn stake never slashed is deleted", async () => {
+        const { operator, stranger, blockchain, params } = snap.net;
+        const used = proof(w, receipt(5n, 1n), receipt(5n, 2n));
+        await w.stake.send(stranger.getSender(), PROOF_VALUE, used);
+        await w.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'StartUnbonding', queryId: 0n });
+        blockchain.now! += Number(params.workerUnbondingDelay);
+        const out = await w.stake.send(
+            operator.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'Withdraw', queryId: 0n },
+        );
+        expect(out.transactions).toHaveTransaction({ from: w.stake.address, to: operator.address });
+        // Registered again (same key, fresh bond): the used proof is refused, a new equivocation still slashes.
+        const again = await registerWorker(snap.net, 'slashable', { bond: toNano('10') });
+        expect(again.stake.address.equals(w.stake.address)).toBe(true);
+        expect(await again.stake.getState()).toMatchObject({ status: 1n, stake: toNano('10') });
+        const replay = await again.stake.send(stranger.getSender(), PROOF_VALUE, used);
+        expect(replay.transactions).toHaveTransaction({
+            to: again.stake.address,
+            exitCode: code(ERR_STAKE_ALREADY_SLASHED_FOR_REQUEST),
+        });
+        expect((await again.stake.getState()).stake).toBe(toNano('10'));
+        const fresh = await again.stake.send(
+            stranger.getSender(),
+            PROOF_VALUE,
+            proof(w, receipt(6n, 1n), receipt(6n, 2n)),
+        );
+        expect(fresh.transactions).toHaveTransaction({ to: again.stake.address, success: true });
+        // A stake never slashed by proof is deleted on withdrawal, as before.
+        const clean = await registerWorker(snap.net, 'never-slashed', { bond: toNano('5') });
+        await clean.stake.send(
+            operator.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'StartUnbonding', queryId: 0n },
+        );
+        blockchain.now! += Number(params.workerUnbondingDelay);
+        await clean.stake.send(operator.getSender(), { value: toNano('0.05') }, { $$type: 'Withdraw', queryId: 0n });
+        expect((await blockchain.getContract(clean.stake.address)).accountState).toBeUndefined();
+    });
+
     it('receipt cells built off chain are what the contract hashes (tag and layout)', async () => {
         const s = signReceipt(receipt(3n, 4n), w.keyPair.secretKey);
         const slice = s.cell.beginParse();
@@ -231,7 +275,7 @@ describe('WorkerStake: slashing by governance and by proof', () => {
 });
 
 describe('No TON is stranded', () => {
-    it('after every position is closed, stakes are deleted and the registry holds only its own reserve', async () => {
+    it('after every position is closed, stakes hold nothing (deleted unless slashed by proof) and the registry only its reserve', async () => {
         const net = await deployNetwork();
         registry = net.registry.address;
         const workers = [
@@ -271,9 +315,12 @@ describe('No TON is stranded', () => {
                 to: net.operator.address,
                 success: true,
             });
-            // Withdrawal sends the whole balance and deletes the account.
+            // Withdrawal sends the whole balance and deletes the account, except one slashed by proof (workers[2]),
+            // which keeps only its used request ids.
             expect(await balanceOf(net.blockchain, w.stake.address)).toBe(0n);
-            expect((await net.blockchain.getContract(w.stake.address)).accountState).toBeUndefined();
+            const state = (await net.blockchain.getContract(w.stake.address)).accountState;
+            if (w === workers[2]) expect(state?.type).toBe('active');
+            else expect(state).toBeUndefined();
         }
         const registryBalance = await balanceOf(net.blockchain, net.registry.address);
         // The registry keeps its reserve less the forwarding fees of its governance events (~0.0004 TON each, paid

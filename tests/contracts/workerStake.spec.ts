@@ -313,7 +313,7 @@ describe('WorkerStake: registration and life cycle', () => {
         expect((await w.stake.getState()).owner.equals(net.stranger.address)).toBe(true);
     });
 
-    it('a child that fails to deploy bounces to the registry, which keeps the value for WithdrawSurplus', async () => {
+    it('a child that fails to deploy bounces to the registry, which returns the value to the one who paid', async () => {
         const net = snap.net;
         // Code that always throws (THROW 50): the Activate bounces back to the registry. Replacing the WorkerStake
         // code goes through the timelock.
@@ -327,26 +327,57 @@ describe('WorkerStake: registration and life cycle', () => {
         });
         net.blockchain.now! += Number(UPGRADE_TIMELOCK);
         await net.registry.send(net.owner.getSender(), admin, { $$type: 'ExecuteChange', queryId: 0n });
+        const registryBefore = await balanceOf(net.blockchain, net.registry.address);
+        for (const from of [net.operator, net.stranger]) {
+            const before = await from.getBalance();
+            const w = await registerWorker(net, `broken-${from === net.operator ? 'a' : 'b'}`, { from });
+            expect(w.result.transactions).toHaveTransaction({
+                from: w.stake.address,
+                to: net.registry.address,
+                inMessageBounced: true,
+            });
+            expect(eventsOf(w.result, 0x5247e00c).length).toBe(1);
+            // Returned to the payer at once, as Excesses with his query id: he lost only the fees.
+            expect(w.result.transactions).toHaveTransaction({
+                from: net.registry.address,
+                to: from.address,
+                value: (v) => v! > net.params.minWorkerStake,
+                body: beginCell().storeUint(0xd53276db, 32).storeUint(1n, 64).endCell(),
+            });
+            expect(before - (await from.getBalance())).toBeLessThan(toNano('0.1'));
+        }
+        // Nothing stayed in the registry (its own balance only paid the events' forwarding fees).
+        const kept = (await balanceOf(net.blockchain, net.registry.address)) - registryBefore;
+        expect(kept).toBeLessThanOrEqual(0n);
+        expect(kept).toBeGreaterThan(-toNano('0.002'));
+    });
+
+    it('a bounced Activate whose owner is not the latest registrant stays in the registry for WithdrawSurplus', async () => {
+        const net = snap.net;
+        // A bounce that comes back after another registration reached the registry: lastRegistrant is someone else.
+        // Delivered as the chain would deliver it (a bounced message from the stake, body cut to 256 bits).
+        const late = await registerWorker(net, 'latecomer');
+        const body = beginCell()
+            .storeUint(0xffffffff, 32)
+            .storeUint(0x57530001, 32)
+            .storeUint(7n, 64)
+            .storeUint(beginCell().storeAddress(net.stranger.address).endCell().beginParse().preloadUintBig(160), 160)
+            .endCell();
         const before = await balanceOf(net.blockchain, net.registry.address);
-        const w = await registerWorker(net, 'broken');
-        expect(w.result.transactions).toHaveTransaction({
-            from: w.stake.address,
-            to: net.registry.address,
-            inMessageBounced: true,
-        });
-        expect(eventsOf(w.result, 0x5247e00c).length).toBe(1);
-        const kept = (await balanceOf(net.blockchain, net.registry.address)) - before;
-        expect(kept).toBeGreaterThan(net.params.minWorkerStake);
+        const r = await net.blockchain.sendMessage(
+            internal({ from: late.stake.address, to: net.registry.address, value: toNano('5'), body, bounced: true }),
+        );
+        expect(r.transactions).toHaveTransaction({ to: net.registry.address, success: true });
+        expect(r.transactions).not.toHaveTransaction({ from: net.registry.address, to: net.stranger.address });
+        expect(r.transactions).not.toHaveTransaction({ from: net.registry.address, to: net.operator.address });
+        expect(eventsOf(r, 0x5247e00c).length).toBe(1);
+        expect((await balanceOf(net.blockchain, net.registry.address)) - before).toBeGreaterThan(toNano('4.99'));
         const refund = await net.registry.send(
             net.owner.getSender(),
             { value: toNano('0.05') },
-            {
-                $$type: 'WithdrawSurplus',
-                queryId: 0n,
-                to: net.operator.address,
-            },
+            { $$type: 'WithdrawSurplus', queryId: 0n, to: net.stranger.address },
         );
-        expect(refund.transactions).toHaveTransaction({ from: net.registry.address, to: net.operator.address });
+        expect(refund.transactions).toHaveTransaction({ from: net.registry.address, to: net.stranger.address });
         expect(await balanceOf(net.blockchain, net.registry.address)).toBe(REGISTRY_STORAGE_RESERVE);
     });
 });

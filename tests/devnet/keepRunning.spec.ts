@@ -3,6 +3,7 @@
  * and snippets; then the printed curl and `openai` snippets are run as printed, and SIGINT stops it cleanly.
  */
 import { ChildProcess, execSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
 jest.setTimeout(240_000);
@@ -31,9 +32,6 @@ test('--keep-running serves a gateway whose printed curl and openai snippets wor
             '1',
             '--requests',
             '8',
-            // Keys of its own: another devnet of the suite (same default seed) may run at the same time on this Redis.
-            '--seed',
-            'keep-running-spec',
         ],
         { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -56,8 +54,13 @@ test('--keep-running serves a gateway whose printed curl and openai snippets wor
     expect(answer.usage.total_tokens).toBeGreaterThan(0);
     const printed = execSync(lines[at + 3].trim(), { cwd: REPO, encoding: 'utf8' });
     expect(printed).toMatch(/prompt_tokens/);
+    // The registry snapshot send.ts reads is the run's own (named by its Redis prefix, not the seed) and goes with it.
+    const snapshot = /--snapshot (\S+)/.exec(out)![1];
+    expect(path.basename(snapshot)).toMatch(/^chrysalis-devnet-[0-9a-f]+-registry\.json$/);
+    expect(existsSync(snapshot)).toBe(true);
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     child.kill('SIGINT');
     const code = await exited;
     expect(code).toBe(0);
+    expect(existsSync(snapshot)).toBe(false);
 });

@@ -1,5 +1,5 @@
 import { Devnet, startDevnet } from '../../worker-runtime/src/devnet/orchestrator';
-import { sendDemoRequest } from '../../worker-runtime/src/devnet/send';
+import { sendDemoRequest, snapshotTransport } from '../../worker-runtime/src/devnet/send';
 import { saveRegistrySnapshot, SavedRegistrySnapshot } from '../../worker-runtime/src/client/registrySnapshot';
 import { startForgingRelay } from '../fixtures/forgingRelay';
 
@@ -26,7 +26,9 @@ describe('sending to a running devnet as its demo client', () => {
     it('lists on the registry the endpoint the proxy really serves on', async () => {
         const listed = devnet.registryView.proxies().map((p) => p.endpoint);
         expect(listed).toEqual([devnet.proxyUrl]);
-        const res = await fetch(`${listed[0]}/healthz`);
+        expect(listed[0]).toMatch(/^https:/);
+        // Over RA-TLS, checked against the saved snapshot (the registered proxy's key, the proxy images).
+        const res = await snapshotTransport(listed[0], snapshot).send({ method: 'GET', path: '/healthz' });
         expect(res.status).toBe(200);
     });
 
@@ -65,11 +67,13 @@ describe('sending to a running devnet as its demo client', () => {
     });
 
     it('refuses outputs forged and re-signed with an unregistered, unstaked key', async () => {
-        const relay = await startForgingRelay(devnet.proxyUrl);
+        // The relay reaches the proxy over RA-TLS; the sender talks plain HTTP to it (opted in, a test network).
+        const relay = await startForgingRelay(snapshotTransport(devnet.proxyUrl, snapshot));
         try {
             const account = devnet.network.client.account.address.toString();
             const result = await sendDemoRequest({
                 url: relay.url,
+                plainHttp: true,
                 account,
                 model: 'tiny-mlp',
                 seed: 'send-spec',

@@ -114,6 +114,7 @@ beforeAll(async () => {
         logLevel: 'silent',
         redisUrl: redis.url,
         proxyConfig: {
+            plainHttp: true, // the spec speaks the proxy's HTTP API directly (a test network, opted in)
             allowVolatileRedis: false, // this Redis has an append-only file: the real check runs
             rollbackCheckMs: 100,
             commitEveryRequests: 0,

@@ -103,7 +103,8 @@ describe('gas does not grow with the number of workers', () => {
             if (txs.length === 2 && txs.every(succeeded)) activated++;
         }
         expect(activated).toBe(998);
-        // The registry keeps nothing per worker: 998 registrations left its storage exactly as it was.
+        // The registry keeps nothing per worker: 998 registrations left its storage exactly as it was (it records only
+        // the latest registrant, the operator already).
         expect(dataHash(await net.blockchain.getContract(net.registry.address))).toBe(registryData);
         expect((await net.registry.getWorkerStakeAddress(lastKey)).toString()).toBe(
             (await WorkerStake.fromInit(net.registry.address, lastKey)).address.toString(),

@@ -40,7 +40,8 @@ beforeAll(async () => {
         generative: ['chat-think', 'embedder', 'whisper'],
         port: 0,
         logLevel: 'silent',
-        proxyConfig: { maxAudioSeconds: 5, streamIdleTimeoutMs: 3000 },
+        // This spec speaks the proxy's HTTP API directly (a test network, opted in); tests/transport covers RA-TLS.
+        proxyConfig: { maxAudioSeconds: 5, streamIdleTimeoutMs: 3000, plainHttp: true },
     });
     // Every worker role holds its grant before the first request.
     for (const w of devnet.workers) {
@@ -73,9 +74,12 @@ async function post(path: string, signed: SignedRequest, signal?: AbortSignal): 
     });
 }
 
+/** The proxy's record of one of the devnet client's requests (a receipt query signed by the account's owner). */
 async function chargedRecord(requestId: string): Promise<Record<string, unknown> | null> {
-    const res = await fetch(`${devnet.proxyUrl}/v1/receipts/${requestId}`);
-    return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : null;
+    return devnet.client.receipt(requestId).catch((err: { status?: number }) => {
+        if (err.status === 404) return null;
+        throw err;
+    });
 }
 
 test('GET /v1/models lists each generative model with its task, context length and per-kind prices', async () => {
@@ -252,6 +256,44 @@ test('a client that leaves mid-stream stops the generation at the worker and is 
     expect(record!.tokens).toBe(usage.promptTokens + usage.completionTokens);
 });
 
+test('a per-request deadline (timeout_ms) stops the generation at the next step; receipt and usage say so', async () => {
+    // Greedy: this model runs all 400 tokens unless stopped.
+    const inputs = { messages, max_tokens: 400, timeout_ms: 150, stream: true };
+    const req = body('chat-think', inputs);
+    const started = Date.now();
+    const res = await post('/v1/generate', req);
+    const ids: number[] = [];
+    let text = '';
+    let done: Omit<GenerateResponse, 'text'> | null = null;
+    for await (const e of readSse(res.body!)) {
+        if (e.event === 'delta') {
+            ids.push(...(e.data as { tokenIds: number[] }).tokenIds);
+            text += (e.data as { text: string }).text;
+        } else if (e.event === 'done') done = e.data as typeof done;
+        else throw new Error(`unexpected ${e.event}: ${JSON.stringify(e.data)}`);
+    }
+    expect(done).toMatchObject({ finishReason: 'deadline', completionTokenIds: ids });
+    expect(ids.length).toBeLessThan(400);
+    // It stopped within a step or so of the deadline, not at the end of the 400 tokens (or the idle timeout).
+    expect(Date.now() - started).toBeLessThan(150 + 2_000);
+    const promptTokens = chatProcessor.encodeChat(messages).length;
+    expect(done!.usage).toMatchObject({ promptTokens, completionTokens: ids.length });
+    expect(
+        generationReceiptValid({
+            registry: devnet.network.registry.address,
+            requestId: req.requestId,
+            model: hashOf('chat-think'),
+            inputs,
+            completionTokenIds: ids,
+            text,
+            finishReason: 'deadline',
+            usage: done!.usage,
+            receipt: done!.receipt,
+        }),
+    ).toBe(true);
+    expect(await chargedRecord(req.requestId)).toMatchObject({ tokens: promptTokens + ids.length });
+});
+
 test('bad input gets a named 400 before anything is queued or charged', async () => {
     const before = await devnet.proxy.counters.clientCounts(devnet.network.client.account.address.toRawString());
     const cases: [string, string, Record<string, unknown>][] = [
@@ -266,6 +308,8 @@ test('bad input gets a named 400 before anything is queued or charged', async ()
         ['bad_top_p', 'chat-think', { messages, max_tokens: 4, top_p: 1.5 }],
         ['bad_stop', 'chat-think', { messages, max_tokens: 4, stop: ['a', 'b', 'c', 'd', 'e'] }],
         ['bad_stop', 'chat-think', { messages, max_tokens: 4, stop: ['x'.repeat(65)] }],
+        ['bad_timeout', 'chat-think', { messages, max_tokens: 4, timeout_ms: 0 }],
+        ['bad_timeout', 'chat-think', { messages, max_tokens: 4, timeout_ms: 1.5 }],
         ['wrong_task', 'embedder', { messages, max_tokens: 4 }],
         ['bad_embed_input', 'embedder', { input: [] }],
         ['bad_audio', 'whisper', { audio: '!!!' }],
@@ -349,6 +393,7 @@ async function walletClient(name: string) {
         chain: devnet.network.chain,
         proxyAddress: devnet.network.proxy.contract.address,
         wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair },
+        allowPlainHttp: true, // this devnet serves plain HTTP (see beforeAll)
     });
     return { client, keyPair };
 }
@@ -463,11 +508,13 @@ async function killAbruptly(role: WorkerRole): Promise<void> {
     const internals = role as unknown as {
         consumer: SealedWorker | null;
         redis: Redis;
+        streamRedis: Redis | null;
         cancelWatcher: { close(): Promise<void> } | null;
     };
     const consumer = internals.consumer!;
     internals.consumer = null;
     internals.redis.disconnect();
+    internals.streamRedis?.disconnect();
     (consumer as unknown as { redis: Redis }).redis.disconnect();
     await Promise.all([consumer.worker.close(true), internals.cancelWatcher?.close()]);
 }

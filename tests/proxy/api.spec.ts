@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Job, Queue } from 'bullmq';
-import { queueNameForModel } from '../../worker-runtime/src/queue';
+import { bullQueueName } from '../../worker-runtime/src/queue';
 import { toNano } from '@ton/core';
 import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { signRequest } from '../../worker-runtime/src/protocol/request';
@@ -49,7 +49,7 @@ function signText(body: string) {
 }
 
 async function jobExists(requestId: string): Promise<boolean> {
-    const queue = new Queue(queueNameForModel(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
+    const queue = new Queue(bullQueueName(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
     try {
         return (await Job.fromId(queue, requestId)) !== undefined;
     } finally {
@@ -85,8 +85,8 @@ test('a paid request returns the model outputs, a receipt the SDK verifies and a
     expect(v?.cumulative).toBe(BigInt(res.tokens));
     // The worker's payout voucher is signed when asked for, not per request.
     expect(await h.redis.get(RedisKeys.payout(h.prefix, res.workerKey))).toBeNull();
-    // And the receipt can be fetched again by id, without outputs.
-    const stored = (await (await fetch(`${h.url}/v1/receipts/${res.requestId}`)).json()) as Record<string, unknown>;
+    // And the receipt can be fetched again by id (by the account's owner: tests/proxy/receipts.spec.ts), no outputs.
+    const stored = await client.receipt(res.requestId);
     expect(stored.receipt).toEqual(res.receipt);
     expect(stored.outputs).toBeUndefined();
 });

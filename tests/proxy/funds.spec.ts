@@ -9,7 +9,8 @@ import { toNano } from '@ton/core';
 import { ProxyError } from '../../worker-runtime/src/client';
 import { maxTokens } from '../../worker-runtime/src/inference';
 import { signRequest } from '../../worker-runtime/src/protocol/request';
-import { queueNameForModel } from '../../worker-runtime/src/queue';
+import { bullQueueName } from '../../worker-runtime/src/queue';
+import { proxyKeys } from '../../worker-runtime/src/roles/proxy/redisKeys';
 import { createHarness, Harness, mlpInputs, newClient, REDIS_URL } from './harness';
 
 jest.setTimeout(90000);
@@ -25,7 +26,7 @@ afterAll(async () => {
 });
 
 async function jobExists(requestId: string): Promise<boolean> {
-    const queue = new Queue(queueNameForModel(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
+    const queue = new Queue(bullQueueName(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
     try {
         return (await Job.fromId(queue, requestId)) !== undefined;
     } finally {
@@ -92,5 +93,5 @@ test('four requests at once from a small balance: the excess is refused, none is
     expect(BigInt(total)).toBeLessThanOrEqual(payable);
     expect(BigInt(client.latestVoucher!.cumulative)).toBe(BigInt(total));
     // Nothing stays reserved once the requests are over.
-    expect(await h.redis.hlen(`${h.prefix}:proxy:reserved:${client.account.toRawString()}`)).toBe(0);
+    expect(await h.redis.hlen(proxyKeys(h.prefix).reserved(client.account.toRawString()))).toBe(0);
 });

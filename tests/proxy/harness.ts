@@ -233,6 +233,8 @@ export async function createHarness(opts: {
                     commitEveryRequests: 0,
                     accountCacheMs: 0,
                     allowSimulatedAttestation: true,
+                    // The API specs talk plain HTTP (a test network, opted in); tests/transport serves RA-TLS.
+                    plainHttp: true,
                     allowVolatileRedis: true, // the shared test Redis has no AOF; the fault specs use their own
                     rollbackCheckMs: 0, // checked at start and before each commitment; the fault specs turn it on
                     ...opts.proxyConfig,
@@ -278,6 +280,8 @@ export async function newClient(
         chain: h.chain,
         proxyAddress: h.net.proxy.contract.address,
         wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
+        allowPlainHttp: true,
+        attestationPolicy: { logger: { warn: () => undefined } },
     });
     if (opts.open !== false) {
         await client.openAccount(opts.stake ?? h.net.params.minClientStake, opts.deposit ?? toNano('5'));
@@ -294,6 +298,7 @@ export function devnetClient(h: Harness, extra: Partial<ChrysalisClientOptions> 
         proxyAddress: h.net.proxy.contract.address,
         wallet: { address: c.wallet.address, sender: c.sender, keyPair: c.keyPair },
         attestationPolicy: { logger: { warn: () => undefined } },
+        allowPlainHttp: true,
         ...extra,
     });
 }

@@ -10,6 +10,7 @@ import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { JsonTensorMap, meter } from '../../worker-runtime/src/inference';
 import { signRequest } from '../../worker-runtime/src/protocol/request';
 import {
+    bullQueueName,
     createQueueKey,
     queueKeyId,
     queueNameForModel,
@@ -68,7 +69,7 @@ async function requestText(inputs: unknown, requestId = randomBytes(32).toString
 }
 
 async function jobExists(requestId: string): Promise<boolean> {
-    const queue = new Queue(queueNameForModel(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
+    const queue = new Queue(bullQueueName(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
     try {
         return (await Job.fromId(queue, requestId)) !== undefined;
     } finally {

@@ -42,8 +42,7 @@ test('a paid request through real workers returns a receipt verified against the
     expect(res.tokens).toBe(4);
     expect(res.outputs.logits.dims).toEqual([3, 4]);
     // The worker's announcement (with its attestation) is what the SDK checked; a stranger's key is unknown.
-    const unknown = await fetch(`${devnet.proxyUrl}/v1/workers/${'ab'.repeat(32)}`);
-    expect(unknown.status).toBe(404);
+    expect(await client.workerAnnouncement('ab'.repeat(32))).toBeUndefined();
 });
 
 test('after a demotion (queue key rotated) the proxy keeps serving through the other worker', async () => {

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { signRequest, SignedRequest } from '../../worker-runtime/src/protocol/request';
 import { toWireMap } from '../../worker-runtime/src/inference';
 import { keysUnder } from '../fixtures/redis';
+import { proxyKeys } from '../../worker-runtime/src/roles/proxy/redisKeys';
 import { createHarness, Harness, mlpInputs } from './harness';
 
 jest.setTimeout(240_000);
@@ -35,7 +36,7 @@ async function memoryUnder(redis: Redis, prefix: string): Promise<{ receipts: nu
     let other = 0;
     for (const key of await keysUnder(redis, prefix)) {
         const bytes = Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
-        if (key.startsWith(`${prefix}:proxy:charged:`)) receipts += bytes;
+        if (key.startsWith(proxyKeys(prefix).charged(''))) receipts += bytes;
         else other += bytes;
     }
     return { receipts, other };
@@ -99,5 +100,5 @@ test('after 1,000 requests, Redis holds at most 2 KB per request beyond its rece
     expect(perRequest).toBeLessThanOrEqual(2048);
     // Nothing is reserved or queued any more.
     const keys = await keysUnder(h.redis, h.prefix);
-    expect(keys.filter((k) => /:result:|:proxy:reserved:/.test(k))).toEqual([]);
+    expect(keys.filter((k) => /:result:|:reserved:/.test(k))).toEqual([]);
 });

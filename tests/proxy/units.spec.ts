@@ -2,6 +2,7 @@
  * The proxy's building blocks on their own: charge-once counters under concurrency (real Redis), vouchers, the
  * reputation threshold, the configuration object.
  */
+import { CommitterLock } from '../../worker-runtime/src/roles/proxy/committerLock';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { keyPairFromSeed } from '@ton/crypto';
@@ -56,7 +57,12 @@ describe('UsageCounters (real Redis)', () => {
         const one = await counters.digest();
         expect(one.digest).not.toBe(empty.digest);
         expect(one.covered).toBe(1);
-        await counters.markCommitted(one.covered);
+        const lock = new CommitterLock(redis, `${prefix}:digest`);
+        const token = (await lock.acquire())!;
+        // Only with the newest committer token: a stale one changes nothing.
+        expect(await counters.markCommitted(one.covered, { key: lock.fenceKey, token: token - 1 })).toBe(false);
+        expect(await counters.uncommitted()).toBe(1);
+        expect(await counters.markCommitted(one.covered, { key: lock.fenceKey, token })).toBe(true);
         expect(await counters.uncommitted()).toBe(0);
         expect((await counters.digest()).digest).toBe(one.digest);
     });

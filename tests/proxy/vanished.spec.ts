@@ -4,10 +4,9 @@
  */
 import { Job, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { queueNameForModel } from '../../worker-runtime/src/queue';
+import { bullQueueName } from '../../worker-runtime/src/queue';
 import { InferenceRequest, SignedRequest, signRequest } from '../../worker-runtime/src/protocol/request';
 import { ed25519Signer } from '../../worker-runtime/src/crypto/ed25519';
-import { bullConnection } from '../../worker-runtime/src/queue/connection';
 import { createHarness, Harness, mlpInputs, REDIS_URL } from './harness';
 
 jest.setTimeout(60000);
@@ -17,7 +16,7 @@ let queue: Queue;
 
 beforeAll(async () => {
     h = await createHarness({ area: 'proxy-vanished', proxyConfig: { resultTimeoutMs: 700, maxAttempts: 2 } });
-    queue = new Queue(queueNameForModel(h.model.hash), { connection: bullConnection(REDIS_URL), prefix: h.prefix });
+    queue = new Queue(bullQueueName(h.model.hash), { connection: { url: REDIS_URL }, prefix: h.prefix });
 });
 afterAll(async () => {
     await queue?.close();

@@ -86,6 +86,33 @@ test('chunks arrive in order, items coalesce while a write is in flight, and the
     expect(ttl).toBeLessThanOrEqual(DEFAULT_STREAM_TTL_SECONDS);
 });
 
+test('later chunks are one XADD each: the expiry is pushed back once a quarter of it has passed, and on the final', async () => {
+    const id = requestId('ttl');
+    const key = streamKeys(prefix, modelHash, id).stream;
+    const w = new ChunkStreamWriter<Item, { done: true }>(redis, {
+        prefix,
+        modelHash,
+        requestId: id,
+        queueKey,
+        ttlSeconds: 4,
+    });
+    w.push({ id: 0 });
+    await w.flushed();
+    const first = await redis.pttl(key);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(4000);
+    await new Promise((r) => setTimeout(r, 1100)); // past a quarter of the TTL
+    w.push({ id: 1 });
+    await w.flushed();
+    // Without the refresh the key would have ≤ 2.9 s left.
+    expect(await redis.pttl(key)).toBeGreaterThan(3000);
+    // The final chunk pushes it back too (a TTL of ≤ 2.9 s left before it).
+    await new Promise((r) => setTimeout(r, 1100));
+    await w.finish({ done: true });
+    expect(await redis.pttl(key)).toBeGreaterThan(3000);
+    expect((await readAll(id)).map((c) => c.kind)).toEqual(['items', 'items', 'final']);
+});
+
 test('a chunk does not open under another request id (moved between streams) nor under another key', async () => {
     const a = requestId('a');
     const b = requestId('b');

@@ -39,7 +39,7 @@ it('keeps at most removeOnCompleteCount completed and removeOnFailCount failed j
         const counts = await queue.queue.getJobCounts('completed', 'failed');
         expect(counts).toEqual({ completed: 3, failed: 2 });
         // The evicted jobs' hashes are gone too, not just their set entries.
-        const jobKey = new RegExp(`^${prefix}:${queue.queueName}:(good|bad)-[0-9a-f]+$`);
+        const jobKey = new RegExp(`^${prefix}:\\{${queue.queueName}\\}:(good|bad)-[0-9a-f]+$`);
         const jobHashes = (await keysUnder(redis, prefix)).filter((k) => jobKey.test(k));
         expect(jobHashes).toHaveLength(5);
     } finally {

@@ -1,8 +1,8 @@
 /**
  * Streamed chats through a proxy's `/v1/generate` (SSE), several at once: tokens/s over the wall time, time to the
- * first token and per-token time. Shared by bench:generate (raw engine vs network) and bench:scale (in-process vs
- * processes). Greedy decoding on fixed prompts, so every run generates the same tokens.
+ * first token and per-token time (bench:scale: in-process vs processes). Greedy decoding on fixed prompts, so every run generates the same tokens.
  */
+import type { ChrysalisClient } from '../src/client';
 import { readSse, signedGenerativeRequest } from '../src/client/generative';
 
 export interface Run {
@@ -60,9 +60,9 @@ export const messagesFor = (i: number) => [
     { role: 'user', content: `Question ${i}: what does a sealed queue protect, and from whom?` },
 ];
 
-/** One streamed chat through the proxy, signed for `who`'s account. */
+/** One streamed chat through the proxy (over the client's channel: RA-TLS or plain HTTP), signed for `who`'s account. */
 export async function streamChat(
-    proxyUrl: string,
+    client: ChrysalisClient,
     model: string,
     who: { account: string; secretKey: Buffer },
     i: number,
@@ -71,7 +71,11 @@ export async function streamChat(
     const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
     const signed = signedGenerativeRequest({ model, inputs, ...who });
     const t0 = performance.now();
-    const res = await fetch(`${proxyUrl}/v1/generate`, { method: 'POST', headers: signed.headers, body: signed.body });
+    const res = await client.proxy.send({
+        method: 'POST',
+        path: '/v1/generate',
+        signed: { body: signed.body, headers: signed.headers },
+    });
     if (res.status !== 200) throw new Error(`chat: HTTP ${res.status}: ${await res.text()}`);
     let first = 0;
     let tokens = 0;

@@ -1,21 +1,98 @@
 /**
- * `npm run bench:generate [-- --model <dir>] [--max-tokens 128] [--requests 8] [--out bench/generate-results.json]`
+ * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--out bench/generate-results.json]`
  *
  * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
  * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
  * any real folder given with `--model`: tokens/s, time to first token (and what the network adds to it, p50/p99),
- * per-token overhead, and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
+ * per-token overhead, CPU time per token (the whole process: proxy, worker, client and sandbox chain share it in the
+ * network half), and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
  * so both generate the same tokens. Prints a table and writes the figures to the results file. Never a timed test.
+ *
+ * `--make-model` writes a larger random fp32 chat folder (`benchChatFolder`: llama layout, 94 MB graph) to a temporary
+ * directory and benchmarks it like `--model` (nothing is downloaded; the folder is removed afterwards).
+ *
+ * Memory: resident set of the process before the engine, once it is loaded and warm, and after the raw runs (serving,
+ * prefix cache filled). A served model's cost "beyond an idle worker" is its serving growth less the tiny model's: the
+ * engine thread, ONNX Runtime and the tokenizer cost the same ≈ 50 MB whatever the model (that is the idle worker's
+ * generative runtime); the target is at most the folder's size + 50 MB.
  */
-import { writeFileSync, statSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { lanes, messagesFor, round, streamChat } from './chatStreams';
-import type { Figures } from './chatStreams';
+import { readSse, signedGenerativeRequest } from '../src/client/generative';
 import { startDevnet } from '../src/devnet/orchestrator';
 import { generatedPackagePath } from '../src/inference/catalog';
 import { ChatEngine } from '../src/inference/generative/engines';
+import { benchChatFolder } from '../scripts/generative/folders';
+
+interface Run {
+    ttftMs: number;
+    totalMs: number;
+    tokens: number;
+}
+
+interface Figures {
+    streams: number;
+    requests: number;
+    tokensPerSecond: number;
+    ttftP50Ms: number;
+    ttftP99Ms: number;
+    msPerToken: number;
+    /** CPU time of this whole process (all threads) per token: less sensitive to a loaded machine than wall time. */
+    cpuMsPerToken: number;
+}
+
+const percentile = (values: number[], q: number) => {
+    const s = [...values].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+function summarize(streams: number, runs: Run[], wallMs: number, cpuMs: number): Figures {
+    const tokens = runs.reduce((n, r) => n + r.tokens, 0);
+    return {
+        streams,
+        requests: runs.length,
+        tokensPerSecond: round((tokens / wallMs) * 1000, 1),
+        ttftP50Ms: round(
+            percentile(
+                runs.map((r) => r.ttftMs),
+                0.5,
+            ),
+        ),
+        ttftP99Ms: round(
+            percentile(
+                runs.map((r) => r.ttftMs),
+                0.99,
+            ),
+        ),
+        msPerToken: round(
+            runs.reduce((n, r) => n + (r.totalMs - r.ttftMs) / Math.max(1, r.tokens - 1), 0) / runs.length,
+            3,
+        ),
+        cpuMsPerToken: round(cpuMs / Math.max(1, tokens), 3),
+    };
+}
+
+async function lanes(streams: number, requests: number, one: (i: number) => Promise<Run>) {
+    const runs: Run[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    await Promise.all(
+        Array.from({ length: streams }, async () => {
+            while (next < requests) runs.push(await one(next++));
+        }),
+    );
+    const cpu = process.cpuUsage(cpu0);
+    return summarize(streams, runs, performance.now() - t0, (cpu.user + cpu.system) / 1000);
+}
+
+const messagesFor = (i: number) => [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: `Question ${i}: what does a sealed queue protect, and from whom?` },
+];
 
 function folderBytes(dir: string): number {
     let n = 0;
@@ -34,7 +111,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
     const rssBefore = rssMb();
     const engine = await ChatEngine.create(dir, { registry: null });
     await engine.generate({ messages: messagesFor(-1), maxTokens: 4 }); // warm-up
-    const rssAfter = rssMb();
+    const rssLoaded = rssMb();
     const raw: Figures[] = [];
     for (const streams of [1, 4]) {
         raw.push(
@@ -49,6 +126,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             }),
         );
     }
+    const rssServing = rssMb();
     await engine.close();
 
     // The network: the same requests through a devnet serving this folder on one worker.
@@ -74,7 +152,27 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             account: devnet.network.client.account.address.toString(),
             secretKey: devnet.network.client.keyPair.secretKey,
         };
-        const one = (i: number) => streamChat(devnet.proxyUrl, model, who, i, maxTokens);
+        const one = async (i: number): Promise<Run> => {
+            const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
+            const signed = signedGenerativeRequest({ model, inputs, ...who });
+            const t0 = performance.now();
+            // Over the devnet client's RA-TLS channel (verified once per connection, kept alive).
+            const res = await devnet.client.proxy.send({
+                method: 'POST',
+                path: '/v1/generate',
+                signed: { body: signed.body, headers: signed.headers },
+            });
+            if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+            let first = 0;
+            let tokens = 0;
+            for await (const e of readSse(res.body!)) {
+                if (e.event === 'delta') {
+                    if (!first) first = performance.now();
+                    tokens += (e.data as { tokenIds: number[] }).tokenIds.length;
+                } else if (e.event === 'error') throw new Error(JSON.stringify(e.data));
+            }
+            return { ttftMs: first - t0, totalMs: performance.now() - t0, tokens };
+        };
         await one(-1); // warm-up
         for (const streams of [1, 4]) network.push(await lanes(streams, requests * streams, one));
     } finally {
@@ -90,6 +188,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             addedTtftP50Ms: round(n.ttftP50Ms - r.ttftP50Ms),
             addedTtftP99Ms: round(n.ttftP99Ms - r.ttftP99Ms),
             perTokenOverheadMs: round(n.msPerToken - r.msPerToken, 3),
+            perTokenCpuOverheadMs: round(n.cpuMsPerToken - r.cpuMsPerToken, 3),
         };
     });
     return {
@@ -100,7 +199,13 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         raw,
         network,
         comparison,
-        memory: { rssBeforeEngineMb: rssBefore, rssWithEngineMb: rssAfter, engineMb: round(rssAfter - rssBefore, 1) },
+        memory: {
+            rssBeforeEngineMb: rssBefore,
+            rssLoadedMb: rssLoaded,
+            rssServingMb: rssServing,
+            loadedMb: round(rssLoaded - rssBefore, 1),
+            servingMb: round(rssServing - rssBefore, 1),
+        },
     };
 }
 
@@ -108,6 +213,7 @@ async function main() {
     const { values } = parseArgs({
         options: {
             model: { type: 'string' },
+            'make-model': { type: 'boolean', default: false },
             'max-tokens': { type: 'string', default: '128' },
             requests: { type: 'string', default: '8' },
             out: { type: 'string', default: path.resolve(__dirname, '..', '..', 'bench', 'generate-results.json') },
@@ -116,21 +222,52 @@ async function main() {
     const maxTokens = Number(values['max-tokens']);
     const requests = Number(values.requests);
     const targets = [{ name: 'chat-llama', dir: generatedPackagePath('chat-llama') }];
+    let made: string | undefined;
+    if (values['make-model']) {
+        made = mkdtempSync(path.join(os.tmpdir(), 'chrysalis-bench-'));
+        const dir = path.join(made, 'chat-bench-94mb');
+        for (const [rel, bytes] of Object.entries(benchChatFolder())) {
+            mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+            writeFileSync(path.join(dir, rel), bytes);
+        }
+        targets.push({ name: 'chat-bench-94mb', dir });
+    }
     if (values.model)
         targets.push({ name: path.basename(path.resolve(values.model)), dir: path.resolve(values.model) });
-    const results = [];
+    const results: (Awaited<ReturnType<typeof benchModel>> & { memory: Record<string, unknown> })[] = [];
     for (const t of targets) {
         console.log(`benchmarking ${t.name} (${t.dir})…`);
         const r = await benchModel(t.dir, t.name, maxTokens, requests);
-        results.push(r);
+        const idle: number | undefined = results[0]?.memory.servingMb;
+        const modelMb = round(r.modelBytes / 2 ** 20, 1);
+        const beyondIdle: number | undefined = idle === undefined ? undefined : round(r.memory.servingMb - idle, 1);
+        results.push({
+            ...r,
+            memory: {
+                ...r.memory,
+                ...(beyondIdle === undefined
+                    ? {}
+                    : {
+                          beyondIdleEngineMb: beyondIdle,
+                          budgetMb: round(modelMb + 50, 1),
+                          withinBudget: beyondIdle <= modelMb + 50,
+                      }),
+            },
+        });
         console.log(
-            `\n${r.model}: ${(r.modelBytes / 2 ** 20).toFixed(1)} MB on disk, engine RSS +${r.memory.engineMb} MB`,
+            `\n${r.model}: ${modelMb} MB on disk, engine RSS +${r.memory.loadedMb} MB loaded, +${r.memory.servingMb} MB serving` +
+                (beyondIdle === undefined
+                    ? ''
+                    : ` (${beyondIdle} MB beyond the tiny model's engine; budget ${round(modelMb + 50, 1)} MB)`),
         );
-        console.log('streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms');
+        console.log(
+            'streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms  CPU ms/token raw → network',
+        );
         for (const c of r.comparison) {
             console.log(
                 `${String(c.streams).padStart(7)}  ${String(c.rawTokensPerSecond).padStart(9)}  ${String(c.networkTokensPerSecond).padStart(13)}  ` +
-                    `${(c.networkShareOfRaw * 100).toFixed(1).padStart(4)}%  ${`${c.addedTtftP50Ms} / ${c.addedTtftP99Ms}`.padStart(20)}  ${String(c.perTokenOverheadMs).padStart(21)}`,
+                    `${(c.networkShareOfRaw * 100).toFixed(1).padStart(4)}%  ${`${c.addedTtftP50Ms} / ${c.addedTtftP99Ms}`.padStart(20)}  ${String(c.perTokenOverheadMs).padStart(21)}` +
+                    `  ${r.raw.find((x) => x.streams === c.streams)!.cpuMsPerToken} → ${r.network.find((x) => x.streams === c.streams)!.cpuMsPerToken}`,
             );
         }
     }
@@ -145,6 +282,7 @@ async function main() {
         results,
     };
     writeFileSync(values.out!, JSON.stringify(out, null, 2) + '\n');
+    if (made) rmSync(made, { recursive: true, force: true });
     console.log(`\nwritten to ${values.out}`);
 }
 

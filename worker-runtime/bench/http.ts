@@ -31,14 +31,15 @@ export function percentile(sorted: number[], p: number): number {
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function tinyMlpInputs(i: number) {
+/** One tiny-mlp request's inputs (1 × 16 features), varied by `i`. */
+export function tinyMlpInputs(i: number) {
     return {
         features: { type: 'float32', dims: [1, 16], data: Array.from({ length: 16 }, (_, k) => Math.sin(i + k)) },
     };
 }
 
 /** A devnet to send requests to: in-process or as processes (what the load functions below read of it). */
-export type BenchTarget = Pick<DevnetSession, 'network' | 'proxyUrl'>;
+export type BenchTarget = Pick<DevnetSession, 'network' | 'proxyUrl' | 'client'>;
 
 /** Signed request bodies for the devnet's client, made before the clock starts (signing is the client's cost). */
 export async function signedBodies(devnet: BenchTarget, requests: number): Promise<SignedRequest[]> {
@@ -60,12 +61,15 @@ export async function signedBodies(devnet: BenchTarget, requests: number): Promi
     );
 }
 
-/** Posts one signed body; true when the proxy answered 200 (the body is read in full either way). */
+/**
+ * Posts one signed body over the demo client's channel (RA-TLS, verified once per connection, kept alive); true
+ * when the proxy answered 200 (the body is read in full either way).
+ */
 export async function postInfer(devnet: BenchTarget, signed: SignedRequest): Promise<boolean> {
-    const res = await fetch(`${devnet.proxyUrl}/v1/infer`, {
+    const res = await devnet.client.proxy.send({
         method: 'POST',
-        headers: signed.headers,
-        body: signed.body,
+        path: '/v1/infer',
+        signed: { body: signed.body, headers: signed.headers },
     });
     await res.arrayBuffer();
     return res.ok;

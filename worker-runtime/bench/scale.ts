@@ -96,7 +96,7 @@ async function chatFigures(target: BenchTarget, requestsPerStream: number): Prom
         account: target.network.client.account.address.toString(),
         secretKey: target.network.client.keyPair.secretKey,
     };
-    const one = (i: number) => streamChat(target.proxyUrl, model, who, i, CHAT_MAX_TOKENS);
+    const one = (i: number) => streamChat(target.client, model, who, i, CHAT_MAX_TOKENS);
     await one(-1); // warm-up
     return lanes(CHAT_STREAMS, CHAT_STREAMS * requestsPerStream, one);
 }

@@ -2,6 +2,7 @@ import {
     ChatEngine,
     GenerateRequest,
     GenerateResult,
+    InferenceUnavailableError,
     ModelNotAllowedError,
     InvalidInputError,
     TokenEvent,
@@ -197,6 +198,33 @@ describe('chat engine on the tiny llama and qwen2 folders', () => {
         } finally {
             await engine.close();
         }
+    });
+
+    it('closing mid-generation waits for the step in progress: generations in flight and later calls reject, the process lives on', async () => {
+        // Ending the thread inside an ONNX Runtime run aborts the whole process (Napi::Error), so close must stop the
+        // thread between runs. Closed from the token callback, while the next step is being computed.
+        for (let round = 0; round < 3; round++) {
+            const engine = await ChatEngine.create(packagePath('chat-llama'), { registry });
+            let closing: Promise<void> | undefined;
+            const tokens: number[] = [];
+            const runs = [0, 1].map((i) =>
+                engine.generate({ messages: USER, maxTokens: 400, seed: i, temperature: 1 }, (e) => {
+                    tokens.push(e.tokenId);
+                    if (tokens.length === 6 + round) closing ??= engine.close();
+                }),
+            );
+            const outcomes = await Promise.allSettled(runs);
+            await closing;
+            for (const o of outcomes) {
+                expect(o.status).toBe('rejected');
+                expect((o as PromiseRejectedResult).reason).toBeInstanceOf(InferenceUnavailableError);
+            }
+            expect(tokens.length).toBeLessThan(400);
+            await expect(engine.generate({ messages: USER, maxTokens: 2 })).rejects.toThrow(InferenceUnavailableError);
+            await engine.close(); // again: nothing left to do
+        }
+        // This process is still here and serves on.
+        expect((await llama.generate({ messages: USER, maxTokens: 2 })).completionTokenIds).toHaveLength(2);
     });
 
     it('refuses a folder whose hash is not on the registry', async () => {

@@ -5,6 +5,7 @@ import {
     WavFormatError,
     encodeWav,
     parseWav,
+    speechWindows,
 } from '../../../worker-runtime/src/inference';
 import { hfReference, packagePath, registryOfPackages } from './helpers';
 
@@ -72,6 +73,30 @@ describe('WAV input', () => {
     });
 });
 
+describe('long-audio windows (transformers.js chunk_length_s 30, stride_length_s 5)', () => {
+    it('cover the audio with 30 s windows 20 s apart: every inner edge lies 5 s inside the neighbouring window', () => {
+        const rate = 16000;
+        expect(speechWindows(30 * rate)).toEqual([[0, 30 * rate]]);
+        expect(speechWindows(35 * rate)).toEqual([
+            [0, 30 * rate],
+            [20 * rate, 35 * rate],
+        ]);
+        for (const seconds of [30.5, 49, 50, 51, 90, 600, 1800]) {
+            const samples = Math.round(seconds * rate);
+            const windows = speechWindows(samples);
+            expect(windows[0][0]).toBe(0);
+            expect(windows.at(-1)![1]).toBe(samples);
+            for (const [start, end] of windows) expect(end - start).toBeLessThanOrEqual(30 * rate);
+            for (let i = 1; i < windows.length; i++) {
+                // Consecutive windows share 10 s: the edge of one is 5 s inside the other, from both sides.
+                expect(windows[i - 1][1] - windows[i][0]).toBeGreaterThanOrEqual(10 * rate);
+                expect(windows[i][0] - windows[i - 1][0]).toBe(20 * rate);
+            }
+            expect(windows.length).toBe(seconds <= 30 ? 1 : 1 + Math.ceil((seconds - 30) / 20));
+        }
+    });
+});
+
 describe('speech engine on the tiny Whisper folder', () => {
     let engine: SpeechEngine;
     beforeAll(async () => {
@@ -79,17 +104,26 @@ describe('speech engine on the tiny Whisper folder', () => {
     });
     afterAll(() => engine?.close());
 
-    it('decodes long audio in 30 s windows, returning generated ids without the decoder prompt', async () => {
-        const pcm = Float32Array.from({ length: 16000 * 35 }, (_, i) => 0.3 * Math.sin(i * 0.05));
+    it('decodes long audio in overlapping 30 s windows and merges them, returning ids without the decoder prompt', async () => {
+        const pcm = Float32Array.from({ length: 16000 * 35 }, (_, i) => 0.3 * Math.sin(i * 0.05 + 1e-6 * i * i));
         const result = await engine.transcribe(pcm, { maxTokens: 6 });
         expect(result.durationS).toBe(35);
-        // Two windows (30 s + 5 s), at most 6 ids each, none of them the decoder prompt's.
-        expect(result.tokenIds.length).toBeGreaterThan(6);
-        expect(result.tokenIds.length).toBeLessThanOrEqual(12);
         const again = await engine.transcribe(pcm, { maxTokens: 6 });
         expect(again).toEqual(result);
-        const short = await engine.transcribe(pcm.subarray(0, 16000 * 30), { maxTokens: 6 });
-        expect(result.tokenIds.slice(0, short.tokenIds.length)).toEqual(short.tokenIds);
+        // The two windows, [0, 30 s) and [20 s, 35 s), decoded alone: at most 6 ids each, none the decoder prompt's.
+        const first = (await engine.transcribe(pcm.subarray(0, 16000 * 30), { maxTokens: 6 })).tokenIds;
+        const second = (await engine.transcribe(pcm.subarray(16000 * 20), { maxTokens: 6 })).tokenIds;
+        expect(first.length).toBeLessThanOrEqual(6);
+        expect(second.length).toBeLessThanOrEqual(6);
+        // Merged on the overlap: a head of the first window's ids, then a tail of the second's (ending as it ends).
+        const split = [...Array(result.tokenIds.length + 1).keys()].find(
+            (k) =>
+                first.slice(0, k).every((id, i) => id === result.tokenIds[i]) &&
+                second.slice(second.length - (result.tokenIds.length - k)).join() === result.tokenIds.slice(k).join(),
+        );
+        expect(split).toBeDefined();
+        expect(result.tokenIds.length).toBeLessThanOrEqual(first.length + second.length);
+        expect(result.tokenIds.at(-1)).toBe(second.at(-1));
         await expect(engine.transcribe(pcm, { maxTokens: 0 })).rejects.toThrow(InvalidInputError);
     });
 });

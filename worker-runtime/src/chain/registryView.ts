@@ -17,7 +17,7 @@ import { ChainEvent, EventHandler, EventWatcher, WatchedContract } from './event
  * from Redis and resumes from the cursor. With no cursor yet, the view is bootstrapped from the registry's getters
  * and the cursor is set to the registry's last transaction in one MULTI.
  *
- * Redis layout: one hash `<prefix>:registry-view` with fields `params` (NetworkParams cell, base64 BOC), `paused`,
+ * Redis layout: one hash `<prefix>:registry-view:{<prefix>}` (RedisKeys.registryView) with fields `params` (NetworkParams cell, base64 BOC), `paused`,
  * `wi:<hex>` / `pi:<hex>` (allowed worker / proxy images), `m:<hex>` (models: JSON {name, kind}, `{}` until the
  * details are read) and `p:<id>` (proxies: JSON {endpoint, publicKey, proxyAddress}, `{}` until read). Events carry
  * only the key of a list entry, so names, kinds and proxy keys are read from the getters right after the commit

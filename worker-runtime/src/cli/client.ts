@@ -13,6 +13,7 @@
  *                                           worker key, and kept in the receipt file for offline checks
  *   snapshot --out <file> [--worker <key>]...   save the registry's allow-lists and these workers' stakes
  *   verify-receipt <file> --snapshot <file> check a kept receipt offline against a saved registry snapshot
+ *   receipt <request id>                    the proxy's record of one of this account's requests (signed query)
  *   commit                                  commit the latest charge voucher (kept in --voucher-file) on chain
  *   status                                  the account at every registered proxy (with CHRYSALIS_REGISTRY)
  *   serve [--host H] [--port P]             the OpenAI-compatible gateway (default 127.0.0.1:10000)
@@ -34,11 +35,9 @@ import {
 import type { ClientConfig } from '../client';
 import { createGateway, discoverProxies, Gateway } from '../gateway';
 import { ClientState } from '../../../wrappers/ClientAccount';
-import { requestJson } from '../client/http';
 import { toWireMap } from '../inference/codec';
 import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
 import { SavedRegistrySnapshot, saveRegistrySnapshot } from '../client/registrySnapshot';
-import type { SignedAnnouncement } from '../protocol/announcement';
 import { describeWallet, paymentAddress, toncenterEndpoint, walletContract, walletSender } from './networkConfig';
 
 const USAGE = `usage: chrysalis client <command> [options]
@@ -52,18 +51,19 @@ const USAGE = `usage: chrysalis client <command> [options]
   infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>] [--receipt-file <path>]
   snapshot --out <file> [--worker <key>]...
   verify-receipt <receipt.json> --snapshot <snapshot.json>
+  receipt <request id>
   commit [--voucher-file <path>]
   status
   serve [--host <address>] [--port <port>]
 environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_CLIENT_WALLET_VERSION,
-  CHRYSALIS_NETWORK, CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY, CHRYSALIS_GATEWAY_API_KEY
-  (see docs/client.md)
+  CHRYSALIS_NETWORK, CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY, CHRYSALIS_GATEWAY_API_KEY,
+  CHRYSALIS_CLIENT_PLAIN_HTTP (see docs/client.md)
 `;
 
 /** What a command runs against; the CLI builds it from the environment, specs inject a sandbox one. */
 export interface ClientCliContext {
     config: Pick<ClientConfig, 'proxyUrl' | 'proxyAddress' | 'registryAddress'> &
-        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey' | 'gatewayApiKey'>>;
+        Partial<Pick<ClientConfig, 'pccsUrl' | 'pccsApiKey' | 'gatewayApiKey' | 'plainHttp'>>;
     /** `serve` resolves with the running gateway instead of waiting for a signal (specs). */
     onGateway?: (gateway: Gateway) => void;
     chain: Chain;
@@ -148,6 +148,11 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             process.once('SIGTERM', resolve);
         });
         await gateway.close();
+        // A restarted gateway holds each session's first voucher to the chain's charged count (docs/client.md):
+        // what this one used is settled before it leaves.
+        for (const c of clients) {
+            await c.commitVoucher().catch((err) => out(`commit at ${c.proxyUrl} failed: ${(err as Error).message}`));
+        }
         return 0;
     }
     let proxyAddress: Address;
@@ -162,6 +167,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         proxyAddress,
         wallet: ctx.wallet,
         attestationPolicy: policy,
+        allowPlainHttp: ctx.config.plainHttp,
     });
     const voucherFile = values['voucher-file']!;
     const showAccount = async () => {
@@ -220,11 +226,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             if (kept) client.resumeFrom(kept);
             const res = await client.infer(values.model, inputs);
             await writeFile(voucherFile, JSON.stringify(res.voucher));
-            const { announcement } = await requestJson<{ announcement: SignedAnnouncement }>(
-                ctx.config.proxyUrl,
-                'GET',
-                `/v1/workers/${res.workerKey}`,
-            );
+            const announcement = await client.workerAnnouncement(res.workerKey);
             // The receipt hashes the wire form: keep the inputs and outputs exactly as they went over the wire.
             const bundle: ReceiptBundle = {
                 request: { requestId: res.requestId, model: values.model.toLowerCase(), inputs: toWireMap(inputs) },
@@ -248,6 +250,11 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             const saved = await saveRegistrySnapshot(ctx.chain, client.registry, values.worker ?? []);
             await writeFile(values.out, JSON.stringify(saved, null, 2));
             out(`registry snapshot: ${Object.keys(saved.stakes).length} worker stake(s) saved to ${values.out}`);
+            return 0;
+        }
+        case 'receipt': {
+            if (!arg || !/^[0-9a-f]{64}$/i.test(arg)) throw new UsageError('receipt needs a request id (64 hex)');
+            out(JSON.stringify(await client.receipt(arg)));
             return 0;
         }
         case 'commit': {
@@ -318,6 +325,7 @@ async function gatewayClients(
             proxyAddress,
             wallet: ctx.wallet,
             attestationPolicy: policy,
+            allowPlainHttp: ctx.config.plainHttp,
         });
         return [client];
     }
@@ -326,6 +334,7 @@ async function gatewayClients(
         registry: Address.parse(ctx.config.registryAddress),
         wallet: ctx.wallet,
         attestationPolicy: policy,
+        allowPlainHttp: ctx.config.plainHttp,
     });
     const clients: ChrysalisClient[] = [];
     for (const p of found) {

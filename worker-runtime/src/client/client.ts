@@ -3,7 +3,8 @@
  *
  *   const client = await ChrysalisClient.connect({ proxyUrl, chain, proxyAddress, wallet });
  *   await client.openAccount(toNano('1'), toNano('10'));     // stake, deposit (once)
- *   await client.verifyProxy(registryView);                  // before sending anything private
+ *   // every connection to an https:// proxy is RA-TLS: attestation and registry checked, key pinned, before a byte
+ *   // of a request is sent (ratls/); plain http:// only with `allowPlainHttp` on a test network
  *   const { outputs, receipt } = await client.infer(modelHash, inputs);   // signed, receipt and voucher checked
  *   // the latest charge voucher is committed on chain automatically once half the stake's worth is unsettled
  */
@@ -16,7 +17,7 @@ import { JsonTensorMap, toWireMap, wireMapToJson, WireTensorMap } from '../infer
 import { parseVoucher, VoucherOp, voucherMessageBody } from '../protocol/voucher';
 import { ed25519Signer, ed25519Verify } from '../crypto/ed25519';
 import { RegistryView } from '../tee';
-import { ClientAccount, ClientAccountData } from '../../../wrappers/ClientAccount';
+import { ClientAccount, ClientAccountData, openingAt } from '../../../wrappers/ClientAccount';
 import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { Proxy } from '../../../wrappers/Proxy';
 import { NetworkParams, Registry, storeNetworkParams } from '../../../wrappers/Registry';
@@ -28,6 +29,8 @@ import { voucherFromJson, VoucherJson } from '../roles/proxy/vouchers';
 import type { GenerateResponse } from '../roles/proxy/generative/service';
 import { postSigned, ProxyError, readJson, requestJson } from './http';
 import { proxyTransport, ProxyTransport } from './transport';
+import { RaTlsVerifier } from '../ratls/peer';
+import { signReceiptQuery } from '../protocol/request';
 import { Check, PolicyOptions, verifyInferenceReceipt, verifyProxyAttestation } from './verify';
 import {
     EmbedResponse,
@@ -39,6 +42,7 @@ import {
 import { verifyEmbedAnswer, verifyGenerationAnswer, verifyTranscribeAnswer } from './generative';
 import { chainStakes, WorkerTrust } from './workerTrust';
 import { registrySnapshot } from './registrySnapshot';
+import { latestOpening } from './opening';
 import type { SignedAnnouncement } from '../protocol/announcement';
 
 export interface ClientWalletHandle {
@@ -68,6 +72,17 @@ export interface ChrysalisClientOptions {
     attestationPolicy?: PolicyOptions;
     /** HTTP timeout per request, ms (default 60000). */
     timeoutMs?: number;
+    /**
+     * The opening of the ClientAccount to use (OpenClientAccount.opening; each opening is an account of its own).
+     * Default: the latest one this wallet sent to the proxy, found in the wallet's transactions; `openAccount` opens
+     * a new one and switches to it.
+     */
+    opening?: bigint;
+    /**
+     * Accept a plain `http://` proxy URL (no RA-TLS): only takes effect when the registry marks its network as a test
+     * network; otherwise every request to such a URL is refused. Default false.
+     */
+    allowPlainHttp?: boolean;
     /** Where refused vouchers are reported (default console). */
     logger?: { warn(message: string): void };
 }
@@ -98,23 +113,37 @@ export class ProxyParamsError extends Error {
     name = 'ProxyParamsError';
 }
 
+/** Whether the registry lists a proxy with this Ed25519 key at this Proxy contract. */
+async function proxyRegistered(chain: Chain, registry: Address, proxy: Address, key: Buffer): Promise<boolean> {
+    const listed = await chain.open(Registry.fromAddress(registry)).getProxies();
+    const wanted = BigInt('0x' + key.toString('hex'));
+    return listed.values().some((p) => p.publicKey === wanted && p.proxyAddress.equals(proxy));
+}
+
 const paramsHash = (p: NetworkParams) => beginCell().store(storeNetworkParams(p)).endCell().hash().toString('hex');
 
 export class ChrysalisClient {
-    /** The ClientAccount's address (derived by the Proxy contract from the wallet address). */
-    readonly account: Address;
+    /**
+     * The ClientAccount in use: derived by the Proxy contract from the wallet address and the account's opening
+     * (set anew by `openAccount`).
+     */
+    account: Address;
     /** The proxy's Ed25519 key, read from the Proxy contract: every voucher must be signed by it. */
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
     private trust: Promise<WorkerTrust> | null = null;
     /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
-    private readonly audit: VoucherAudit;
+    private audit: VoucherAudit;
     private committing: Promise<unknown> | null = null;
+    private readonly multipliers: ConstructorParameters<typeof VoucherAudit>[0];
     /** Stake, price and charged units as last read from chain (re-read after each commit). */
     private accountCache: { stake: bigint; price: bigint; charged: bigint } | null = null;
     /** The one channel to the proxy (see transport.ts). */
     private transport: ProxyTransport;
+    /** Checks the proxy's RA-TLS certificates and holds the pinned TLS key, across URLs and reconnections. */
+    readonly tls: RaTlsVerifier;
+    private readonly plainHttp: boolean;
     /** Signs request digests with the wallet key (node:crypto; identical to tweetnacl's signatures, 60x faster). */
     private readonly signer: (message: Buffer) => Buffer;
 
@@ -126,16 +155,31 @@ export class ChrysalisClient {
         readonly registry: Address,
         params: NetworkParams,
     ) {
-        this.audit = new VoucherAudit({
+        this.multipliers = {
             prompt: params.promptMultiplierBps,
             cached: params.cachedMultiplierBps,
             completion: params.completionMultiplierBps,
             reasoning: params.reasoningMultiplierBps,
-        });
+        };
+        this.audit = new VoucherAudit(this.multipliers);
         this.account = account;
         this.proxyPublicKey = proxyPublicKey;
         this.signer = ed25519Signer(o.wallet.keyPair.secretKey);
-        this.transport = proxyTransport(o.proxyUrl);
+        this.plainHttp = o.allowPlainHttp === true && params.isTestNetwork;
+        this.tls = new RaTlsVerifier({
+            proxyKey: proxyPublicKey,
+            registry: async () => ({
+                view: await registrySnapshot(o.chain, registry),
+                registered: await proxyRegistered(o.chain, registry, o.proxyAddress, proxyPublicKey),
+            }),
+            policy: o.attestationPolicy,
+        });
+        this.transport = proxyTransport(o.proxyUrl, { verifier: this.tls, plainHttp: this.plainHttp });
+    }
+
+    /** The channel every request of this client takes (RA-TLS, or plain HTTP where allowed). */
+    get proxy(): ProxyTransport {
+        return this.transport;
     }
 
     get proxyUrl(): string {
@@ -144,8 +188,12 @@ export class ChrysalisClient {
 
     static async connect(options: ChrysalisClientOptions): Promise<ChrysalisClient> {
         const proxy = options.chain.open(Proxy.fromAddress(options.proxyAddress));
+        const opening =
+            options.opening ??
+            (await latestOpening(options.chain, options.wallet.address, options.proxyAddress)) ??
+            openingAt(await options.chain.now());
         const [account, data, config, snapshot] = await Promise.all([
-            proxy.getClientAccountAddress(options.wallet.address),
+            proxy.getClientAccountAddress(options.wallet.address, opening),
             proxy.getProxyData(),
             proxy.getProxyConfig(),
             proxy.getNetworkParams(),
@@ -166,20 +214,32 @@ export class ChrysalisClient {
     /** Points the SDK at another URL of the same proxy (e.g. after a restart on another port). */
     setProxyUrl(proxyUrl: string): void {
         this.o.proxyUrl = proxyUrl;
-        this.transport = proxyTransport(proxyUrl);
+        // Same proxy, same pin: the key verified at the old URL is the only one accepted at the new one.
+        this.transport = proxyTransport(proxyUrl, { verifier: this.tls, plainHttp: this.plainHttp });
     }
 
-    /** Opens the ClientAccount with `stake` locked and `deposit` as balance (sends OpenClientAccount to the Proxy). */
+    /**
+     * Opens a ClientAccount with `stake` locked and `deposit` as balance (sends OpenClientAccount to the Proxy) and
+     * switches to it: a new opening is a new account, at an address of its own.
+     */
     async openAccount(stake: bigint, deposit: bigint): Promise<ClientAccountData> {
-        await this.o.chain.open(Proxy.fromAddress(this.o.proxyAddress)).send(
+        const proxy = this.o.chain.open(Proxy.fromAddress(this.o.proxyAddress));
+        const opening = openingAt(await this.o.chain.now());
+        await proxy.send(
             this.o.wallet.sender,
             { value: stake + deposit + CLIENT_FEES.open },
             {
                 $$type: 'OpenClientAccount',
                 queryId: 0n,
                 stake,
+                opening,
             },
         );
+        // A new account: nothing charged yet, no voucher of the old one applies to it.
+        this.account = await proxy.getClientAccountAddress(this.o.wallet.address, opening);
+        this.accountCache = null;
+        this.latestVoucher = null;
+        this.audit = new VoucherAudit(this.multipliers);
         return this.accountData();
     }
 
@@ -233,7 +293,7 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         signal?: AbortSignal,
     ): AsyncGenerator<GenerationEvent> {
-        this.audit.begin();
+        this.startRequest();
         let finished = false;
         try {
             for await (const event of this.streamEvents(model, inputs, signal)) {
@@ -352,24 +412,44 @@ export class ChrysalisClient {
             }))();
         this.trust.catch(() => (this.trust = null));
         const trust = await this.trust;
-        this.check(
-            await trust.check(workerKey, model.toLowerCase(), async () => {
-                try {
-                    const path = `/v1/workers/${workerKey}`;
-                    return (await requestJson<{ announcement: SignedAnnouncement }>(this.transport, 'GET', path))
-                        .announcement;
-                } catch (err) {
-                    if (err instanceof ProxyError && err.status === 404) return undefined;
-                    throw err;
-                }
-            }),
-        );
+        this.check(await trust.check(workerKey, model.toLowerCase(), () => this.workerAnnouncement(workerKey)));
     }
 
-    /** Takes a response's voucher (checked against the proxy key and the response's usage); commits when due. */
+    /**
+     * Takes a response's voucher (checked against the proxy key and the response's usage: before the answer is
+     * returned, always); commits when due — before returning too, unless commits run in the background.
+     */
     private async settle(voucher: VoucherJson, usage: TokenCounts): Promise<void> {
         await this.acceptVoucher(voucher, usage);
-        await this.commitIfDue();
+        if (!this.backgroundCommits) {
+            await this.commitIfDue();
+            return;
+        }
+        // commitIfDue is single-flight; a commit that fails is tried again after the next answer (and, at the stake,
+        // by the `uncommitted_usage` retry before a request is sent again).
+        const commit = this.commitIfDue().catch((err: Error) =>
+            (this.o.logger ?? console).warn(`committing the charge voucher failed (retried): ${err.message}`),
+        );
+        this.lastCommit = commit;
+    }
+
+    /** Whether due vouchers are committed off the answer's path (see {@link commitInBackground}). */
+    private backgroundCommits = false;
+    private lastCommit: Promise<unknown> = Promise.resolve();
+
+    /**
+     * Commits due vouchers in the background instead of before the answer that made them due is returned (the
+     * gateway's mode: on a real network a commit waits for the chain, seconds, which would stall that one answer).
+     * Every check of the answer and its voucher still happens before it is returned; only the chain send moves.
+     */
+    commitInBackground(): void {
+        this.backgroundCommits = true;
+    }
+
+    /** Resolves once a background commit under way (if any) is done. */
+    async settled(): Promise<void> {
+        await this.lastCommit;
+        await this.committing?.catch(() => undefined);
     }
 
     /**
@@ -377,7 +457,7 @@ export class ChrysalisClient {
      * or vouchers another process holds): commit the latest voucher and send once more, with a new request id.
      */
     private async withCommitRetry<T>(send: (minValidUntil?: number) => Promise<T>): Promise<T> {
-        this.audit.begin();
+        this.startRequest();
         try {
             return await this.withResign(send);
         } catch (err) {
@@ -410,7 +490,7 @@ export class ChrysalisClient {
     /** Checks the proxy's attestation (fresh nonce) and that its key is the Proxy contract's; throws if it fails. */
     async verifyProxy(registry: RegistryView): Promise<void> {
         const verdict = await verifyProxyAttestation({
-            proxyUrl: this.o.proxyUrl,
+            transport: this.transport,
             chain: this.o.chain,
             proxyAddress: this.o.proxyAddress,
             registry,
@@ -429,7 +509,7 @@ export class ChrysalisClient {
         inputs: Record<string, unknown>,
         requestId = randomBytes(32).toString('hex'),
     ): Promise<InferResult> {
-        this.audit.begin();
+        this.startRequest();
         try {
             return await this.inferOnce(model, inputs, requestId);
         } catch (err) {
@@ -476,6 +556,34 @@ export class ChrysalisClient {
             reasoning: 0n,
         });
         return { ...response, outputs: wireMapToJson(response.outputs), encodedOutputs: response.outputs };
+    }
+
+    /** A worker's signed announcement as the proxy keeps it (undefined when the proxy knows no such worker). */
+    async workerAnnouncement(workerKey: string): Promise<SignedAnnouncement | undefined> {
+        try {
+            const path = `/v1/workers/${workerKey}`;
+            return (await requestJson<{ announcement: SignedAnnouncement }>(this.transport, 'GET', path)).announcement;
+        } catch (err) {
+            if (err instanceof ProxyError && err.status === 404) return undefined;
+            throw err;
+        }
+    }
+
+    /**
+     * The proxy's record of a charged request of this account (`GET /v1/receipts/:id`, signed with the wallet key:
+     * the proxy answers only the account's owner). Throws a {@link ProxyError} 404 for another account's request.
+     */
+    async receipt(requestId: string): Promise<Record<string, unknown>> {
+        // The proxy checks validity against the chain's clock (as it does a request's).
+        const validUntil = (await this.o.chain.now()) + (this.o.requestValiditySeconds ?? 300);
+        const headers = signReceiptQuery(requestId, this.account.toString(), validUntil, this.signer);
+        const res = await this.transport.send({
+            method: 'GET',
+            path: `/v1/receipts/${requestId.toLowerCase()}`,
+            headers,
+            timeoutMs: this.o.timeoutMs,
+        });
+        return readJson<Record<string, unknown>>(res);
     }
 
     /** Commits the latest charge voucher on chain (ChargeSigned), whatever is unsettled. */
@@ -548,14 +656,14 @@ export class ChrysalisClient {
             throw new ReceiptError('the charge voucher is not signed by the proxy key for this account');
         }
         if (this.audit.baseline === null) {
-            const data = this.accountCache ?? this.remember(await this.accountData());
+            // The session's start: what the chain has charged (read as its first request went out), or the voucher
+            // the caller kept when that is newer. The first voucher is then checked exactly, as every later one.
+            const data = this.remember(await this.sessionStart());
             this.audit.unseenLimit = data.price > 0n ? data.stake / data.price : null;
-            if (this.latestVoucher && BigInt(this.latestVoucher.cumulative) >= data.charged) {
-                this.audit.baseline = BigInt(this.latestVoucher.cumulative);
-            } else {
-                this.audit.baseline = data.charged;
-                this.audit.startUnsure();
-            }
+            this.audit.baseline =
+                this.latestVoucher && BigInt(this.latestVoucher.cumulative) >= data.charged
+                    ? BigInt(this.latestVoucher.cumulative)
+                    : data.charged;
         }
         const audit = this.audit.check(parsed.cumulative, usage);
         if (!audit.ok) {
@@ -582,6 +690,28 @@ export class ChrysalisClient {
 
     /** The highest voucher that counted usage this client had not received yet when it came (see acceptVoucher). */
     private pendingVoucher: VoucherJson | null = null;
+
+    /** The account as read from chain when the session's first request went out (the first voucher's baseline). */
+    private accountAtStart: Promise<ClientAccountData> | null = null;
+
+    /**
+     * Called as each request starts: until the session has its baseline, reads the account from chain alongside the
+     * request (so the read costs the first answer no latency), once.
+     */
+    private startRequest(): void {
+        this.audit.begin();
+        if (this.audit.baseline !== null || this.accountAtStart) return;
+        const read = this.accountData();
+        // A failed read is retried by the next request (and surfaces where the baseline is awaited).
+        read.catch(() => {
+            if (this.accountAtStart === read) this.accountAtStart = null;
+        });
+        this.accountAtStart = read;
+    }
+
+    private sessionStart(): Promise<ClientAccountData> {
+        return (this.accountAtStart ??= this.accountData());
+    }
 
     private accountContract() {
         return this.o.chain.open(ClientAccount.fromAddress(this.account));

@@ -2,11 +2,22 @@
  * The CLI client's configuration (`npx chrysalis client ...`): one validated object from the environment, with
  * defaults and descriptions (docs/client.md's table is `describeSchema(CLIENT_SCHEMA)`).
  */
-import { ConfigOf, enumSetting, readConfig, stringSetting } from '../config/schema';
+import { boolSetting, ConfigOf, enumSetting, readConfig, stringSetting } from '../config/schema';
 import { DEVNET_ENDPOINT, NETWORKS } from '../config/networks';
 
 export const CLIENT_SCHEMA = {
-    proxyUrl: stringSetting('CHRYSALIS_PROXY_URL', 'base URL of the proxy HTTP API', 'http://127.0.0.1:8080'),
+    proxyUrl: stringSetting(
+        'CHRYSALIS_PROXY_URL',
+        'base URL of the proxy API: https:// (RA-TLS, the attested and pinned key) or, with CHRYSALIS_CLIENT_PLAIN_HTTP ' +
+            'on a test network, http://',
+        'https://127.0.0.1:8080',
+    ),
+    plainHttp: boolSetting(
+        'CHRYSALIS_CLIENT_PLAIN_HTTP',
+        'accept plain http:// proxies (no RA-TLS: requests and answers travel in clear); only takes effect where the ' +
+            'registry marks a test network',
+        false,
+    ),
     proxyAddress: stringSetting(
         'CHRYSALIS_PROXY_ADDRESS',
         'address of the Proxy contract the account is opened at (every command but `serve` needs it)',

@@ -1,5 +1,5 @@
 /** JSON over the proxy transport for the SDK: the proxy's refusals come back as {@link ProxyError}s. */
-import { proxyTransport, ProxyTransport } from './transport';
+import type { ProxyTransport } from './transport';
 
 export class ProxyError extends Error {
     constructor(
@@ -32,24 +32,22 @@ export async function readJson<T>(res: Response): Promise<T> {
 }
 
 export async function requestJson<T>(
-    base: string | ProxyTransport,
+    transport: ProxyTransport,
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
     timeoutMs = 60000,
 ): Promise<T> {
-    const transport = typeof base === 'string' ? proxyTransport(base) : base;
     return readJson<T>(await transport.send({ method, path, body, timeoutMs }));
 }
 
 /** POSTs a signed request (protocol/request.ts `signRequest`): its exact body bytes and its headers. */
 export async function postSigned<T>(
-    base: string | ProxyTransport,
+    transport: ProxyTransport,
     path: string,
     signed: { body: string; headers: Record<string, string> },
     timeoutMs = 60000,
     signal?: AbortSignal,
 ): Promise<T> {
-    const transport = typeof base === 'string' ? proxyTransport(base) : base;
     return readJson<T>(await transport.send({ method: 'POST', path, signed, timeoutMs, signal }));
 }

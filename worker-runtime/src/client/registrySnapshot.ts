@@ -25,6 +25,8 @@ export interface SavedRegistrySnapshot {
     proxyImages: string[];
     /** WorkerStakes by worker key (hex): status and model/image hashes (hex); absent key = none deployed. */
     stakes: Record<string, { status: string; modelHash: string; imageHash: string }>;
+    /** The registered proxies (absent in snapshots saved before RA-TLS): what an RA-TLS check offline needs. */
+    proxies?: { endpoint: string; publicKey: string; proxyAddress: string }[];
 }
 
 const hex256 = (v: bigint) => v.toString(16).padStart(64, '0');
@@ -35,10 +37,11 @@ export async function saveRegistrySnapshot(
     workerKeys: string[],
 ): Promise<SavedRegistrySnapshot> {
     const r = chain.open(Registry.fromAddress(registry));
-    const [params, workerImages, proxyImages] = await Promise.all([
+    const [params, workerImages, proxyImages, proxies] = await Promise.all([
         r.getParams(),
         r.getWorkerImages(),
         r.getProxyImages(),
+        r.getProxies(),
     ]);
     const stakes: SavedRegistrySnapshot['stakes'] = {};
     for (const key of workerKeys) {
@@ -59,6 +62,11 @@ export async function saveRegistrySnapshot(
         workerImages: allowed(workerImages),
         proxyImages: allowed(proxyImages),
         stakes,
+        proxies: proxies.values().map((p) => ({
+            endpoint: p.endpoint,
+            publicKey: hex256(p.publicKey),
+            proxyAddress: p.proxyAddress.toString(),
+        })),
     };
 }
 

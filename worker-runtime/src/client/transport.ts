@@ -1,9 +1,15 @@
 /**
  * The one way the SDK reaches a proxy: every request of the client, the gateway and the attestation checks goes
- * through a {@link ProxyTransport}. Today it is HTTP over `fetch` (keep-alive: Node's global agent reuses
- * connections); the confidential transport (RA-TLS with the proxy's attested, pinned key) replaces this module's
- * implementation without touching its callers.
+ * through a {@link ProxyTransport}. An `https://` proxy is reached over RA-TLS (ratls/transport.ts): its certificate's
+ * attestation is checked against the registry and its key pinned before any request is written. Plain `http://`
+ * only where the caller opted in and the registry marks a test network (docs/client.md, "Transport"), over `node:http`
+ * with a keep-alive agent (httpTransport.ts; `fetch` costs three times the CPU per request).
  */
+import { RaTlsError } from '../ratls/errors';
+import type { RaTlsVerifier } from '../ratls/peer';
+import { RaTlsTransport, withTimeout } from '../ratls/transport';
+
+import { HttpTransport } from './httpTransport';
 
 export interface TransportRequest {
     method: 'GET' | 'POST';
@@ -16,6 +22,8 @@ export interface TransportRequest {
      * (the signature covers the exact bytes, so it must not be re-serialised). Takes the place of `body`.
      */
     signed?: { body: string; headers: Record<string, string> };
+    /** Extra headers (e.g. the signing headers of a GET, protocol/request.ts `signReceiptQuery`). */
+    headers?: Record<string, string>;
     /** Aborts the request (e.g. the gateway's caller went away). */
     signal?: AbortSignal;
     /** Gives up after this many ms (default 60000). */
@@ -29,7 +37,7 @@ export interface ProxyTransport {
     send(request: TransportRequest): Promise<Response>;
 }
 
-/** Plain HTTP(S) through `fetch`. */
+/** Plain HTTP through `fetch` (bench:transport compares it with the node:http transports). */
 export class FetchTransport implements ProxyTransport {
     constructor(readonly baseUrl: string) {}
 
@@ -41,26 +49,31 @@ export class FetchTransport implements ProxyTransport {
                 : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } });
         return fetch(new URL(request.path, this.baseUrl), {
             method: request.method,
-            headers: payload?.headers,
+            headers: { ...request.headers, ...payload?.headers },
             body: payload?.body,
             signal: withTimeout(request.signal, request.timeoutMs ?? 60000),
         });
     }
 }
 
-/** The caller's signal or the timeout, whichever fires first. */
-function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
-    const timeout = AbortSignal.timeout(ms);
-    if (!signal) return timeout;
-    const both = new AbortController();
-    const abort = (reason: unknown) => both.abort(reason);
-    if (signal.aborted) abort(signal.reason);
-    signal.addEventListener('abort', () => abort(signal.reason), { once: true });
-    timeout.addEventListener('abort', () => abort(timeout.reason), { once: true });
-    return both.signal;
+export interface TransportTrust {
+    /** Checks an `https://` proxy's RA-TLS certificate and holds the pin. */
+    verifier?: RaTlsVerifier;
+    /** Plain `http://` is accepted: the caller opted in and the registry marks a test network. */
+    plainHttp?: boolean;
 }
 
-/** The transport the SDK uses for a proxy URL (the single place the confidential transport plugs in). */
-export function proxyTransport(baseUrl: string): ProxyTransport {
-    return new FetchTransport(baseUrl);
+/**
+ * The transport for a proxy URL (the single place the confidential transport plugs in): RA-TLS for `https://`, plain
+ * HTTP for `http://` only with `plainHttp`. Anything else is refused with {@link RaTlsError} at the first request.
+ */
+export function proxyTransport(baseUrl: string, trust: TransportTrust = {}): ProxyTransport {
+    const scheme = new URL(baseUrl).protocol;
+    if (scheme === 'https:' && trust.verifier) return new RaTlsTransport(baseUrl, trust.verifier);
+    if (scheme === 'http:' && trust.plainHttp) return new HttpTransport(baseUrl);
+    const why =
+        scheme === 'http:'
+            ? `${baseUrl} is plain HTTP: allowed only on a test network with the plain-HTTP opt-in (docs/client.md)`
+            : `${baseUrl}: no RA-TLS verifier for this proxy`;
+    return { baseUrl, send: () => Promise.reject(new RaTlsError('plain_http_refused', why)) };
 }

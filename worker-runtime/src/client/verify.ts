@@ -14,6 +14,7 @@ import { ed25519Verify } from '../crypto/ed25519';
 import { AttestationDocument, AttestationPolicy, AttestationVerdict, RegistryView, verifyAttestation } from '../tee';
 import { Proxy } from '../../../wrappers/Proxy';
 import { requestJson } from './http';
+import type { ProxyTransport } from './transport';
 
 export interface ReceiptLike {
     requestId: string;
@@ -115,7 +116,7 @@ export type PolicyOptions = Omit<AttestationPolicy, 'registry' | 'role'>;
  * image is on the registry's proxy allow-list, and the key is the one the Proxy contract we pay holds.
  */
 export async function verifyProxyAttestation(args: {
-    proxyUrl: string;
+    transport: ProxyTransport;
     chain: Chain;
     proxyAddress: Address;
     registry: RegistryView;
@@ -123,7 +124,7 @@ export async function verifyProxyAttestation(args: {
 }): Promise<AttestationVerdict & { publicKey: string }> {
     const nonce = randomBytes(32);
     const res = await requestJson<{ document: AttestationDocument; publicKey: string }>(
-        args.proxyUrl,
+        args.transport,
         'GET',
         `/v1/attestation?nonce=${nonce.toString('hex')}`,
     );
@@ -146,13 +147,13 @@ export async function verifyProxyAttestation(args: {
 
 /** Fetches a worker's announcement from the proxy and checks its signature and its attestation (role worker). */
 export async function verifyWorkerAttestation(args: {
-    proxyUrl: string;
+    transport: ProxyTransport;
     workerKey: string;
     registry: RegistryView;
     policy?: PolicyOptions;
 }): Promise<AttestationVerdict> {
     const { announcement } = await requestJson<{ announcement: SignedAnnouncement }>(
-        args.proxyUrl,
+        args.transport,
         'GET',
         `/v1/workers/${args.workerKey}`,
     );

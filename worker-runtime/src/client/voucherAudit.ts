@@ -4,6 +4,9 @@
  * voucher is accepted only when, with no other request of this client in flight, its cumulative equals the
  * baseline plus the session's priced usage (the proxy rounds the weighted total down once, so within one unit); one
  * that charges less is counted as a discrepancy but not refused (it costs the client nothing) and never committed.
+ * The baseline is the account's `charged` read from chain at the session's start, or a voucher the caller kept: the
+ * session's first voucher is held to it exactly like every later one, so a proxy cannot open a session with a count
+ * inflated by anything up to the stake's worth.
  * While requests overlap a voucher may also count a neighbour's usage the client has not seen yet: it must then lie
  * between the usage seen and that plus the overlapping requests' bound, and only the quiescent check makes it
  * committable.
@@ -43,6 +46,8 @@ export class VoucherAudit {
     private highest = 0n;
     /** Units already charged before this session (on chain, or the last voucher the caller kept); set at first use. */
     baseline: bigint | null = null;
+    /** Whether no voucher of this session was accepted yet (a refused first voucher gets a hint: see refuse). */
+    private first = true;
 
     constructor(private readonly multipliers: TokenMultipliersBps) {}
 
@@ -50,14 +55,6 @@ export class VoucherAudit {
     rebase(cumulative: bigint): void {
         this.baseline = cumulative;
         this.seen = 0n;
-    }
-
-    /**
-     * A session started without a kept voucher: the proxy's count may hold usage of earlier sessions the chain does
-     * not show yet, so the first voucher is checked against its own usage and the stake's worth, and counted on from.
-     */
-    startUnsure(): void {
-        this.unsure = true;
     }
 
     /**
@@ -90,6 +87,7 @@ export class VoucherAudit {
                 return this.refuse(cumulative, most === null ? `at least ${least}` : `between ${least} and ${most}`);
             }
             this.unsure = false;
+            this.first = false;
             this.rebase(cumulative);
             return { ok: true, committable: true };
         }
@@ -99,7 +97,16 @@ export class VoucherAudit {
         const high = base + total / 10000n + 1n;
         const exact = this.inFlight <= 1;
         const floor = exact ? high - 1n : base + weighted(usage, this.multipliers) / 10000n;
-        if (exact && cumulative > high) return this.refuse(cumulative, `${floor} or ${high}`);
+        if (exact && cumulative > high) {
+            // The session's first voucher counting more: usage of an earlier session that the chain does not show yet
+            // looks the same as an inflated count from here, so the one way to have it accepted is a kept record.
+            const hint = this.first
+                ? `; it counts ${cumulative - floor} units beyond the account's charged count on chain and this answer ` +
+                  '(usage of an earlier session never committed? resume from its last voucher: resumeFrom, or the ' +
+                  "CLI's --voucher-file)"
+                : '';
+            return this.refuse(cumulative, `${floor} or ${high}`, hint);
+        }
         if (cumulative < floor) {
             // Charging less cannot cost this client anything, so the answer stands and the voucher is never
             // committed: either it was signed before a later one that arrived first (answers overlap), or the proxy
@@ -109,6 +116,7 @@ export class VoucherAudit {
             return { ok: true, committable: false };
         }
         this.seen = total;
+        this.first = false;
         if (cumulative > this.highest) this.highest = cumulative;
         return { ok: true, committable: cumulative <= high };
     }
@@ -118,11 +126,11 @@ export class VoucherAudit {
         return (this.baseline ?? 0n) + this.seen / 10000n + 1n;
     }
 
-    private refuse(cumulative: bigint, expected: string): Check {
+    private refuse(cumulative: bigint, expected: string, hint = ''): Check {
         voucherDiscrepancies.inc();
         return {
             ok: false,
-            reason: `the charge voucher's cumulative ${cumulative} is not the usage received priced by the registry (expected ${expected})`,
+            reason: `the charge voucher's cumulative ${cumulative} is not the usage received priced by the registry (expected ${expected})${hint}`,
         };
     }
 }

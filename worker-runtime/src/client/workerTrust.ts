@@ -36,12 +36,15 @@ const hex256 = (v: bigint) => v.toString(16).padStart(64, '0');
 
 export class WorkerTrust {
     private readonly trusted = new Map<string, number>();
+    private readonly refreshing = new Set<string>();
 
     constructor(private readonly o: WorkerTrustOptions) {}
 
     /**
      * Checks `workerKey` for `modelHash` (both hex); `announcement` fetches the worker's signed announcement (from the
-     * proxy, or a saved receipt file) only when the stake is in order.
+     * proxy, or a saved receipt file) only when the stake is in order. A positive verdict is reused for `ttlMs`, never
+     * longer; in its last fifth it is checked again in the background, so that a worker in steady use is not re-read
+     * on an answer's path, and one whose stake left Active is refused as soon as that check sees it.
      */
     async check(
         workerKey: string,
@@ -51,7 +54,33 @@ export class WorkerTrust {
         const key = workerKey.toLowerCase();
         const cacheKey = `${key}:${modelHash.toLowerCase()}`;
         const until = this.trusted.get(cacheKey);
-        if (until !== undefined && until > Date.now()) return { ok: true };
+        const now = Date.now();
+        if (until !== undefined && until > now) {
+            if (until - now < this.ttl() / 5 && !this.refreshing.has(cacheKey)) {
+                this.refreshing.add(cacheKey);
+                this.verify(key, modelHash, cacheKey, announcement)
+                    .then((verdict) => {
+                        if (!verdict.ok) this.trusted.delete(cacheKey);
+                    })
+                    // A failed read (chain or proxy unreachable) leaves the verdict to expire at its time.
+                    .catch(() => undefined)
+                    .finally(() => this.refreshing.delete(cacheKey));
+            }
+            return { ok: true };
+        }
+        return this.verify(key, modelHash, cacheKey, announcement);
+    }
+
+    private ttl(): number {
+        return this.o.ttlMs ?? 60000;
+    }
+
+    private async verify(
+        key: string,
+        modelHash: string,
+        cacheKey: string,
+        announcement: () => Promise<SignedAnnouncement | undefined>,
+    ): Promise<Check> {
         if (!/^[0-9a-f]{64}$/.test(key)) return { ok: false, reason: 'the receipt names no valid worker key' };
         const stake = await this.o.stakes(BigInt('0x' + key));
         const problem = stakeProblem(stake as StakeState | null, BigInt('0x' + modelHash));
@@ -70,7 +99,7 @@ export class WorkerTrust {
         if (verdict.imageHashHex !== hex256(stake!.imageHash)) {
             return { ok: false, reason: `worker ${key} runs another image than its WorkerStake registered` };
         }
-        this.trusted.set(cacheKey, Date.now() + (this.o.ttlMs ?? 60000));
+        this.trusted.set(cacheKey, Date.now() + this.ttl());
         return { ok: true };
     }
 }

@@ -12,7 +12,7 @@ import { defaultNetworkParams } from '../../../wrappers/registryParams';
 import { WorkerStake } from '../../../wrappers/WorkerStake';
 import { REGISTER_WORKER_FEE } from '../../../wrappers/Registry';
 import { Proxy, proxyFromArgs } from '../../../wrappers/Proxy';
-import { ClientAccount } from '../../../wrappers/ClientAccount';
+import { ClientAccount, openingAt } from '../../../wrappers/ClientAccount';
 import { CLIENT_FEES } from '../../../wrappers/billingFees';
 import { WorkerAccount, workerAccountFor } from '../../../wrappers/WorkerAccount';
 import { ClientAccount as EmbeddedClientAccount } from '../../../build/Proxy/Proxy_ClientAccount';
@@ -257,7 +257,7 @@ async function billingChildCodes(
     });
     return {
         proxy: proxy.init!.code,
-        clientAccount: (await EmbeddedClientAccount.fromInit(zero, zero, 0n, 0n, Cell.EMPTY, 0n, 0n, 0n, 0n)).init!
+        clientAccount: (await EmbeddedClientAccount.fromInit(zero, zero, 0n, 0n, 0n, Cell.EMPTY, 0n, 0n, 0n, 0n)).init!
             .code,
         workerAccount: (await EmbeddedWorkerAccount.fromInit(zero, zero, 0n, 0n)).init!.code,
     };
@@ -376,12 +376,13 @@ async function openClient(
     );
     const stake = options.clientStake ?? params.minClientStake;
     const deposit = options.clientDeposit ?? toNano('10');
+    const opening = openingAt(await chain.now());
     const result = await proxy.contract.send(
         wallet.sender,
         { value: stake + deposit + CLIENT_FEES.open },
-        { $$type: 'OpenClientAccount', queryId: 0n, stake },
+        { $$type: 'OpenClientAccount', queryId: 0n, stake, opening },
     );
-    const address = await proxy.contract.getClientAccountAddress(wallet.wallet.address);
+    const address = await proxy.contract.getClientAccountAddress(wallet.wallet.address, opening);
     requireSuccess(result, address, 'open the client account');
     return { ...wallet, account: chain.blockchain.openContract(ClientAccount.fromAddress(address)), stake, deposit };
 }

@@ -54,8 +54,9 @@ export async function runGenerativeDemo(devnet: DevnetSession): Promise<Generati
         network.workers.flatMap((w) => w.keys.map((k) => [k.keyPair.publicKey.toString('hex'), w.index] as const)),
     );
     const who = { account: network.client.account.address.toString(), secretKey: network.client.keyPair.secretKey };
+    // The demo client's own channel (RA-TLS, verified and pinned), with requests signed here.
     const post = (path: string, signed: SignedRequest) =>
-        fetch(`${devnet.proxyUrl}${path}`, { method: 'POST', headers: signed.headers, body: signed.body });
+        devnet.client.proxy.send({ method: 'POST', path, signed: { body: signed.body, headers: signed.headers } });
     const keep = (voucher: VoucherJson) => {
         if (!result.lastVoucher || BigInt(voucher.cumulative) > BigInt(result.lastVoucher.cumulative)) {
             result.lastVoucher = voucher;

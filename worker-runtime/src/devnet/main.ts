@@ -5,7 +5,7 @@
  * the balances reconcile.
  */
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { saveRegistrySnapshot } from '../client/registrySnapshot';
@@ -23,6 +23,15 @@ const KEEP_RUNNING_FUNDS = {
     clientFunding: toNano('10000'),
     clientDeposit: toNano('5000'),
 };
+
+/**
+ * Where `--keep-running` saves the registry snapshot that send.ts checks receipts against. Named after the run's Redis
+ * prefix (random per run), not the seed: two same-seed devnets on one machine would otherwise write, read and leave
+ * behind one shared file. Removed when the devnet stops.
+ */
+export function registrySnapshotFile(runPrefix: string): string {
+    return path.join(tmpdir(), `${runPrefix.replace(/:/g, '-')}-registry.json`);
+}
 
 /** What the devnet prints for the gateway: its URL, a curl and an `openai` snippet that work against it. */
 export function gatewaySnippets(url: string): string {
@@ -190,26 +199,31 @@ export async function main(argv: string[]): Promise<number> {
         ok = await runAndReport(devnet, options, say, Date.now() - t0);
         if (options.keepRunning) {
             const account = devnet.network.client.account.address.toString();
-            const snapshotFile = path.join(tmpdir(), `chrysalis-devnet-${options.seed}-registry.json`);
+            const snapshotFile = registrySnapshotFile(devnet.prefix);
             const workerKeys = devnet.network.workers.flatMap((w) =>
                 w.keys.map((k) => k.keyPair.publicKey.toString('hex')),
             );
             const saved = await saveRegistrySnapshot(devnet.network.chain, devnet.network.registry.address, workerKeys);
             writeFileSync(snapshotFile, JSON.stringify(saved, null, 2));
-            // The demo client's SDK commits its charge vouchers at half the stake, so the gateway never stops at 402.
-            const gateway = await createGateway({ clients: [devnet.client], port: options.gatewayPort });
-            say(
-                `\nserving the proxy API at ${devnet.proxyUrl} (models: GET ${devnet.proxyUrl}/v1/models); Ctrl-C stops.\n` +
-                    `send a request as the demo client:\n  npx tsx worker-runtime/src/devnet/send.ts --url ${devnet.proxyUrl} ` +
-                    `--account ${account} --snapshot ${snapshotFile} --model silero-vad` +
-                    (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`) +
-                    `\n\n${gatewaySnippets(gateway.url)}`,
-            );
-            await new Promise<void>((resolve) => {
-                process.once('SIGINT', resolve);
-                process.once('SIGTERM', resolve);
-            });
-            await gateway.close();
+            try {
+                // The demo client's SDK commits its charge vouchers at half the stake, so the gateway never stops at 402.
+                const gateway = await createGateway({ clients: [devnet.client], port: options.gatewayPort });
+                say(
+                    `\nserving the proxy API at ${devnet.proxyUrl} (models: GET ${devnet.proxyUrl}/v1/models; RA-TLS with the ` +
+                        `simulated attestation: send.ts and the SDK check the certificate, curl needs -k); Ctrl-C stops.\n` +
+                        `send a request as the demo client:\n  npx tsx worker-runtime/src/devnet/send.ts --url ${devnet.proxyUrl} ` +
+                        `--account ${account} --snapshot ${snapshotFile} --model silero-vad` +
+                        (options.seed === 'devnet' ? '' : ` --seed ${options.seed}`) +
+                        `\n\n${gatewaySnippets(gateway.url)}`,
+                );
+                await new Promise<void>((resolve) => {
+                    process.once('SIGINT', resolve);
+                    process.once('SIGTERM', resolve);
+                });
+                await gateway.close();
+            } finally {
+                rmSync(snapshotFile, { force: true });
+            }
         }
     } finally {
         await tonApi?.close();

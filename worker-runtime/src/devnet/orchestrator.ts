@@ -95,7 +95,10 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         const host = options.host ?? '127.0.0.1';
         const port = options.port || (await freePort());
         const chain = await SandboxChain.create();
-        const network = await deployNetwork(chain, { proxyEndpoint: `http://${host}:${port}`, ...options });
+        // RA-TLS with the simulated attestation (a test network accepts it), unless the caller opted into plain HTTP.
+        const plainHttp = options.proxyConfig?.plainHttp === true;
+        const scheme = plainHttp ? 'http' : 'https';
+        const network = await deployNetwork(chain, { proxyEndpoint: `${scheme}://${host}:${port}`, ...options });
         step(
             `chain: registry ${network.registry.address.toString()}, proxy ${network.proxy.contract.address.toString()}, ` +
                 `${network.workers.length} workers × ${network.models.length} models, client account ` +
@@ -176,6 +179,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         const client = await ChrysalisClient.connect({
             proxyUrl,
             chain,
+            allowPlainHttp: plainHttp,
             proxyAddress: network.proxy.contract.address,
             wallet: {
                 address: network.client.wallet.address,
@@ -237,7 +241,7 @@ export async function storedPayout(redis: Redis, prefix: string, workerKey: stri
 }
 
 /** What the proxy serves: each model with the inputs and outputs it declares (read once with ONNX Runtime). */
-async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
+export async function servedModels(network: DevnetNetwork): Promise<ServedModel[]> {
     const served: ServedModel[] = [];
     for (const m of network.models) {
         if (m.package) {

@@ -5,6 +5,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { clusterSeeds, isClusterTarget } from '../queue/connection';
 
 export const INSTALL_REDIS_HINT =
     'No Redis found: set REDIS_URL, run one on 127.0.0.1:6379, or install it with `apt-get install redis-server` (Redis 7).';
@@ -34,8 +35,15 @@ export interface EnsureRedisOptions {
     timeoutMs?: number;
 }
 
-/** True when a Redis answers PING at `url` within `timeoutMs`. */
+/** True when a Redis answers PING at `url` within `timeoutMs` (for a cluster target: its first seed node). */
 export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+    if (isClusterTarget(url)) {
+        const [seed] = clusterSeeds(url);
+        return redisAnswers(
+            `redis://${seed.host.includes(':') ? `[${seed.host}]` : seed.host}:${seed.port}`,
+            timeoutMs,
+        );
+    }
     const client = new Redis(url, {
         lazyConnect: true,
         connectTimeout: timeoutMs,

@@ -6,13 +6,19 @@
  * devnet printed.
  *
  *   npx tsx worker-runtime/src/devnet/send.ts --account <address> --snapshot <registry.json> --model tiny-mlp
- *       [--url http://127.0.0.1:8080] [--input inputs.json | --n 3] [--seed devnet]
+ *       [--url https://127.0.0.1:8080] [--input inputs.json | --n 3] [--seed devnet] [--plain-http]
+ *
+ * An https:// proxy is reached over RA-TLS, checked against the snapshot (the registered proxy's key, the proxy image
+ * allow-list); an http:// one only with --plain-http, and only when the snapshot is of a test network.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Address } from '@ton/core';
 import { postSigned, requestJson } from '../client/http';
+import { proxyTransport, ProxyTransport } from '../client/transport';
+import { snapshotView } from '../client/registrySnapshot';
+import { RaTlsVerifier } from '../ratls/peer';
 import { checkReceiptBundle } from '../client/receiptFile';
 import { SavedRegistrySnapshot } from '../client/registrySnapshot';
 import { toWireMap } from '../inference/codec';
@@ -34,6 +40,22 @@ export interface SendOptions {
     seed?: string;
     /** The registry snapshot the devnet saved: receipts count only from keys staked (and attested) there. */
     snapshot: SavedRegistrySnapshot;
+    /** Accept an http:// URL (only where the snapshot is of a test network). */
+    plainHttp?: boolean;
+}
+
+/** RA-TLS against the snapshot: the proxy registered at this endpoint (or the only one) must be the one attested. */
+export function snapshotTransport(url: string, snapshot: SavedRegistrySnapshot, plainHttp = false): ProxyTransport {
+    const proxies = snapshot.proxies ?? [];
+    const listed = proxies.find((p) => p.endpoint === url) ?? (proxies.length === 1 ? proxies[0] : undefined);
+    const verifier = listed
+        ? new RaTlsVerifier({
+              proxyKey: Buffer.from(listed.publicKey, 'hex'),
+              registry: async () => ({ view: snapshotView(snapshot), registered: true }),
+              policy: { logger: { warn: () => undefined } },
+          })
+        : undefined;
+    return proxyTransport(url, { verifier, plainHttp: plainHttp && snapshot.isTestNetwork });
 }
 
 export interface SendResult {
@@ -43,7 +65,8 @@ export interface SendResult {
 }
 
 export async function sendDemoRequest(o: SendOptions): Promise<SendResult> {
-    const listed = (await requestJson<{ models: { hash: string; name: string }[] }>(o.url, 'GET', '/v1/models')).models;
+    const proxy = snapshotTransport(o.url, o.snapshot, o.plainHttp);
+    const listed = (await requestJson<{ models: { hash: string; name: string }[] }>(proxy, 'GET', '/v1/models')).models;
     const model = listed.find((m) => m.name === o.model || m.hash === o.model.toLowerCase());
     if (!model)
         throw new Error(`the proxy serves no model '${o.model}' (it serves ${listed.map((m) => m.name).join(', ')})`);
@@ -62,9 +85,9 @@ export async function sendDemoRequest(o: SendOptions): Promise<SendResult> {
         validUntil: Math.floor(Date.now() / 1000) + 300, // the devnet's chain clock follows the wall clock
     };
     const signed = signRequest(request, devnetKeyPair(o.seed ?? 'devnet', 'client').secretKey);
-    const response = await postSigned<InferResponse>(o.url, '/v1/infer', signed);
+    const response = await postSigned<InferResponse>(proxy, '/v1/infer', signed);
     const announcement = await requestJson<{ announcement: SignedAnnouncement }>(
-        o.url,
+        proxy,
         'GET',
         `/v1/workers/${response.receipt.workerKey}`,
     ).then(
@@ -79,7 +102,8 @@ export async function sendDemoRequest(o: SendOptions): Promise<SendResult> {
 if (require.main === module) {
     const { values } = parseArgs({
         options: {
-            url: { type: 'string', default: 'http://127.0.0.1:8080' },
+            url: { type: 'string', default: 'https://127.0.0.1:8080' },
+            'plain-http': { type: 'boolean', default: false },
             account: { type: 'string' },
             model: { type: 'string', default: 'tiny-mlp' },
             input: { type: 'string' },
@@ -101,6 +125,7 @@ if (require.main === module) {
         inputs: values.input ? (JSON.parse(readFileSync(values.input, 'utf8')) as Record<string, unknown>) : undefined,
         n: Number(values.n),
         seed: values.seed,
+        plainHttp: values['plain-http'],
         snapshot: JSON.parse(readFileSync(values.snapshot, 'utf8')) as SavedRegistrySnapshot,
     })
         .then(({ response, receiptValid, reason }) => {

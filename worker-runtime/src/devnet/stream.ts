@@ -119,7 +119,7 @@ export async function runRequestStream(
             const unavailable = err instanceof ProxyError && err.status === 503;
             if (!options.proxyUrl || performance.now() > deadline || !(unavailable || unreachable(err))) throw err;
             if (unavailable) return { kind: 'retry' };
-            const charged = await receiptOnceReachable(options.proxyUrl, requestId, deadline);
+            const charged = await receiptOnceReachable(client, requestId, deadline);
             if (!charged) return { kind: 'retry' };
             if (charged.model !== model.hashHex) throw new Error(`receipt ${requestId} names model ${charged.model}`);
             return { kind: 'answered', workerKey: charged.workerKey, tokens: charged.tokens, recovered: true };
@@ -187,16 +187,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * not (404). A charge is one Redis script, so a request is either charged with its record or not at all.
  */
 async function receiptOnceReachable(
-    proxyUrl: string,
+    client: ChrysalisClient,
     requestId: string,
     deadline: number,
 ): Promise<ChargedReceipt | null> {
     for (;;) {
         try {
-            const res = await fetch(`${proxyUrl}/v1/receipts/${requestId}`, { signal: AbortSignal.timeout(5000) });
-            if (res.status === 200) return (await res.json()) as ChargedReceipt;
-            if (res.status === 404) return null;
-        } catch {
+            return (await client.receipt(requestId)) as unknown as ChargedReceipt;
+        } catch (err) {
+            if (err instanceof ProxyError && err.status === 404) return null;
             // not reachable yet
         }
         if (performance.now() > deadline) throw new Error(`the proxy did not come back to answer for ${requestId}`);

@@ -23,6 +23,8 @@ export async function discoverProxies(args: {
     registry: Address;
     wallet: ClientWalletHandle;
     attestationPolicy?: PolicyOptions;
+    /** Accept registered http:// endpoints (test networks only; ChrysalisClientOptions.allowPlainHttp). */
+    allowPlainHttp?: boolean;
 }): Promise<DiscoveredProxy[]> {
     const proxies = await args.chain.open(Registry.fromAddress(args.registry)).getProxies();
     const found: DiscoveredProxy[] = [];
@@ -36,6 +38,7 @@ export async function discoverProxies(args: {
             proxyAddress: info.proxyAddress,
             wallet: args.wallet,
             attestationPolicy: args.attestationPolicy,
+            allowPlainHttp: args.allowPlainHttp,
         });
         const state = await args.chain.provider(client.account).getState();
         if (state.state.type !== 'active') {

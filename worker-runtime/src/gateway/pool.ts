@@ -19,15 +19,17 @@ const CATALOG_TTL_MS = 30_000;
 /** Failures that say "try another proxy": nothing was served, and the proxy (not the request) is the problem. */
 export function proxyUnavailable(err: unknown): boolean {
     if (err instanceof ProxyError) return err.status === 503 || err.status === 502 || err.status === 504;
-    // fetch throws TypeError('fetch failed') when the connection is refused or drops; timeouts are DOMExceptions.
+    // fetch throws TypeError('fetch failed') when the connection is refused or drops; timeouts are DOMExceptions; the
+    // RA-TLS transport throws ProxyConnectionError, and RaTlsError for a proxy it refused before sending anything.
     // By name: the error may come from another realm (undici's), where instanceof fails.
     const name = (err as Error)?.name;
-    return name === 'TypeError' || name === 'TimeoutError';
+    return ['TypeError', 'TimeoutError', 'ProxyConnectionError', 'RaTlsError'].includes(name);
 }
 
 export class ProxyPool {
     private current = 0;
     private readonly catalogs = new Map<ChrysalisClient, { at: number; models: ProxyModel[] }>();
+    private readonly refreshing = new Set<ChrysalisClient>();
 
     constructor(readonly clients: ChrysalisClient[]) {
         if (clients.length === 0) throw new RangeError('the gateway needs at least one proxy with an account');
@@ -38,9 +40,27 @@ export class ProxyPool {
         return this.clients.map((_, i) => this.clients[(this.current + i) % this.clients.length]);
     }
 
+    /**
+     * The proxy's catalogue, at most CATALOG_TTL_MS old; in the last fifth of that it is read again in the background,
+     * so that a gateway in steady use never waits for it on a request's path.
+     */
     private async catalog(client: ChrysalisClient): Promise<ProxyModel[]> {
         const cached = this.catalogs.get(client);
-        if (cached && Date.now() - cached.at < CATALOG_TTL_MS) return cached.models;
+        const age = cached ? Date.now() - cached.at : Infinity;
+        if (cached && age < CATALOG_TTL_MS) {
+            if (age > (CATALOG_TTL_MS * 4) / 5 && !this.refreshing.has(client)) {
+                this.refreshing.add(client);
+                // A failed read leaves the cached one to expire at its time.
+                this.readCatalog(client)
+                    .catch(() => undefined)
+                    .finally(() => this.refreshing.delete(client));
+            }
+            return cached.models;
+        }
+        return this.readCatalog(client);
+    }
+
+    private async readCatalog(client: ChrysalisClient): Promise<ProxyModel[]> {
         const models = await client.catalog();
         this.catalogs.set(client, { at: Date.now(), models });
         return models;

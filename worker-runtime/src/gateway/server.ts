@@ -58,8 +58,9 @@ export interface Gateway {
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const pool = new ProxyPool(options.clients);
+    // A commit waits for the chain: it runs beside the answers, not before the one that made it due.
+    for (const client of options.clients) client.commitInBackground();
     const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
-    await app.register(multipart, { limits: { fileSize: options.maxFileBytes ?? 25 * 1024 * 1024, files: 1 } });
 
     app.setErrorHandler((err, _req, reply) => {
         const e = fastifyError(err);
@@ -115,27 +116,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         );
     });
 
-    app.post('/v1/audio/transcriptions', async (req, reply) => {
-        if (!req.isMultipart()) {
-            throw new GatewayError(
-                400,
-                'send multipart/form-data with a file',
-                'invalid_request_error',
-                'invalid_body',
+    // Multipart parsing (and the hooks the plugin adds to every request of its scope) only where an upload is taken.
+    await app.register(async (scope) => {
+        await scope.register(multipart, {
+            limits: { fileSize: options.maxFileBytes ?? 25 * 1024 * 1024, files: 1 },
+        });
+        scope.post('/v1/audio/transcriptions', async (req, reply) => {
+            if (!req.isMultipart()) {
+                throw new GatewayError(
+                    400,
+                    'send multipart/form-data with a file',
+                    'invalid_request_error',
+                    'invalid_body',
+                );
+            }
+            const fields: Record<string, string> = {};
+            let file: Buffer | null = null;
+            for await (const part of req.parts()) {
+                if (part.type === 'file') file = await part.toBuffer();
+                else fields[part.fieldname] = String(part.value);
+            }
+            const call = parseTranscriptionRequest(fields, file);
+            const answer = await pool.run(call.model, ['speech-to-text'], async ({ client, model }) =>
+                client.transcribe(model.hash, call.wav, undefined, callerGone(reply)),
             );
-        }
-        const fields: Record<string, string> = {};
-        let file: Buffer | null = null;
-        for await (const part of req.parts()) {
-            if (part.type === 'file') file = await part.toBuffer();
-            else fields[part.fieldname] = String(part.value);
-        }
-        const call = parseTranscriptionRequest(fields, file);
-        const answer = await pool.run(call.model, ['speech-to-text'], async ({ client, model }) =>
-            client.transcribe(model.hash, call.wav, undefined, callerGone(reply)),
-        );
-        if (call.format === 'text') return reply.type('text/plain; charset=utf-8').send(answer.text);
-        return transcription(answer);
+            if (call.format === 'text') return reply.type('text/plain; charset=utf-8').send(answer.text);
+            return transcription(answer);
+        });
     });
 
     /** The native tensor API: `{model, inputs}` → the proxy's `/v1/infer` answer, signed and checked by the SDK. */
@@ -186,7 +193,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const raw = reply.raw;
         raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
         const send = (data: unknown) => {
-            if (!raw.destroyed) raw.write(`data: ${JSON.stringify(data)}\n\n`);
+            if (raw.destroyed) return;
+            // The chunks that one read from the proxy brought go out in one write (one syscall), not one each.
+            if (!raw.writableCorked) {
+                raw.cork();
+                process.nextTick(() => raw.uncork());
+            }
+            raw.write(`data: ${JSON.stringify(data)}\n\n`);
         };
         let writer: ChunkWriter | null = null;
         const onEvent = (event: GenerationEvent) => {
@@ -215,7 +228,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = options.host ?? '127.0.0.1';
-    return { url: `http://${host}:${port}/v1`, app, pool, close: () => app.close() };
+    const close = async () => {
+        await app.close();
+        await Promise.all(options.clients.map((c) => c.settled()));
+    };
+    return { url: `http://${host}:${port}/v1`, app, pool, close };
 }
 
 /** Aborts the SDK call (and so the generation at the worker) when the caller disconnects. */

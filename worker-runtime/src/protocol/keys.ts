@@ -8,6 +8,15 @@ function hex(key: string | Uint8Array): string {
     return typeof key === 'string' ? key.toLowerCase().replace(/^0x/, '') : Buffer.from(key).toString('hex');
 }
 
+/**
+ * The Redis Cluster hash tag of a deployment's keys that scripts and transactions use together (the proxy's ledger,
+ * the registry view and its cursors): `{<prefix>}`. A cluster hashes only the tagged part of a key, so every key that
+ * carries it lives in one slot, where multi-key Lua scripts and MULTI are allowed; on a single server it is just text.
+ */
+export function slotTag(prefix: string): string {
+    return `{${prefix}}`;
+}
+
 export const RedisKeys = {
     /** A worker's signed announcement (JSON SignedAnnouncement), written by the worker. */
     announcement: (prefix: string, workerKey: string | Uint8Array) => `${prefix}:workers:${hex(workerKey)}`,
@@ -21,10 +30,13 @@ export const RedisKeys = {
     admitted: (prefix: string, modelHash: string) => `${prefix}:admitted:${modelHash}`,
     /** Set of demoted worker keys (hex): never re-admitted until removed by an operator. */
     demoted: (prefix: string) => `${prefix}:demoted`,
-    /** The registry view persisted by the chain watcher (a hash of fields; see chain/registryView.ts). */
-    registryView: (prefix: string) => `${prefix}:registry-view`,
+    /**
+     * The registry view persisted by the chain watcher (a hash of fields; see chain/registryView.ts). It and the
+     * watcher's cursors are written in one MULTI, so they share a Redis Cluster hash tag ({@link slotTag}).
+     */
+    registryView: (prefix: string) => `${prefix}:registry-view:${slotTag(prefix)}`,
     /** The chain watcher's cursors live under this prefix. */
-    watcher: (prefix: string) => `${prefix}:watcher`,
+    watcher: (prefix: string) => `${prefix}:watcher:${slotTag(prefix)}`,
 } as const;
 
 /**

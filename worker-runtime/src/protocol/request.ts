@@ -106,3 +106,39 @@ export function verifyRequestSignature(body: Buffer | string, signatureHex: stri
     if (!/^[0-9a-f]{128}$/i.test(signatureHex)) return false;
     return ed25519Verify(requestDigest(body), Buffer.from(signatureHex, 'hex'), publicKey);
 }
+
+/** Header carrying the Unix time until which a signed query (a GET, which has no body) may be answered. */
+export const VALID_UNTIL_HEADER = 'x-chrysalis-valid-until';
+
+/**
+ * The document a receipt query (`GET /v1/receipts/:id`) signs. A GET carries no body: the proxy rebuilds this
+ * document from the path and the headers, hashes it, and checks the same three signing headers as a request's (so an
+ * inference request's signature, over another body, can never pass as a query's). The account is in raw form, so the
+ * document does not depend on the address form the header uses.
+ */
+export function receiptQueryBody(requestId: string, account: string, validUntil: number): string {
+    return JSON.stringify({
+        query: 'receipt',
+        requestId: requestId.toLowerCase(),
+        account: Address.parse(account).toRawString(),
+        validUntil,
+    });
+}
+
+/** The headers of a receipt query signed by the account owner's wallet key (or a signer function). */
+export function signReceiptQuery(
+    requestId: string,
+    account: string,
+    validUntil: number,
+    key: Buffer | ((message: Buffer) => Buffer),
+): Record<string, string> {
+    const hash = bodyHash(receiptQueryBody(requestId, account, validUntil));
+    const digest = digestOfBodyHash(hash);
+    const signature = typeof key === 'function' ? key(digest) : ed25519Sign(digest, key);
+    return {
+        [ACCOUNT_HEADER]: Address.parse(account).toString(),
+        [BODY_HASH_HEADER]: hash.toString('hex'),
+        [SIGNATURE_HEADER]: signature.toString('hex'),
+        [VALID_UNTIL_HEADER]: String(validUntil),
+    };
+}

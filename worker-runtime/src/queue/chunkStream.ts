@@ -88,6 +88,7 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
     private writing: Promise<void> | null = null;
     private failure: Error | null = null;
     private finished = false;
+    private expiresRefreshedAt = 0;
 
     constructor(
         private readonly redis: Redis,
@@ -150,25 +151,34 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         const seq = this.seq++;
         const aad = chunkAad(this.modelHash, this.options.requestId, seq, final);
         const sealed = seal(this.queueKey, Buffer.from(JSON.stringify(body), 'utf8'), aad).toString('base64');
-        const res = await this.redis
-            .multi()
-            .xadd(
-                this.keys.stream,
-                'MAXLEN',
-                '~',
-                this.maxLen,
-                '*',
-                's',
-                String(seq),
-                'f',
-                final ? '1' : '0',
-                'c',
-                sealed,
-            )
-            .expire(this.keys.stream, this.ttlSeconds)
-            .exec();
-        const failed = res?.find(([err]) => err);
-        if (!res || failed) throw failed?.[0] ?? new ChrysalisError('Redis refused a stream write');
+        const entry = ['MAXLEN', '~', this.maxLen, '*', 's', String(seq), 'f', final ? '1' : '0', 'c', sealed] as const;
+        const now = Date.now();
+        if (seq === 0) {
+            // The key is created with its expiry in one transaction: a stream never exists without a TTL.
+            const res = await this.redis
+                .multi()
+                .xadd(this.keys.stream, ...entry)
+                .expire(this.keys.stream, this.ttlSeconds)
+                .exec();
+            const failed = res?.find(([err]) => err);
+            if (!res || failed) throw failed?.[0] ?? new ChrysalisError('Redis refused a stream write');
+            this.expiresRefreshedAt = now;
+            return;
+        }
+        // Later chunks are one XADD each (the key has its TTL already); the expiry is pushed back, in the same
+        // round trip, once a quarter of it has passed and on the final chunk.
+        if (final || now - this.expiresRefreshedAt >= (this.ttlSeconds * 1000) / 4) {
+            const res = await this.redis
+                .pipeline()
+                .xadd(this.keys.stream, ...entry)
+                .expire(this.keys.stream, this.ttlSeconds)
+                .exec();
+            const failed = res?.find(([err]) => err);
+            if (!res || failed) throw failed?.[0] ?? new ChrysalisError('Redis refused a stream write');
+            this.expiresRefreshedAt = now;
+            return;
+        }
+        await this.redis.xadd(this.keys.stream, ...entry);
     }
 }
 

@@ -1,11 +1,12 @@
 import { ConfigError } from '../errors';
+import { CLUSTER_SCHEME, clusterSeeds, isClusterTarget } from './connection';
 
 /**
  * Everything the sealed queue can be tuned with, read once at start. Durations are milliseconds unless the name
  * says seconds. `loadQueueConfig` validates every field and names the bad one.
  */
 export interface QueueConfig {
-    /** Redis connection URL. Env: REDIS_URL. */
+    /** Redis connection URL, or a cluster's seeds as `redis+cluster://host:port,…` (connection.ts). Env: REDIS_URL. */
     redisUrl: string;
     /** Prefix of every Redis key the queue writes (BullMQ's and the idempotency ledger's). Env: CHRYSALIS_QUEUE_PREFIX. */
     prefix: string;
@@ -68,8 +69,12 @@ export function loadQueueConfig(overrides: Partial<QueueConfig> = {}, env: Env =
 }
 
 export function validateQueueConfig(config: QueueConfig): void {
-    if (!/^rediss?:\/\//.test(config.redisUrl)) {
-        throw new ConfigError(`redisUrl must start with redis:// or rediss://, got '${config.redisUrl}'`);
+    if (isClusterTarget(config.redisUrl)) {
+        clusterSeeds(config.redisUrl); // throws on a malformed seed list
+    } else if (!/^rediss?:\/\//.test(config.redisUrl)) {
+        throw new ConfigError(
+            `redisUrl must start with redis://, rediss:// or ${CLUSTER_SCHEME}, got '${config.redisUrl}'`,
+        );
     }
     if (!/^[A-Za-z0-9_\-.:]{1,100}$/.test(config.prefix)) {
         throw new ConfigError(`prefix must be 1-100 characters of [A-Za-z0-9_-.:], got '${config.prefix}'`);

@@ -1,21 +1,98 @@
-import { Redis } from 'ioredis';
+import { Cluster, ClusterNode, Redis, RedisOptions } from 'ioredis';
+import { ConfigError } from '../errors';
 
 /**
- * A Redis client for the queue's own keys (the idempotency ledger). `maxRetriesPerRequest: null` is what BullMQ
- * requires of the connections it blocks on, and it keeps our commands waiting through a brief Redis restart
- * instead of failing a job that has already been computed.
+ * Where Redis is: a single server (`redis://host:port`, `rediss://…`) or a Redis Cluster given by seed nodes
+ * (`redis+cluster://host:port,host:port`, what CHRYSALIS_REDIS_CLUSTER becomes; see {@link clusterTarget}). Every
+ * role passes this one string around as its `redisUrl`, so a cluster needs no other setting.
+ */
+export const CLUSTER_SCHEME = 'redis+cluster://';
+
+/** The target string of a cluster from its seed list (`host:port,host:port`, spaces allowed after the commas). */
+export function clusterTarget(seeds: string): string {
+    return (
+        CLUSTER_SCHEME +
+        clusterSeeds(CLUSTER_SCHEME + seeds)
+            .map((n) => `${n.host}:${n.port}`)
+            .join(',')
+    );
+}
+
+/** A role's config with CHRYSALIS_REDIS_CLUSTER set: its `redisUrl` becomes the cluster's target. */
+export function withRedisTarget<C extends { redisUrl: string; redisCluster: string }>(config: C): C {
+    return config.redisCluster ? { ...config, redisUrl: clusterTarget(config.redisCluster) } : config;
+}
+
+export function isClusterTarget(target: string): boolean {
+    return target.startsWith(CLUSTER_SCHEME);
+}
+
+/** The seed nodes of a cluster target; throws ConfigError on a malformed list. */
+export function clusterSeeds(target: string): Array<{ host: string; port: number }> {
+    const list = target.slice(CLUSTER_SCHEME.length).replace(/\/$/, '');
+    const nodes = list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => {
+            const m = /^([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(s);
+            if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+                throw new ConfigError(`a Redis Cluster seed is host:port, got '${s}'`);
+            }
+            return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+        });
+    if (nodes.length === 0) throw new ConfigError('a Redis Cluster needs at least one seed node (host:port)');
+    return nodes;
+}
+
+/**
+ * `maxRetriesPerRequest: null` is what BullMQ requires of the connections it blocks on, and it keeps our commands
+ * waiting through a brief Redis restart instead of failing a job that has already been computed.
+ */
+const OPTIONS: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
+
+function newCluster(target: string): Cluster {
+    return new Cluster(clusterSeeds(target) as ClusterNode[], {
+        redisOptions: OPTIONS,
+        // A cluster created on loopback addresses announces them as such; nothing to rewrite.
+        enableReadyCheck: true,
+    });
+}
+
+/**
+ * A Redis client for the runtime's own keys. On a cluster target it is an ioredis `Cluster`, typed as `Redis`: every
+ * command the runtime sends is a single-slot command (each Lua script, MULTI and pipeline keeps its keys under one
+ * hash tag, docs/queue.md "Redis Cluster"), which a `Cluster` routes exactly as a `Redis` would run it. The one
+ * whole-keyspace command, SCAN, goes through {@link scanKeys}, which walks every master of a cluster.
  */
 export function createRedisClient(redisUrl: string): Redis {
-    return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true });
+    if (isClusterTarget(redisUrl)) return newCluster(redisUrl) as unknown as Redis;
+    return new Redis(redisUrl, OPTIONS);
 }
 
-/** Connection options for BullMQ: each Queue/Worker/QueueEvents opens (and closes) its own connections. */
-export function bullConnection(redisUrl: string): { url: string; maxRetriesPerRequest: null } {
-    return { url: redisUrl, maxRetriesPerRequest: null };
+/**
+ * A connection for one BullMQ Queue/Worker/QueueEvents and how to let it go. On a single server BullMQ gets options
+ * and opens (and closes) its connections itself; on a cluster it gets a `Cluster` of its own (BullMQ duplicates it for
+ * its blocking reads) that `close` quits once the BullMQ object is closed.
+ */
+export function bullConnection(redisUrl: string): {
+    connection: Cluster | { url: string; maxRetriesPerRequest: null };
+    close(): Promise<void>;
+} {
+    if (isClusterTarget(redisUrl)) {
+        const cluster = newCluster(redisUrl);
+        return { connection: cluster, close: () => closeRedisClient(cluster as unknown as Redis) };
+    }
+    return { connection: { url: redisUrl, maxRetriesPerRequest: null }, close: async () => undefined };
 }
 
-/** QUIT rather than disconnect(): ioredis keeps a 2 s timer alive after disconnect(), which delays process exit. */
+/**
+ * QUIT rather than disconnect(): ioredis keeps a 2 s timer alive after disconnect(), which delays process exit. A
+ * client that is closed already is left alone: disconnect() on it starts that timer too (its old socket never closes
+ * again to clear it), which kept test processes alive after a worker had been killed.
+ */
 export async function closeRedisClient(redis: Redis): Promise<void> {
+    if (redis.status === 'end') return;
     try {
         await redis.quit();
     } catch {
@@ -23,12 +100,33 @@ export async function closeRedisClient(redis: Redis): Promise<void> {
     }
 }
 
-/** Deletes every key under `prefix:` (SCAN, not KEYS, so a large Redis is not blocked); nothing outside it. */
+/** Every key matching `pattern` (SCAN, not KEYS, so a large Redis is not blocked), on every master of a cluster. */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+    const nodes: Redis[] = isCluster(redis) ? (redis as unknown as Cluster).nodes('master') : [redis];
+    const keys: string[] = [];
+    for (const node of nodes) {
+        let cursor = '0';
+        do {
+            const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+            cursor = next;
+            keys.push(...batch);
+        } while (cursor !== '0');
+    }
+    return keys;
+}
+
+/** Deletes every key under `prefix:` and nothing outside it (on a cluster one DEL per key: they live in many slots). */
 export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
-    let cursor = '0';
-    do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-    } while (cursor !== '0');
+    const keys = await scanKeys(redis, `${prefix}:*`);
+    const cluster = isCluster(redis);
+    for (let i = 0; i < keys.length; i += 500) {
+        const batch = keys.slice(i, i + 500);
+        if (cluster) await Promise.all(batch.map((k) => redis.del(k)));
+        else await redis.del(...batch);
+    }
+}
+
+/** True for a client {@link createRedisClient} made for a cluster target. */
+export function isCluster(redis: Redis): boolean {
+    return (redis as unknown) instanceof Cluster;
 }

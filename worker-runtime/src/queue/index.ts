@@ -3,7 +3,13 @@
  */
 export type { QueueConfig } from './config';
 export { DEFAULT_QUEUE_CONFIG, loadQueueConfig, validateQueueConfig } from './config';
-export { queueNameForModel, modelHashFromQueueName, normalizeModelHash, validateRequestId } from './naming';
+export {
+    queueNameForModel,
+    bullQueueName,
+    modelHashFromQueueName,
+    normalizeModelHash,
+    validateRequestId,
+} from './naming';
 export type { JobRequest, SealedJobData, FailureDescription } from './envelope';
 export { sealJob, openJob, sealResult, openResult, sealFailure, openFailure, sealingAad } from './envelope';
 export { queueKeyId, RequestLedger } from './ledger';
@@ -13,4 +19,11 @@ export { SealedWorker } from './worker';
 export type { SealedWorkerOptions, SealedProcessor, ProcessContext, CloseOutcome } from './worker';
 export type { AttestationCheck, QueueKeyGrant } from './keyDistribution';
 export { createQueueKey, grantQueueKey, acceptQueueKey } from './keyDistribution';
-export { createRedisClient, closeRedisClient, deleteKeysUnder } from './connection';
+export {
+    createRedisClient,
+    closeRedisClient,
+    deleteKeysUnder,
+    scanKeys,
+    clusterTarget,
+    isClusterTarget,
+} from './connection';

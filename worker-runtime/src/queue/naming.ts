@@ -23,6 +23,16 @@ export function queueNameForModel(modelHash: string | Uint8Array): string {
     return QUEUE_PREFIX + normalizeModelHash(modelHash);
 }
 
+/**
+ * The name BullMQ knows a model queue by: the queue name in a Redis Cluster hash tag, `{model-<hex>}`. BullMQ's Lua
+ * scripts touch several keys of one queue at once (`<prefix>:{model-…}:wait`, `…:active`, the job hashes), which a
+ * cluster only allows within one hash slot; the tag puts each queue in a slot of its own (queues spread over the
+ * masters, one queue's keys together). The same names on a single server.
+ */
+export function bullQueueName(modelHash: string | Uint8Array): string {
+    return `{${queueNameForModel(modelHash)}}`;
+}
+
 export function modelHashFromQueueName(queueName: string): string {
     if (!queueName.startsWith(QUEUE_PREFIX)) {
         throw new InvalidInputError(`'${queueName}' is not a model queue name (expected ${QUEUE_PREFIX}<hex>)`);

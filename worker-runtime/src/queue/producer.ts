@@ -15,7 +15,7 @@ import { loadQueueConfig, QueueConfig } from './config';
 import { bullConnection, closeRedisClient, createRedisClient } from './connection';
 import { JobRequest, openFailure, openResult, sealJob, STORED_RESULT } from './envelope';
 import { queueKeyId, RequestLedger } from './ledger';
-import { normalizeModelHash, queueNameForModel, validateRequestId } from './naming';
+import { bullQueueName, normalizeModelHash, queueNameForModel, validateRequestId } from './naming';
 
 type Outcome =
     | { kind: 'completed'; value: unknown }
@@ -44,6 +44,7 @@ export class SealedJobQueue {
     private readonly queueKey: Buffer;
     private readonly events: QueueEvents;
     private readonly redis: Redis;
+    private readonly bullConnections: Array<ReturnType<typeof bullConnection>>;
 
     constructor(options: SealedJobQueueOptions) {
         this.config = loadQueueConfig(options.config);
@@ -51,15 +52,18 @@ export class SealedJobQueue {
         this.queueName = queueNameForModel(this.modelHash);
         assertLength(options.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
         this.queueKey = Buffer.from(options.queueKey);
-        const connection = bullConnection(this.config.redisUrl);
-        this.queue = new Queue(this.queueName, {
-            connection,
+        this.bullConnections = [bullConnection(this.config.redisUrl), bullConnection(this.config.redisUrl)];
+        this.queue = new Queue(bullQueueName(this.modelHash), {
+            connection: this.bullConnections[0].connection,
             prefix: this.config.prefix,
             defaultJobOptions: this.jobOptions(),
         });
         // Every pending waitUntilFinished adds a 'closing' listener to the queue; a proxy waits on many at once.
         this.queue.setMaxListeners(0);
-        this.events = new QueueEvents(this.queueName, { connection, prefix: this.config.prefix });
+        this.events = new QueueEvents(bullQueueName(this.modelHash), {
+            connection: this.bullConnections[1].connection,
+            prefix: this.config.prefix,
+        });
         this.redis = createRedisClient(this.config.redisUrl);
         this.ledger = new RequestLedger(
             this.redis,
@@ -235,6 +239,7 @@ export class SealedJobQueue {
 
     async close(): Promise<void> {
         await Promise.allSettled([this.events.close(), this.queue.close()]);
+        await Promise.all(this.bullConnections.map((c) => c.close()));
         await closeRedisClient(this.redis);
     }
 

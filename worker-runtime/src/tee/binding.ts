@@ -15,6 +15,19 @@ export function bindingReportData(publicKey: Uint8Array, nonce?: Uint8Array): Bu
     return h.digest();
 }
 
+/** Domain tag of the RA-TLS binding: a quote over a TLS key can never pass as a fresh-nonce attestation, or back. */
+export const RA_TLS_DOMAIN = 'chrysalis/ra-tls/v1';
+
+/**
+ * The `nonce` of a proxy's RA-TLS quote: "chrysalis/ra-tls/v1" ‖ 0x00 ‖ SHA-256(the TLS certificate's
+ * SubjectPublicKeyInfo, DER). With {@link bindingReportData} the quote's report_data is then
+ * SHA-512(proxy Ed25519 key ‖ that nonce): one quote commits to both the key the Proxy contract holds and the TLS key.
+ */
+export function raTlsNonce(spkiSha256: Uint8Array): Buffer {
+    if (spkiSha256.length !== 32) fail('binding', `SPKI SHA-256 must be 32 bytes, got ${spkiSha256.length}`);
+    return Buffer.concat([Buffer.from(RA_TLS_DOMAIN, 'ascii'), Buffer.from([0]), spkiSha256]);
+}
+
 export interface Measurements {
     mrTd: Buffer;
     rtmr0: Buffer;

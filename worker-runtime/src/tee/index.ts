@@ -24,7 +24,7 @@ export type { PccsOptions, PckCrlCa } from './pccs';
 export { PccsError, PCS_API_KEY_HEADER } from './pccsHttp';
 export { verifyQuote, INTEL_QE_VENDOR_ID } from './verifier';
 export type { VerifyQuoteOptions, VerifiedQuote } from './verifier';
-export { bindingReportData, imageHash, imageHashBigInt } from './binding';
+export { bindingReportData, imageHash, imageHashBigInt, raTlsNonce, RA_TLS_DOMAIN } from './binding';
 export type { Measurements } from './binding';
 export { TdxProvider, DEFAULT_CONFIGFS_TSM_REPORT } from './tdxProvider';
 export type { TdxProviderOptions } from './tdxProvider';

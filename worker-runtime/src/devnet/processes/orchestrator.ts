@@ -245,6 +245,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
         const client = await ChrysalisClient.connect({
             proxyUrl,
             chain,
+            allowPlainHttp: true,
             // Simulated quotes warn on every worker checked; the devnet says it once (the workers' line above).
             attestationPolicy: { logger: { warn: () => undefined } },
             proxyAddress: view.proxy.contract.address,

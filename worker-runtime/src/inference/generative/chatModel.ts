@@ -10,16 +10,21 @@ import { InvalidInputError, UnsupportedModelError } from '../errors';
 import { IncrementalText } from './incrementalText';
 import { ModelPackage, packageJson } from './modelPackage';
 import { KvState, PrefixCache } from './prefixCache';
+import { BufferReleaser } from './releaseMemory';
 import { requestRandom, sampleToken, validateSampling } from './sampler';
 import { createSession, SessionOptions } from './sessionFiles';
 import { TextProcessor, loadTextProcessor } from './textProcessor';
 import { FinishReason, GenerateRequest, GenerateResult, OnToken } from './types';
 
 export const MAX_STOP_STRINGS = 4;
+export const DEFAULT_PREFIX_CACHE_BYTES = 16 * 1024 * 1024;
 export const MAX_STOP_STRING_LENGTH = 64;
 
 export interface ChatModelOptions extends SessionOptions {
-    /** Bytes of keys/values kept for prefix reuse (default 64 MiB; 0 turns prefix reuse off). */
+    /**
+     * Bytes of keys/values kept for prefix reuse (default 16 MiB: a served model's memory budget is its file size +
+     * 50 MB, and the cache fills up in steady use; 0 turns prefix reuse off).
+     */
     prefixCacheBytes?: number;
     /** Prompt tokens per forward pass when the graph returns logits for every position (default 64). */
     prefillChunk?: number;
@@ -126,8 +131,19 @@ export function validateGenerateRequest(req: GenerateRequest, contextLength: num
     }
 }
 
+/** Garbage key/value and logits buffers are released in batches of this many bytes (releaseMemory.ts). */
+const RELEASE_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The buffer behind a tensor's data, when the data is all of it (a buffer shared with other data is left alone). */
+function ownBuffer(data: Float32Array): ArrayBuffer | undefined {
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+        ? (data.buffer as ArrayBuffer)
+        : undefined;
+}
+
 export class ChatModel {
     private readonly cache: PrefixCache;
+    private readonly garbage = new BufferReleaser(RELEASE_BATCH_BYTES);
     private readonly prefillChunk: number;
     private readonly kvCache: boolean;
 
@@ -138,7 +154,7 @@ export class ChatModel {
         private readonly session: InferenceSession,
         options: ChatModelOptions,
     ) {
-        this.cache = new PrefixCache(options.prefixCacheBytes ?? 64 * 1024 * 1024);
+        this.cache = new PrefixCache(options.prefixCacheBytes ?? DEFAULT_PREFIX_CACHE_BYTES);
         this.prefillChunk = options.prefillChunk ?? 64;
         this.kvCache = options.kvCache ?? true;
     }
@@ -198,6 +214,7 @@ export class ChatModel {
         const all = logitsTensor.data as Float32Array;
         // Copy the last row so the (possibly large) full tensor can be freed.
         const logits = all.slice((rows - 1) * V, rows * V);
+        this.releaseData(all);
         const present: KvState = new Map();
         this.layout.pastNames.forEach(([k, v], i) => {
             for (const [name, outName] of [
@@ -215,6 +232,16 @@ export class ChatModel {
         return { logits, present };
     }
 
+    /** Frees a tensor's buffer soon (batched): only for data nothing else holds (never the prefix cache's). */
+    private releaseData(data: Float32Array): void {
+        const buffer = ownBuffer(data);
+        if (buffer) this.garbage.add(buffer);
+    }
+
+    private releaseKv(kv: KvState): void {
+        for (const t of kv.values()) this.releaseData(t.data);
+    }
+
     /** Runs `ids` after `past`: one pass when the graph keeps only the last logits, else in chunks (bounded memory). */
     private async prefill(ids: number[], past: KvState, pastLength: number) {
         const chunk = this.layout.hasLogitsToKeep ? ids.length : this.prefillChunk;
@@ -222,7 +249,10 @@ export class ChatModel {
         let done = 0;
         while (done < ids.length) {
             const part = ids.slice(done, done + chunk);
-            state = await this.forward(part, state.present, pastLength + done);
+            const previous = state.present;
+            state = await this.forward(part, previous, pastLength + done);
+            // An intermediate chunk's cache is replaced by the next one (the caller's `past` may be the cache's own).
+            if (previous !== past) this.releaseKv(previous);
             done += part.length;
         }
         return state;
@@ -259,6 +289,8 @@ export class ChatModel {
 
         let cachedTokens = 0;
         let past = this.emptyPast();
+        /** Whether `past` is (or shares buffers with) a prefix cache entry: then it is never released. */
+        let pastInPrefixCache = false;
         // The ids `past` holds keys and values for.
         let pastIds: number[] = [];
         if (this.kvCache) {
@@ -266,6 +298,7 @@ export class ChatModel {
             if (hit) {
                 cachedTokens = hit.length;
                 past = hit.kv;
+                pastInPrefixCache = true; // a full-length hit shares the entry's buffers
             }
         }
         finish = interrupted();
@@ -278,6 +311,7 @@ export class ChatModel {
             past = state.present;
             pastIds = promptIds;
             if (this.kvCache) this.cache.insert(pastIds, past);
+            pastInPrefixCache = this.kvCache;
             await yieldToEventLoop();
         }
         while (!finish) {
@@ -315,6 +349,9 @@ export class ChatModel {
                 ? await this.forward([tokenId], past, seq.length - 1)
                 : await this.forward(seq, this.emptyPast(), 0);
             logits = state.logits;
+            // The cache this step replaced: garbage, unless the prefix cache keeps it.
+            if (!pastInPrefixCache) this.releaseKv(past);
+            pastInPrefixCache = false;
             past = state.present;
             pastIds = seq;
             await yieldToEventLoop();

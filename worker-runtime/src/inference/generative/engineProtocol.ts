@@ -13,9 +13,17 @@ export interface EngineInit {
     options: ChatModelOptions & EmbeddingModelOptions & SessionOptions;
 }
 
+/** The thread's first message: what to load (the graph bytes transferred with it). */
+export interface ThreadInit {
+    type: 'init';
+    init: EngineInit;
+}
+
 export type ThreadRequest =
     | { type: 'generate'; id: number; req: Omit<GenerateRequest, 'signal'> }
     | { type: 'cancel'; id: number }
+    /** Cancel every generation (at its next step), wait for every run in flight, release the model, exit. */
+    | { type: 'close' }
     | { type: 'embed'; id: number; inputs: string[] }
     | { type: 'transcribe'; id: number; pcm: Float32Array; options: TranscribeOptions };
 

@@ -3,10 +3,10 @@
  * ready, then serves requests. Chat requests run concurrently, interleaved step by step; each has its own
  * AbortController, aborted by a 'cancel' message (seen at the next decode step).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ChatModel } from './chatModel';
 import { EmbeddingModel } from './embeddingModel';
-import { EngineInit, ThreadMessage, ThreadRequest } from './engineProtocol';
+import { EngineInit, ThreadInit, ThreadMessage, ThreadRequest } from './engineProtocol';
 import { SpeechModel } from './speechModel';
 
 const errorOf = (err: unknown) => ({
@@ -14,10 +14,8 @@ const errorOf = (err: unknown) => ({
     message: (err as Error).message ?? String(err),
 });
 
-async function main(): Promise<void> {
-    const port = parentPort;
-    if (!port) throw new Error('engine thread started outside a worker thread');
-    const init = workerData as EngineInit;
+async function main(init: EngineInit): Promise<void> {
+    const port = parentPort!;
     const send = (m: ThreadMessage) => port.postMessage(m);
     let chat: ChatModel | undefined;
     let embedder: EmbeddingModel | undefined;
@@ -31,12 +29,21 @@ async function main(): Promise<void> {
         return;
     }
     const running = new Map<number, AbortController>();
-    port.on('message', async (msg: ThreadRequest) => {
-        if (msg.type === 'cancel') {
-            running.get(msg.id)?.abort();
-            return;
-        }
+    // Every request being served: `close` waits for them (ONNX Runtime runs cannot be interrupted, and ending the
+    // thread under one aborts the whole process), so the thread only ever exits between runs.
+    const inFlight = new Set<Promise<void>>();
+    let closing = false;
+    const close = async () => {
+        closing = true;
+        for (const controller of running.values()) controller.abort();
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        await (chat ?? embedder ?? speech)?.release().catch(() => undefined);
+        port.close();
+        process.exit(0);
+    };
+    const serve = async (msg: Exclude<ThreadRequest, { type: 'cancel' | 'close' }>) => {
         try {
+            if (closing) throw new Error('the engine is closing');
             if (msg.type === 'generate') {
                 const controller = new AbortController();
                 running.set(msg.id, controller);
@@ -56,8 +63,22 @@ async function main(): Promise<void> {
         } catch (err) {
             send({ type: 'error', id: msg.id, error: errorOf(err) });
         }
+    };
+    port.on('message', (msg: ThreadRequest) => {
+        if (msg.type === 'cancel') {
+            running.get(msg.id)?.abort();
+            return;
+        }
+        if (msg.type === 'close') {
+            if (!closing) void close();
+            return;
+        }
+        const serving = serve(msg);
+        inFlight.add(serving);
+        void serving.finally(() => inFlight.delete(serving));
     });
     send({ type: 'ready' });
 }
 
-void main();
+if (!parentPort) throw new Error('engine thread started outside a worker thread');
+parentPort.once('message', (m: ThreadInit) => void main(m.init));

@@ -16,7 +16,7 @@ import { InferenceUnavailableError, ModelNotAllowedError, UnsupportedModelError 
 import { ModelRegistry } from '../registry';
 import { ChatModelOptions } from './chatModel';
 import { EmbeddingModelOptions } from './embeddingModel';
-import { EngineInit, EngineKind, ThreadMessage, ThreadRequest } from './engineProtocol';
+import { EngineInit, EngineKind, ThreadInit, ThreadMessage, ThreadRequest } from './engineProtocol';
 import { ModelPackage, loadAllowedPackage, readModelPackage } from './modelPackage';
 import { WavFormatError } from './wav';
 import {
@@ -65,22 +65,30 @@ class EngineThread {
     private readonly pending = new Map<number, Pending>();
     private nextId = 1;
     private dead: Error | undefined;
+    private exited = false;
+    private closing: Promise<void> | undefined;
 
     private constructor(private readonly worker: Worker) {
         worker.on('message', (m: ThreadMessage) => this.onMessage(m));
         worker.on('error', (err) => this.fail(err));
-        worker.on('exit', (code) => this.fail(new Error(`engine thread exited with code ${code}`)));
+        worker.on('exit', (code) => {
+            this.exited = true;
+            this.fail(new Error(`engine thread exited with code ${code}`));
+        });
     }
 
     static async start(engine: EngineKind, pkg: ModelPackage, options: EngineInit['options']): Promise<EngineThread> {
         // The hashed graph bytes move to the thread (transferred, not copied: a model's size is not held twice) and
         // leave the caller's package; the small text files are copied, so the caller can still load its tokenizer.
+        // They go in a message, not in `workerData`: the thread keeps what came as workerData alive for its whole
+        // life, so the graph bytes would stay resident beside ONNX Runtime's own copy of the weights.
         const moved = [...pkg.contents.entries()].filter(([rel]) => /\.onnx(_data)?$/.test(rel));
         const init: EngineInit = { engine, pkg, options };
-        const worker = new Worker(THREAD_ENTRY, {
-            workerData: init,
-            transferList: moved.map(([, b]) => b.buffer as ArrayBuffer),
-        });
+        const worker = new Worker(THREAD_ENTRY);
+        worker.postMessage(
+            { type: 'init', init } satisfies ThreadInit,
+            moved.map(([, b]) => b.buffer as ArrayBuffer),
+        );
         for (const [rel] of moved) pkg.contents.delete(rel);
         await new Promise<void>((resolve, reject) => {
             const onMessage = (m: ThreadMessage) => {
@@ -139,11 +147,21 @@ class EngineThread {
         if (!this.dead && this.pending.has(id)) this.worker.postMessage({ type: 'cancel', id } satisfies ThreadRequest);
     }
 
-    async close(): Promise<void> {
+    /**
+     * Rejects every call in flight at once; the thread cancels its generations at their next step, waits for the
+     * ONNX Runtime run in progress (terminating a thread inside a run aborts the whole process), releases the model
+     * and exits. Resolves when it has.
+     */
+    close(): Promise<void> {
+        this.closing ??= new Promise<void>((resolve) => {
+            if (this.exited) return resolve();
+            this.worker.once('exit', () => resolve());
+            this.worker.postMessage({ type: 'close' } satisfies ThreadRequest);
+        });
         this.dead ??= new InferenceUnavailableError('engine closed');
         for (const p of this.pending.values()) p.reject(this.dead);
         this.pending.clear();
-        await this.worker.terminate();
+        return this.closing;
     }
 }
 

@@ -12,7 +12,7 @@ export { MAX_STOP_STRINGS, MAX_STOP_STRING_LENGTH, validateGenerateRequest } fro
 export type { ChatModelOptions } from './chatModel';
 export { MAX_EMBED_INPUTS } from './embeddingModel';
 export type { EmbeddingModelOptions } from './embeddingModel';
-export { MAX_AUDIO_SECONDS, WINDOW_SECONDS } from './speechModel';
+export { MAX_AUDIO_SECONDS, STRIDE_SECONDS, WINDOW_SECONDS, speechWindows } from './speechModel';
 export { PACKAGE_MANIFEST_HEADER, loadAllowedPackage, packageManifest, readModelPackage } from './modelPackage';
 export type { ModelPackage, PackageFile } from './modelPackage';
 export { packageTask } from './packageTask';

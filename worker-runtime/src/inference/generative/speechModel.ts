@@ -3,8 +3,10 @@
  * computes the log-mel features and its WhisperForConditionalGeneration runs encoder + merged decoder with the KV
  * cache and Whisper's decoder prompt and suppression rules. Writing those again (mel filters, STFT, the forced prompt,
  * the suppress lists, the encoder/decoder cache split) would duplicate well-tested code for no gain; what it lacks we
- * add here: audio split into 30 s windows (Whisper's input length) decoded one after another, generated ids without
- * the decoder prompt, and a package-hash check (transformers.js reads the folder from disk, so the folder is hashed
+ * add here: long audio split into 30 s windows (Whisper's input length) that overlap by 5 s on each side, decoded one
+ * after another and merged on their overlaps as transformers.js's ASR pipeline does (`chunk_length_s` 30,
+ * `stride_length_s` 5, its tokenizer's longest-common-sequence merge), so a word cut by one window's edge is read
+ * whole in the next; generated ids without the decoder prompt; and a package-hash check (transformers.js reads the folder from disk, so the folder is hashed
  * again after loading and refused if it changed).
  */
 import path from 'node:path';
@@ -15,6 +17,23 @@ import { SPEECH_SAMPLE_RATE } from './wav';
 import { TranscribeOptions, TranscribeResult } from './types';
 
 export const WINDOW_SECONDS = 30;
+/** Overlap on each side of a window boundary: transformers.js's default stride (`chunk_length_s / 6`). */
+export const STRIDE_SECONDS = WINDOW_SECONDS / 6;
+
+/**
+ * The [start, end) sample ranges long audio is decoded in: 30 s windows, each starting 20 s after the previous one
+ * (30 − 2 × 5), so consecutive windows share 10 s and every boundary lies 5 s inside both. Audio of at most 30 s is
+ * one window. The proxy reserves `max_tokens` per window.
+ */
+export function speechWindows(samples: number, rate = SPEECH_SAMPLE_RATE): Array<[number, number]> {
+    const window = WINDOW_SECONDS * rate;
+    const jump = window - 2 * STRIDE_SECONDS * rate;
+    const out: Array<[number, number]> = [];
+    for (let start = 0; ; start += jump) {
+        out.push([start, Math.min(samples, start + window)]);
+        if (start + window >= samples) return out;
+    }
+}
 /** Longest audio one request may carry (seconds). */
 export const MAX_AUDIO_SECONDS = 30 * 60;
 
@@ -23,7 +42,14 @@ type Transformers = typeof import('@huggingface/transformers');
 
 interface Loaded {
     model: { generate(args: Record<string, unknown>): Promise<unknown>; dispose(): Promise<unknown> };
-    processor: { feature_extractor: (audio: Float32Array) => Promise<{ input_features: unknown }> };
+    processor: {
+        feature_extractor: (audio: Float32Array) => Promise<{ input_features: unknown }>;
+        tokenizer: {
+            all_special_ids: number[];
+            /** Merges token sequences of overlapping windows (transformers.js's WhisperTokenizer, as its pipeline uses). */
+            findLongestCommonSequence(sequences: number[][]): [number[], unknown];
+        };
+    };
 }
 
 /** Whisper's decoder prompt from generation_config.json (English, transcription, no timestamps). */
@@ -80,6 +106,20 @@ export class SpeechModel {
         return new SpeechModel(pkg, text, { model, processor }, maxLength, whisperDecoderPrompt(generation, pkg.root));
     }
 
+    /**
+     * One transcript from overlapping windows: their text tokens (special ones such as end-of-text dropped) merged
+     * on the overlaps by transformers.js's longest-common-sequence rule, then the last window's own ending.
+     */
+    private merge(sequences: number[][]): number[] {
+        const { tokenizer } = this.loaded.processor;
+        const special = new Set(tokenizer.all_special_ids);
+        const last = sequences[sequences.length - 1];
+        let end = last.length;
+        while (end > 0 && special.has(last[end - 1])) end--;
+        const [merged] = tokenizer.findLongestCommonSequence(sequences.map((s) => s.filter((id) => !special.has(id))));
+        return [...merged.map(Number), ...last.slice(end)];
+    }
+
     async release(): Promise<void> {
         await this.loaded.model.dispose();
     }
@@ -94,12 +134,9 @@ export class SpeechModel {
         if (!Number.isSafeInteger(maxTokens) || maxTokens < 1 || maxTokens > this.maxTargetTokens - 4) {
             throw new InvalidInputError(`max_tokens must be an integer from 1 to ${this.maxTargetTokens - 4}`);
         }
-        const tokenIds: number[] = [];
-        const window = WINDOW_SECONDS * SPEECH_SAMPLE_RATE;
-        for (let start = 0; start < pcm.length; start += window) {
-            const { input_features } = await this.loaded.processor.feature_extractor(
-                pcm.subarray(start, start + window),
-            );
+        const sequences: number[][] = [];
+        for (const [start, end] of speechWindows(pcm.length)) {
+            const { input_features } = await this.loaded.processor.feature_extractor(pcm.subarray(start, end));
             const out = (await this.loaded.model.generate({
                 inputs: input_features,
                 max_new_tokens: maxTokens,
@@ -110,8 +147,9 @@ export class SpeechModel {
                 tolist(): bigint[][];
             };
             // The decoder prompt comes first in the output: drop it.
-            tokenIds.push(...out.tolist()[0].map(Number).slice(this.decoderPrompt.length));
+            sequences.push(out.tolist()[0].map(Number).slice(this.decoderPrompt.length));
         }
+        const tokenIds = sequences.length === 1 ? sequences[0] : this.merge(sequences);
         return { tokenIds, text: this.text.decode(tokenIds).trim(), durationS };
     }
 }

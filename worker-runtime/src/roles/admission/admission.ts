@@ -1,7 +1,8 @@
 import { Address } from '@ton/core';
 import type { Redis } from 'ioredis';
 import { Chain, RegistryView } from '../../chain';
-import { createQueueKey, grantQueueKey, normalizeModelHash } from '../../queue';
+import { createQueueKey, grantQueueKey, normalizeModelHash, scanKeys } from '../../queue';
+import { SharedQueueKeys } from './sharedQueueKeys';
 import { SignedAnnouncement, signGrant, verifyAnnouncement } from '../../protocol/announcement';
 import { RedisKeys } from '../../protocol/keys';
 import { AttestationPolicy, verifyAttestation } from '../../tee';
@@ -19,6 +20,11 @@ export interface AdmissionOptions {
     policy?: Partial<Omit<AttestationPolicy, 'registry' | 'role'>>;
     /** Queue keys to start from (e.g. handed over inside the TEE); otherwise each model gets a fresh one. */
     queueKeys?: Map<string, { key: Buffer; version: number }>;
+    /**
+     * How long a queue key read from Redis is used before it is read again (default 1000 ms): how soon this instance
+     * follows a rotation another instance of the same proxy made (sharedQueueKeys.ts).
+     */
+    keyRefreshMs?: number;
 }
 
 export interface AdmittedWorker {
@@ -36,11 +42,13 @@ export type AdmissionOutcome =
  * The proxy's side of a worker joining (docs/runtime.md): reads announcements, checks each one — worker-key
  * signature, attestation against the registry's policy, model on the registry, WorkerStake Active for that model,
  * owner and image — and grants the model's queue key wrapped to the worker's sealing key, signed by the proxy key.
- * Queue keys live only in this process (inside the proxy's TEE); their versions are counted in Redis so that they
- * grow across restarts and workers always recognise a newer key.
+ * Queue keys are shared by every instance of the proxy through Redis, sealed under a key only the proxy's secret
+ * key derives (sharedQueueKeys.ts): their versions grow across restarts and instances, so workers always recognise a
+ * newer key, and a rotation one instance makes (a demotion) reaches the others within `keyRefreshMs`.
  */
 export class WorkerAdmission {
-    private readonly keys = new Map<string, { key: Buffer; version: number }>();
+    private readonly keys = new Map<string, { key: Buffer; version: number; readAt: number }>();
+    private readonly shared: SharedQueueKeys;
     private readonly admitted = new Map<string, AdmittedWorker>();
     private readonly creating = new Map<string, Promise<{ key: Buffer; version: number }>>();
     /** Workers this process demoted: kept here too, since a wiped Redis forgets its demoted set. */
@@ -48,7 +56,10 @@ export class WorkerAdmission {
     private lock: Promise<unknown> = Promise.resolve();
 
     private constructor(private readonly o: AdmissionOptions) {
-        for (const [model, entry] of o.queueKeys ?? []) this.keys.set(normalizeModelHash(model), entry);
+        this.shared = new SharedQueueKeys(o.redis, o.prefix, o.proxyKeyPair.secretKey);
+        // Handed-over keys stand until Redis holds a newer version (read at the first use).
+        for (const [model, entry] of o.queueKeys ?? [])
+            this.keys.set(normalizeModelHash(model), { ...entry, readAt: 0 });
     }
 
     static async create(options: AdmissionOptions): Promise<WorkerAdmission> {
@@ -61,18 +72,47 @@ export class WorkerAdmission {
         return new WorkerAdmission(options);
     }
 
-    /** The model's current queue key and version (created on first use). */
+    /** The model's current queue key and version (created on first use; re-read from Redis every keyRefreshMs). */
     async queueKey(modelHash: string): Promise<{ key: Buffer; version: number }> {
         const model = normalizeModelHash(modelHash);
         const existing = this.keys.get(model);
-        if (existing) return existing;
+        if (existing && Date.now() - existing.readAt < (this.o.keyRefreshMs ?? 1000)) return existing;
         // The dispatcher and a grant may both ask first: two fresh keys would leave the first grant stale at once.
         let pending = this.creating.get(model);
         if (!pending) {
-            pending = this.rotate(model).finally(() => this.creating.delete(model));
+            pending = this.refresh(model, existing).finally(() => this.creating.delete(model));
             this.creating.set(model, pending);
         }
         return pending;
+    }
+
+    /**
+     * The newest key in Redis (another instance may have rotated it), or a fresh one when Redis holds none. Following
+     * another instance's rotation, this instance's admitted workers move to the new version unless they were demoted:
+     * the rotating instance granted them the new key (a demoted one is in the shared demoted set).
+     */
+    private async refresh(
+        model: string,
+        existing: { key: Buffer; version: number } | undefined,
+    ): Promise<{ key: Buffer; version: number }> {
+        const stored = await this.shared.read(model);
+        if (!stored && !existing) return this.rotate(model);
+        if (!stored || (existing && existing.version >= stored.version)) {
+            const entry = existing ?? stored!;
+            if (existing && (!stored || existing.version > stored.version)) await this.shared.store(model, existing);
+            this.keys.set(model, { ...entry, readAt: Date.now() });
+            return entry;
+        }
+        this.keys.set(model, { ...stored, readAt: Date.now() });
+        if (existing) {
+            const demoted = new Set(await this.o.redis.smembers(RedisKeys.demoted(this.o.prefix)));
+            for (const w of this.admitted.values()) {
+                if (w.modelHash !== model || w.keyVersion !== existing.version) continue;
+                if (demoted.has(w.workerKey)) this.admitted.delete(w.workerKey);
+                else w.keyVersion = stored.version;
+            }
+        }
+        return stored;
     }
 
     /** A worker with a grant under the model's current key, or null. */
@@ -153,12 +193,10 @@ export class WorkerAdmission {
         const key = workerKey.toLowerCase();
         const { redis, prefix } = this.o;
         this.demotedHere.add(key);
-        await redis
-            .multi()
-            .sadd(RedisKeys.demoted(prefix), key)
-            .hset(`${RedisKeys.demoted(prefix)}:reasons`, key, reason)
-            .del(RedisKeys.grant(prefix, key))
-            .exec();
+        // Separate commands, demoted set first: the keys live in different slots of a Redis Cluster.
+        await redis.sadd(RedisKeys.demoted(prefix), key);
+        await redis.hset(`${RedisKeys.demoted(prefix)}:reasons`, key, reason);
+        await redis.del(RedisKeys.grant(prefix, key));
         const worker = this.admitted.get(key);
         this.admitted.delete(key);
         if (!worker) return;
@@ -263,19 +301,20 @@ export class WorkerAdmission {
             this.o.proxyKeyPair.secretKey,
         );
         const { redis, prefix } = this.o;
-        await redis
-            .multi()
-            .set(RedisKeys.grant(prefix, worker.workerKey), JSON.stringify(signed))
-            .sadd(RedisKeys.admitted(prefix, worker.modelHash), worker.workerKey)
-            .exec();
+        // Never over a grant of a newer key version (another instance's, after its rotation).
+        await this.shared.storeGrant(RedisKeys.grant(prefix, worker.workerKey), signed);
+        await redis.sadd(RedisKeys.admitted(prefix, worker.modelHash), worker.workerKey);
         this.admitted.set(worker.workerKey, { ...worker, keyVersion: version });
         return version;
     }
 
+    /** A fresh key under the next version, shared; the newest in Redis after that (a concurrent rotation's may win). */
     private async rotate(model: string): Promise<{ key: Buffer; version: number }> {
         const version = await this.o.redis.incr(`${RedisKeys.admitted(this.o.prefix, model)}:version`);
-        const entry = { key: createQueueKey(), version };
-        this.keys.set(model, entry);
+        const fresh = { key: createQueueKey(), version };
+        await this.shared.store(model, fresh);
+        const entry = (await this.shared.read(model)) ?? fresh;
+        this.keys.set(model, { ...entry, readAt: Date.now() });
         return entry;
     }
 }
@@ -287,15 +326,4 @@ function announcedSealingKey(raw: string): string | null {
     } catch {
         return null;
     }
-}
-
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-        cursor = next;
-        keys.push(...batch);
-    } while (cursor !== '0');
-    return keys;
 }

@@ -4,11 +4,17 @@
  * they are objects rather than strings; everything an operator tunes is here.
  */
 import { boolSetting, ConfigOf, intSetting, readConfig, stringSetting } from '../../config/schema';
+import { withRedisTarget } from '../../queue/connection';
 
 export const PROXY_SCHEMA = {
     host: stringSetting('CHRYSALIS_PROXY_HOST', 'address the HTTP API listens on', '127.0.0.1'),
     port: intSetting('CHRYSALIS_PROXY_PORT', 'port of the HTTP API (0 = any free port)', 8080, 0, 65535),
     redisUrl: stringSetting('REDIS_URL', 'Redis holding the queues, counters and receipts', 'redis://127.0.0.1:6379'),
+    redisCluster: stringSetting(
+        'CHRYSALIS_REDIS_CLUSTER',
+        'a Redis Cluster to use instead of REDIS_URL: seed nodes as host:port,host:port (docs/queue.md, "Redis Cluster")',
+        '',
+    ),
     prefix: stringSetting(
         'CHRYSALIS_PREFIX',
         'prefix of every Redis key (queues, counters, workers, grants)',
@@ -115,6 +121,13 @@ export const PROXY_SCHEMA = {
         60000,
         0,
     ),
+    committerLeaseMs: intSetting(
+        'CHRYSALIS_PROXY_COMMITTER_LEASE_MS',
+        'lease of the committer lock among the instances serving this proxy: when the committing instance stops ' +
+            'renewing it, another takes over after at most this long (docs/proxy.md, "Several instances")',
+        10000,
+        300,
+    ),
     rollbackCheckMs: intSetting(
         'CHRYSALIS_PROXY_ROLLBACK_CHECK_MS',
         "how often Redis's state is compared with the commitment on chain while serving (0 = only at start and " +
@@ -126,6 +139,12 @@ export const PROXY_SCHEMA = {
         'CHRYSALIS_PROXY_VOLATILE_REDIS',
         'serve on a Redis without persistence (appendonly no): for tests and the devnet only, since a restart of ' +
             'such a Redis loses the ledger',
+        false,
+    ),
+    plainHttp: boolSetting(
+        'CHRYSALIS_PROXY_PLAIN_HTTP',
+        'serve plain HTTP instead of RA-TLS (HTTPS whose key the attestation binds): refused unless the registry marks ' +
+            'a test network; clients must opt in too. Requests and answers then cross the network in clear',
         false,
     ),
     allowSimulatedAttestation: boolSetting(
@@ -141,5 +160,5 @@ export function readProxyConfig(
     env: Record<string, string | undefined> = process.env,
     overrides: Partial<ProxyConfig> = {},
 ): ProxyConfig {
-    return readConfig(PROXY_SCHEMA, env, overrides);
+    return withRedisTarget(readConfig(PROXY_SCHEMA, env, overrides));
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { TokenCounts } from '../../protocol/voucher';
+import { FENCE_CHECK } from './committerLock';
 import { proxyKeys } from './redisKeys';
 
 const CHARGE_SCRIPT = `
@@ -33,6 +34,13 @@ local u = redis.call('INCR', KEYS[4])
 local n = redis.call('INCR', KEYS[5])
 return {1, totals(KEYS[2], ARGV[1]), totals(KEYS[3], ARGV[2]), ARGV[3], tostring(u), tostring(n)}
 `;
+
+/** KEYS: fence, uncommitted; ARGV: token, covered (committerLock.ts). */
+const MARK_COMMITTED_SCRIPT = `${FENCE_CHECK}
+redis.call('DECRBY', KEYS[2], ARGV[2])
+return 1
+`;
+const MARK_COMMITTED_COMMAND = 'chrysalisProxyMarkCommitted';
 
 /** The script is loaded once per connection and then called by its SHA (EVALSHA), not sent with every charge. */
 const CHARGE_COMMAND = 'chrysalisProxyCharge';
@@ -95,7 +103,10 @@ export class UsageCounters {
         private readonly recordTtlSeconds = 30 * 86400,
     ) {
         this.keys = proxyKeys(prefix);
-        if (!(CHARGE_COMMAND in redis)) redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 6, lua: CHARGE_SCRIPT });
+        if (!(CHARGE_COMMAND in redis)) {
+            redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 6, lua: CHARGE_SCRIPT });
+            redis.defineCommand(MARK_COMMITTED_COMMAND, { numberOfKeys: 2, lua: MARK_COMMITTED_SCRIPT });
+        }
     }
 
     async charge(args: {
@@ -260,7 +271,17 @@ export class UsageCounters {
         };
     }
 
-    async markCommitted(covered: number): Promise<void> {
-        await this.redis.decrby(this.keys.uncommitted, covered);
+    /**
+     * Takes the charges a commitment covered off the uncommitted count, fenced by the committer's token: false (and
+     * nothing changed) when a newer committer exists.
+     */
+    async markCommitted(covered: number, fence: { key: string; token: number }): Promise<boolean> {
+        const command = (this.redis as unknown as Record<string, (...a: string[]) => Promise<number>>)[
+            MARK_COMMITTED_COMMAND
+        ];
+        return (
+            (await command.call(this.redis, fence.key, this.keys.uncommitted, String(fence.token), String(covered))) ===
+            1
+        );
     }
 }

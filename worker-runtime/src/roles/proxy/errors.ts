@@ -32,6 +32,7 @@ export type RefusalCode =
     | 'bad_seed'
     | 'bad_stop'
     | 'bad_stream'
+    | 'bad_timeout'
     | 'bad_embed_input'
     | 'bad_audio'
     | 'audio_not_16khz_mono'
@@ -68,6 +69,7 @@ const STATUS: Record<RefusalCode, number> = {
     bad_seed: 400,
     bad_stop: 400,
     bad_stream: 400,
+    bad_timeout: 400,
     bad_embed_input: 400,
     bad_audio: 400,
     audio_not_16khz_mono: 400,

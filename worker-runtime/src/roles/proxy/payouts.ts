@@ -3,18 +3,63 @@
  * script) and marks the worker here; the voucher over the owner's latest total is signed when someone needs it: the
  * worker asking (`GET /v1/payouts/:workerKey`), the periodic flush of the proxy role, its stop, or a settlement that
  * flushes before claiming. Each signing reads the counter after the charges it covers, so a voucher never carries
- * more than was served, and the stored copy (`RedisKeys.payout`, what the worker falls back to) only moves forward.
+ * more than was served, and the stored copy (`RedisKeys.payout`, what the worker falls back to) only moves forward:
+ * several proxy instances sign for the same workers, so the store is a script that keeps whichever voucher is
+ * further ahead (higher cumulative, then later validUntil), never the last one written.
  */
 import { Address } from '@ton/core';
 import { Redis } from 'ioredis';
 import { Chain } from '../../chain';
 import { RoleMetrics } from '../../observability';
 import { RedisKeys, StoredPayoutVoucher } from '../../protocol/keys';
+import { scanKeys } from '../../queue';
 import { UsageCounters } from './counters';
 import { VoucherJson, VoucherSigner } from './vouchers';
 import { WorkerAdmissionPort } from './workers';
 
 export type PayoutVoucher = StoredPayoutVoucher & VoucherJson;
+
+/**
+ * KEYS[1] the stored voucher; ARGV: the new one (JSON), its cumulative (decimal) and validUntil. Decimal strings of
+ * any length compare exactly (length first, then text). 1 = stored, 0 = the stored one is ahead and stays.
+ */
+const STORE_SCRIPT = `
+local old = redis.call('GET', KEYS[1])
+if old then
+    local ok, v = pcall(cjson.decode, old)
+    if ok and type(v) == 'table' and type(v.cumulative) == 'string' and string.match(v.cumulative, '^%d+$') then
+        local a, b = ARGV[2], v.cumulative
+        if #a < #b or (#a == #b and a < b) then return 0 end
+        if a == b and tonumber(ARGV[3]) <= (tonumber(v.validUntil) or 0) then return 0 end
+    end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`;
+const STORE_COMMAND = 'chrysalisProxyStorePayout';
+type StoreCommand = (key: string, json: string, cumulative: string, validUntil: string) => Promise<number>;
+
+/**
+ * Stores a worker's payout voucher where the worker reads it, unless the stored one is further ahead (signed by
+ * another instance from a later counter); true when stored.
+ */
+export async function storePayoutVoucher(
+    redis: Redis,
+    prefix: string,
+    workerKey: string,
+    voucher: StoredPayoutVoucher & { validUntil: number },
+): Promise<boolean> {
+    if (!(STORE_COMMAND in redis)) redis.defineCommand(STORE_COMMAND, { numberOfKeys: 1, lua: STORE_SCRIPT });
+    const command = (redis as unknown as Record<string, StoreCommand>)[STORE_COMMAND];
+    const stored = await command.call(
+        redis,
+        RedisKeys.payout(prefix, workerKey),
+        JSON.stringify(voucher),
+        voucher.cumulative,
+        String(voucher.validUntil),
+    );
+    return stored === 1;
+}
 
 export interface PayoutVouchersDeps {
     chain: Chain;
@@ -39,6 +84,10 @@ export class PayoutVouchers {
 
     constructor(private readonly d: PayoutVouchersDeps) {}
 
+    private store(workerKey: string, voucher: StoredPayoutVoucher & { validUntil: number }): Promise<boolean> {
+        return storePayoutVoucher(this.d.redis, this.d.prefix, workerKey, voucher);
+    }
+
     /** Called after a request was charged (its tokens are already in the owner's counter). */
     served(workerKey: string, owner: Address): void {
         this.dirty.set(workerKey, owner);
@@ -58,16 +107,15 @@ export class PayoutVouchers {
             this.dirty = new Map();
             if (!batch.size) return 0;
             const now = await this.d.chain.now();
-            const pipeline = this.d.redis.pipeline();
-            for (const [workerKey, owner] of batch) {
-                const voucher = await this.sign(owner, now);
-                pipeline.set(RedisKeys.payout(this.d.prefix, workerKey), JSON.stringify(voucher));
-            }
-            const res = await pipeline.exec();
-            const failed = res?.find(([err]) => err);
-            if (!res || failed) {
+            try {
+                const signed = await Promise.all(
+                    [...batch].map(async ([k, o]) => [k, await this.sign(o, now)] as const),
+                );
+                // One script per worker (their keys live in different slots of a cluster), sent together.
+                await Promise.all(signed.map(([workerKey, voucher]) => this.store(workerKey, voucher)));
+            } catch (err) {
                 for (const [k, o] of batch) if (!this.dirty.has(k)) this.dirty.set(k, o);
-                throw failed?.[0] ?? new Error('Redis pipeline for the payout vouchers was aborted');
+                throw err;
             }
             return batch.size;
         });
@@ -81,7 +129,7 @@ export class PayoutVouchers {
             if (!owner) return null;
             this.dirty.delete(key);
             const voucher = await this.sign(owner, await this.d.chain.now());
-            await this.d.redis.set(RedisKeys.payout(this.d.prefix, key), JSON.stringify(voucher));
+            await this.store(key, voucher);
             return voucher;
         });
     }
@@ -114,7 +162,7 @@ export class PayoutVouchers {
                 this.latest.set(id, voucher);
                 this.dirty.delete(key);
                 this.d.metrics.vouchersSigned.inc({ kind: 'payout' });
-                await this.d.redis.set(RedisKeys.payout(this.d.prefix, key), JSON.stringify(voucher));
+                await this.store(key, voucher);
                 out.set(key, voucher);
             }
             return out;
@@ -124,14 +172,7 @@ export class PayoutVouchers {
     /** Worker keys with a stored payout voucher under this proxy's prefix. */
     private async storedWorkerKeys(): Promise<string[]> {
         const head = RedisKeys.payout(this.d.prefix, '');
-        const keys: string[] = [];
-        let cursor = '0';
-        do {
-            const [next, batch] = await this.d.redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 500);
-            cursor = next;
-            for (const k of batch) keys.push(k.slice(head.length));
-        } while (cursor !== '0');
-        return keys;
+        return (await scanKeys(this.d.redis, `${head}*`)).map((k) => k.slice(head.length));
     }
 
     private async sign(owner: Address, now: number): Promise<PayoutVoucher> {

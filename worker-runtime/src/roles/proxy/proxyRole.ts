@@ -30,10 +30,14 @@ import { PayoutVouchers } from './payouts';
 import { InferenceService, ServedModel } from './service';
 import { CloseOutcome, ProxyCloseError, settleAndRequestClose } from './close';
 import { Commitment, StateCommitter, StateRolledBackError } from './stateCommit';
+import { CommitterLock } from './committerLock';
 import { checkPersistence } from './persistence';
 import { VoucherSigner } from './vouchers';
 import { GenerativeService } from './generative/service';
 import { WorkerAdmissionPort } from './workers';
+import { SealedRecords } from './records';
+import { createRaTlsCertificate, RaTlsCertificate } from '../../ratls/certificate';
+import { deriveTlsKey, TlsKey } from '../../ratls/tlsKey';
 
 export interface ProxyRoleOptions {
     chain: Chain;
@@ -55,7 +59,10 @@ export interface ProxyRoleOptions {
      * cannot ask `GET /v1/payouts/:workerKey`). Default 10000; 0 = only on demand and at stop.
      */
     payoutFlushMs?: number;
+    /** Quotes the RA-TLS certificate's key (and answers /v1/attestation). Needed unless `plainHttp`. */
     quoteProvider?: QuoteProvider;
+    /** The TLS key; default derived from the proxy seed (ratls/tlsKey.ts), so a restart keeps the clients' pins. */
+    tlsKey?: TlsKey;
     config?: Partial<ProxyConfig>;
     env?: Record<string, string | undefined>;
     logger?: Logger;
@@ -71,7 +78,14 @@ export class ProxyRole {
     app!: FastifyInstance;
     counters!: UsageCounters;
     committer!: StateCommitter;
+    /** Elects the one instance (of those serving this proxy identity) that commits. */
+    lock!: CommitterLock;
+    private electionTimer?: NodeJS.Timeout;
+    /** Set by halt(): unlike a close (also a refusal), a halted instance gives up the committer lock. */
+    private halted = false;
     payouts!: PayoutVouchers;
+    /** The RA-TLS certificate served (null with plain HTTP). */
+    tlsCertificate: RaTlsCertificate | null = null;
     private redis!: Redis;
     private signer!: VoucherSigner;
     /** The model queues (read-only use outside: queue waits, metrics). */
@@ -114,6 +128,26 @@ export class ProxyRole {
                     '(its quotes carry no TEE protection)',
             );
         }
+        if (this.config.plainHttp) {
+            if (!params.isTestNetwork) {
+                throw new ConfigError(
+                    'CHRYSALIS_PROXY_PLAIN_HTTP is refused: the registry does not mark a test network',
+                );
+            }
+            this.logger.warn('PLAIN HTTP: requests and answers cross the network in clear (test network, opted in)');
+        } else {
+            if (!provider) {
+                throw new ConfigError(
+                    'RA-TLS needs an attestation provider to quote the TLS key (or CHRYSALIS_PROXY_PLAIN_HTTP=true on a ' +
+                        'test network)',
+                );
+            }
+            this.tlsCertificate = await createRaTlsCertificate({
+                tlsKey: this.options.tlsKey ?? deriveTlsKey(proxyKeys.secretKey.subarray(0, 32)),
+                proxyKey: proxyKeys.publicKey,
+                provider,
+            });
+        }
         this.redis = createRedisClient(this.config.redisUrl);
         try {
             await checkPersistence(this.redis, this.config.allowVolatileRedis);
@@ -122,6 +156,7 @@ export class ProxyRole {
             throw err;
         }
         this.counters = new UsageCounters(this.redis, this.config.prefix);
+        this.lock = new CommitterLock(this.redis, this.config.prefix, { leaseMs: this.config.committerLeaseMs });
         this.committer = new StateCommitter(
             chain,
             this.redis,
@@ -130,6 +165,7 @@ export class ProxyRole {
             proxyKeys.secretKey,
             this.options.wallet,
             this.counters,
+            this.lock,
         );
         this.dispatcher = new Dispatcher(this.options.admission, this.redis, {
             redisUrl: this.config.redisUrl,
@@ -197,6 +233,7 @@ export class ProxyRole {
             metrics: this.metrics,
             logger: this.logger,
             maxBodyBytes: bodyLimitBytes,
+            records: new SealedRecords(proxyKeys.secretKey.subarray(0, 32)),
             afterCharge: (uncommitted) => this.maybeCommit(false, uncommitted),
         });
         this.generative = new GenerativeService({
@@ -230,7 +267,18 @@ export class ProxyRole {
             bodyLimitBytes,
             generative: this.generative,
             pricing: { pricePerToken: params.pricePerToken, multipliers: signer.multipliersBps },
+            tls: this.tlsCertificate
+                ? { key: this.tlsCertificate.keyPem, cert: this.tlsCertificate.certPem }
+                : undefined,
         });
+        // Elected before serving: a single instance commits from its first charge on; one of several waits its turn.
+        // An instance that refuses to serve (its Redis failed the check) never commits, so it does not stand.
+        if (!this.service.refusal) {
+            await this.elect();
+            const every = Math.max(100, this.config.committerLeaseMs / 3);
+            this.electionTimer = setInterval(() => void this.elect(), every);
+            this.electionTimer.unref();
+        }
         const url = await this.app.listen({ host: this.config.host, port: this.config.port });
         if (this.config.commitIntervalMs > 0 && this.options.wallet && check.ok) {
             this.timer = setInterval(() => this.maybeCommit(true), this.config.commitIntervalMs);
@@ -264,11 +312,46 @@ export class ProxyRole {
         return { url };
     }
 
-    /** Commits the counters digest now (serialised with any commit in progress); never over a failed check. */
+    /** True while this instance holds the committer lock (by its own clock; Redis fences its writes regardless). */
+    get isCommitter(): boolean {
+        return this.lock?.token != null;
+    }
+
+    /**
+     * Takes or renews the committer lock (every third of the lease). The committer also commits once the charges of
+     * every instance together reach `commitEveryRequests`: the others' charges reach it only through Redis.
+     */
+    private async elect(): Promise<void> {
+        const was = this.lock.token;
+        let token: number | null;
+        try {
+            token = await this.lock.acquire();
+        } catch (err) {
+            this.logger.warn({ err: (err as Error).message }, 'committer election failed (Redis did not answer)');
+            return;
+        }
+        if (token !== null && this.halted) {
+            // Halted while this renewal was on its way (halt() stopped the timer): give the lock straight back.
+            await this.lock.release().catch(() => undefined);
+            return;
+        }
+        if (token !== null && was === null) {
+            this.logger.info({ token, instance: this.lock.instanceId }, 'this instance is the committer');
+        } else if (token === null && was !== null) {
+            this.logger.warn({ instance: this.lock.instanceId }, 'another instance took over the committer lock');
+        }
+        if (token !== null && !this.stopped) this.maybeCommit(false);
+    }
+
+    /**
+     * Commits the counters digest now (serialised with any commit in progress); never over a failed check. Only the
+     * committer commits: an instance that does not hold the lock (and cannot take it now) gets NotCommitterError.
+     */
     commitState(): Promise<Commitment> {
         if (this.service.refusal) return Promise.reject(new StateRolledBackError(this.service.refusal));
-        const next = this.commitChain.then(() => {
+        const next = this.commitChain.then(async () => {
             if (this.service.refusal) throw new StateRolledBackError(this.service.refusal);
+            if (this.lock.token === null) await this.lock.acquire();
             return this.committer.commit().catch((err: unknown) => {
                 if (err instanceof StateRolledBackError) this.halt(err.reason);
                 throw err;
@@ -298,9 +381,13 @@ export class ProxyRole {
      */
     private halt(reason: string, record = true): void {
         if (this.service.refusal) return;
+        this.halted = true;
         this.service.refusal = reason.startsWith('refusing to serve') ? reason : `refusing to serve: ${reason}`;
         if (this.timer) clearInterval(this.timer);
         if (this.checkTimer) clearInterval(this.checkTimer);
+        // A halted instance commits nothing more: it leaves the lock to the others (after its halt record, below),
+        // whose own checks then see the halt commitment on chain and halt too.
+        if (this.electionTimer) clearInterval(this.electionTimer);
         this.logger.error(
             { reason },
             'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)',
@@ -308,12 +395,18 @@ export class ProxyRole {
         // Found while running, the mismatch may be known to this process only (a rollback that kept the commitment
         // record): the halt commitment puts it on chain, so that a restart on this Redis refuses too. Serialised
         // after any commitment in flight, and the last thing this process commits.
-        if (!record || !this.options.wallet) return;
+        // Only the committer records it; another instance's halt stays local (the committer's own checks see Redis too).
+        if (!record || !this.options.wallet || this.lock.token === null) {
+            this.commitChain = this.commitChain.then(() => this.lock.release().catch(() => undefined));
+            return;
+        }
         const halting = this.commitChain.then(() => this.committer.commitHalt());
-        this.commitChain = halting.then(
-            (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
-            (err) => this.logger.error({ err }, 'recording the halt on chain failed'),
-        );
+        this.commitChain = halting
+            .then(
+                (c) => this.logger.error({ seqno: c.seqno.toString() }, 'halt recorded on chain'),
+                (err) => this.logger.error({ err }, 'recording the halt on chain failed'),
+            )
+            .then(() => this.lock.release().catch(() => undefined));
     }
 
     /** Signs and stores the latest payout voucher of every worker that served since the last flush. */
@@ -334,8 +427,12 @@ export class ProxyRole {
         const wallet = this.options.wallet;
         if (!wallet) throw new ProxyCloseError('no wallet configured: the Proxy owner requests the close');
         if (this.service.refusal) throw new ProxyCloseError(`cannot close: ${this.service.refusal}`);
-        // No new charges from here on; requests already charged are in the counters the steps below read.
+        // No new requests from here on, on any instance; requests already charged are in the counters read below.
         this.service.refusal = 'closing: this proxy takes no new requests';
+        await this.lock.markClosing();
+        // The close commits and submits charges: the committer's work. The current committer gives the lock up at
+        // its next renewal, once it sees the mark.
+        await this.lock.acquireWithin(3 * this.config.committerLeaseMs);
         await this.commitChain;
         return settleAndRequestClose({
             chain: this.options.chain,
@@ -359,14 +456,18 @@ export class ProxyRole {
         if (this.timer) clearInterval(this.timer);
         if (this.checkTimer) clearInterval(this.checkTimer);
         if (this.payoutTimer) clearInterval(this.payoutTimer);
+        if (this.electionTimer) clearInterval(this.electionTimer);
         await this.admissionLoop?.stop();
         await this.app?.close();
         // Not from counters that failed the ledger check (they may be below vouchers signed before).
         if (this.payouts && !this.service?.refusal) await this.flushPayouts().catch(() => undefined);
         if (this.options.wallet && this.service && !this.service.refusal && (await this.counters.uncommitted()) > 0) {
+            // Commits only as the committer (taking the lock if it is free): another instance's lock is left alone.
             await this.commitState().catch(() => undefined);
         }
         await this.commitChain;
+        // Handing over at once rather than after the lease: the next instance commits from its next renewal.
+        await this.lock?.release().catch(() => undefined);
         await this.generative?.close();
         await this.dispatcher?.close();
         if (this.redis) await closeRedisClient(this.redis);
@@ -375,7 +476,7 @@ export class ProxyRole {
     private autoCommitting = false;
 
     private maybeCommit(onTimer = false, uncommitted?: number): void {
-        if (!this.options.wallet || this.service.refusal) return;
+        if (!this.options.wallet || this.service.refusal || this.lock.token === null) return;
         void (uncommitted === undefined ? this.counters.uncommitted() : Promise.resolve(uncommitted)).then((n) => {
             const due = onTimer ? n > 0 : this.config.commitEveryRequests > 0 && n >= this.config.commitEveryRequests;
             // Charges keep arriving while a commitment is on its way: one automatic commitment at a time is enough.

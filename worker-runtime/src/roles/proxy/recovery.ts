@@ -18,6 +18,7 @@ import { KeyPair } from '@ton/crypto';
 import { Redis } from 'ioredis';
 import { Chain, hashToBuffer, TxId, Wallet } from '../../chain';
 import { RedisKeys } from '../../protocol/keys';
+import { scanKeys } from '../../queue';
 import { billingUnits, TokenMultipliersBps, verifyVoucher, VoucherOp } from '../../protocol/voucher';
 import {
     loadChargeNotify,
@@ -32,6 +33,7 @@ import { WorkerAccount, workerAccountFor } from '../../../../wrappers/WorkerAcco
 import { UsageCounters } from './counters';
 import { proxyKeys as redisKeysOf } from './redisKeys';
 import { Commitment, StateCommitter } from './stateCommit';
+import { CommitterLock } from './committerLock';
 
 /** A voucher as workers and clients keep it: the signed cell and signature, optionally the worker's owner. */
 export interface KeptVoucher {
@@ -50,7 +52,12 @@ export interface RecoveryOptions {
     /** Pays the CommitState of the recovered state. */
     wallet: Wallet;
     vouchers: KeptVoucher[];
+    /** How long to wait for a running proxy instance's committer lock (default 30 s: stop the proxies first). */
+    lockWaitMs?: number;
 }
+
+/** The recovery's committer lease: long enough for its one commitment. */
+const RECOVERY_LEASE_MS = 60_000;
 
 export interface RecoveryReport {
     /** Chain time recorded as the recovery time. */
@@ -103,8 +110,8 @@ export async function recoverLedger(o: RecoveryOptions): Promise<RecoveryReport>
     for (const raw of await announcedOwners(o.redis, o.prefix)) addOwner(workerOwners, raw);
     for (const v of o.vouchers) if (v.owner) addOwner(workerOwners, v.owner);
 
-    for (const owner of owners.clients) {
-        const account = await proxy.getClientAccountAddress(owner);
+    for (const { owner, opening } of owners.clients) {
+        const account = await proxy.getClientAccountAddress(owner, opening);
         if (!(await isDeployed(o.chain, account))) continue;
         raise(
             clientFloors,
@@ -189,6 +196,10 @@ export async function recoverLedger(o: RecoveryOptions): Promise<RecoveryReport>
         throw new RecoveryError(`writing the recovered counters failed: ${failed?.[0]?.message ?? 'aborted'}`);
 
     const counters = new UsageCounters(o.redis, o.prefix);
+    // The recovery commits as a committer of its own: a newer token than any proxy instance's, so none of them can
+    // overwrite the recovered commitment record; the lock is released at once for the restarted proxies.
+    const lock = new CommitterLock(o.redis, o.prefix, { leaseMs: RECOVERY_LEASE_MS });
+    await lock.acquireWithin(o.lockWaitMs ?? 30_000);
     const committer = new StateCommitter(
         o.chain,
         o.redis,
@@ -197,8 +208,9 @@ export async function recoverLedger(o: RecoveryOptions): Promise<RecoveryReport>
         o.proxyKeys.secretKey,
         o.wallet,
         counters,
+        lock,
     );
-    const commitment = await committer.commit({ overMismatch: true });
+    const commitment = await committer.commit({ overMismatch: true }).finally(() => lock.release());
     return {
         recoveredAt,
         commitment,
@@ -222,14 +234,25 @@ async function isDeployed(chain: Chain, address: Address): Promise<boolean> {
     return (await chain.provider(address).getState()).state.type === 'active';
 }
 
-/** Every client and worker owner that ever dealt with the Proxy contract, from the messages it received. */
+/** A ClientAccount as the Proxy knows it: its owner and its opening (a new opening is a new account). */
+export interface ClientOpening {
+    owner: Address;
+    opening: bigint;
+}
+
+/**
+ * Every client account (owner and opening) and worker owner that ever dealt with the Proxy contract, from the
+ * messages it received.
+ */
 export async function ownersOnChain(
     chain: Chain,
     proxyAddress: Address,
-): Promise<{ clients: Address[]; workers: Address[] }> {
-    const clients = new Map<string, Address>();
+): Promise<{ clients: ClientOpening[]; workers: Address[] }> {
+    const clients = new Map<string, ClientOpening>();
     const workers = new Map<string, Address>();
     const add = (m: Map<string, Address>, a: Address) => m.set(a.toRawString(), a);
+    const addClient = (owner: Address, opening: bigint) =>
+        clients.set(`${owner.toRawString()}/${opening}`, { owner, opening });
     let from: TxId | null = await chain.lastTransaction(proxyAddress);
     const pageSize = 32;
     while (from) {
@@ -244,9 +267,10 @@ export async function ownersOnChain(
                     return null;
                 }
             };
-            if (read(loadOpenClientAccount)) add(clients, msg.info.src);
+            const open = read(loadOpenClientAccount);
+            if (open) addClient(msg.info.src, open.opening);
             const client = read(loadChargeNotify) ?? read(loadClientClosed) ?? read(loadOpenUndo);
-            if (client) add(clients, client.owner);
+            if (client) addClient(client.owner, client.opening);
             const payout = read(loadPayoutRequest);
             if (payout) add(workers, payout.owner);
         }
@@ -259,20 +283,9 @@ export async function ownersOnChain(
     return { clients: [...clients.values()], workers: [...workers.values()] };
 }
 
-async function scan(redis: Redis, pattern: string): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-        cursor = next;
-        keys.push(...batch);
-    } while (cursor !== '0');
-    return keys;
-}
-
 async function announcedOwners(redis: Redis, prefix: string): Promise<string[]> {
     const out: string[] = [];
-    for (const key of await scan(redis, RedisKeys.announcementPattern(prefix))) {
+    for (const key of await scanKeys(redis, RedisKeys.announcementPattern(prefix))) {
         try {
             const owner = (JSON.parse((await redis.get(key)) ?? '{}') as { owner?: unknown }).owner;
             if (typeof owner === 'string') out.push(owner);
@@ -285,7 +298,7 @@ async function announcedOwners(redis: Redis, prefix: string): Promise<string[]> 
 
 async function payoutVouchersInRedis(redis: Redis, prefix: string): Promise<KeptVoucher[]> {
     const out: KeptVoucher[] = [];
-    for (const key of await scan(redis, RedisKeys.payout(prefix, '*'))) {
+    for (const key of await scanKeys(redis, RedisKeys.payout(prefix, '*'))) {
         try {
             const v = JSON.parse((await redis.get(key)) ?? 'null') as KeptVoucher | null;
             if (v && typeof v.voucher === 'string' && typeof v.signature === 'string') out.push(v);

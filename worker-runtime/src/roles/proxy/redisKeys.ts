@@ -1,9 +1,12 @@
+import { slotTag } from '../../protocol/keys';
+
 /**
  * The proxy's own Redis keys (the keys it shares with workers — announcements, grants, payout vouchers — are in
- * protocol/keys.ts). All of them live under `<prefix>:proxy:`.
+ * protocol/keys.ts). All of them live under `<prefix>:proxy:{<prefix>}:`: the charge, reservation, commitment and
+ * election scripts use several of them at once, which a Redis Cluster allows only within one hash slot.
  */
 export function proxyKeys(prefix: string) {
-    const base = `${prefix}:proxy`;
+    const base = `${prefix}:proxy:${slotTag(prefix)}`;
     return {
         /** Hash: ClientAccount (raw address) → cumulative metered tokens. */
         clientTokens: `${base}:clients`,
@@ -19,6 +22,12 @@ export function proxyKeys(prefix: string) {
         chargeCount: `${base}:charge-count`,
         /** Hash {at, seqno}: the last `chrysalis proxy recover` (chain time), covered by the commitment digest. */
         recovery: `${base}:recovery`,
+        /** String `<instance id>|<token>` with a lease: the proxy instance that commits (committerLock.ts). */
+        committerLock: `${base}:committer`,
+        /** Counter: the newest committer token; a write fenced with an older one is refused. */
+        committerFence: `${base}:committer-fence`,
+        /** String: the close has begun; no instance admits new requests (close.ts). */
+        closing: `${base}:closing`,
         /** String: a charged request's record (receipt, tokens, worker); its existence is the charge-once marker. */
         charged: (requestId: string) => `${base}:charged:${requestId}`,
     };

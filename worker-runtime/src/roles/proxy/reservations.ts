@@ -9,7 +9,7 @@
  * four token kinds) and a maximum is rounded up. The charge script (counters.ts) releases the reservation in the same
  * step that adds the real tokens; a request that fails releases it here.
  *
- * Each account has one hash `<prefix>:proxy:reserved:<account>`: request id → `units|expiresAtMs|bodyDigest`.
+ * Each account has one hash `<prefix>:proxy:{<prefix>}:reserved:<account>`: request id → `units|expiresAtMs|bodyDigest`.
  * Expired entries (a proxy that died mid-request) are dropped by the next reservation. The body digest binds the
  * request id to one body: a second, different body under an id in flight is a conflict (409), before it is queued.
  * Lua numbers are doubles: exact below 2^53 weighted units, i.e. ~9·10^11 tokens at a 10000 bps multiplier.
@@ -19,6 +19,7 @@ import { TokenMultipliersBps } from '../../protocol/voucher';
 import { proxyKeys } from './redisKeys';
 
 const RESERVE_SCRIPT = `
+if redis.call('EXISTS', KEYS[4]) == 1 then return {-3, '', ''} end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {-2, '', ''} end
 local function n(v) return tonumber(v or '0') or 0 end
 local who = ARGV[1]
@@ -59,7 +60,9 @@ export type ReserveOutcome =
     /** The request id is in flight already, with this body digest (the same body twice, or a conflicting one). */
     | { kind: 'in_flight'; digest: string }
     /** The request id was served and charged already. */
-    | { kind: 'served' };
+    | { kind: 'served' }
+    /** The proxy's close has begun (on any of its instances): no new request is admitted. */
+    | { kind: 'closing' };
 
 export class Reservations {
     private readonly keys: ReturnType<typeof proxyKeys>;
@@ -73,7 +76,7 @@ export class Reservations {
         private readonly ttlMs = 3_600_000,
     ) {
         this.keys = proxyKeys(prefix);
-        if (!(RESERVE_COMMAND in redis)) redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 3, lua: RESERVE_SCRIPT });
+        if (!(RESERVE_COMMAND in redis)) redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 4, lua: RESERVE_SCRIPT });
     }
 
     key(account: string): string {
@@ -99,6 +102,7 @@ export class Reservations {
             this.keys.clientTokens,
             this.keys.reserved(args.account),
             this.keys.charged(args.requestId),
+            this.keys.closing,
             args.account,
             args.requestId,
             args.digest,
@@ -114,6 +118,7 @@ export class Reservations {
         if (code === 1) return { kind: 'reserved', metered: BigInt(a), reserved: BigInt(b) };
         if (code === 0) return { kind: 'insufficient', metered: BigInt(a), reserved: BigInt(b) };
         if (code === -1) return { kind: 'in_flight', digest: a };
+        if (code === -3) return { kind: 'closing' };
         return { kind: 'served' };
     }
 

@@ -37,10 +37,14 @@ export interface ServerDeps {
     generative: GenerativeService;
     /** nanoTON per billing unit and the token-kind multipliers (the proxy's parameter snapshot). */
     pricing: { pricePerToken: bigint; multipliers: TokenMultipliersBps };
+    /** The RA-TLS certificate and key (PEM): HTTPS. Absent: plain HTTP (test networks, by opt-in; proxyRole.ts). */
+    tls?: { key: string; cert: string };
 }
 
 export function buildServer(d: ServerDeps): FastifyInstance {
-    const app = Fastify({ logger: false, bodyLimit: d.bodyLimitBytes });
+    const options = { logger: false, bodyLimit: d.bodyLimitBytes };
+    // Both servers route alike; the handlers never depend on which one carries them.
+    const app = (d.tls ? Fastify({ ...options, https: d.tls }) : Fastify(options)) as unknown as FastifyInstance;
 
     app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
         if (err instanceof ProxyRefusal) {
@@ -118,7 +122,8 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         });
     });
 
-    app.get('/v1/receipts/:id', async (req) => d.service.receipt((req.params as { id: string }).id));
+    // Signed by the account's owner (protocol/request.ts signReceiptQuery): nobody else learns what an account ran.
+    app.get('/v1/receipts/:id', async (req) => d.service.receipt((req.params as { id: string }).id, req.headers));
 
     // A worker's signed announcement (its attestation document included), so clients can check receipts' keys.
     app.get('/v1/workers/:key', async (req) => {

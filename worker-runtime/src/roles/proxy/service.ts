@@ -19,7 +19,14 @@ import {
 } from '../../inference';
 import { Logger } from '../../observability';
 import { RoleMetrics } from '../../observability';
-import { BODY_HASH_HEADER, bodyHash, digestOfBodyHash } from '../../protocol/request';
+import {
+    BODY_HASH_HEADER,
+    bodyHash,
+    digestOfBodyHash,
+    receiptQueryBody,
+    VALID_UNTIL_HEADER,
+} from '../../protocol/request';
+import { SealedRecords } from './records';
 import { TokenCounts } from '../../protocol/voucher';
 import { GenerativeModelInfo, maxUnitsOf, subCounts } from './generative/metering';
 import { ed25519Verify } from '../../crypto/ed25519';
@@ -60,7 +67,7 @@ export interface InferResponse {
     voucher: VoucherJson;
 }
 
-/** What the proxy keeps per charged request (no inputs or outputs: Redis is untrusted). */
+/** What the proxy keeps per charged request (no inputs or outputs; sealed in Redis, records.ts: Redis is untrusted). */
 export interface ChargedRecord {
     requestId: string;
     model: string;
@@ -90,6 +97,8 @@ export interface ServiceDeps {
     logger: Logger;
     /** Largest body any served model accepts (the HTTP layer's limit too). */
     maxBodyBytes: number;
+    /** Seals the charged records and tags the body digests before they reach Redis. */
+    records: SealedRecords;
     /** Called after each charge with the charges not yet committed (the role commits when enough accumulated). */
     afterCharge?: (uncommitted: number) => void;
 }
@@ -171,12 +180,23 @@ export class InferenceService {
             this.remember(auth.signature);
             refuse('bad_signature', `the body does not hash to the signed ${BODY_HASH_HEADER}`);
         }
-        // The balance (cached `accountCacheMs`) is read only for authenticated requests.
-        const account = await this.d.accounts.read(accountAddress);
-        if (raw.length > this.d.maxBodyBytes) {
-            refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
+        // The balance (cached `accountCacheMs`) is read only for authenticated requests. It, and the request's charge
+        // record, are read while the body is checked: the refusals keep their order (an account refusal first).
+        const reading = this.d.accounts.read(accountAddress);
+        let req: ReturnType<typeof parseInferBody>;
+        try {
+            if (raw.length > this.d.maxBodyBytes) {
+                refuse('body_too_large', `a request body may be at most ${this.d.maxBodyBytes} bytes`);
+            }
+            req = parseInferBody(raw, accountAddress);
+        } catch (err) {
+            await reading;
+            throw err;
         }
-        const req = parseInferBody(raw, accountAddress);
+        const client = accountAddress.toRawString();
+        const lookup = this.d.counters.lookup(req.requestId, client);
+        lookup.catch(() => undefined); // awaited below, unless a refusal comes first
+        const account = await reading;
         const log = this.d.logger.child({ requestId: req.requestId });
         const model = this.d.models.get(req.model);
         if (!model) {
@@ -215,8 +235,7 @@ export class InferenceService {
             );
         }
         this.checkBacklog(model);
-        const client = accountAddress.toRawString();
-        const known = await this.d.counters.lookup(req.requestId, client);
+        const known = await lookup;
         if (known.record) {
             refuse(
                 'duplicate_request',
@@ -224,7 +243,8 @@ export class InferenceService {
             );
         }
         this.checkFunds(accountAddress, account, known.clientCounts);
-        return { req, model, account, log, client, digest: auth.digest.toString('hex') };
+        // Reservations keep a keyed tag of the digest: equality is all they need, and Redis learns nothing from it.
+        return { req, model, account, log, client, digest: this.d.records.tag(auth.digest) };
     }
 
     /** A tensor request: admitted, its inputs validated, its maximum cost reserved before anything is queued. */
@@ -334,6 +354,9 @@ export class InferenceService {
             budget,
         });
         if (outcome.kind === 'reserved') return true;
+        if (outcome.kind === 'closing') {
+            refuse('unavailable', 'this proxy is closing and takes no new requests');
+        }
         if (outcome.kind === 'served') {
             refuse('duplicate_request', `request ${requestId} was already served: GET /v1/receipts/${requestId}`);
         }
@@ -353,11 +376,32 @@ export class InferenceService {
         );
     }
 
-    async receipt(requestId: string): Promise<ChargedRecord> {
+    /**
+     * The charged record of a request, for its account's owner only: the query is signed like a request (the three
+     * signing headers over {@link receiptQueryBody}, valid until `x-chrysalis-valid-until`). Another account's request
+     * is answered as an unknown one.
+     */
+    async receipt(requestId: string, headers: Record<string, string | string[] | undefined>): Promise<ChargedRecord> {
         if (!/^[0-9a-f]{64}$/i.test(requestId)) refuse('bad_request', 'a request id is 64 hex characters');
-        const raw = await this.d.counters.chargedRecord(requestId.toLowerCase());
-        if (!raw) refuse('not_found', `no charged request ${requestId}`);
-        return JSON.parse(raw) as ChargedRecord;
+        const id = requestId.toLowerCase();
+        const validUntil = Number(headers[VALID_UNTIL_HEADER]);
+        if (!Number.isSafeInteger(validUntil)) {
+            refuse('bad_request', `a receipt query is signed: the ${VALID_UNTIL_HEADER} header must be a Unix time`);
+        }
+        const auth = await this.authenticate(headers);
+        if (!bodyHash(receiptQueryBody(id, auth.accountAddress.toString(), validUntil)).equals(auth.bodyHash)) {
+            refuse('bad_signature', `the signed ${BODY_HASH_HEADER} is not that of this receipt query`);
+        }
+        const now = await this.d.chain.now();
+        const maxValidity = this.d.config.requestMaxValiditySeconds;
+        if (validUntil < now) refuse('expired', `the query expired at ${validUntil} (now ${now})`);
+        if (validUntil > now + maxValidity) refuse('expired', `validUntil may be at most ${maxValidity} s ahead`);
+        const stored = await this.d.counters.chargedRecord(id);
+        const record = stored ? (JSON.parse(this.d.records.open(id, stored)) as ChargedRecord) : null;
+        if (!record || !Address.parse(record.account).equals(auth.accountAddress)) {
+            refuse('not_found', `no charged request ${id} of this account`);
+        }
+        return record;
     }
 
     /**
@@ -544,7 +588,7 @@ export class InferenceService {
             client: account.toRawString(),
             workerOwner: owner.toRawString(),
             counts,
-            record: JSON.stringify(record),
+            record: this.d.records.seal(requestId, JSON.stringify(record)),
         });
         if (outcome.charged) {
             // The payout voucher is signed when it is asked for (payouts.ts): the owner's counter already moved.

@@ -11,14 +11,32 @@
  *
  * Order of writes: Redis first, then the chain. A crash in between leaves Redis one ahead, which is harmless (the
  * next commitment supersedes it); the other order would make a crash look like a rollback.
+ *
+ * Only the elected committer commits (committerLock.ts): the Redis record and the reset of the uncommitted count are
+ * written by scripts that check its fencing token, so an instance that lost the lock while paused cannot overwrite its
+ * successor's record, and it never sends CommitState after its token was refused.
  */
 import { Address, toNano } from '@ton/core';
 import { Redis } from 'ioredis';
 import { Chain, Wallet } from '../../chain';
 import { signStateCommit } from '../../protocol/voucher';
 import { Proxy } from '../../../../wrappers/Proxy';
+import { CommitterLock, FENCE_CHECK, NotCommitterError } from './committerLock';
 import { UsageCounters } from './counters';
 import { proxyKeys } from './redisKeys';
+
+/** KEYS: fence, commit record; ARGV: token, seqno, digest. 1 = written, 0 = a newer committer exists. */
+const RECORD_SCRIPT = `${FENCE_CHECK}
+redis.call('HSET', KEYS[2], 'seqno', ARGV[2], 'digest', ARGV[3])
+return 1
+`;
+/** KEYS: fence; ARGV: token. 1 while the token is the newest. */
+const FENCE_SCRIPT = `${FENCE_CHECK}
+return 1
+`;
+const RECORD_COMMAND = 'chrysalisProxyRecordCommit';
+const FENCE_COMMAND = 'chrysalisProxyFence';
+type FencedCommand = (...args: string[]) => Promise<number>;
 
 export interface Commitment {
     seqno: bigint;
@@ -53,9 +71,23 @@ export class StateCommitter {
         private readonly proxySecretKey: Buffer,
         private readonly wallet: Wallet | undefined,
         private readonly counters: UsageCounters,
+        /** Elects the one instance that commits; its token fences every write below. */
+        readonly lock: CommitterLock,
     ) {
         this.chain_ = chain;
         this.keys = proxyKeys(prefix);
+        if (!(RECORD_COMMAND in redis)) {
+            redis.defineCommand(RECORD_COMMAND, { numberOfKeys: 2, lua: RECORD_SCRIPT });
+            redis.defineCommand(FENCE_COMMAND, { numberOfKeys: 1, lua: FENCE_SCRIPT });
+        }
+    }
+
+    /** Throws {@link NotCommitterError} unless `token` is still the newest committer token. */
+    async assertFence(token: number, what: string): Promise<void> {
+        const command = (this.redis as unknown as Record<string, FencedCommand>)[FENCE_COMMAND];
+        if ((await command.call(this.redis, this.lock.fenceKey, String(token))) !== 1) {
+            throw new NotCommitterError(`${what}: a newer committer took over (token ${token} is stale)`);
+        }
     }
 
     async onChain(): Promise<Commitment> {
@@ -111,7 +143,11 @@ export class StateCommitter {
      */
     async commitHalt(): Promise<Commitment> {
         if (!this.wallet) throw new Error('no wallet configured to send CommitState');
-        const seqno = (await this.onChain()).seqno + 1n;
+        await this.assertFence(this.lock.requireToken('halt commitment'), 'halt commitment');
+        const current = await this.onChain();
+        // Another instance (a committer before this one) recorded the halt already: once is enough.
+        if (current.seqno > 0n && current.digest === HALT_DIGEST) return current;
+        const seqno = current.seqno + 1n;
         const { commit, signature } = signStateCommit(
             { proxy: this.proxyAddress, seqno, digest: HALT_DIGEST },
             this.proxySecretKey,
@@ -129,6 +165,7 @@ export class StateCommitter {
      */
     async commit(options: { overMismatch?: boolean } = {}): Promise<Commitment> {
         if (!this.wallet) throw new Error('no wallet configured to send CommitState');
+        const token = this.lock.requireToken('CommitState');
         let last: bigint;
         if (options.overMismatch) {
             // Only the ledger recovery commits over a mismatch: it has just rebuilt the counters from the chain.
@@ -149,13 +186,24 @@ export class StateCommitter {
                     'Redis was rolled back or wiped',
             );
         }
-        await this.redis.hset(this.keys.commit, { seqno: seqno.toString(), digest: digest.toString() });
+        const record = (this.redis as unknown as Record<string, FencedCommand>)[RECORD_COMMAND];
+        const written = await record.call(
+            this.redis,
+            this.lock.fenceKey,
+            this.keys.commit,
+            String(token),
+            seqno.toString(),
+            digest.toString(),
+        );
+        if (written !== 1) {
+            throw new NotCommitterError(`CommitState ${seqno}: a newer committer took over (token ${token} is stale)`);
+        }
         const { commit, signature } = signStateCommit({ proxy: this.proxyAddress, seqno, digest }, this.proxySecretKey);
         // Through the opened contract, so that the sandbox runs the message chain before this returns.
         await this.chain_
             .open(Proxy.fromAddress(this.proxyAddress))
             .send(this.wallet.sender, { value: COMMIT_STATE_VALUE }, { $$type: 'CommitState', signature, commit });
-        await this.counters.markCommitted(covered);
+        await this.counters.markCommitted(covered, { key: this.lock.fenceKey, token });
         return { seqno, digest };
     }
 }

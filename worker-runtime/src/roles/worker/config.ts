@@ -9,6 +9,7 @@ import {
     readConfig,
     stringSetting,
 } from '../../config/schema';
+import { withRedisTarget } from '../../queue/connection';
 
 /**
  * Everything a worker can be configured with, read once at start (environment variables; tests pass overrides).
@@ -19,6 +20,11 @@ export const workerConfigSchema = {
         'REDIS_URL',
         'Redis holding the sealed queues, announcements and grants',
         'redis://127.0.0.1:6379',
+    ),
+    redisCluster: stringSetting(
+        'CHRYSALIS_REDIS_CLUSTER',
+        'a Redis Cluster to use instead of REDIS_URL: seed nodes as host:port,host:port (docs/queue.md, "Redis Cluster")',
+        '',
     ),
     prefix: stringSetting(
         'CHRYSALIS_PREFIX',
@@ -125,5 +131,5 @@ export function readWorkerConfig(
     env: Record<string, string | undefined> = process.env,
     overrides: Partial<WorkerConfig> = {},
 ): WorkerConfig {
-    return readConfig(workerConfigSchema, env, overrides);
+    return withRedisTarget(readConfig(workerConfigSchema, env, overrides));
 }

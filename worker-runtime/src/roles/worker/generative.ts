@@ -83,6 +83,8 @@ export interface GenerateInputs {
     seed?: number;
     stop?: string[];
     stream?: boolean;
+    /** Generation stops at the first step past this many ms after the proxy accepted the request ('deadline'). */
+    timeout_ms?: number;
 }
 
 /** The sealed job of a chat request: the client's signed inputs and where to stream. */
@@ -117,6 +119,11 @@ export class StreamClaimedError extends PermanentError {}
 
 export interface GenerativeProcessorDeps {
     redis: Redis;
+    /**
+     * The connection chunks are written on (default `redis`): one with auto-pipelining sends the chunks of every
+     * stream written in one event-loop turn in one socket write.
+     */
+    streamRedis?: Redis;
     prefix: string;
     modelHash: string;
     /** The registry this worker follows (its WorkerStake's): every receipt is bound to it. */
@@ -169,10 +176,13 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         return sign(buildReceiptCell(receipt).hash()).toString('hex');
     }
 
-    async function remembered<T>(requestId: string): Promise<T | null> {
-        const raw = await deps.redis.getBuffer(signedKey(requestId));
+    function openRemembered<T>(requestId: string, raw: Buffer | null): T | null {
         if (!raw) return null;
         return JSON.parse(open(storeKey, raw, Buffer.from(requestId)).toString('utf8')) as T;
+    }
+
+    async function remembered<T>(requestId: string): Promise<T | null> {
+        return openRemembered<T>(requestId, await deps.redis.getBuffer(signedKey(requestId)));
     }
 
     async function remember(requestId: string, value: unknown): Promise<void> {
@@ -182,28 +192,79 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
 
     async function chat(job: ChatJobInputs, streamId: string): Promise<{ finishReason: string }> {
         if (!deps.chat) throw new InvalidInputError('this worker serves no chat model');
-        const writer = new ChunkStreamWriter<StreamedToken, GenerationFinal>(deps.redis, {
+        const writer = new ChunkStreamWriter<StreamedToken, GenerationFinal>(deps.streamRedis ?? deps.redis, {
             prefix: deps.prefix,
             modelHash: deps.modelHash,
             requestId: streamId,
             queueKey: deps.queueKey(),
         });
-        // What it signed before, its claim on the stream (SET NX GET: the previous holder, in the same round trip) and
-        // the cancel subscription, all at once: a token's latency starts after these.
-        const [previous, holder, watch] = await Promise.all([
-            remembered<Extract<GenerationFinal, { ok: true }>>(job.requestId),
-            deps.redis.set(claimKey(job.requestId), workerKeyHex, 'EX', deps.claimTtlSeconds ?? 86400, 'NX', 'GET'),
-            deps.cancel.watch(writer.keys.cancel),
-        ]);
-        if (previous) {
+        // The cancel watch first (a local registration), then in one round trip: what it signed before, its claim on
+        // the stream (SET NX GET: the previous holder) and the cancel key (a cancel sent before the watch began).
+        // The generation starts while that round trip is in flight, so it hides behind tokenisation and prefill: its
+        // tokens are held until the answers allow this worker to run the request, and it is dropped (never signed,
+        // nothing written) when they do not.
+        const watch = await deps.cancel.subscribe(writer.keys.cancel);
+        // A stream that can no longer be written (Redis gone) stops the generation too: nobody can receive it.
+        const broken = new AbortController();
+        const refused = new AbortController();
+        const send = (item: StreamedToken) => {
+            if (!writer.push(item)) broken.abort();
+        };
+        let held: StreamedToken[] | null = [];
+        const outcome = deps.chat
+            .generate(
+                {
+                    ...engineRequest(job.inputs, job.requestId),
+                    signal: AbortSignal.any([watch.signal, broken.signal, refused.signal]),
+                    deadlineMs: job.deadlineAt,
+                },
+                (t) => {
+                    const item = { i: t.index, id: t.tokenId, t: t.textDelta };
+                    if (held) held.push(item);
+                    else send(item);
+                },
+            )
+            .then(
+                (result) => ({ result }),
+                (error: unknown) => ({ error }),
+            );
+        const drop = async () => {
+            refused.abort();
+            await outcome;
             await watch.stop();
+        };
+        let replies: [Error | null, unknown][] | null;
+        try {
+            replies = await deps.redis
+                .pipeline()
+                .getBuffer(signedKey(job.requestId))
+                .set(claimKey(job.requestId), workerKeyHex, 'EX', deps.claimTtlSeconds ?? 86400, 'NX', 'GET')
+                .exists(writer.keys.cancel)
+                .exec();
+        } catch (err) {
+            await drop();
+            throw err;
+        }
+        const failed = replies?.find(([err]) => err);
+        if (!replies || failed) {
+            await drop();
+            throw failed?.[0] ?? new Error('Redis refused the stream setup');
+        }
+        const previous = openRemembered<Extract<GenerationFinal, { ok: true }>>(
+            job.requestId,
+            replies[0][1] as Buffer | null,
+        );
+        const holder = replies[1][1] as string | null;
+        const cancelledBefore = replies[2][1] === 1;
+        if (previous) {
+            await drop();
             // A repeat: the answer this worker signed, token by token, never a second generation.
             previous.completionTokenIds.forEach((id, i) => writer.push({ i, id, t: i === 0 ? previous.text : '' }));
             await writer.finish({ ...previous, repeated: true });
             return { finishReason: previous.finishReason };
         }
         if (holder !== null && holder !== workerKeyHex) {
-            await watch.stop();
+            await drop();
             const err = new StreamClaimedError(`request ${job.requestId} was started by another worker`);
             await writer.finish({
                 ok: false,
@@ -214,16 +275,17 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
             });
             throw err;
         }
+        if (cancelledBefore) refused.abort();
         try {
-            const req = engineRequest(job.inputs, job.requestId);
-            // A stream that can no longer be written (Redis gone) stops the generation too: nobody can receive it.
-            const broken = new AbortController();
-            const result = await deps.chat.generate(
-                { ...req, signal: AbortSignal.any([watch.signal, broken.signal]), deadlineMs: job.deadlineAt },
-                (t) => {
-                    if (!writer.push({ i: t.index, id: t.tokenId, t: t.textDelta })) broken.abort();
-                },
-            );
+            if (cancelledBefore) {
+                await outcome;
+                throw new InvalidInputError('the request was cancelled before it started');
+            }
+            for (const item of held) send(item);
+            held = null;
+            const settled = await outcome;
+            if ('error' in settled) throw settled.error;
+            const { result } = settled;
             if (broken.signal.aborted) await writer.flushed(); // throws the write failure
             const summary = generationSummary({
                 promptTokens: result.promptTokenIds.length,

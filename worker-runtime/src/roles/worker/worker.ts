@@ -12,7 +12,14 @@ import { InferencePool, loadModel, LoadedModel, ModelNotAllowedError } from '../
 import { Logger, RoleMetrics, silentLogger } from '../../observability';
 import { signAnnouncement } from '../../protocol/announcement';
 import { RedisKeys } from '../../protocol/keys';
-import { closeRedisClient, createRedisClient, JobRequest, ProcessContext, SealedWorker } from '../../queue';
+import {
+    bullQueueName,
+    closeRedisClient,
+    createRedisClient,
+    JobRequest,
+    ProcessContext,
+    SealedWorker,
+} from '../../queue';
 import { CancelWatcher } from '../../queue/cancel';
 import { createGenerativeProcessor } from './generative';
 import { GenerativeModel, isModelFolder, loadGenerativeModel } from './generativeModel';
@@ -61,7 +68,7 @@ export class WorkerRole {
     private state: WorkerState = 'announced';
     private stateDetail = 'waiting for the proxy to grant the queue key';
     private consumer: SealedWorker<unknown, unknown> | null = null;
-    private metricsQueue: Queue | null = null;
+    private metricsQueue: { queue: Queue; connection: ReturnType<typeof bullConnection> } | null = null;
     private grant: AcceptedGrant | null = null;
     private grantReader: GrantReader | null = null;
     private grantTimer: NodeJS.Timeout | null = null;
@@ -69,6 +76,8 @@ export class WorkerRole {
     private server: FastifyInstance | null = null;
     private stopping = false;
     private cancelWatcher: CancelWatcher | null = null;
+    /** Generative workers write their chunk streams on a connection of their own (auto-pipelined). */
+    private streamRedis: Redis | null = null;
     private watching: Promise<void> = Promise.resolve();
 
     private constructor(
@@ -343,7 +352,7 @@ export class WorkerRole {
 
     async metricsText(): Promise<string> {
         const parts = [await this.metrics.registry.metrics()];
-        if (this.metricsQueue) parts.push(await this.metricsQueue.exportPrometheusMetrics());
+        if (this.metricsQueue) parts.push(await this.metricsQueue.queue.exportPrometheusMetrics());
         return parts.join('\n');
     }
 
@@ -362,6 +371,7 @@ export class WorkerRole {
         await this.pool?.close();
         await this.generative?.close();
         await this.cancelWatcher?.close();
+        if (this.streamRedis) await closeRedisClient(this.streamRedis);
         await this.server?.close();
         if (this.ownsView) await this.view.stop();
         await closeRedisClient(this.redis);
@@ -424,6 +434,7 @@ export class WorkerRole {
             // BullMQ records this as the job's `processedBy`: the proxy attributes failures and timeouts by it.
             name: this.workerKey,
             config: queueConfig,
+            processorAnswersRepeats: this.generative !== null,
             processor: async (request, context) => {
                 try {
                     const result = await process(request, context);
@@ -440,10 +451,12 @@ export class WorkerRole {
         });
         await this.consumer.waitUntilReady();
         if (!this.metricsQueue) {
-            this.metricsQueue = new Queue(this.consumer.queueName, {
-                connection: bullConnection(config.redisUrl),
+            const connection = bullConnection(config.redisUrl);
+            const queue = new Queue(bullQueueName(this.consumer.modelHash), {
+                connection: connection.connection,
                 prefix: config.prefix,
             });
+            this.metricsQueue = { queue, connection };
         }
         this.grant = grant;
         this.state = 'consuming';
@@ -455,8 +468,10 @@ export class WorkerRole {
     private generativeProcessor(grant: AcceptedGrant, onRun: (ms: number) => void) {
         const g = this.generative!;
         this.cancelWatcher ??= new CancelWatcher(this.redis);
+        this.streamRedis ??= this.redis.duplicate({ enableAutoPipelining: true });
         const process = createGenerativeProcessor({
             redis: this.redis,
+            streamRedis: this.streamRedis,
             prefix: this.deps.config.prefix,
             modelHash: this.modelHash,
             registry: parseAddress(this.deps.config.registryAddress),
@@ -480,7 +495,8 @@ export class WorkerRole {
         this.consumer = null;
         if (consumer) await consumer.close();
         if (this.metricsQueue) {
-            await this.metricsQueue.close().catch(() => undefined);
+            await this.metricsQueue.queue.close().catch(() => undefined);
+            await this.metricsQueue.connection.close();
             this.metricsQueue = null;
         }
     }

@@ -10,6 +10,8 @@ import { DecodedWav, parseWav, WavFormatError, WavLayoutError } from '../../../i
 export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool', 'developer'] as const;
 export const MAX_STOP_STRINGS = 4;
 export const MAX_STOP_LENGTH = 64;
+/** Longest `timeout_ms` a generation may ask for (one hour). */
+export const MAX_TIMEOUT_MS = 3_600_000;
 
 export function parseGenerateInputs(raw: Record<string, unknown>): GenerateInputs {
     const known = new Set([
@@ -22,6 +24,7 @@ export function parseGenerateInputs(raw: Record<string, unknown>): GenerateInput
         'seed',
         'stop',
         'stream',
+        'timeout_ms',
     ]);
     const unknown = Object.keys(raw).filter((k) => !known.has(k));
     if (unknown.length > 0) refuse('bad_request', `unknown field(s) in inputs: ${unknown.join(', ')}`);
@@ -90,6 +93,13 @@ export function parseGenerateInputs(raw: Record<string, unknown>): GenerateInput
     if (raw.stream !== undefined) {
         if (typeof raw.stream !== 'boolean') refuse('bad_stream', 'stream must be true or false');
         out.stream = raw.stream;
+    }
+    if (raw.timeout_ms !== undefined) {
+        const t = raw.timeout_ms;
+        if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_TIMEOUT_MS) {
+            refuse('bad_timeout', `timeout_ms must be an integer in [1, ${MAX_TIMEOUT_MS}]`);
+        }
+        out.timeout_ms = t;
     }
     return out;
 }

@@ -21,6 +21,7 @@ import { readChunkStream, StreamIntegrityError, streamKeys, StreamTruncatedError
 import { ChatJobInputs, EmbedJobInputs, GenerateInputs, TranscribeJobInputs } from '../../worker/generative';
 import { requestIdToUint256 } from '../../worker/jobProcessor';
 import { hashJson } from '../../../protocol/canonical';
+import { speechWindows } from '../../../inference/generative/speechModel';
 import { AccountSnapshot } from '../accounts';
 import { ProxyConfig } from '../config';
 import { Dispatcher } from '../dispatcher';
@@ -131,6 +132,8 @@ export class GenerativeService {
         });
         const info = this.info(model, 'chat');
         const inputs = parseGenerateInputs(req.inputs);
+        // The deadline runs from acceptance: the queue wait counts against it.
+        const deadlineAt = inputs.timeout_ms !== undefined ? Date.now() + inputs.timeout_ms : undefined;
         const prompt = promptTokenIds(info, inputs);
         if (prompt.length >= info.contextLength) {
             refuse('prompt_too_long', `the prompt is ${prompt.length} tokens; the context is ${info.contextLength}`);
@@ -147,7 +150,7 @@ export class GenerativeService {
             digest,
             maxChatUnits(prompt.length, inputs.max_tokens, this.d.signer.multipliersBps),
         );
-        return { req, model, info, inputs, prompt, account, log };
+        return { req, model, info, inputs, prompt, account, log, deadlineAt };
     }
 
     async run(
@@ -166,12 +169,12 @@ export class GenerativeService {
         p: Awaited<ReturnType<GenerativeService['prepare']>>,
         sink: GenerationSink,
     ): Promise<GenerateOutcome> {
-        const { req, model, info, inputs, prompt, account, log } = p;
+        const { req, model, info, inputs, prompt, account, log, deadlineAt } = p;
         const attempts = sink.stream ? 1 : this.d.config.maxAttempts;
         let lastProblem = 'no worker took the request';
         for (let attempt = 1; attempt <= attempts; attempt++) {
             const streamId = `${req.requestId}.${attempt}`;
-            const job: ChatJobInputs = { task: 'chat', requestId: req.requestId, inputs };
+            const job: ChatJobInputs = { task: 'chat', requestId: req.requestId, inputs, deadlineAt };
             const { queueKey } = await this.d.dispatcher.enqueue(model.hash, streamId, job);
             const keys = streamKeys(this.d.config.prefix, model.hash, streamId);
             const onGone = () => void requestCancel(this.d.redis, keys.cancel).catch(() => undefined);
@@ -465,7 +468,8 @@ export class GenerativeService {
         const ceiling: TokenCounts = {
             prompt: BigInt(seconds),
             cached: 0n,
-            completion: BigInt(maxTokens * Math.max(1, Math.ceil(seconds / 30))),
+            // At most max_tokens per window; overlapping windows merge into no more ids than they generated.
+            completion: BigInt(maxTokens * speechWindows(audio.pcm.length).length),
             reasoning: 0n,
         };
         await this.reserve(req.requestId, account, digest, maxUnitsOf(ceiling, this.d.signer.multipliersBps));
