@@ -174,10 +174,14 @@ export async function runRequestStream(
 
 const RETRY_PAUSE_MS = 250;
 
-/** The HTTP request itself failed (refused, reset, timed out): the proxy may or may not have charged it. */
+/**
+ * The HTTP request itself failed (refused, reset, timed out): the proxy may or may not have charged it. Every
+ * transport reports a socket error with the system's code as its cause (fetch: `fetch failed`).
+ */
 function unreachable(err: unknown): boolean {
-    const e = err as { name?: string; message?: string };
-    return (e?.name === 'TypeError' && /fetch failed/.test(e.message ?? '')) || e?.name === 'TimeoutError';
+    const e = err as { name?: string; message?: string; cause?: { code?: unknown } };
+    if (e?.name === 'TimeoutError' || /fetch failed/.test(e?.message ?? '')) return true;
+    return typeof e?.cause?.code === 'string' && /^E[A-Z]+$/.test(e.cause.code);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
