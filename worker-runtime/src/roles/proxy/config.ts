@@ -4,7 +4,7 @@
  * they are objects rather than strings; everything an operator tunes is here.
  */
 import { boolSetting, ConfigOf, intSetting, readConfig, stringSetting } from '../../config/schema';
-import { withRedisTarget } from '../../queue/connection';
+import { withRedisTarget } from '../../queue/redisTarget';
 
 export const PROXY_SCHEMA = {
     host: stringSetting('CHRYSALIS_PROXY_HOST', 'address the HTTP API listens on', '127.0.0.1'),

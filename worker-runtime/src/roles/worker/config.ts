@@ -9,7 +9,7 @@ import {
     readConfig,
     stringSetting,
 } from '../../config/schema';
-import { withRedisTarget } from '../../queue/connection';
+import { withRedisTarget } from '../../queue/redisTarget';
 
 /**
  * Everything a worker can be configured with, read once at start (environment variables; tests pass overrides).
