@@ -6,7 +6,7 @@
  * WHATWG `Response` all the same, so callers read JSON or a stream as they did.
  */
 import * as http from 'node:http';
-import { Readable } from 'node:stream';
+import { nodeRequest } from './nodeRequest';
 import type { ProxyTransport, TransportRequest } from './transport';
 
 /**
@@ -22,47 +22,14 @@ export class HttpTransport implements ProxyTransport {
     constructor(readonly baseUrl: string) {}
 
     send(request: TransportRequest): Promise<Response> {
-        const payload =
-            request.signed ??
-            (request.body === undefined
-                ? undefined
-                : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } });
-        const timeout = AbortSignal.timeout(request.timeoutMs ?? 60000);
-        const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-        return new Promise<Response>((resolve, reject) => {
-            if (signal.aborted) return reject(signal.reason);
-            const req = http.request(
-                new URL(request.path, this.baseUrl),
-                { method: request.method, headers: { ...request.headers, ...payload?.headers }, agent },
-                (res) => {
-                    const headers = new Headers();
-                    for (const [name, value] of Object.entries(res.headers)) {
-                        if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-                        else if (value !== undefined) headers.set(name, value);
-                    }
-                    const status = res.statusCode ?? 502;
-                    const empty = status === 204 || status === 304;
-                    if (empty) res.resume();
-                    resolve(
-                        new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
-                            status,
-                            statusText: res.statusMessage,
-                            headers,
-                        }),
-                    );
-                },
-            );
-            // As with fetch: an abort (the caller's, or the timeout) ends the exchange, the body's stream included.
-            const onAbort = () => req.destroy(signal.reason as Error);
-            signal.addEventListener('abort', onAbort, { once: true });
-            req.once('close', () => signal.removeEventListener('abort', onAbort));
-            req.once('error', (err) => {
-                if (signal.aborted) return reject(signal.reason);
-                // What fetch throws when the proxy cannot be reached or drops the connection (a TypeError, the cause
-                // attached): the gateway fails over on it.
-                reject(new TypeError(`${this.baseUrl}: ${err.message}`, { cause: err }));
-            });
-            req.end(payload?.body);
+        return nodeRequest({
+            baseUrl: this.baseUrl,
+            request,
+            send: http.request,
+            agent,
+            // What fetch throws when the proxy cannot be reached or drops the connection (a TypeError, the cause
+            // attached): the gateway fails over on it.
+            connectionError: (err) => new TypeError(`${this.baseUrl}: ${err.message}`, { cause: err }),
         });
     }
 }

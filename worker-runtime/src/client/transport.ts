@@ -7,7 +7,8 @@
  */
 import { RaTlsError } from '../ratls/errors';
 import type { RaTlsVerifier } from '../ratls/peer';
-import { RaTlsTransport, withTimeout } from '../ratls/transport';
+import { RaTlsTransport } from '../ratls/transport';
+import { requestPayload, withTimeout } from './nodeRequest';
 
 import { HttpTransport } from './httpTransport';
 
@@ -42,11 +43,7 @@ export class FetchTransport implements ProxyTransport {
     constructor(readonly baseUrl: string) {}
 
     send(request: TransportRequest): Promise<Response> {
-        const payload =
-            request.signed ??
-            (request.body === undefined
-                ? undefined
-                : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } });
+        const payload = requestPayload(request);
         return fetch(new URL(request.path, this.baseUrl), {
             method: request.method,
             headers: { ...request.headers, ...payload?.headers },

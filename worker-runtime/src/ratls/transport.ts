@@ -6,9 +6,9 @@
  */
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import { ChrysalisError } from '../errors';
+import { nodeRequest } from '../client/nodeRequest';
 import type { ProxyTransport, TransportRequest } from '../client/transport';
 import { RaTlsError } from './errors';
 import { RaTlsVerifier } from './peer';
@@ -64,45 +64,15 @@ export class RaTlsTransport implements ProxyTransport {
     }
 
     send(request: TransportRequest): Promise<Response> {
-        const payload =
-            request.signed ??
-            (request.body === undefined
-                ? undefined
-                : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } });
-        const signal = withTimeout(request.signal, request.timeoutMs ?? 60000);
-        return new Promise<Response>((resolve, reject) => {
-            if (signal.aborted) return reject(signal.reason);
-            const req = https.request(
-                new URL(request.path, this.baseUrl),
-                { method: request.method, headers: { ...request.headers, ...payload?.headers }, agent: this.agent },
-                (res) => {
-                    const headers = new Headers();
-                    for (const [name, value] of Object.entries(res.headers)) {
-                        if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-                        else if (value !== undefined) headers.set(name, value);
-                    }
-                    const status = res.statusCode ?? 502;
-                    const empty = status === 204 || status === 304;
-                    if (empty) res.resume();
-                    resolve(
-                        new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
-                            status,
-                            statusText: res.statusMessage,
-                            headers,
-                        }),
-                    );
-                },
-            );
-            // As fetch: an abort (the caller's, or the timeout) ends the exchange, the body's stream included.
-            const onAbort = () => req.destroy(signal.reason as Error);
-            signal.addEventListener('abort', onAbort, { once: true });
-            req.once('close', () => signal.removeEventListener('abort', onAbort));
-            req.once('error', (err) => {
-                if (signal.aborted) return reject(signal.reason);
-                if (err instanceof RaTlsError) return reject(err);
-                reject(new ProxyConnectionError(`${this.baseUrl}: ${err.message}`, { cause: err }));
-            });
-            req.end(payload?.body);
+        return nodeRequest({
+            baseUrl: this.baseUrl,
+            request,
+            send: https.request,
+            agent: this.agent,
+            connectionError: (err) =>
+                err instanceof RaTlsError
+                    ? err
+                    : new ProxyConnectionError(`${this.baseUrl}: ${err.message}`, { cause: err }),
         });
     }
 
@@ -110,16 +80,4 @@ export class RaTlsTransport implements ProxyTransport {
     closeConnections(): void {
         this.agent.destroy();
     }
-}
-
-/** The caller's signal or the timeout, whichever fires first. */
-export function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
-    const timeout = AbortSignal.timeout(ms);
-    if (!signal) return timeout;
-    const both = new AbortController();
-    const abort = (reason: unknown) => both.abort(reason);
-    if (signal.aborted) abort(signal.reason);
-    signal.addEventListener('abort', () => abort(signal.reason), { once: true });
-    timeout.addEventListener('abort', () => abort(timeout.reason), { once: true });
-    return both.signal;
 }
