@@ -18,6 +18,8 @@ export interface Figures {
     ttftP50Ms: number;
     ttftP99Ms: number;
     msPerToken: number;
+    /** CPU time of this whole process (all threads) per token: less sensitive to a loaded machine than wall time. */
+    cpuMsPerToken: number;
 }
 
 const percentile = (values: number[], q: number) => {
@@ -26,7 +28,7 @@ const percentile = (values: number[], q: number) => {
 };
 export const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
-export function summarize(streams: number, runs: Run[], wallMs: number): Figures {
+export function summarize(streams: number, runs: Run[], wallMs: number, cpuMs: number): Figures {
     const tokens = runs.reduce((n, r) => n + r.tokens, 0);
     const ttft = runs.map((r) => r.ttftMs);
     return {
@@ -39,6 +41,7 @@ export function summarize(streams: number, runs: Run[], wallMs: number): Figures
             runs.reduce((n, r) => n + (r.totalMs - r.ttftMs) / Math.max(1, r.tokens - 1), 0) / runs.length,
             3,
         ),
+        cpuMsPerToken: round(cpuMs / Math.max(1, tokens), 3),
     };
 }
 
@@ -47,12 +50,14 @@ export async function lanes(streams: number, requests: number, one: (i: number) 
     const runs: Run[] = [];
     let next = 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await Promise.all(
         Array.from({ length: streams }, async () => {
             while (next < requests) runs.push(await one(next++));
         }),
     );
-    return summarize(streams, runs, performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    return summarize(streams, runs, performance.now() - t0, (cpu.user + cpu.system) / 1000);
 }
 
 export const messagesFor = (i: number) => [

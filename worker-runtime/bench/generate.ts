@@ -20,79 +20,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { readSse, signedGenerativeRequest } from '../src/client/generative';
 import { startDevnet } from '../src/devnet/orchestrator';
 import { generatedPackagePath } from '../src/inference/catalog';
 import { ChatEngine } from '../src/inference/generative/engines';
 import { benchChatFolder } from '../scripts/generative/folders';
-
-interface Run {
-    ttftMs: number;
-    totalMs: number;
-    tokens: number;
-}
-
-interface Figures {
-    streams: number;
-    requests: number;
-    tokensPerSecond: number;
-    ttftP50Ms: number;
-    ttftP99Ms: number;
-    msPerToken: number;
-    /** CPU time of this whole process (all threads) per token: less sensitive to a loaded machine than wall time. */
-    cpuMsPerToken: number;
-}
-
-const percentile = (values: number[], q: number) => {
-    const s = [...values].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-};
-const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
-
-function summarize(streams: number, runs: Run[], wallMs: number, cpuMs: number): Figures {
-    const tokens = runs.reduce((n, r) => n + r.tokens, 0);
-    return {
-        streams,
-        requests: runs.length,
-        tokensPerSecond: round((tokens / wallMs) * 1000, 1),
-        ttftP50Ms: round(
-            percentile(
-                runs.map((r) => r.ttftMs),
-                0.5,
-            ),
-        ),
-        ttftP99Ms: round(
-            percentile(
-                runs.map((r) => r.ttftMs),
-                0.99,
-            ),
-        ),
-        msPerToken: round(
-            runs.reduce((n, r) => n + (r.totalMs - r.ttftMs) / Math.max(1, r.tokens - 1), 0) / runs.length,
-            3,
-        ),
-        cpuMsPerToken: round(cpuMs / Math.max(1, tokens), 3),
-    };
-}
-
-async function lanes(streams: number, requests: number, one: (i: number) => Promise<Run>) {
-    const runs: Run[] = [];
-    let next = 0;
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    await Promise.all(
-        Array.from({ length: streams }, async () => {
-            while (next < requests) runs.push(await one(next++));
-        }),
-    );
-    const cpu = process.cpuUsage(cpu0);
-    return summarize(streams, runs, performance.now() - t0, (cpu.user + cpu.system) / 1000);
-}
-
-const messagesFor = (i: number) => [
-    { role: 'system', content: 'You are a helpful assistant.' },
-    { role: 'user', content: `Question ${i}: what does a sealed queue protect, and from whom?` },
-];
+import { Figures, lanes, messagesFor, round, streamChat } from './chatStreams';
 
 function folderBytes(dir: string): number {
     let n = 0;
@@ -152,27 +84,8 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             account: devnet.network.client.account.address.toString(),
             secretKey: devnet.network.client.keyPair.secretKey,
         };
-        const one = async (i: number): Promise<Run> => {
-            const inputs = { messages: messagesFor(i), max_tokens: maxTokens, temperature: 0, stream: true };
-            const signed = signedGenerativeRequest({ model, inputs, ...who });
-            const t0 = performance.now();
-            // Over the devnet client's RA-TLS channel (verified once per connection, kept alive).
-            const res = await devnet.client.proxy.send({
-                method: 'POST',
-                path: '/v1/generate',
-                signed: { body: signed.body, headers: signed.headers },
-            });
-            if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
-            let first = 0;
-            let tokens = 0;
-            for await (const e of readSse(res.body!)) {
-                if (e.event === 'delta') {
-                    if (!first) first = performance.now();
-                    tokens += (e.data as { tokenIds: number[] }).tokenIds.length;
-                } else if (e.event === 'error') throw new Error(JSON.stringify(e.data));
-            }
-            return { ttftMs: first - t0, totalMs: performance.now() - t0, tokens };
-        };
+        // Over the devnet client's RA-TLS channel (verified once per connection, kept alive).
+        const one = (i: number) => streamChat(devnet.client, model, who, i, maxTokens);
         await one(-1); // warm-up
         for (const streams of [1, 4]) network.push(await lanes(streams, requests * streams, one));
     } finally {
