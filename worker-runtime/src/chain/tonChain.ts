@@ -135,6 +135,13 @@ export class TonChain implements Chain {
      */
     async now(): Promise<number> {
         if (this.network !== 'devnet') return Math.floor(Date.now() / 1000);
-        return (await this.client.getContractState(new Address(0, Buffer.alloc(32)))).timestampt;
+        // Concurrent callers (the proxy asks twice per request) share one read of the API's clock.
+        this.clockRead ??= this.client
+            .getContractState(new Address(0, Buffer.alloc(32)))
+            .then((state) => state.timestampt)
+            .finally(() => (this.clockRead = undefined));
+        return this.clockRead;
     }
+
+    private clockRead: Promise<number> | undefined;
 }
