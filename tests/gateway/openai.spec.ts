@@ -236,7 +236,7 @@ test('failover: a proxy that cannot be reached is skipped for the next one where
     const gw = await createGateway({ clients: [dead, devnet.client], port: 0 });
     try {
         const client = new OpenAI({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
-        const res = await client.chat.completions.create({ model: 'chat-think', messages, max_tokens: 4 });
+        const res = await client.chat.completions.create({ model: 'chat-think', messages, max_tokens: 4, seed: 7 });
         expect(res.usage!.completion_tokens).toBeGreaterThan(0);
     } finally {
         await gw.close();
@@ -288,7 +288,7 @@ test('`chrysalis client serve` finds the registry proxy where the wallet has an 
         expect(lines.join('\n')).toContain(`proxy ${devnet.network.proxy.proxyId} ${devnet.proxyUrl}: account`);
         expect(lines.join('\n')).toMatch(/gateway http:\/\/127\.0\.0\.1:\d+\/v1 \(1 proxy\)/);
         const api = new OpenAI({ baseURL: served!.url, apiKey: 'unused', maxRetries: 0 });
-        const res = await api.chat.completions.create({ model: 'chat-think', messages, max_tokens: 4 });
+        const res = await api.chat.completions.create({ model: 'chat-think', messages, max_tokens: 4, seed: 7 });
         expect(res.usage!.completion_tokens).toBeGreaterThan(0);
     } finally {
         await served?.close();
@@ -324,10 +324,17 @@ test('an answer altered on the way (text changed after the worker signed it) is 
                 : {}),
         });
         const body = await upstream.text();
+        // A JSON answer gets its text replaced; a stream gets one more delta before its last event (an unseeded
+        // generation may end at its first token and stream no delta to alter).
         const forged =
-            req.url === '/v1/generate'
-                ? body.replace(/"text":"[^"]*"/, '"text":"forged"').replace(/"text": "[^"]*"/, '"text": "forged"')
-                : body;
+            req.url !== '/v1/generate'
+                ? body
+                : body.includes('event: done')
+                  ? body.replace(
+                        'event: done\n',
+                        'event: delta\ndata: {"index":0,"tokenIds":[],"text":"forged"}\n\nevent: done\n',
+                    )
+                  : body.replace(/"text": ?"(?:[^"\\]|\\.)*"/, '"text":"forged"');
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
         res.end(forged);
     });
