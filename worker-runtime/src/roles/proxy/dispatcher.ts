@@ -70,6 +70,7 @@ export class Dispatcher {
         let started = Date.now();
         const waiting = this.waitingOf(modelHash);
         waiting.set(requestId, started);
+        let jobRemoved = false;
         try {
             const raw = await queue.submit({ requestId, inputs }, timeoutMs, {
                 queueWaitMs,
@@ -77,8 +78,11 @@ export class Dispatcher {
                     waiting.delete(requestId);
                     started = Date.now();
                 },
+                // The worker's completion deletes the job (the sealed inputs); forget then deletes the result only.
+                removeOnComplete: true,
+                onJobRemoved: () => (jobRemoved = true),
             });
-            const forget = () => queue.forget(requestId);
+            const forget = () => queue.forget(requestId, { jobRemoved });
             return { kind: 'result', raw, ms: Date.now() - started, queueVersion: version, forget };
         } catch (err) {
             const ms = Date.now() - started;

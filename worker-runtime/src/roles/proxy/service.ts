@@ -183,6 +183,9 @@ export class InferenceService {
         // The balance (cached `accountCacheMs`) is read only for authenticated requests. It, and the request's charge
         // record, are read while the body is checked: the refusals keep their order (an account refusal first).
         const reading = this.d.accounts.read(accountAddress);
+        // The chain's clock (a read of the TON API on the devnet) is asked at once too; awaited in refusal order.
+        const clock = this.d.chain.now();
+        clock.catch(() => undefined);
         let req: ReturnType<typeof parseInferBody>;
         try {
             if (raw.length > this.d.maxBodyBytes) {
@@ -217,7 +220,7 @@ export class InferenceService {
                 );
             }
         }
-        const now = await this.d.chain.now();
+        const now = await clock;
         const maxValidity = this.d.config.requestMaxValiditySeconds;
         if (req.validUntil < now) refuse('expired', `the request expired at ${req.validUntil} (now ${now})`);
         if (req.validUntil > now + maxValidity) {
@@ -244,12 +247,13 @@ export class InferenceService {
         }
         this.checkFunds(accountAddress, account, known.clientCounts);
         // Reservations keep a keyed tag of the digest: equality is all they need, and Redis learns nothing from it.
-        return { req, model, account, log, client, digest: this.d.records.tag(auth.digest) };
+        // `now`: the chain time the request was admitted at (a tensor request's charge signs with it: one clock read).
+        return { req, model, account, log, client, now, digest: this.d.records.tag(auth.digest) };
     }
 
     /** A tensor request: admitted, its inputs validated, its maximum cost reserved before anything is queued. */
     async infer(raw: Buffer, auth: Authenticated): Promise<InferResponse> {
-        const { req, model, account, log, client, digest } = await this.admit(raw, auth);
+        const { req, model, account, log, client, now, digest } = await this.admit(raw, auth);
         const accountAddress = auth.accountAddress;
         let inputs: WireTensorMap;
         try {
@@ -275,6 +279,8 @@ export class InferenceService {
                 this.d.signer.multipliersBps,
             ),
         );
+        // The charge script releases the reservation in the same step (counters.ts): from then on nothing is held.
+        let held = reserved;
         try {
             const started = Date.now();
             const { result, receipt, owner, forget } = await this.run(model, req.requestId, inputs, log);
@@ -289,7 +295,10 @@ export class InferenceService {
                 result.workerKey,
                 { prompt: BigInt(tokens), cached: 0n, completion: 0n, reasoning: 0n },
                 account.price,
+                {},
+                now,
             );
+            held = false;
             // The sealed inputs and outputs have served their purpose: the charged record keeps the receipt.
             await forget();
             const response: InferResponse = {
@@ -303,11 +312,12 @@ export class InferenceService {
             };
             this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
             this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
-            log.info({ tokens, workerKey: result.workerKey }, 'request served');
+            // Per request: debug (an info line would cost a write per request; the metrics count them).
+            log.debug({ tokens, workerKey: result.workerKey }, 'request served');
             return response;
         } finally {
             // A charge released the reservation already (in the same script); this covers every other way out.
-            if (reserved) await this.d.reservations.release(client, req.requestId);
+            if (held) await this.d.reservations.release(client, req.requestId);
         }
     }
 
@@ -570,8 +580,10 @@ export class InferenceService {
         counts: TokenCounts,
         price: bigint,
         extra: Record<string, unknown> = {},
+        /** The chain time to sign with (a tensor request's admission time: its voucher's validity counts from then); read if absent. */
+        at?: number,
     ): Promise<Omit<InferResponse, 'outputs'> & { units: bigint; costNanoton: bigint; charged: boolean }> {
-        const now = await this.d.chain.now();
+        const now = at ?? (await this.d.chain.now());
         const tokens = Number(counts.prompt + counts.cached + counts.completion + counts.reasoning);
         const record: ChargedRecord = {
             requestId,
