@@ -72,7 +72,8 @@ export class Dispatcher {
         waiting.set(requestId, started);
         let jobRemoved = false;
         try {
-            const raw = await queue.submit({ requestId, inputs }, timeoutMs, {
+            // A first attempt queues the id for the first time: the worker need not look for an earlier result.
+            const raw = await queue.submit({ requestId, inputs, fresh: !retry }, timeoutMs, {
                 queueWaitMs,
                 onTaken: () => {
                     waiting.delete(requestId);
