@@ -21,6 +21,7 @@ import { runLevel, signedBodies } from './http';
 import { CpuProfile, summarizeProfile } from './profile';
 
 const TICK_MS = 1000 / 100;
+const IDLE_MS = 5000;
 function cpuMsOf(pid: number): number {
     try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -83,6 +84,17 @@ async function main() {
         componentOf.set(pid('proxy'), 'proxy');
         componentOf.set(pid('chain'), 'chain');
         for (const w of devnet.workerNames()) componentOf.set(pid(w), `worker ${w}`);
+        // Idle: what each process spends per second with no request at all (polls, timers, admission rounds).
+        const idleBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
+        const idleStats = await commandStats(control);
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        const idleAfter = await commandStats(control);
+        const idleCommands = [...idleAfter].reduce((a, [k, n]) => a + n - (idleStats.get(k) ?? 0), 0) - 1;
+        console.log(
+            `idle, per second: ${[...componentOf]
+                .map(([p, name]) => `${name} ${((cpuMsOf(p) - idleBefore.get(p)!) / (IDLE_MS / 1000)).toFixed(1)} ms`)
+                .join(', ')}; Redis ${(idleCommands / (IDLE_MS / 1000)).toFixed(0)} commands`,
+        );
         const bodies = rate ? [] : await signedBodies(devnet, requests);
         const before = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
         const self = process.cpuUsage();

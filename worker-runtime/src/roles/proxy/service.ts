@@ -183,7 +183,7 @@ export class InferenceService {
         // The balance (cached `accountCacheMs`) is read only for authenticated requests. It, and the request's charge
         // record, are read while the body is checked: the refusals keep their order (an account refusal first).
         const reading = this.d.accounts.read(accountAddress);
-        // The chain's clock (a read of the TON API on the devnet) is asked at once too; awaited in refusal order.
+        // The chain's clock (on the devnet a briefly kept reading of its TON API) is asked at once too.
         const clock = this.d.chain.now();
         clock.catch(() => undefined);
         let req: ReturnType<typeof parseInferBody>;
@@ -247,13 +247,12 @@ export class InferenceService {
         }
         this.checkFunds(accountAddress, account, known.clientCounts);
         // Reservations keep a keyed tag of the digest: equality is all they need, and Redis learns nothing from it.
-        // `now`: the chain time the request was admitted at (a tensor request's charge signs with it: one clock read).
-        return { req, model, account, log, client, now, digest: this.d.records.tag(auth.digest) };
+        return { req, model, account, log, client, digest: this.d.records.tag(auth.digest) };
     }
 
     /** A tensor request: admitted, its inputs validated, its maximum cost reserved before anything is queued. */
     async infer(raw: Buffer, auth: Authenticated): Promise<InferResponse> {
-        const { req, model, account, log, client, now, digest } = await this.admit(raw, auth);
+        const { req, model, account, log, client, digest } = await this.admit(raw, auth);
         const accountAddress = auth.accountAddress;
         let inputs: WireTensorMap;
         try {
@@ -295,8 +294,6 @@ export class InferenceService {
                 result.workerKey,
                 { prompt: BigInt(tokens), cached: 0n, completion: 0n, reasoning: 0n },
                 account.price,
-                {},
-                now,
             );
             held = false;
             // The sealed inputs and outputs have served their purpose: the charged record keeps the receipt.
@@ -580,10 +577,8 @@ export class InferenceService {
         counts: TokenCounts,
         price: bigint,
         extra: Record<string, unknown> = {},
-        /** The chain time to sign with (a tensor request's admission time: its voucher's validity counts from then); read if absent. */
-        at?: number,
     ): Promise<Omit<InferResponse, 'outputs'> & { units: bigint; costNanoton: bigint; charged: boolean }> {
-        const now = at ?? (await this.d.chain.now());
+        const now = await this.d.chain.now();
         const tokens = Number(counts.prompt + counts.cached + counts.completion + counts.reasoning);
         const record: ChargedRecord = {
             requestId,
