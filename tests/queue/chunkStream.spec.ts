@@ -217,6 +217,40 @@ test('a stream cut before its final chunk (worker gone, or entries dropped at th
     expect((none as StreamTruncatedError).received).toBe(0);
 });
 
+test('commands given to finish run in one transaction just before the final chunk, or not at all with it', async () => {
+    // Accepted: the key is there once the final chunk is, whether the stream had items before or not.
+    for (const items of [2, 0]) {
+        const id = requestId(`before${items}`);
+        const marker = `${prefix}:marker:${id}`;
+        const w = writer(id);
+        for (let i = 0; i < items; i++) w.push({ id: i });
+        await w.finish({ done: true }, (tx) => tx.set(marker, 'remembered', 'EX', 60));
+        expect(await redis.get(marker)).toBe('remembered');
+        const chunks = await readAll(id);
+        expect(chunks.flatMap((c) => (c.kind === 'items' ? c.items.map((x) => x.id) : []))).toEqual([
+            ...Array(items).keys(),
+        ]);
+        expect(chunks.at(-1)!.kind).toBe('final');
+    }
+
+    // A command Redis refuses as it is queued (here: a wrong argument count) discards the whole transaction: no
+    // final chunk without what had to come before it, and the writer says so.
+    const id = requestId('refused');
+    const marker = `${prefix}:marker:${id}`;
+    const w = writer(id);
+    w.push({ id: 0 });
+    await w.flushed();
+    const err = await rejection(
+        w.finish({ done: true }, (tx) => {
+            tx.set(marker, 'remembered');
+            tx.call('SET', marker);
+        }),
+    );
+    expect(err).toBeTruthy();
+    expect(await redis.exists(marker)).toBe(0);
+    expect(await rejection(readAll(id))).toBeInstanceOf(StreamTruncatedError);
+});
+
 test('a garbage entry is refused as malformed', async () => {
     const id = requestId('garbage');
     await redis.xadd(streamKeys(prefix, modelHash, id).stream, '*', 'x', 'y');

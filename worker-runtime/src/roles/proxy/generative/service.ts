@@ -222,7 +222,8 @@ export class GenerativeService {
                 sink.clientGone?.removeEventListener('abort', onGone);
                 this.release(reader);
             }
-            await this.d.redis.del(keys.stream).catch(() => undefined);
+            // Cleanup only (the stream expires anyway, and a retry streams under another id): not waited for.
+            void this.d.redis.del(keys.stream).catch(() => undefined);
 
             if (final?.ok) {
                 const checked = await this.checkFinal(p, final, ids, text);
