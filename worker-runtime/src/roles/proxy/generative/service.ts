@@ -161,7 +161,10 @@ export class GenerativeService {
         try {
             return await this.generate(prepared, sink);
         } finally {
-            await this.d.reservations.release(account.address.toRawString(), req.requestId).catch(() => undefined);
+            // Not waited for: the answer goes out one round trip earlier. It is sent before anything this proxy sends
+            // for the account's next request, and commands on one connection run in order, so the next reservation
+            // here never counts this one; meanwhile the reservation only makes the budget look smaller, never larger.
+            void this.d.reservations.release(account.address.toRawString(), req.requestId).catch(() => undefined);
         }
     }
 
