@@ -86,6 +86,28 @@ test('chunks arrive in order, items coalesce while a write is in flight, and the
     expect(ttl).toBeLessThanOrEqual(DEFAULT_STREAM_TTL_SECONDS);
 });
 
+test('after the first chunk, the items pushed in one event-loop turn go in one chunk', async () => {
+    const id = requestId('turn');
+    const w = writer(id);
+    const reading = readAll(id);
+    w.push({ id: 0 }); // the first chunk leaves at once, alone
+    await w.flushed();
+    for (let i = 1; i <= 10; i++) w.push({ id: i }); // one turn: one chunk
+    await w.flushed();
+    w.push({ id: 11 });
+    await new Promise((r) => setImmediate(r)); // a later turn: its own chunk
+    w.push({ id: 12 });
+    await w.finish({ done: true });
+    const chunks = await reading;
+    expect(chunks.map((c) => (c.kind === 'items' ? c.items.map((x) => x.id) : 'final'))).toEqual([
+        [0],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        [11],
+        [12],
+        'final',
+    ]);
+});
+
 test('later chunks are one XADD each: the expiry is pushed back once a quarter of it has passed, and on the final', async () => {
     const id = requestId('ttl');
     const key = streamKeys(prefix, modelHash, id).stream;

@@ -73,9 +73,10 @@ export const DEFAULT_STREAM_TTL_SECONDS = 600;
 
 /**
  * The worker's side. `push(item)` queues an item and returns at once; items are written as soon as the previous
- * write has finished, all items that arrived meanwhile in one chunk (so a token leaves the worker within one
- * Redis round trip, and a Redis slower than the model costs fewer, larger chunks instead of a growing backlog).
- * `finish(body)` writes every pending item and then the final chunk.
+ * write has finished (after the first chunk: and the event-loop turn they arrived in has ended), all items that
+ * arrived meanwhile in one chunk (so a token leaves the worker within one Redis round trip, and a Redis or an event
+ * loop slower than the model costs fewer, larger chunks instead of a growing backlog). `finish(body)` writes every
+ * pending item and then the final chunk.
  */
 export class ChunkStreamWriter<I = unknown, F = unknown> {
     readonly keys: StreamKeys;
@@ -115,7 +116,10 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         if (this.finished) throw new ChrysalisError('push after finish on a chunk stream');
         if (this.failure) return false;
         this.pending.push(item);
-        if (!this.writing) this.writing = this.drain();
+        // The first chunk leaves at once (time to first token). Later ones wait for the end of this event-loop turn
+        // (setImmediate: the auto-pipelined XADD would not leave before then anyway), so the tokens that arrived in
+        // one turn, as when the event loop was busy, go in one chunk instead of one token and then the rest.
+        if (!this.writing) this.writing = this.seq === 0 ? this.drain() : this.afterTurn().then(() => this.drain());
         return true;
     }
 
@@ -137,6 +141,10 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
     async flushed(): Promise<void> {
         while (this.writing) await this.writing;
         if (this.failure) throw this.failure;
+    }
+
+    private afterTurn(): Promise<void> {
+        return new Promise((resolve) => setImmediate(resolve));
     }
 
     private async drain(): Promise<void> {

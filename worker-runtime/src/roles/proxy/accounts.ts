@@ -140,10 +140,12 @@ export class ClientAccounts {
                 return;
             }
             const cached = this.balances.get(key);
+            // A read in flight (a request's) is waited for rather than repeated.
             const reload =
-                !this.reading.has(key) && (!cached || Date.now() - cached.at >= this.cacheMs * 0.8)
+                this.reading.get(key) ??
+                (!cached || Date.now() - cached.at >= this.cacheMs * 0.8
                     ? this.reload(entry.account, key)
-                    : Promise.resolve(undefined);
+                    : Promise.resolve(undefined));
             // A read that fails (the account closed, the chain unreachable) ends the background reads.
             reload.then(schedule, () => this.active.delete(key));
         };
