@@ -131,7 +131,8 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
 
         const models = await networkModels(options);
         const port = options.port || (await freePort());
-        const proxyUrl = `http://127.0.0.1:${port}`;
+        // RA-TLS, as the in-process devnet serves it: clients and workers check the proxy's attestation and pin its key.
+        const proxyUrl = `https://127.0.0.1:${port}`;
         const chainProcess = children.start({
             name: 'chain',
             command: process.execPath,
@@ -245,7 +246,6 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
         const client = await ChrysalisClient.connect({
             proxyUrl,
             chain,
-            allowPlainHttp: true,
             // Simulated quotes warn on every worker checked; the devnet says it once (the workers' line above).
             attestationPolicy: { logger: { warn: () => undefined } },
             proxyAddress: view.proxy.contract.address,
@@ -293,6 +293,8 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                             workerKey: key.keyPair.publicKey.toString('hex'),
                             owner: operator.owner.address,
                             proxies: [proxyEntry],
+                            // Over the client's RA-TLS channel to the proxy (verified, pinned), as a worker asks.
+                            transport: () => client.proxy,
                             wallet: workerWallets[operator.index].wallet,
                             threshold: 1n,
                             value: PAYOUT_VALUE,

@@ -38,6 +38,7 @@ import { WorkerStartError } from './errors';
 import { AcceptedGrant, GrantReader } from './grant';
 import { createJobProcessor } from './jobProcessor';
 import { claimPayoutIfDue, PayoutClaimOutcome } from './payout';
+import { proxyTransports, TransportFor } from './proxyTransports';
 import { keepVoucher, readKeptVoucher } from './keptVoucher';
 import { startHealthServer } from './server';
 import { DEFAULT_REGISTRATION_TIMEOUT_MS, readStake, registerStake, stakeProblem, waitForActiveStake } from './stake';
@@ -75,6 +76,7 @@ export class WorkerRole {
     private grantTimer: NodeJS.Timeout | null = null;
     private payoutTimer: NodeJS.Timeout | null = null;
     private heartbeatTimer: NodeJS.Timeout | null = null;
+    private transports: TransportFor | null = null;
     private server: FastifyInstance | null = null;
     private stopping = false;
     private cancelWatcher: CancelWatcher | null = null;
@@ -327,6 +329,10 @@ export class WorkerRole {
             workerKey: this.workerKey,
             owner: this.owner,
             proxies: this.view.proxies(),
+            transport: (this.transports ??= proxyTransports(this.view, {
+                plainHttp: config.plainHttp,
+                policy: { logger: this.log, ...this.deps.attestationPolicy },
+            })),
             wallet,
             threshold: BigInt(config.payoutThreshold),
             value: BigInt(config.payoutValueNanoton),
