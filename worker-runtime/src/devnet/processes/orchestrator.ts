@@ -1,6 +1,7 @@
 /**
- * `npm run devnet -- --processes`: the devnet as separate OS processes, each through its real command. A chain process
- * (the sandbox with the network deployed by deployNetwork, behind the devnet's TON API), a private `redis-server`
+ * `npm run devnet -- --processes`: the devnet as separate OS processes, each through its real command. The chain
+ * (`chrysalis devnet chain --deploy`: the sandbox with the network deployed by deployNetwork, behind the devnet's TON
+ * API), a private `redis-server`
  * (unless a Redis is given), `chrysalis proxy start` and one `chrysalis worker start` per (operator, model), configured
  * by environment as operators configure them (CHRYSALIS_NETWORK=devnet, the TON API as endpoint). This process is the
  * client: the SDK over the TON API and the proxy's HTTP API. The run itself (requests, settlement, reconciliation)
@@ -29,10 +30,9 @@ import { Child, Children } from './children';
 import { parseChainReady } from './chainReady';
 import { DevnetEndpoints, proxyEnv, sharedEnv, workerEnv } from './roleEnv';
 
-/** The repository root: bin/chrysalis.js and the chain process's entry are found from it. */
+/** The repository root: bin/chrysalis.js is found from it. */
 const ROOT = resolve(__dirname, '../../../..');
 const CHRYSALIS_BIN = join(ROOT, 'bin', 'chrysalis.js');
-const CHAIN_ENTRY = join(__dirname, 'chainMain.ts');
 
 /** What each role process's wallet is given by the faucet (gas for commitments and payout claims). */
 const OPERATOR_WALLET_TON = '20';
@@ -138,9 +138,10 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
             command: process.execPath,
             args: [
                 ...node,
-                '-r',
-                'tsx/cjs',
-                CHAIN_ENTRY,
+                CHRYSALIS_BIN,
+                'devnet',
+                'chain',
+                '--deploy',
                 `--seed=${seed}`,
                 `--workers=${workerCount}`,
                 `--models=${models
