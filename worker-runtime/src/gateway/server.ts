@@ -192,14 +192,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        // The chunks that one read from the proxy brought go out in one write (one syscall), not one each. Buffered
+        // here rather than by corking the response: on Node 22 a corked response's data is dropped by `end()`.
+        let pending = '';
+        const flush = () => {
+            if (pending && !raw.destroyed) raw.write(pending);
+            pending = '';
+        };
         const send = (data: unknown) => {
-            if (raw.destroyed) return;
-            // The chunks that one read from the proxy brought go out in one write (one syscall), not one each.
-            if (!raw.writableCorked) {
-                raw.cork();
-                process.nextTick(() => raw.uncork());
-            }
-            raw.write(`data: ${JSON.stringify(data)}\n\n`);
+            if (!pending) process.nextTick(flush);
+            pending += `data: ${JSON.stringify(data)}\n\n`;
         };
         let writer: ChunkWriter | null = null;
         const onEvent = (event: GenerationEvent) => {
@@ -216,10 +218,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         try {
             if (!first.done) onEvent(first.value);
             for await (const event of { [Symbol.asyncIterator]: () => events }) onEvent(event);
-            if (!raw.destroyed) raw.write('data: [DONE]\n\n');
+            pending += 'data: [DONE]\n\n';
         } catch (err) {
             send(toGatewayError(err).toJSON());
         } finally {
+            flush();
             raw.end();
         }
     }
