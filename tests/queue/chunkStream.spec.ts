@@ -86,6 +86,28 @@ test('chunks arrive in order, items coalesce while a write is in flight, and the
     expect(ttl).toBeLessThanOrEqual(DEFAULT_STREAM_TTL_SECONDS);
 });
 
+test('after the first chunk, the items pushed in one event-loop turn go in one chunk', async () => {
+    const id = requestId('turn');
+    const w = writer(id);
+    const reading = readAll(id);
+    w.push({ id: 0 }); // the first chunk leaves at once, alone
+    await w.flushed();
+    for (let i = 1; i <= 10; i++) w.push({ id: i }); // one turn: one chunk
+    await w.flushed();
+    w.push({ id: 11 });
+    await new Promise((r) => setImmediate(r)); // a later turn: its own chunk
+    w.push({ id: 12 });
+    await w.finish({ done: true });
+    const chunks = await reading;
+    expect(chunks.map((c) => (c.kind === 'items' ? c.items.map((x) => x.id) : 'final'))).toEqual([
+        [0],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        [11],
+        [12],
+        'final',
+    ]);
+});
+
 test('later chunks are one XADD each: the expiry is pushed back once a quarter of it has passed, and on the final', async () => {
     const id = requestId('ttl');
     const key = streamKeys(prefix, modelHash, id).stream;
@@ -215,6 +237,40 @@ test('a stream cut before its final chunk (worker gone, or entries dropped at th
     // No stream at all: truncated after the first-chunk timeout, with nothing received.
     const none = await rejection(readAll(requestId('none')));
     expect((none as StreamTruncatedError).received).toBe(0);
+});
+
+test('commands given to finish run in one transaction just before the final chunk, or not at all with it', async () => {
+    // Accepted: the key is there once the final chunk is, whether the stream had items before or not.
+    for (const items of [2, 0]) {
+        const id = requestId(`before${items}`);
+        const marker = `${prefix}:marker:${id}`;
+        const w = writer(id);
+        for (let i = 0; i < items; i++) w.push({ id: i });
+        await w.finish({ done: true }, (tx) => tx.set(marker, 'remembered', 'EX', 60));
+        expect(await redis.get(marker)).toBe('remembered');
+        const chunks = await readAll(id);
+        expect(chunks.flatMap((c) => (c.kind === 'items' ? c.items.map((x) => x.id) : []))).toEqual([
+            ...Array(items).keys(),
+        ]);
+        expect(chunks.at(-1)!.kind).toBe('final');
+    }
+
+    // A command Redis refuses as it is queued (here: a wrong argument count) discards the whole transaction: no
+    // final chunk without what had to come before it, and the writer says so.
+    const id = requestId('refused');
+    const marker = `${prefix}:marker:${id}`;
+    const w = writer(id);
+    w.push({ id: 0 });
+    await w.flushed();
+    const err = await rejection(
+        w.finish({ done: true }, (tx) => {
+            tx.set(marker, 'remembered');
+            tx.call('SET', marker);
+        }),
+    );
+    expect(err).toBeTruthy();
+    expect(await redis.exists(marker)).toBe(0);
+    expect(await rejection(readAll(id))).toBeInstanceOf(StreamTruncatedError);
 });
 
 test('a garbage entry is refused as malformed', async () => {

@@ -65,6 +65,17 @@ describe('idempotency by request id', () => {
         expect(await queue.waitForResult(id)).toBe(6);
     });
 
+    it('a fresh request is computed without a look-up, and a result stored meanwhile still wins', async () => {
+        const id = requestId('fresh');
+        // What an earlier delivery the producer did not know of would have left: its result is the one handed back.
+        await queue.ledger.putResult(id, sealResult(queueKey, modelHash, id, 41));
+        expect(await queue.submit({ requestId: id, inputs: { n: 1 }, fresh: true })).toBe(41);
+        expect(count(id)).toBe(1);
+        const plain = requestId('fresh-plain');
+        expect(await queue.submit({ requestId: plain, inputs: { n: 1 }, fresh: true })).toBe(2);
+        expect(count(plain)).toBe(1);
+    });
+
     it('a request is charged exactly once however often the charge is attempted', async () => {
         const id = requestId('charge');
         expect(await queue.submit({ requestId: id, inputs: { n: 0 } })).toBe(1);

@@ -315,6 +315,14 @@ describe('a wallet through the TON API of a fresh chain', () => {
         expect((await adminPost(api, 'advance', { seconds: -5 })).status).toBe(422);
     });
 
+    it('TonChain keeps a devnet clock reading briefly, yet sees an advance as soon as it is answered', async () => {
+        const chain = new TonChain({ network: 'devnet', endpoint: api.url });
+        const before = await chain.now();
+        // The reading just taken is kept; the advance answers only once no kept reading predates it.
+        await adminPost(api, 'advance', { seconds: 600 });
+        expect(await chain.now()).toBeGreaterThanOrEqual(before + 600);
+    });
+
     it("chrysalis wallet senders sign with the chain's time, so they still work once the clock is advanced", async () => {
         const keys = await mnemonicToPrivateKey(await mnemonicNew());
         const chain = new TonChain({ network: 'devnet', endpoint: api.url });

@@ -8,9 +8,10 @@
  *
  *   npx tsx worker-runtime/bench/gateway.ts [--pairs 200] [--streams 10] [--own-process]
  *
- * - latency: interleaved requests of 1 token, three ways — a signed `POST /v1/generate` with fetch (no checks),
- *   the SDK's `generate` (signing, receipt and voucher checks), and `POST /v1/chat/completions` at the gateway;
- *   p50/p99 of each and the p50 of the per-pair difference gateway − raw proxy (the gateway's added latency).
+ * - latency: interleaved requests of 1 token, four ways — a signed `POST /v1/generate` over the SDK's channel (no
+ *   checks), the SDK's `generate` (signing, receipt and voucher checks), and `POST /v1/chat/completions` at the
+ *   gateway with fetch and with node:http (keep-alive; fetch's own cost is the app's client, not the gateway);
+ *   p50/p99 of each and the p50 of the per-pair differences gateway − raw proxy and gateway − SDK.
  * - streaming: tokens/s of a streamed generation of half the model's context, through the gateway vs directly.
  * - CPU: the main thread's CPU time per request of each path (mean); the gateway's added CPU hardly depends on the
  *   machine's load, where the wall-clock figures on a shared machine do.
@@ -19,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { toNano } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { cpus, loadavg } from 'node:os';
@@ -160,11 +162,40 @@ async function main() {
                 }),
                 'gateway',
             );
+        // The same call with a lean client (node:http, keep-alive): fetch's own cost (undici builds Request, Headers,
+        // streams per call) is the app's HTTP client, not the gateway; this path shows the gateway alone.
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        const gatewayUrl = new URL(`${gateway.url}/chat/completions`);
+        const viaGatewayHttp = (inputs: Record<string, unknown>) =>
+            new Promise<unknown>((resolve, reject) => {
+                const body = JSON.stringify({ model: 'chat-think', ...inputs });
+                const req = httpRequest(
+                    gatewayUrl,
+                    {
+                        method: 'POST',
+                        agent,
+                        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+                    },
+                    (res) => {
+                        const chunks: Buffer[] = [];
+                        res.on('data', (c: Buffer) => chunks.push(c));
+                        res.on('end', () => {
+                            const text = Buffer.concat(chunks).toString();
+                            if (res.statusCode !== 200)
+                                reject(new Error(`gateway answered ${res.statusCode}: ${text}`));
+                            else resolve(JSON.parse(text));
+                        });
+                        res.on('error', reject);
+                    },
+                );
+                req.on('error', reject);
+                req.end(body);
+            });
         // Wall time per request, and the main thread's CPU time over it: the proxy, the worker role and the chain share
         // that thread and do the same for every path, so the difference is what the path itself costs — and, unlike
         // wall time on a shared machine, it hardly moves with the load (ONNX Runtime's own threads, which spin while
         // they wait, are left out).
-        const cpuMs: Record<string, number[]> = { raw: [], sdk: [], gw: [] };
+        const cpuMs: Record<string, number[]> = { raw: [], sdk: [], gw: [], gwHttp: [] };
         const time = async (f: () => Promise<unknown>, path?: keyof typeof cpuMs) => {
             const c0 = mainThreadCpuMs();
             const t0 = performance.now();
@@ -184,6 +215,9 @@ async function main() {
         const sdkMs: number[] = [];
         const gwMs: number[] = [];
         const diff: number[] = [];
+        const diffSdk: number[] = [];
+        const gwHttpMs: number[] = [];
+        const diffSdkHttp: number[] = [];
         // The order rotates, so that no path always follows another (the proxy finishes a request's bookkeeping
         // after answering it, which the next request can feel).
         for (let i = 0; i < PAIRS; i++) {
@@ -191,9 +225,13 @@ async function main() {
                 async () => void rawMs.push(await time(async () => keep(await (await raw(one)).json()), 'raw')),
                 async () => void sdkMs.push(await time(() => devnet.client.generate(model.hashHex, one), 'sdk')),
                 async () => void gwMs.push(await time(async () => (await viaGateway(one)).json(), 'gw')),
+                async () => void gwHttpMs.push(await time(() => viaGatewayHttp(one), 'gwHttp')),
             ];
-            for (let k = 0; k < 3; k++) await runs[(i + k) % 3]();
+            for (let k = 0; k < runs.length; k++) await runs[(i + k) % runs.length]();
             diff.push(gwMs[i] - rawMs[i]);
+            // Over the SDK itself (the gateway is the SDK behind an HTTP hop): what an app pays for the gateway.
+            diffSdk.push(gwMs[i] - sdkMs[i]);
+            diffSdkHttp.push(gwHttpMs[i] - sdkMs[i]);
         }
         // The gateway's own hop: GET /v1/models answered from its cached catalogue (HTTP in and out, no proxy call).
         const hopMs: number[] = [];
@@ -223,6 +261,7 @@ async function main() {
             }
             gwTps.push(usage / ((performance.now() - t0) / 1000));
         }
+        agent.destroy();
         await gateway.close();
 
         const result = {
@@ -235,6 +274,12 @@ async function main() {
                 gateway: { p50: round(pct(gwMs, 50)), p99: round(pct(gwMs, 99)) },
                 gatewayAddedP50: round(pct(diff, 50)),
                 gatewayAddedP90: round(pct(diff, 90)),
+                gatewayOverSdkP50: round(pct(diffSdk, 50)),
+                gatewayOverSdkP90: round(pct(diffSdk, 90)),
+                /** The gateway called with node:http (keep-alive) instead of fetch: the gateway's own share. */
+                gatewayNodeHttp: { p50: round(pct(gwHttpMs, 50)), p99: round(pct(gwHttpMs, 99)) },
+                gatewayNodeHttpOverSdkP50: round(pct(diffSdkHttp, 50)),
+                gatewayNodeHttpOverSdkP90: round(pct(diffSdkHttp, 90)),
                 gatewayHopModels: { p50: round(pct(hopMs, 50)), p99: round(pct(hopMs, 99)) },
             },
             // Means: the main thread's CPU clock ticks in 10 ms steps, which average out over the requests.
@@ -246,6 +291,9 @@ async function main() {
                       sdkDirect: round(mean(cpuMs.sdk)),
                       gateway: round(mean(cpuMs.gw)),
                       gatewayAdded: round(mean(cpuMs.gw) - mean(cpuMs.raw)),
+                      gatewayOverSdk: round(mean(cpuMs.gw) - mean(cpuMs.sdk)),
+                      gatewayNodeHttp: round(mean(cpuMs.gwHttp)),
+                      gatewayNodeHttpOverSdk: round(mean(cpuMs.gwHttp) - mean(cpuMs.sdk)),
                   },
             load: loadavg().map(round),
             streaming: {
@@ -273,11 +321,17 @@ async function main() {
             `  gateway added (per pair)       p50 ${result.latencyMs.gatewayAddedP50} ms  p90 ${result.latencyMs.gatewayAddedP90} ms`,
         );
         console.log(
+            `  gateway over the SDK (per pair) p50 ${result.latencyMs.gatewayOverSdkP50} ms  p90 ${result.latencyMs.gatewayOverSdkP90} ms`,
+        );
+        console.log(
+            `  gateway via node:http over SDK p50 ${result.latencyMs.gatewayNodeHttpOverSdkP50} ms  p90 ${result.latencyMs.gatewayNodeHttpOverSdkP90} ms`,
+        );
+        console.log(
             `  gateway hop alone (GET /models) p50 ${result.latencyMs.gatewayHopModels.p50} ms  p99 ${result.latencyMs.gatewayHopModels.p99} ms`,
         );
         if (cpu) {
             console.log(
-                `  main-thread CPU per request    proxy ${cpu.proxyDirect} ms  SDK ${cpu.sdkDirect} ms  gateway ${cpu.gateway} ms (added ${cpu.gatewayAdded} ms)`,
+                `  main-thread CPU per request    proxy ${cpu.proxyDirect} ms  SDK ${cpu.sdkDirect} ms  gateway ${cpu.gateway} ms (added ${cpu.gatewayAdded} ms; over the SDK ${cpu.gatewayOverSdk} ms; via node:http ${cpu.gatewayNodeHttpOverSdk} ms)`,
             );
         }
         console.log(`  load average at the end        ${result.load.join(' ')} (${cpus().length} cores)`);

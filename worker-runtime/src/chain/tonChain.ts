@@ -12,6 +12,7 @@ import {
 import { HttpApi, TonClient } from '@ton/ton';
 import { ChrysalisError } from '../errors';
 import { Chain, TxId } from './chain';
+import { CachedDevnetClock } from './devnetClock';
 import { parseToncenterStack } from './toncenterStack';
 
 /** The TON endpoint could not be reached, or answered with an HTTP error: the message names the endpoint. */
@@ -131,17 +132,16 @@ export class TonChain implements Chain {
 
     /**
      * The chain's time. On the devnet it is what the API says (`sync_utime`): its clock may run ahead of this
-     * machine's. Elsewhere the wall clock, which the network follows (and which costs no request).
+     * machine's. A reading is kept briefly (devnetClock.ts: the devnet's advance waits that out), so a proxy under load
+     * reads it a few times a second, not per request. Elsewhere the wall clock, which the network follows (and which
+     * costs no request).
      */
     async now(): Promise<number> {
         if (this.network !== 'devnet') return Math.floor(Date.now() / 1000);
-        // Concurrent callers (the proxy asks twice per request) share one read of the API's clock.
-        this.clockRead ??= this.client
-            .getContractState(new Address(0, Buffer.alloc(32)))
-            .then((state) => state.timestampt)
-            .finally(() => (this.clockRead = undefined));
-        return this.clockRead;
+        return this.devnetClock.now();
     }
 
-    private clockRead: Promise<number> | undefined;
+    private readonly devnetClock = new CachedDevnetClock(() =>
+        this.client.getContractState(new Address(0, Buffer.alloc(32))).then((state) => state.timestampt),
+    );
 }

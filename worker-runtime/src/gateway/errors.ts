@@ -5,6 +5,7 @@
  */
 import { ProxyError } from '../client/http';
 import { ReceiptError } from '../client/client';
+import type { RefusalCode } from '../roles/proxy/errors';
 
 export type OpenAIErrorType =
     | 'invalid_request_error'
@@ -43,8 +44,11 @@ export function invalid(param: string, message: string, code = 'invalid_value'):
     return new GatewayError(400, message, 'invalid_request_error', code, param);
 }
 
+/** The proxy's refusals of one request field (`bad_<field>`): each must name the parameter (checked by tsc). */
+type FieldRefusal = Exclude<Extract<RefusalCode, `bad_${string}`>, 'bad_request' | 'bad_signature'>;
+
 /** The OpenAI parameter a proxy refusal code is about. */
-const PROXY_PARAM: Record<string, string> = {
+export const PROXY_PARAM: Record<FieldRefusal, string> & Partial<Record<RefusalCode, string>> = {
     bad_messages: 'messages',
     bad_prompt: 'prompt',
     prompt_too_long: 'messages',
@@ -55,6 +59,8 @@ const PROXY_PARAM: Record<string, string> = {
     bad_seed: 'seed',
     bad_stop: 'stop',
     bad_stream: 'stream',
+    // A generation's `timeout_ms` (the proxy's native field; the OpenAI endpoints never send it, the SDK may).
+    bad_timeout: 'timeout_ms',
     bad_embed_input: 'input',
     bad_audio: 'file',
     audio_not_16khz_mono: 'file',
@@ -67,7 +73,7 @@ const PROXY_PARAM: Record<string, string> = {
 export function toGatewayError(err: unknown): GatewayError {
     if (err instanceof GatewayError) return err;
     if (err instanceof ProxyError) {
-        const param = PROXY_PARAM[err.code] ?? null;
+        const param = PROXY_PARAM[err.code as RefusalCode] ?? null;
         if (err.status === 402) {
             // Every refusal about the account's money (empty, closed, not opened, usage not yet committed).
             return new GatewayError(

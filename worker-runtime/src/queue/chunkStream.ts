@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { ChainableCommander, Redis } from 'ioredis';
 import { open, seal } from '../crypto';
 import { ChrysalisError, SealedPayloadError } from '../errors';
 import { assertLength, SYMMETRIC_KEY_BYTES } from '../crypto/keys';
@@ -73,9 +73,10 @@ export const DEFAULT_STREAM_TTL_SECONDS = 600;
 
 /**
  * The worker's side. `push(item)` queues an item and returns at once; items are written as soon as the previous
- * write has finished, all items that arrived meanwhile in one chunk (so a token leaves the worker within one
- * Redis round trip, and a Redis slower than the model costs fewer, larger chunks instead of a growing backlog).
- * `finish(body)` writes every pending item and then the final chunk.
+ * write has finished (after the first chunk: and the event-loop turn they arrived in has ended), all items that
+ * arrived meanwhile in one chunk (so a token leaves the worker within one Redis round trip, and a Redis or an event
+ * loop slower than the model costs fewer, larger chunks instead of a growing backlog). `finish(body)` writes every
+ * pending item and then the final chunk.
  */
 export class ChunkStreamWriter<I = unknown, F = unknown> {
     readonly keys: StreamKeys;
@@ -115,22 +116,35 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         if (this.finished) throw new ChrysalisError('push after finish on a chunk stream');
         if (this.failure) return false;
         this.pending.push(item);
-        if (!this.writing) this.writing = this.drain();
+        // The first chunk leaves at once (time to first token). Later ones wait for the end of this event-loop turn
+        // (setImmediate: the auto-pipelined XADD would not leave before then anyway), so the tokens that arrived in
+        // one turn, as when the event loop was busy, go in one chunk instead of one token and then the rest.
+        if (!this.writing) this.writing = this.seq === 0 ? this.drain() : this.afterTurn().then(() => this.drain());
         return true;
     }
 
-    /** Writes what is pending, then the final chunk; resolves once Redis has it. */
-    async finish(body: F): Promise<void> {
+    /**
+     * Writes what is pending, then the final chunk; resolves once Redis has it. `before` adds commands that Redis
+     * runs in the same transaction, just before the final chunk's XADD, in one round trip (MULTI/EXEC: nothing runs
+     * between them, and a command refused as it is queued, e.g. out of memory, discards all of it): what must be in
+     * Redis before anyone can read the final chunk. Their keys must live with the stream's (a single Redis, not a
+     * cluster: a transaction cannot span slots).
+     */
+    async finish(body: F, before?: (tx: ChainableCommander) => void): Promise<void> {
         this.finished = true;
         while (this.writing) await this.writing;
         if (this.failure) throw this.failure;
-        await this.write({ final: body }, true);
+        await this.write({ final: body }, true, before);
     }
 
     /** Resolves when every pushed item is in Redis. */
     async flushed(): Promise<void> {
         while (this.writing) await this.writing;
         if (this.failure) throw this.failure;
+    }
+
+    private afterTurn(): Promise<void> {
+        return new Promise((resolve) => setImmediate(resolve));
     }
 
     private async drain(): Promise<void> {
@@ -147,7 +161,7 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         }
     }
 
-    private async write(body: unknown, final: boolean): Promise<void> {
+    private async write(body: unknown, final: boolean, before?: (tx: ChainableCommander) => void): Promise<void> {
         const seq = this.seq++;
         const aad = chunkAad(this.modelHash, this.options.requestId, seq, final);
         const sealed = seal(this.queueKey, Buffer.from(JSON.stringify(body), 'utf8'), aad).toString('base64');
@@ -155,8 +169,9 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         const now = Date.now();
         if (seq === 0) {
             // The key is created with its expiry in one transaction: a stream never exists without a TTL.
-            const res = await this.redis
-                .multi()
+            const tx = this.redis.multi();
+            before?.(tx);
+            const res = await tx
                 .xadd(this.keys.stream, ...entry)
                 .expire(this.keys.stream, this.ttlSeconds)
                 .exec();
@@ -168,8 +183,9 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         // Later chunks are one XADD each (the key has its TTL already); the expiry is pushed back, in the same
         // round trip, once a quarter of it has passed and on the final chunk.
         if (final || now - this.expiresRefreshedAt >= (this.ttlSeconds * 1000) / 4) {
-            const res = await this.redis
-                .pipeline()
+            const tx = before ? this.redis.multi() : this.redis.pipeline();
+            before?.(tx);
+            const res = await tx
                 .xadd(this.keys.stream, ...entry)
                 .expire(this.keys.stream, this.ttlSeconds)
                 .exec();

@@ -18,6 +18,12 @@ export interface JobRequest<I = unknown> {
     requestId: string;
     inputs: I;
     meta?: Record<string, unknown>;
+    /**
+     * The producer has not queued this request id before (the proxy's first attempt of a new request): a worker
+     * taking the job for the first time need not look for a result stored by an earlier delivery. Only a hint: were
+     * one stored after all, the worker's store keeps the first result and hands that back (ledger.ts).
+     */
+    fresh?: boolean;
 }
 
 /** The BullMQ job data as stored in Redis. */

@@ -89,8 +89,9 @@ export class SealedJobQueue {
      * Starts reading the queue's event stream from the id of its newest event at this moment. BullMQ's default start,
      * '$', means "whatever is newest when the first XREAD reaches Redis", which it sends only after a CLIENT SETNAME on
      * its own connection: a job added right after ready() could be taken and finished before that, its `active` and
-     * `completed` events unseen, and the request reported as one no worker took (`--processes` devnet, one request in
-     * two runs). Every later XREAD also goes on from the last id read, never from '$' again after an empty read.
+     * `completed` events unseen, and the request reported as one no worker took (seen in `--processes` devnet runs:
+     * a 503 `overloaded` while both workers consumed). Every later XREAD also goes on from the last id read, never
+     * from '$' again after an empty read.
      */
     private startEvents(): Promise<void> {
         this.eventsStarted ??= (async () => {
@@ -105,9 +106,11 @@ export class SealedJobQueue {
      * Seals and enqueues a request. Adding a request id that is already queued, running or kept as completed is a
      * no-op: the queue keeps the first job.
      */
-    async add(request: JobRequest): Promise<Job> {
+    async add(request: JobRequest, options: { removeOnComplete?: boolean } = {}): Promise<Job> {
         const data = sealJob(this.queueKey, this.modelHash, request);
-        return this.queue.add('infer', data, { jobId: data.requestId });
+        const opts: JobsOptions = { jobId: data.requestId };
+        if (options.removeOnComplete) opts.removeOnComplete = true;
+        return this.queue.add('infer', data, opts);
     }
 
     /** Seals and enqueues many requests in one round trip (same duplicate rule as `add`). */
@@ -152,7 +155,8 @@ export class SealedJobQueue {
      * Deletes what a delivered request left in Redis: its job (the sealed inputs) and its result record. Call once
      * the result has been used (the proxy: after the charge).
      */
-    async forget(requestId: string): Promise<void> {
+    async forget(requestId: string, options: { jobRemoved?: boolean } = {}): Promise<void> {
+        if (options.jobRemoved) return this.ledger.deleteResult(requestId);
         await Promise.all([this.queue.remove(requestId).catch(() => 0), this.ledger.deleteResult(requestId)]);
     }
 
@@ -183,11 +187,20 @@ export class SealedJobQueue {
      * With `queueWaitMs`, the `timeoutMs` of the run starts when a worker takes the job (its `active` event), not at
      * the add: time spent waiting behind other jobs is nobody's fault. A job no worker took within `queueWaitMs` is
      * taken back out of the queue and the call fails with {@link QueueWaitError}.
+     *
+     * With `removeOnComplete`, the worker's completion deletes the job (the sealed inputs) in the same step, instead
+     * of the producer removing it afterwards (one Redis call less per request); `onJobRemoved` is called when the
+     * result came from that completion, so that {@link forget} need only delete the result record.
      */
     async submit<O = unknown>(
         request: JobRequest,
         timeoutMs = this.config.resultTimeoutMs,
-        options: { queueWaitMs?: number; onTaken?: () => void } = {},
+        options: {
+            queueWaitMs?: number;
+            onTaken?: () => void;
+            removeOnComplete?: boolean;
+            onJobRemoved?: () => void;
+        } = {},
     ): Promise<O> {
         const requestId = validateRequestId(request.requestId);
         let takenAt: number | null = options.queueWaitMs === undefined ? Date.now() : null;
@@ -237,10 +250,14 @@ export class SealedJobQueue {
             events.on(duplicated, onDuplicated);
             if (takenAt === null) events.on(active, onActive);
             this.startEvents()
-                .then(() => this.add(request))
+                .then(() => this.add(request, { removeOnComplete: options.removeOnComplete }))
                 .catch((err: Error) => done(err));
         });
-        if (outcome.kind === 'completed') return this.openValue<O>(requestId, outcome.value);
+        if (outcome.kind === 'completed') {
+            // Our own add completed (a duplicate id would have taken the lookup path): BullMQ removed the job.
+            if (options.removeOnComplete) options.onJobRemoved?.();
+            return this.openValue<O>(requestId, outcome.value);
+        }
         if (outcome.kind === 'failed') throw this.describeFailure(requestId, new Error(outcome.reason), timeoutMs);
         if (outcome.kind === 'unclaimed') {
             // Still waiting: take it back (a worker may take it meanwhile; then wait for it after all).

@@ -181,7 +181,10 @@ export class SealedWorker<I = unknown, O = unknown> {
             // A job we cannot open will never open: fail it now. The reason says nothing about the contents.
             throw this.failure(requestId, err as Error, true);
         }
-        if (!this.processorAnswersRepeats) {
+        // BullMQ counts each time a job is taken (a stalled job taken again counts twice): a fresh request's first
+        // take cannot find a stored result, so the look-up (a Redis round trip per job) is skipped.
+        const firstTake = request.fresh === true && job.attemptsStarted <= 1;
+        if (!this.processorAnswersRepeats && !firstTake) {
             const earlier = await this.ledger.getResult(requestId);
             if (earlier !== null) return STORED_RESULT; // delivered again after a result was stored: do not compute twice
         }

@@ -7,6 +7,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Address, fromNano, toNano } from '@ton/core';
 import type { Blockchain } from '@ton/sandbox';
+import { DEVNET_CLOCK_CACHE_MS } from '../../chain/devnetClock';
 import { ChainClock } from './clock';
 import { Serial } from './serial';
 import { Faucet, FaucetError } from './faucet';
@@ -166,7 +167,10 @@ async function admin(
                     `seconds must be a non-negative integer, got ${JSON.stringify(body.seconds)}`,
                 );
             }
-            return answer(res, null, { now: ctx.clock.advance(seconds), timeScale: ctx.clock.timeScale });
+            const now = ctx.clock.advance(seconds);
+            // Clients keep a clock reading that long (TonChain on the devnet): once this answers, none predates it.
+            await new Promise((resolve) => setTimeout(resolve, DEVNET_CLOCK_CACHE_MS));
+            return answer(res, null, { now, timeScale: ctx.clock.timeScale });
         }
         throw new TonApiError(404, `no route POST /admin/${name}`);
     } catch (err) {

@@ -29,11 +29,20 @@ interface Identity {
     ownerPublicKey: Buffer;
 }
 
+/**
+ * An account that sent a request within this many cache periods is read again in the background before its snapshot
+ * expires (at most this many chain reads after its last request).
+ */
+export const KEEP_FRESH_CACHE_PERIODS = 10;
+
 /** Reads and caches ClientAccount facts: identities forever (they cannot change), balances for `cacheMs`. */
 export class ClientAccounts {
     private readonly identities = new Map<string, Identity>();
     private readonly balances = new Map<string, { at: number; snapshot: AccountSnapshot }>();
     private readonly reading = new Map<string, Promise<AccountSnapshot>>();
+    /** When each account last asked for its snapshot, and the timer that keeps it fresh meanwhile. */
+    private readonly active = new Map<string, { askedAt: number; account: Address; timer?: NodeJS.Timeout }>();
+    private closed = false;
 
     constructor(
         private readonly chain: Chain,
@@ -43,11 +52,15 @@ export class ClientAccounts {
 
     /**
      * The account's current state, or a 402 refusal when it is not an account of this proxy. A snapshot is never
-     * older than `cacheMs`; one past 80 % of that is answered at once and read again in the background, so an
-     * account that keeps sending never waits for a chain read (it is off the path to the first token).
+     * older than `cacheMs`; one past 80 % of that is answered at once and read again in the background, and an
+     * account that sent a request within the last `KEEP_FRESH_CACHE_PERIODS` cache periods is read again at 80 %
+     * by a timer, so an account that keeps sending, even one request per second (a long generation, then the
+     * next), never waits for a chain read: the read is off the path to the first token.
      */
     async read(account: Address, fresh = false): Promise<AccountSnapshot> {
         const key = account.toRawString();
+        // Only an account known to be one of ours: a stream of requests for made-up accounts costs no reads later.
+        if (this.identities.has(key)) this.keepFresh(account, key);
         const cached = this.balances.get(key);
         const age = cached ? Date.now() - cached.at : Infinity;
         if (!fresh && cached && age < this.cacheMs) {
@@ -101,6 +114,49 @@ export class ClientAccounts {
     /** Forget a cached balance (after a charge the proxy itself caused, or a refusal). */
     invalidate(account: Address): void {
         this.balances.delete(account.toRawString());
+    }
+
+    /** Stops the background reads. */
+    close(): void {
+        this.closed = true;
+        for (const a of this.active.values()) clearTimeout(a.timer);
+        this.active.clear();
+    }
+
+    /** Notes the request and, while the account stays active, re-reads its snapshot at 80 % of the cache period. */
+    private keepFresh(account: Address, key: string): void {
+        if (this.cacheMs <= 0 || this.closed) return;
+        const known = this.active.get(key);
+        if (known) {
+            known.askedAt = Date.now();
+            return;
+        }
+        const entry: { askedAt: number; account: Address; timer?: NodeJS.Timeout } = { askedAt: Date.now(), account };
+        this.active.set(key, entry);
+        const tick = () => {
+            if (this.closed) return;
+            if (Date.now() - entry.askedAt > this.cacheMs * KEEP_FRESH_CACHE_PERIODS) {
+                this.active.delete(key);
+                return;
+            }
+            const cached = this.balances.get(key);
+            // A read in flight (a request's) is waited for rather than repeated.
+            const reload =
+                this.reading.get(key) ??
+                (!cached || Date.now() - cached.at >= this.cacheMs * 0.8
+                    ? this.reload(entry.account, key)
+                    : Promise.resolve(undefined));
+            // A read that fails (the account closed, the chain unreachable) ends the background reads.
+            reload.then(schedule, () => this.active.delete(key));
+        };
+        const schedule = () => {
+            if (this.closed || this.active.get(key) !== entry) return;
+            const cached = this.balances.get(key);
+            const due = cached ? Math.max(0, cached.at + this.cacheMs * 0.8 - Date.now()) : this.cacheMs * 0.8;
+            entry.timer = setTimeout(tick, due);
+            entry.timer.unref();
+        };
+        schedule();
     }
 
     private async accountData(account: Address) {

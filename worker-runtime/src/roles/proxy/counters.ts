@@ -42,6 +42,14 @@ return 1
 `;
 const MARK_COMMITTED_COMMAND = 'chrysalisProxyMarkCommitted';
 
+/**
+ * A request's charged record and the client's running totals, in one command: a pipeline of two would cost a second
+ * command, and ioredis builds each pipeline by copying every script command defined on the connection.
+ */
+const LOOKUP_SCRIPT = `return {redis.call('GET', KEYS[1]), redis.call('HMGET', KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])}`;
+const LOOKUP_COMMAND = 'chrysalisProxyLookup';
+type LookupCommand = (...args: string[]) => Promise<[string | null, (string | null)[]]>;
+
 /** The script is loaded once per connection and then called by its SHA (EVALSHA), not sent with every charge. */
 const CHARGE_COMMAND = 'chrysalisProxyCharge';
 type ChargeCommand = (...args: string[]) => Promise<[number, string[], string[], string, string, string?]>;
@@ -107,6 +115,7 @@ export class UsageCounters {
             redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 6, lua: CHARGE_SCRIPT });
             redis.defineCommand(MARK_COMMITTED_COMMAND, { numberOfKeys: 2, lua: MARK_COMMITTED_SCRIPT });
         }
+        if (!(LOOKUP_COMMAND in redis)) redis.defineCommand(LOOKUP_COMMAND, { numberOfKeys: 2, lua: LOOKUP_SCRIPT });
     }
 
     async charge(args: {
@@ -156,18 +165,13 @@ export class UsageCounters {
         requestId: string,
         client: string,
     ): Promise<{ record: string | null; clientTokens: bigint; clientCounts: TokenCounts }> {
-        const res = await this.redis
-            .pipeline()
-            .get(this.keys.charged(requestId))
-            .hmget(this.keys.clientTokens, ...KINDS.map((k) => client + KIND_SUFFIX[k]))
-            .exec();
-        if (!res) throw new Error('Redis pipeline for the request lookup was aborted');
-        const [[recordErr, record], [tokensErr, tokens]] = res as [
-            [Error | null, string | null],
-            [Error | null, (string | null)[]],
-        ];
-        if (recordErr) throw recordErr;
-        if (tokensErr) throw tokensErr;
+        const command = (this.redis as unknown as Record<string, LookupCommand>)[LOOKUP_COMMAND];
+        const [record, tokens] = await command.call(
+            this.redis,
+            this.keys.charged(requestId),
+            this.keys.clientTokens,
+            ...KINDS.map((k) => client + KIND_SUFFIX[k]),
+        );
         const clientCounts = countsFrom(tokens);
         return { record, clientTokens: clientCounts.prompt, clientCounts };
     }

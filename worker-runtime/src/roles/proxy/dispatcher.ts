@@ -70,15 +70,20 @@ export class Dispatcher {
         let started = Date.now();
         const waiting = this.waitingOf(modelHash);
         waiting.set(requestId, started);
+        let jobRemoved = false;
         try {
-            const raw = await queue.submit({ requestId, inputs }, timeoutMs, {
+            // A first attempt queues the id for the first time: the worker need not look for an earlier result.
+            const raw = await queue.submit({ requestId, inputs, fresh: !retry }, timeoutMs, {
                 queueWaitMs,
                 onTaken: () => {
                     waiting.delete(requestId);
                     started = Date.now();
                 },
+                // The worker's completion deletes the job (the sealed inputs); forget then deletes the result only.
+                removeOnComplete: true,
+                onJobRemoved: () => (jobRemoved = true),
             });
-            const forget = () => queue.forget(requestId);
+            const forget = () => queue.forget(requestId, { jobRemoved });
             return { kind: 'result', raw, ms: Date.now() - started, queueVersion: version, forget };
         } catch (err) {
             const ms = Date.now() - started;

@@ -93,6 +93,7 @@ export class ProxyRole {
     private commitChain: Promise<unknown> = Promise.resolve();
     private timer?: NodeJS.Timeout;
     private checkTimer?: NodeJS.Timeout;
+    private accounts?: ClientAccounts;
     private stopped = false;
     private payoutTimer?: NodeJS.Timeout;
     private admissionLoop?: AdmissionLoop;
@@ -222,7 +223,7 @@ export class ProxyRole {
             chain,
             redis: this.redis,
             models,
-            accounts: new ClientAccounts(chain, proxyAddress, this.config.accountCacheMs),
+            accounts: (this.accounts = new ClientAccounts(chain, proxyAddress, this.config.accountCacheMs)),
             counters: this.counters,
             reservations,
             dispatcher: this.dispatcher,
@@ -388,6 +389,7 @@ export class ProxyRole {
         // A halted instance commits nothing more: it leaves the lock to the others (after its halt record, below),
         // whose own checks then see the halt commitment on chain and halt too.
         if (this.electionTimer) clearInterval(this.electionTimer);
+        this.accounts?.close();
         this.logger.error(
             { reason },
             'Redis does not hold the committed state: stopped serving (chrysalis proxy recover)',

@@ -183,6 +183,9 @@ export class InferenceService {
         // The balance (cached `accountCacheMs`) is read only for authenticated requests. It, and the request's charge
         // record, are read while the body is checked: the refusals keep their order (an account refusal first).
         const reading = this.d.accounts.read(accountAddress);
+        // The chain's clock (on the devnet a briefly kept reading of its TON API) is asked at once too.
+        const clock = this.d.chain.now();
+        clock.catch(() => undefined);
         let req: ReturnType<typeof parseInferBody>;
         try {
             if (raw.length > this.d.maxBodyBytes) {
@@ -217,7 +220,7 @@ export class InferenceService {
                 );
             }
         }
-        const now = await this.d.chain.now();
+        const now = await clock;
         const maxValidity = this.d.config.requestMaxValiditySeconds;
         if (req.validUntil < now) refuse('expired', `the request expired at ${req.validUntil} (now ${now})`);
         if (req.validUntil > now + maxValidity) {
@@ -275,6 +278,8 @@ export class InferenceService {
                 this.d.signer.multipliersBps,
             ),
         );
+        // The charge script releases the reservation in the same step (counters.ts): from then on nothing is held.
+        let held = reserved;
         try {
             const started = Date.now();
             const { result, receipt, owner, forget } = await this.run(model, req.requestId, inputs, log);
@@ -290,6 +295,7 @@ export class InferenceService {
                 { prompt: BigInt(tokens), cached: 0n, completion: 0n, reasoning: 0n },
                 account.price,
             );
+            held = false;
             // The sealed inputs and outputs have served their purpose: the charged record keeps the receipt.
             await forget();
             const response: InferResponse = {
@@ -303,11 +309,12 @@ export class InferenceService {
             };
             this.d.metrics.requests.inc({ model: model.name, outcome: 'ok' });
             this.d.metrics.endToEndSeconds.observe({ model: model.name }, (Date.now() - started) / 1000);
-            log.info({ tokens, workerKey: result.workerKey }, 'request served');
+            // Per request: debug (an info line would cost a write per request; the metrics count them).
+            log.debug({ tokens, workerKey: result.workerKey }, 'request served');
             return response;
         } finally {
             // A charge released the reservation already (in the same script); this covers every other way out.
-            if (reserved) await this.d.reservations.release(client, req.requestId);
+            if (held) await this.d.reservations.release(client, req.requestId);
         }
     }
 

@@ -61,6 +61,12 @@ export const workerConfigSchema = {
     poolSize: intSetting('CHRYSALIS_POOL_SIZE', 'Inference threads, each with its own ONNX Runtime session', 1, 1),
     intraOpThreads: intSetting('CHRYSALIS_INTRA_OP_THREADS', 'ONNX Runtime intra-op threads per session', 1, 1),
     concurrency: intSetting('CHRYSALIS_CONCURRENCY', 'Jobs taken from the queue at once', 1, 1),
+    chatStreams: intSetting(
+        'CHRYSALIS_CHAT_STREAMS',
+        'Chat requests a chat worker generates at once (they share its engine step by step; replaces CHRYSALIS_CONCURRENCY for chat models)',
+        8,
+        1,
+    ),
     lockDurationMs: intSetting(
         'CHRYSALIS_LOCK_MS',
         "Job lock lifetime; a dead worker's job is retaken after it",

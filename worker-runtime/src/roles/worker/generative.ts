@@ -185,9 +185,31 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         return openRemembered<T>(requestId, await deps.redis.getBuffer(signedKey(requestId)));
     }
 
+    const sealRemembered = (requestId: string, value: unknown) =>
+        seal(storeKey, Buffer.from(JSON.stringify(value), 'utf8'), Buffer.from(requestId));
+
     async function remember(requestId: string, value: unknown): Promise<void> {
-        const sealed = seal(storeKey, Buffer.from(JSON.stringify(value), 'utf8'), Buffer.from(requestId));
-        await deps.redis.set(signedKey(requestId), sealed, 'EX', signedTtl);
+        await deps.redis.set(signedKey(requestId), sealRemembered(requestId, value), 'EX', signedTtl);
+    }
+
+    /**
+     * Remembers a signed answer, then writes its final chunk: nobody sees the receipt before it is remembered, so a
+     * crash after that point answers a repeat the same way. On one Redis both go in one transaction (one round trip
+     * off the end of every stream); a cluster keeps them apart (the keys are in different slots), one after the
+     * other.
+     */
+    async function rememberAndFinish(
+        requestId: string,
+        final: Extract<GenerationFinal, { ok: true }>,
+        writer: ChunkStreamWriter<StreamedToken, GenerationFinal>,
+    ): Promise<void> {
+        if ((deps.streamRedis ?? deps.redis).isCluster) {
+            await remember(requestId, final);
+            await writer.finish(final);
+            return;
+        }
+        const sealed = sealRemembered(requestId, final);
+        await writer.finish(final, (tx) => tx.set(signedKey(requestId), sealed, 'EX', signedTtl));
     }
 
     async function chat(job: ChatJobInputs, streamId: string): Promise<{ finishReason: string }> {
@@ -304,9 +326,7 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
                 workerKey: workerKeyHex,
                 signature: signReceipt(job.requestId, job.inputs, generationOutputHash(summary)),
             };
-            // Remember before anyone can see the receipt: a crash after this point answers a repeat the same way.
-            await remember(job.requestId, final);
-            await writer.finish(final);
+            await rememberAndFinish(job.requestId, final, writer);
             return { finishReason: result.finishReason };
         } catch (err) {
             const e = err as Error & { permanent?: boolean };

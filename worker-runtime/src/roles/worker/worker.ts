@@ -448,7 +448,9 @@ export class WorkerRole {
         const queueConfig = {
             redisUrl: config.redisUrl,
             prefix: config.prefix,
-            concurrency: config.concurrency,
+            // A chat engine interleaves its requests step by step, so one job at a time would leave it idle between
+            // the tokens of one stream while other streams wait in the queue.
+            concurrency: this.generative?.kind === 'chat' ? config.chatStreams : config.concurrency,
             lockDurationMs: config.lockDurationMs,
             stalledIntervalMs: config.stalledIntervalMs,
             shutdownTimeoutMs: config.shutdownTimeoutMs,

@@ -161,7 +161,10 @@ export class GenerativeService {
         try {
             return await this.generate(prepared, sink);
         } finally {
-            await this.d.reservations.release(account.address.toRawString(), req.requestId).catch(() => undefined);
+            // Not waited for: the answer goes out one round trip earlier. It is sent before anything this proxy sends
+            // for the account's next request, and commands on one connection run in order, so the next reservation
+            // here never counts this one; meanwhile the reservation only makes the budget look smaller, never larger.
+            void this.d.reservations.release(account.address.toRawString(), req.requestId).catch(() => undefined);
         }
     }
 
@@ -222,7 +225,8 @@ export class GenerativeService {
                 sink.clientGone?.removeEventListener('abort', onGone);
                 this.release(reader);
             }
-            await this.d.redis.del(keys.stream).catch(() => undefined);
+            // Cleanup only (the stream expires anyway, and a retry streams under another id): not waited for.
+            void this.d.redis.del(keys.stream).catch(() => undefined);
 
             if (final?.ok) {
                 const checked = await this.checkFinal(p, final, ids, text);

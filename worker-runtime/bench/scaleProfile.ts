@@ -1,0 +1,161 @@
+/**
+ * CPU profile of the devnet as processes (1 proxy, 2 tiny-MLP workers, the chain behind its TON API): each process
+ * runs under `--cpu-prof`, the closed loop runs `--requests` signed requests, and each component's profile, cut to
+ * the loop, is summarized (self time by package/file and function, inclusive time) with `--top` lines per table.
+ * CPU per request by component (from /proc) and Redis commands per request (INFO commandstats: a count that does not
+ * depend on the machine's load, unlike CPU time) are printed too. bench:scale gives the figures; this says where
+ * they go. `--no-profile`: the counts and CPU alone (the profiler itself costs CPU).
+ *
+ *   npx tsx worker-runtime/bench/scaleProfile.ts [--requests 1000] [--concurrency 16] [--top 40] [--keep DIR] [--no-profile]
+ */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { toNano } from '@ton/core';
+import { Redis } from 'ioredis';
+import { startProcessDevnet } from '../src/devnet/processes/orchestrator';
+import { startPrivateRedis } from '../src/devnet/redis';
+import { runFixedRate } from './fixedRate';
+import { runLevel, signedBodies } from './http';
+import { CpuProfile, summarizeProfile } from './profile';
+
+const TICK_MS = 1000 / 100;
+const IDLE_MS = 5000;
+function cpuMsOf(pid: number): number {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    } catch {
+        return 0;
+    }
+}
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** Calls per command since Redis started (INFO commandstats). */
+async function commandStats(redis: Redis): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const line of (await redis.info('commandstats')).split('\n')) {
+        const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+        if (m) out.set(m[1], Number(m[2]));
+    }
+    return out;
+}
+
+async function main() {
+    const { values } = parseArgs({
+        options: {
+            requests: { type: 'string', default: '1000' },
+            concurrency: { type: 'string', default: '16' },
+            top: { type: 'string', default: '40' },
+            keep: { type: 'string' },
+            'no-profile': { type: 'boolean', default: false },
+            // An open loop at this rate for --seconds instead of the closed loop: both sides of a comparison then
+            // carry the same per-second background work (ticks, polls), so CPU per request compares fairly.
+            rate: { type: 'string' },
+            seconds: { type: 'string', default: '10' },
+        },
+    });
+    const profile = !values['no-profile'];
+    const rate = values.rate ? Number(values.rate) : null;
+    const requests = rate ? Math.round(rate * Number(values.seconds)) : Number(values.requests);
+    const redis = await startPrivateRedis();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chrysalis-scale-profile-'));
+    const devnet = await startProcessDevnet({
+        workers: 2,
+        models: ['tiny-mlp'],
+        generative: [],
+        clientStake: toNano('50'),
+        clientDeposit: toNano('100'),
+        clientFunding: toNano('200'),
+        redisUrl: redis.url,
+        cpuProfileDir: profile ? dir : undefined,
+        onStep: (s) => console.log(s),
+    });
+    const componentOf = new Map<number, string>();
+    const window: [number, number] = [0, 0];
+    const cpu: Record<string, number> = {};
+    const control = new Redis(redis.url);
+    let commands = new Map<string, number>();
+    try {
+        await runLevel(devnet, Number(values.concurrency), 200);
+        const pid = (n: string) => devnet.children.get(n)!.pid;
+        componentOf.set(pid('proxy'), 'proxy');
+        componentOf.set(pid('chain'), 'chain');
+        for (const w of devnet.workerNames()) componentOf.set(pid(w), `worker ${w}`);
+        // Idle: what each process spends per second with no request at all (polls, timers, admission rounds).
+        const idleBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
+        const idleStats = await commandStats(control);
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        const idleAfter = await commandStats(control);
+        const idleCommands = [...idleAfter].reduce((a, [k, n]) => a + n - (idleStats.get(k) ?? 0), 0) - 1;
+        console.log(
+            `idle, per second: ${[...componentOf]
+                .map(([p, name]) => `${name} ${((cpuMsOf(p) - idleBefore.get(p)!) / (IDLE_MS / 1000)).toFixed(1)} ms`)
+                .join(', ')}; Redis ${(idleCommands / (IDLE_MS / 1000)).toFixed(0)} commands`,
+        );
+        const bodies = rate ? [] : await signedBodies(devnet, requests);
+        const before = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
+        const self = process.cpuUsage();
+        const statsBefore = await commandStats(control);
+        window[0] = monotonicUs();
+        let summary: string;
+        if (rate) {
+            const row = await runFixedRate(devnet, rate, Number(values.seconds));
+            summary = `${rate}/s offered, ${row.achievedPerSecond}/s achieved, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms`;
+        } else {
+            const row = await runLevel(devnet, Number(values.concurrency), requests, bodies);
+            summary =
+                `${row.requestsPerSecond.toFixed(1)} req/s, p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms, ` +
+                `${row.failures} failures`;
+        }
+        window[1] = monotonicUs();
+        const selfUsed = process.cpuUsage(self);
+        const statsAfter = await commandStats(control);
+        for (const [cmd, n] of statsAfter) {
+            const d = n - (statsBefore.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
+            if (d > 0) commands.set(cmd, d / requests);
+        }
+        for (const [p, name] of componentOf) cpu[name] = (cpuMsOf(p) - before.get(p)!) / requests;
+        cpu.client = (selfUsed.user + selfUsed.system) / 1000 / requests;
+        console.log(`${summary}${profile ? ' (profiled)' : ''}`);
+    } finally {
+        control.disconnect();
+        await devnet.stop();
+        await redis.stop();
+    }
+    for (const [k, v] of Object.entries(cpu)) console.log(`  ${k.padEnd(32)} ${v.toFixed(3)} ms CPU per request`);
+    commands = new Map([...commands].sort((a, b) => b[1] - a[1]));
+    const total = [...commands.values()].reduce((a, b) => a + b, 0);
+    console.log(`Redis commands per request: ${total.toFixed(2)}`);
+    for (const [k, v] of commands) console.log(`  ${k.padEnd(32)} ${v.toFixed(2)}`);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+        const pid = Number(file.split('.')[3]);
+        const name = componentOf.get(pid);
+        if (!name) continue;
+        const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile & { startTime: number };
+        const samples: number[] = [];
+        const timeDeltas: number[] = [];
+        let t = profile.startTime;
+        profile.samples.forEach((id, i) => {
+            t += profile.timeDeltas[i] ?? 0;
+            if (t >= window[0] && t <= window[1]) {
+                samples.push(id);
+                timeDeltas.push(profile.timeDeltas[i] ?? 0);
+            }
+        });
+        console.log(`\n===== ${name} (${file})`);
+        console.log(summarizeProfile({ ...profile, samples, timeDeltas }, Number(values.top)));
+    }
+    if (values.keep) cpSync(dir, values.keep, { recursive: true });
+    rmSync(dir, { recursive: true, force: true });
+}
+
+main().then(
+    () => process.exit(0),
+    (err) => {
+        console.error(err);
+        process.exit(1);
+    },
+);
