@@ -1,6 +1,6 @@
 /**
- * The devnet as OS processes (`npm run devnet -- --processes`) under faults: a worker process killed with SIGKILL in
- * the middle of a run, then the proxy process killed with SIGKILL and started again. The run rides both out (the proxy
+ * The devnet as OS processes (`npm run devnet -- --processes`) under faults: the proxy process killed with SIGKILL in
+ * the middle of a run and started again, then a worker process killed with SIGKILL. The run rides both out (the proxy
  * moves the dead worker's jobs to the other one; the client settles a request whose answer died with the proxy by its
  * receipt, and sends again one that was never charged) and still reconciles on chain: every request charged exactly
  * once, every worker paid for exactly what it served, every nanoton accounted for. Then every process is gone.
@@ -51,15 +51,15 @@ test('a worker and the proxy killed -9 mid-run: nothing lost, nothing charged tw
         concurrency: 4,
         recoverForMs: 240_000,
         onProgress: (p) => {
-            // The worker first, then the proxy: the restarted proxy finds the dead worker's announcement in Redis and
-            // must not admit it (it is not renewed: protocol/liveness.ts), nor drop the survivor over it.
-            if (!killedWorker && p.done >= 15) {
-                killedWorker = true;
-                faults.push(d.kill(victim));
-            }
-            if (killedWorker && !killedProxy && p.done >= 60) {
+            // The proxy first (with requests in flight, some answered and charged: recovered by receipt), then the
+            // worker. The other order, a proxy restarted after a worker died, is deadWorker.spec.ts.
+            if (!killedProxy && p.done >= 15) {
                 killedProxy = true;
                 faults.push(d.kill('proxy').then(() => d.restartProxy()));
+            }
+            if (killedProxy && !killedWorker && p.done >= 60) {
+                killedWorker = true;
+                faults.push(d.kill(victim));
             }
         },
     });

@@ -3,7 +3,13 @@ import type { Redis } from 'ioredis';
 import { Chain, RegistryView } from '../../chain';
 import { createQueueKey, grantQueueKey, normalizeModelHash, scanKeys } from '../../queue';
 import { SharedQueueKeys } from './sharedQueueKeys';
-import { SignedAnnouncement, signGrant, verifyAnnouncement } from '../../protocol/announcement';
+import {
+    SignedAnnouncement,
+    SignedGrant,
+    signGrant,
+    verifyAnnouncement,
+    verifyGrant,
+} from '../../protocol/announcement';
 import { RedisKeys } from '../../protocol/keys';
 import { lastRenewal } from '../../protocol/liveness';
 import { AttestationPolicy, verifyAttestation } from '../../tee';
@@ -128,7 +134,44 @@ export class WorkerAdmission {
      * fault).
      */
     async admittedWorker(workerKey: string): Promise<AdmittedWorker | null> {
-        return this.admitted.get(workerKey.toLowerCase()) ?? null;
+        const key = workerKey.toLowerCase();
+        return this.admitted.get(key) ?? (await this.grantedElsewhere(key));
+    }
+
+    /**
+     * A worker this admission has not admitted (yet) but that holds a grant of this proxy's key under the model's
+     * current key version, and is not demoted: another instance of the proxy admitted it, or this proxy before a
+     * restart (a restarted proxy waits for a renewal of the announcement before admitting it itself, and the worker
+     * meanwhile answers jobs under the key it holds). Its answers are its own; it is not added to this admission.
+     */
+    private async grantedElsewhere(workerKey: string): Promise<AdmittedWorker | null> {
+        if (this.demotedHere.has(workerKey)) return null;
+        const { redis, prefix } = this.o;
+        const [rawGrant, rawAnnouncement, demoted] = await Promise.all([
+            redis.get(RedisKeys.grant(prefix, workerKey)),
+            redis.get(RedisKeys.announcement(prefix, workerKey)),
+            redis.sismember(RedisKeys.demoted(prefix), workerKey),
+        ]);
+        if (!rawGrant || !rawAnnouncement || demoted === 1) return null;
+        try {
+            const grant = JSON.parse(rawGrant) as SignedGrant;
+            const announcement = JSON.parse(rawAnnouncement) as SignedAnnouncement;
+            if (!verifyGrant(grant, this.o.proxyKeyPair.publicKey) || grant.workerKey.toLowerCase() !== workerKey) {
+                return null;
+            }
+            if (!verifyAnnouncement(announcement) || announcement.workerKey.toLowerCase() !== workerKey) return null;
+            const modelHash = normalizeModelHash(grant.modelHash);
+            if ((await this.queueKey(modelHash)).version !== grant.keyVersion) return null;
+            return {
+                workerKey,
+                owner: Address.parse(String(announcement.owner)),
+                modelHash,
+                sealingKey: String(announcement.sealingKey).toLowerCase(),
+                keyVersion: grant.keyVersion,
+            };
+        } catch {
+            return null;
+        }
     }
 
     async admittedWorkers(modelHash: string): Promise<AdmittedWorker[]> {
