@@ -7,6 +7,7 @@ import { Address, Cell, toNano } from '@ton/core';
 import { ChrysalisClient, ProxyError } from '../../worker-runtime/src/client';
 import { RegistryView } from '../../worker-runtime/src/chain/registryView';
 import { claimPayoutIfDue } from '../../worker-runtime/src/roles/worker/payout';
+import { proxyTransports } from '../../worker-runtime/src/roles/worker/proxyTransports';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
 import { WorkerAccount } from '../../wrappers/WorkerAccount';
 import { createHarness, devnetClient, Harness, mlpInputs } from '../proxy/harness';
@@ -84,6 +85,8 @@ test('the client commits at half its stake, the worker claims, and the chain mat
             workerKey: h.workers[0].workerKey,
             owner: worker.owner.address,
             proxies: view.proxies().map((p) => ({ ...p, endpoint: h.url })),
+            // Asked as a worker asks (a plain-HTTP proxy on a test network, opted in).
+            transport: proxyTransports(view, { plainHttp: true, policy: { logger: { warn: () => undefined } } }),
             wallet: { address: gas.address, sender: gas.getSender() },
             threshold: 1n,
             value: toNano('0.05'),

@@ -16,6 +16,7 @@ import { Devnet, startDevnet } from '../../worker-runtime/src/devnet/orchestrato
 import { InferenceRequest, SignedRequest, signRequest } from '../../worker-runtime/src/protocol/request';
 import { ProxyRole } from '../../worker-runtime/src/roles/proxy';
 import { claimPayoutIfDue } from '../../worker-runtime/src/roles/worker/payout';
+import { proxyTransports } from '../../worker-runtime/src/roles/worker/proxyTransports';
 import { readKeptVoucher } from '../../worker-runtime/src/roles/worker/keptVoucher';
 import { run as runProxyCli } from '../../worker-runtime/src/cli/proxy';
 import { SimulatedProvider } from '../../worker-runtime/src/tee';
@@ -276,6 +277,11 @@ test('chrysalis proxy recover rebuilds the counters from the chain and the kept 
         workerKey: worker().workerKey,
         owner: worker().owner,
         proxies: devnet.registryView.proxies(),
+        // Asked as a worker asks (a plain-HTTP proxy on a test network, opted in).
+        transport: proxyTransports(devnet.registryView, {
+            plainHttp: true,
+            policy: { logger: { warn: () => undefined } },
+        }),
         wallet: { address: net.workers[0].owner.address, sender: net.workers[0].owner.getSender() },
         threshold: 1n,
         value: toNano('0.05'),

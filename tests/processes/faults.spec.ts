@@ -51,9 +51,8 @@ test('a worker and the proxy killed -9 mid-run: nothing lost, nothing charged tw
         concurrency: 4,
         recoverForMs: 240_000,
         onProgress: (p) => {
-            // The proxy first: a proxy restarted after a worker was SIGKILLed re-admits the dead worker from its stale
-            // announcement, demotes it, rotates the queue key, and may then demote the survivor too over failure
-            // reports sealed with the old key (seen once in four runs; reported, not fixed here).
+            // The proxy first (with requests in flight, some answered and charged: recovered by receipt), then the
+            // worker. The other order, a proxy restarted after a worker died, is deadWorker.spec.ts.
             if (!killedProxy && p.done >= 15) {
                 killedProxy = true;
                 faults.push(d.kill('proxy').then(() => d.restartProxy()));

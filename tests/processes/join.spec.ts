@@ -110,8 +110,6 @@ test('a worker started by hand joins the devnet and serves the client CLI', asyn
         CHRYSALIS_PROXY_ADDRESS: devnet.network.proxy.contract.address.toString(),
         CHRYSALIS_REGISTRY: e.registry,
         CHRYSALIS_CLIENT_MNEMONIC: client.words,
-        // The devnet's proxy serves plain HTTP (a test network allows it; docs/client.md).
-        CHRYSALIS_CLIENT_PLAIN_HTTP: 'true',
     };
     const opened = await chrysalis(dir, clientEnv, 'client', 'open', '--stake', '1', '--deposit', '5');
     if (opened.code !== 0) throw new Error(`client open failed:\n${opened.stderr}${opened.stdout}`);

@@ -88,6 +88,12 @@ describe('chrysalis devnet chain', () => {
         expect(nobody.stderr).toMatch(/could not be reached \(ECONNREFUSED\).*chrysalis devnet chain/);
     });
 
+    it('refuses deployment options without --deploy', async () => {
+        const refused = await chrysalis('devnet', 'chain', '--api-port', '0', '--seed', 'x');
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toMatch(/--seed goes with --deploy/);
+    });
+
     it('stops on SIGTERM with exit code 0', async () => {
         const other = await startChainProcess(['--time-scale', '10']);
         expect(other.output()).toContain('clock: 10× wall time');

@@ -16,7 +16,7 @@ export interface ChainProcess {
     stop(): Promise<number | null>;
 }
 
-export async function startChainProcess(args: string[] = []): Promise<ChainProcess> {
+export async function startChainProcess(args: string[] = [], readyMs = 60_000): Promise<ChainProcess> {
     const child = spawn(process.execPath, ['bin/chrysalis.js', 'devnet', 'chain', '--api-port', '0', ...args], {
         cwd: REPO,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,7 +24,7 @@ export async function startChainProcess(args: string[] = []): Promise<ChainProce
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + readyMs;
     let match: RegExpMatchArray | null = null;
     while (!(match = out.match(/^ton api (http:\/\/127\.0\.0\.1:\d+\/jsonRPC)$/m))) {
         if (child.exitCode !== null || Date.now() > deadline) {

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { generatedModelPath } from '../../worker-runtime/src/inference';
 import { signAnnouncement, signGrant } from '../../worker-runtime/src/protocol/announcement';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
+import { ANNOUNCEMENT_RENEW_MS, ANNOUNCEMENT_TTL_MS } from '../../worker-runtime/src/protocol/liveness';
+import { AdmissionOutcome, WorkerAdmission } from '../../worker-runtime/src/roles/admission';
 import { openJob, queueNameForModel, SealedJobQueue } from '../../worker-runtime/src/queue';
 import { wrapKey, generateX25519KeyPair } from '../../worker-runtime/src/crypto';
 import { WorkerJobResult, WorkerStartError } from '../../worker-runtime/src/roles/worker';
@@ -269,5 +271,75 @@ describe('joining: what the worker refuses to do and what the proxy refuses to g
         } finally {
             await producer.close();
         }
+    });
+});
+
+describe('liveness: only workers that renew their announcement are admitted (protocol/liveness.ts)', () => {
+    let bed: WorkerTestbed;
+
+    beforeAll(async () => {
+        bed = await workerTestbed('worker-liveness');
+    });
+    afterAll(async () => {
+        await bed.close();
+    });
+
+    /** A proxy's admission started now (as after a restart), over the same Redis and registry. */
+    const restartedAdmission = () =>
+        WorkerAdmission.create({
+            redis: bed.redis,
+            chain: bed.chain,
+            registryView: bed.view,
+            prefix: bed.prefix,
+            proxyKeyPair: bed.proxyKeys,
+            policy: { logger: quiet },
+        });
+
+    it('a proxy started after a worker died never admits it from the announcement it left; a live one it admits once it renews', async () => {
+        const live = await bed.createWorker();
+        const dead = await bed.createWorker();
+        const key = RedisKeys.announcement(bed.prefix, dead.workerKey);
+        expect(await bed.redis.pttl(key)).toBeGreaterThan(ANNOUNCEMENT_TTL_MS - ANNOUNCEMENT_RENEW_MS * 2);
+        // What a SIGKILLed worker leaves: its announcement, still running down its expiry, renewed by nobody.
+        const [raw, left] = [await bed.redis.get(key), await bed.redis.pttl(key)];
+        await dead.stop();
+        // (At most 3 s of it left, so that this spec does not wait out a whole expiry: a shorter rest only moves its
+        // last renewal earlier.)
+        await bed.redis.set(key, raw!, 'PX', Math.min(left, 3_000));
+
+        const restarted = await restartedAdmission();
+        // Neither was renewed since the restart: neither is admitted yet.
+        expect(await restarted.admitPending()).toEqual([]);
+        // The live worker renews within one period and is admitted; the dead one never is, until its announcement expires.
+        let outcomes: AdmissionOutcome[] = [];
+        await waitFor(async () => (outcomes = await restarted.admitPending()).length > 0, ANNOUNCEMENT_RENEW_MS * 3);
+        expect(outcomes).toEqual([{ workerKey: live.workerKey, admitted: true, keyVersion: expect.any(Number) }]);
+        while ((await bed.redis.exists(key)) === 1) {
+            expect((await restarted.admitPending()).map((o) => o.workerKey)).not.toContain(dead.workerKey);
+            await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(await restarted.admittedWorker(dead.workerKey)).toBeNull();
+        expect(await restarted.admittedWorker(live.workerKey)).not.toBeNull();
+        await live.consume();
+        expect(live.currentState).toBe('consuming');
+    });
+
+    it('an admitted worker whose announcement expires is forgotten (not demoted): its grant is withdrawn', async () => {
+        const worker = await bed.createWorker();
+        expect(await bed.admission.admitPending()).toContainEqual({
+            workerKey: worker.workerKey,
+            admitted: true,
+            keyVersion: expect.any(Number),
+        });
+        const key = RedisKeys.announcement(bed.prefix, worker.workerKey);
+        const [raw, left] = [await bed.redis.get(key), await bed.redis.pttl(key)];
+        await worker.stop();
+        // Died a moment ago: the announcement is left with the short rest of its expiry.
+        await bed.redis.set(key, raw!, 'PX', Math.min(left, 200));
+        await waitFor(async () => (await bed.redis.exists(key)) === 0);
+        await bed.admission.admitPending();
+        expect(await bed.admission.admittedWorker(worker.workerKey)).toBeNull();
+        expect(await bed.redis.exists(RedisKeys.grant(bed.prefix, worker.workerKey))).toBe(0);
+        expect(await bed.redis.sismember(RedisKeys.demoted(bed.prefix), worker.workerKey)).toBe(0);
     });
 });

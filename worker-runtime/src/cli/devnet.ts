@@ -6,8 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { DEVNET_API_PORT, DEVNET_ENDPOINT } from '../config/networks';
+import { CHAIN_READY_MARK } from '../devnet/processes/chainReady';
+import type { DeployedChainOptions } from '../devnet/processes/deployedChain';
 
-const USAGE = `usage: chrysalis devnet chain [--api-port P] [--host H] [--time-scale S]
+const USAGE = `usage: chrysalis devnet chain [--api-port P] [--host H] [--time-scale S] [--deploy [deployment options]]
        chrysalis devnet fund <address> <TON> [--api URL]
        chrysalis devnet advance <seconds> [--api URL]
 
@@ -18,6 +20,10 @@ chain    runs a devnet TON chain (an in-memory sandbox, empty but for the faucet
          --api-port P    port of the API (default ${DEVNET_API_PORT}; 0 = any free port)
          --host H        address to listen on (default 127.0.0.1)
          --time-scale S  chain seconds per wall-clock second (default 1): 60 makes an hour's delay a minute
+         --deploy        first deploy the devnet's network on it (\`npm run devnet -- --processes\` starts its chain so),
+                         then print its addresses as one line "${CHAIN_READY_MARK} {json}"; with
+                         --seed S (default devnet) --workers N (default 2) --models a,b --generative c,d
+                         --proxy-endpoint URL, and nanoTON --client-stake N --client-deposit N --client-funding N
 fund     the faucet: sends <TON> (e.g. 10 or 0.5) to <address>, non-bounceable, so a new wallet can be deployed
 advance  moves the chain's clock forward by <seconds> (a close or unbonding delay elapses at once)
          --api URL       the chain's API (default CHRYSALIS_TON_ENDPOINT, else ${DEVNET_ENDPOINT})`;
@@ -36,6 +42,15 @@ export async function run(argv: string[]): Promise<number> {
                 host: { type: 'string', default: '127.0.0.1' },
                 'time-scale': { type: 'string' },
                 api: { type: 'string' },
+                deploy: { type: 'boolean', default: false },
+                seed: { type: 'string' },
+                workers: { type: 'string' },
+                models: { type: 'string' },
+                generative: { type: 'string' },
+                'proxy-endpoint': { type: 'string' },
+                'client-stake': { type: 'string' },
+                'client-deposit': { type: 'string' },
+                'client-funding': { type: 'string' },
                 help: { type: 'boolean', short: 'h', default: false },
             },
         });
@@ -56,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
                 intOption('api-port', values['api-port'], DEVNET_API_PORT, 0, 65535),
                 values.host ?? '127.0.0.1',
                 timeScaleOption(values['time-scale']),
+                deployment(values),
             );
         }
         const api = values.api ?? process.env.CHRYSALIS_TON_ENDPOINT ?? DEVNET_ENDPOINT;
@@ -144,21 +160,72 @@ async function adminCall(api: string, name: string, body: unknown): Promise<unkn
     return answer.result;
 }
 
-/** The standalone chain: runs until SIGINT/SIGTERM. */
-async function chain(port: number, host: string, timeScale: number): Promise<number> {
+type Deployment = Omit<DeployedChainOptions, 'port' | 'host' | 'timeScale'>;
+
+const DEPLOY_OPTIONS = [
+    'seed',
+    'workers',
+    'models',
+    'generative',
+    'proxy-endpoint',
+    'client-stake',
+    'client-deposit',
+    'client-funding',
+] as const;
+
+/** The network --deploy puts on the chain, or null without --deploy (its options are refused then). */
+function deployment(values: Partial<Record<(typeof DEPLOY_OPTIONS)[number], string>> & { deploy?: boolean }) {
+    if (!values.deploy) {
+        const stray = DEPLOY_OPTIONS.find((name) => values[name] !== undefined);
+        if (stray) throw new UsageError(`--${stray} goes with --deploy`);
+        return null;
+    }
+    const list = (text: string | undefined) => (text ? text.split(',').filter(Boolean) : []);
+    const nano = (name: (typeof DEPLOY_OPTIONS)[number]) => {
+        const text = values[name];
+        if (text === undefined) return undefined;
+        if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be nanoTON (an integer), got '${text}'`);
+        return BigInt(text);
+    };
+    const d: Deployment = {
+        seed: values.seed ?? 'devnet',
+        workers: intOption('workers', values.workers, 2, 1, 64),
+        models: values.models ? (list(values.models) as Deployment['models']) : undefined,
+        generative: list(values.generative) as Deployment['generative'],
+        proxyEndpoint: values['proxy-endpoint'],
+        clientStake: nano('client-stake'),
+        clientDeposit: nano('client-deposit'),
+        clientFunding: nano('client-funding'),
+    };
+    return d;
+}
+
+/** The standalone chain (with the devnet's network on it when `deploy`): runs until SIGINT/SIGTERM. */
+async function chain(port: number, host: string, timeScale: number, deploy: Deployment | null): Promise<number> {
     // Loaded here: `--help` and `fund` must not load the sandbox.
     const { Blockchain } = require('@ton/sandbox') as typeof import('@ton/sandbox');
     const { startTonApi } = require('../devnet/tonApi') as typeof import('../devnet/tonApi');
-    const blockchain = await Blockchain.create();
-    blockchain.now = Math.floor(Date.now() / 1000);
-    const api = await startTonApi({ blockchain, port, host, timeScale });
+    const { serveDeployedChain } =
+        require('../devnet/processes/deployedChain') as typeof import('../devnet/processes/deployedChain');
+    let api: Awaited<ReturnType<typeof startTonApi>>;
+    let ready = '';
+    if (deploy) {
+        const served = await serveDeployedChain({ ...deploy, port, host, timeScale });
+        api = served.api;
+        ready = `${CHAIN_READY_MARK} ${JSON.stringify(served.ready)}\n`;
+    } else {
+        const blockchain = await Blockchain.create();
+        blockchain.now = Math.floor(Date.now() / 1000);
+        api = await startTonApi({ blockchain, port, host, timeScale });
+    }
     process.stdout.write(
         `ton api ${api.url}\n` +
             `  faucet: chrysalis devnet fund <address> <TON> --api ${api.url}\n` +
             `  clock: ${timeScale}× wall time; chrysalis devnet advance <seconds> --api ${api.url}\n` +
             `  blueprint: npx blueprint run <script> --custom ${api.url} --custom-version v2 --custom-type testnet --mnemonic\n` +
             `  roles and client: CHRYSALIS_NETWORK=devnet CHRYSALIS_TON_ENDPOINT=${api.url}\n` +
-            `Ctrl-C stops (the chain lives in memory and is gone then).\n`,
+            `Ctrl-C stops (the chain lives in memory and is gone then).\n` +
+            ready,
     );
     await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -8,7 +8,7 @@
  */
 import { Address, Transaction } from '@ton/core';
 import type { Chain } from '../chain/chain';
-import { lastLt, transactionsAfter } from './transactions';
+import { transactionsAfter } from './transactions';
 
 export interface Party {
     name: string;
@@ -52,7 +52,7 @@ export class BalanceLedger {
         for (const address of parties.flatMap((p) => p.addresses)) {
             const key = address.toRawString();
             if (start.has(key)) throw new Error(`ledger: ${address.toString()} belongs to two parties`);
-            start.set(key, { balance: await chain.balance(address), lt: await lastLt(chain, address) });
+            start.set(key, await balanceAndLt(chain, address));
         }
         return new BalanceLedger(chain, parties, start);
     }
@@ -60,12 +60,15 @@ export class BalanceLedger {
     /** Balances now against the start, with the fees of the transactions in between. */
     async close(): Promise<LedgerReport> {
         const parties: PartyBalance[] = [];
+        const endLt = new Map<string, bigint>();
         for (const party of this.parties) {
             let before = 0n;
             let after = 0n;
             for (const address of party.addresses) {
                 before += this.start.get(address.toRawString())!.balance;
-                after += await this.chain.balance(address);
+                const end = await balanceAndLt(this.chain, address);
+                after += end.balance;
+                endLt.set(address.toRawString(), end.lt);
             }
             parties.push({ party: party.name, before, after, delta: after - before });
         }
@@ -74,7 +77,11 @@ export class BalanceLedger {
         const strayMessages: string[] = [];
         for (const [raw, start] of this.start) {
             const address = Address.parseRaw(raw);
-            const txs = await transactionsAfter(this.chain, address, start.lt);
+            // Up to the transaction the closing balance was read with: a later one (a role still sending) is the
+            // next run's, not counted against this balance.
+            const txs = (await transactionsAfter(this.chain, address, start.lt)).filter(
+                (tx) => tx.lt <= endLt.get(raw)!,
+            );
             for (const tx of txs) {
                 transactions += 1;
                 networkFees += feesOf(tx);
@@ -115,4 +122,10 @@ export class BalanceLedger {
 export function feesOf(tx: Transaction): bigint {
     const info = tx.inMessage?.info;
     return tx.totalFees.coins + (info?.type === 'internal' ? info.forwardFee : 0n);
+}
+
+/** An account's balance and its last transaction's lt, read together (one state), so that they always agree. */
+async function balanceAndLt(chain: Chain, address: Address): Promise<Start> {
+    const state = await chain.provider(address).getState();
+    return { balance: state.balance, lt: state.last?.lt ?? 0n };
 }

@@ -166,6 +166,8 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         stops.push(async () => rmSync(voucherDir, { recursive: true, force: true }));
         const workers = await startWorkers(network, chain, registryView, redis.url, prefix, logLevel, {
             dataDir: voucherDir,
+            // A plain-HTTP proxy (a test network, opted in) is asked for payout vouchers in plain HTTP too.
+            plainHttp,
             ...options.workerConfig,
         });
         // Stopped before the proxy (registered later, stopped earlier): in-flight jobs finish first.

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
+import { Job, JobsOptions, Queue, QueueEvents, QueueEventsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
     InvalidInputError,
@@ -45,6 +45,7 @@ export class SealedJobQueue {
     private readonly events: QueueEvents;
     private readonly redis: Redis;
     private readonly bullConnections: Array<ReturnType<typeof bullConnection>>;
+    private eventsStarted: Promise<void> | null = null;
 
     constructor(options: SealedJobQueueOptions) {
         this.config = loadQueueConfig(options.config);
@@ -60,9 +61,11 @@ export class SealedJobQueue {
         });
         // Every pending waitUntilFinished adds a 'closing' listener to the queue; a proxy waits on many at once.
         this.queue.setMaxListeners(0);
+        // Started by ready() (or the first wait) from the event stream's current end, not from '$' (see startEvents).
         this.events = new QueueEvents(bullQueueName(this.modelHash), {
             connection: this.bullConnections[1].connection,
             prefix: this.config.prefix,
+            autorun: false,
         });
         this.redis = createRedisClient(this.config.redisUrl);
         this.ledger = new RequestLedger(
@@ -77,9 +80,26 @@ export class SealedJobQueue {
         );
     }
 
-    /** Resolves once the queue and its event stream are connected (call before the first add). */
+    /** Resolves once the queue is connected and its event stream is read from now on (call before the first add). */
     async ready(): Promise<void> {
-        await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+        await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.startEvents()]);
+    }
+
+    /**
+     * Starts reading the queue's event stream from the id of its newest event at this moment. BullMQ's default start,
+     * '$', means "whatever is newest when the first XREAD reaches Redis", which it sends only after a CLIENT SETNAME on
+     * its own connection: a job added right after ready() could be taken and finished before that, its `active` and
+     * `completed` events unseen, and the request reported as one no worker took (seen in `--processes` devnet runs:
+     * a 503 `overloaded` while both workers consumed). Every later XREAD also goes on from the last id read, never
+     * from '$' again after an empty read.
+     */
+    private startEvents(): Promise<void> {
+        this.eventsStarted ??= (async () => {
+            const newest = await this.redis.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1);
+            (this.events.opts as QueueEventsOptions).lastEventId = newest[0]?.[0] ?? '0-0';
+            this.events.run().catch((err: Error) => this.events.emit('error', err));
+        })();
+        return this.eventsStarted;
     }
 
     /**
@@ -106,6 +126,7 @@ export class SealedJobQueue {
     /** Waits for a request's result and opens it; rethrows the worker's failure (opened) or a timeout. */
     async waitForResult<O = unknown>(requestId: string, timeoutMs = this.config.resultTimeoutMs): Promise<O> {
         validateRequestId(requestId);
+        await this.startEvents();
         const job = await Job.fromId(this.queue, requestId);
         if (!job) {
             // The job may have been evicted after completing (removeOnComplete): the result record still holds it.
@@ -228,7 +249,9 @@ export class SealedJobQueue {
             events.on(failed, onFailed);
             events.on(duplicated, onDuplicated);
             if (takenAt === null) events.on(active, onActive);
-            this.add(request, { removeOnComplete: options.removeOnComplete }).catch((err: Error) => done(err));
+            this.startEvents()
+                .then(() => this.add(request, { removeOnComplete: options.removeOnComplete }))
+                .catch((err: Error) => done(err));
         });
         if (outcome.kind === 'completed') {
             // Our own add completed (a duplicate id would have taken the lookup path): BullMQ removed the job.
@@ -240,6 +263,9 @@ export class SealedJobQueue {
             // Still waiting: take it back (a worker may take it meanwhile; then wait for it after all).
             const removed = await this.queue.remove(requestId).catch(() => 0);
             if (removed === 1) {
+                // A job that was run after all (its events unseen) left its result record before it completed.
+                const stored = await this.ledger.getResult(requestId);
+                if (stored !== null) return this.openValue<O>(requestId, stored);
                 throw new QueueWaitError(`request ${requestId} waited ${options.queueWaitMs} ms without a worker`);
             }
             takenAt = Date.now();

@@ -95,7 +95,7 @@ export async function joinInstructions(devnet: ProcessDevnet): Promise<string> {
         `the client CLI (a wallet funded for you: ${client.address}):`,
         `  export ${net} CHRYSALIS_PROXY_URL=${devnet.proxyUrl} \\`,
         `    CHRYSALIS_PROXY_ADDRESS=${devnet.network.proxy.contract.address.toString()} CHRYSALIS_REGISTRY=${e.registry} \\`,
-        `    CHRYSALIS_CLIENT_PLAIN_HTTP=true CHRYSALIS_CLIENT_MNEMONIC="${client.words}"`,
+        `    CHRYSALIS_CLIENT_MNEMONIC="${client.words}"`,
         `  npx chrysalis client open --stake 1 --deposit 5`,
         `  npx chrysalis client infer --model ${tensor.hashHex} --input <inputs.json>`,
     ].join('\n');

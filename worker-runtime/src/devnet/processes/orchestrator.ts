@@ -1,6 +1,7 @@
 /**
- * `npm run devnet -- --processes`: the devnet as separate OS processes, each through its real command. A chain process
- * (the sandbox with the network deployed by deployNetwork, behind the devnet's TON API), a private `redis-server`
+ * `npm run devnet -- --processes`: the devnet as separate OS processes, each through its real command. The chain
+ * (`chrysalis devnet chain --deploy`: the sandbox with the network deployed by deployNetwork, behind the devnet's TON
+ * API), a private `redis-server`
  * (unless a Redis is given), `chrysalis proxy start` and one `chrysalis worker start` per (operator, model), configured
  * by environment as operators configure them (CHRYSALIS_NETWORK=devnet, the TON API as endpoint). This process is the
  * client: the SDK over the TON API and the proxy's HTTP API. The run itself (requests, settlement, reconciliation)
@@ -29,10 +30,9 @@ import { Child, Children } from './children';
 import { parseChainReady } from './chainReady';
 import { DevnetEndpoints, proxyEnv, sharedEnv, workerEnv } from './roleEnv';
 
-/** The repository root: bin/chrysalis.js and the chain process's entry are found from it. */
+/** The repository root: bin/chrysalis.js is found from it. */
 const ROOT = resolve(__dirname, '../../../..');
 const CHRYSALIS_BIN = join(ROOT, 'bin', 'chrysalis.js');
-const CHAIN_ENTRY = join(__dirname, 'chainMain.ts');
 
 /** What each role process's wallet is given by the faucet (gas for commitments and payout claims). */
 const OPERATOR_WALLET_TON = '20';
@@ -131,15 +131,17 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
 
         const models = await networkModels(options);
         const port = options.port || (await freePort());
-        const proxyUrl = `http://127.0.0.1:${port}`;
+        // RA-TLS, as the in-process devnet serves it: clients and workers check the proxy's attestation and pin its key.
+        const proxyUrl = `https://127.0.0.1:${port}`;
         const chainProcess = children.start({
             name: 'chain',
             command: process.execPath,
             args: [
                 ...node,
-                '-r',
-                'tsx/cjs',
-                CHAIN_ENTRY,
+                CHRYSALIS_BIN,
+                'devnet',
+                'chain',
+                '--deploy',
                 `--seed=${seed}`,
                 `--workers=${workerCount}`,
                 `--models=${models
@@ -245,7 +247,6 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
         const client = await ChrysalisClient.connect({
             proxyUrl,
             chain,
-            allowPlainHttp: true,
             // Simulated quotes warn on every worker checked; the devnet says it once (the workers' line above).
             attestationPolicy: { logger: { warn: () => undefined } },
             proxyAddress: view.proxy.contract.address,
@@ -293,6 +294,8 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                             workerKey: key.keyPair.publicKey.toString('hex'),
                             owner: operator.owner.address,
                             proxies: [proxyEntry],
+                            // Over the client's RA-TLS channel to the proxy (verified, pinned), as a worker asks.
+                            transport: () => client.proxy,
                             wallet: workerWallets[operator.index].wallet,
                             threshold: 1n,
                             value: PAYOUT_VALUE,

@@ -48,8 +48,6 @@ export function proxyEnv(o: ProxyEnvOptions): Record<string, string> {
         CHRYSALIS_PROXY_VOLATILE_REDIS: 'true',
         // New workers are admitted within a tenth of a second, as in the in-process devnet.
         CHRYSALIS_PROXY_ADMISSION_MS: '100',
-        // Plain HTTP (a test network allows it): the workers ask it for payout vouchers with a plain fetch.
-        CHRYSALIS_PROXY_PLAIN_HTTP: 'true',
     };
 }
 

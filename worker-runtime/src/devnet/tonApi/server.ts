@@ -9,6 +9,7 @@ import { Address, fromNano, toNano } from '@ton/core';
 import type { Blockchain } from '@ton/sandbox';
 import { DEVNET_CLOCK_CACHE_MS } from '../../chain/devnetClock';
 import { ChainClock } from './clock';
+import { Serial } from './serial';
 import { Faucet, FaucetError } from './faucet';
 import { TransactionHistory } from './history';
 import { METHODS, MethodContext, Params, TonApiError, unknownMethod } from './methods';
@@ -50,9 +51,12 @@ export async function startTonApi(options: TonApiOptions): Promise<TonApi> {
     const history = new TransactionHistory(blockchain);
     const faucet = new Faucet(blockchain, clock);
     const ctx: MethodContext = { blockchain, history, clock };
+    const serial = new Serial();
 
     const server = createServer((req, res) => {
-        handle(req, res, ctx, faucet).catch((err) => send(res, 500, { ok: false, error: String(err), code: 500 }));
+        handle(req, res, ctx, faucet, serial).catch((err) =>
+            send(res, 500, { ok: false, error: String(err), code: 500 }),
+        );
     });
     // Idle connections are kept longer than clients keep them (Node's agent: 5 s), as toncenter's nginx does (75 s):
     // a client then never reuses a connection the server has just closed (ECONNRESET), even when the sandbox keeps
@@ -84,7 +88,13 @@ export async function startTonApi(options: TonApiOptions): Promise<TonApi> {
     };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, ctx: MethodContext, faucet: Faucet): Promise<void> {
+async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: MethodContext,
+    faucet: Faucet,
+    serial: Serial,
+): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://devnet');
     const path = url.pathname.replace(/^\/api\/v2(?=\/)/, '').replace(/\/+$/, '');
     if (path === '/jsonRPC' && req.method === 'POST') {
@@ -92,20 +102,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: MethodCont
         try {
             const body = await readJson(req);
             id = body.id ?? null;
-            if (typeof body.method !== 'string') throw new TonApiParamError('method is required');
+            const method = body.method;
+            if (typeof method !== 'string') throw new TonApiParamError('method is required');
             const params = (body.params ?? {}) as Params;
             if (typeof params !== 'object' || Array.isArray(params))
                 throw new TonApiParamError('params must be an object');
-            return answer(res, id, await call(ctx, body.method, params));
+            return answer(res, id, await serial.run(() => call(ctx, method, params)));
         } catch (err) {
             return fail(res, id, err);
         }
     }
-    if (path.startsWith('/admin/')) return admin(req, res, path.slice('/admin/'.length), ctx, faucet);
+    if (path.startsWith('/admin/')) return admin(req, res, path.slice('/admin/'.length), ctx, faucet, serial);
     if (req.method === 'GET' && /^\/\w+$/.test(path)) {
         // toncenter's REST form: every parameter a query string value (the stack as JSON).
         try {
-            return answer(res, null, await call(ctx, path.slice(1), Object.fromEntries(url.searchParams)));
+            return answer(
+                res,
+                null,
+                await serial.run(() => call(ctx, path.slice(1), Object.fromEntries(url.searchParams))),
+            );
         } catch (err) {
             return fail(res, null, err);
         }
@@ -126,6 +141,7 @@ async function admin(
     name: string,
     ctx: MethodContext,
     faucet: Faucet,
+    serial: Serial,
 ): Promise<void> {
     try {
         if (name === 'time' && req.method === 'GET') {
@@ -136,7 +152,7 @@ async function admin(
         if (name === 'fund') {
             const address = parseAddress(body.address);
             const amount = parseTon(body.amount);
-            const funded = await faucet.fund(address, amount);
+            const funded = await serial.run(() => faucet.fund(address, amount));
             return answer(res, null, {
                 address: funded.address.toString({ bounceable: false, testOnly: true }),
                 amount: fromNano(funded.amount),

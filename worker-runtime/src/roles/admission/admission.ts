@@ -3,8 +3,15 @@ import type { Redis } from 'ioredis';
 import { Chain, RegistryView } from '../../chain';
 import { createQueueKey, grantQueueKey, normalizeModelHash, scanKeys } from '../../queue';
 import { SharedQueueKeys } from './sharedQueueKeys';
-import { SignedAnnouncement, signGrant, verifyAnnouncement } from '../../protocol/announcement';
+import {
+    SignedAnnouncement,
+    SignedGrant,
+    signGrant,
+    verifyAnnouncement,
+    verifyGrant,
+} from '../../protocol/announcement';
 import { RedisKeys } from '../../protocol/keys';
+import { lastRenewal } from '../../protocol/liveness';
 import { AttestationPolicy, verifyAttestation } from '../../tee';
 import { readStake, stakeProblem } from '../worker/stake';
 
@@ -54,6 +61,11 @@ export class WorkerAdmission {
     /** Workers this process demoted: kept here too, since a wiped Redis forgets its demoted set. */
     private readonly demotedHere = new Set<string>();
     private lock: Promise<unknown> = Promise.resolve();
+    /**
+     * When this admission started (epoch ms): a worker is admitted only once its announcement has been renewed since
+     * (protocol/liveness.ts), so a proxy restarted after a worker died does not admit it from what it left in Redis.
+     */
+    private readonly since = Date.now();
 
     private constructor(private readonly o: AdmissionOptions) {
         this.shared = new SharedQueueKeys(o.redis, o.prefix, o.proxyKeyPair.secretKey);
@@ -115,11 +127,51 @@ export class WorkerAdmission {
         return stored;
     }
 
-    /** A worker with a grant under the model's current key, or null. */
+    /**
+     * A worker this proxy admitted and has not demoted, or null. Its grant may be one key version behind for a moment:
+     * a demotion rotates the key first and re-grants the remaining workers after, and an answer a remaining worker
+     * gives in between is still its own (counting it against that worker would demote a healthy worker for another's
+     * fault).
+     */
     async admittedWorker(workerKey: string): Promise<AdmittedWorker | null> {
-        const worker = this.admitted.get(workerKey.toLowerCase());
-        if (!worker) return null;
-        return worker.keyVersion === this.keys.get(worker.modelHash)?.version ? worker : null;
+        const key = workerKey.toLowerCase();
+        return this.admitted.get(key) ?? (await this.grantedElsewhere(key));
+    }
+
+    /**
+     * A worker this admission has not admitted (yet) but that holds a grant of this proxy's key under the model's
+     * current key version, and is not demoted: another instance of the proxy admitted it, or this proxy before a
+     * restart (a restarted proxy waits for a renewal of the announcement before admitting it itself, and the worker
+     * meanwhile answers jobs under the key it holds). Its answers are its own; it is not added to this admission.
+     */
+    private async grantedElsewhere(workerKey: string): Promise<AdmittedWorker | null> {
+        if (this.demotedHere.has(workerKey)) return null;
+        const { redis, prefix } = this.o;
+        const [rawGrant, rawAnnouncement, demoted] = await Promise.all([
+            redis.get(RedisKeys.grant(prefix, workerKey)),
+            redis.get(RedisKeys.announcement(prefix, workerKey)),
+            redis.sismember(RedisKeys.demoted(prefix), workerKey),
+        ]);
+        if (!rawGrant || !rawAnnouncement || demoted === 1) return null;
+        try {
+            const grant = JSON.parse(rawGrant) as SignedGrant;
+            const announcement = JSON.parse(rawAnnouncement) as SignedAnnouncement;
+            if (!verifyGrant(grant, this.o.proxyKeyPair.publicKey) || grant.workerKey.toLowerCase() !== workerKey) {
+                return null;
+            }
+            if (!verifyAnnouncement(announcement) || announcement.workerKey.toLowerCase() !== workerKey) return null;
+            const modelHash = normalizeModelHash(grant.modelHash);
+            if ((await this.queueKey(modelHash)).version !== grant.keyVersion) return null;
+            return {
+                workerKey,
+                owner: Address.parse(String(announcement.owner)),
+                modelHash,
+                sealingKey: String(announcement.sealingKey).toLowerCase(),
+                keyVersion: grant.keyVersion,
+            };
+        } catch {
+            return null;
+        }
     }
 
     async admittedWorkers(modelHash: string): Promise<AdmittedWorker[]> {
@@ -150,14 +202,24 @@ export class WorkerAdmission {
         const { redis, prefix } = this.o;
         const demoted = new Set([...(await redis.smembers(RedisKeys.demoted(prefix))), ...this.demotedHere]);
         const outcomes: AdmissionOutcome[] = [];
+        const announced = new Set<string>();
         for (const key of await scanKeys(redis, RedisKeys.announcementPattern(prefix))) {
             const workerKey = key.slice(key.lastIndexOf(':') + 1).toLowerCase();
             if (demoted.has(workerKey)) continue;
-            const [raw, granted] = await Promise.all([
+            // Taken before PTTL is sent: Redis runs it later, so the renewal time read from it is never later than
+            // the true one (a dead worker's last renewal, before `since`, is never taken for one after it).
+            const askedAt = Date.now();
+            const [raw, granted, pttl] = await Promise.all([
                 redis.get(key),
                 redis.exists(RedisKeys.grant(prefix, workerKey)),
+                redis.pttl(key),
             ]);
             if (raw === null) continue;
+            announced.add(workerKey);
+            // Alive: renewed since this admission started, or admitted by it already (and renewed since: the
+            // announcement is still there). One that has not been renewed since may be a dead worker's: wait a period.
+            const renewed = lastRenewal(pttl, askedAt);
+            if (renewed !== null && renewed < this.since && !this.admitted.has(workerKey)) continue;
             // Already granted under the current key, to the sealing key announced now (a restarted worker announces
             // a fresh sealing key, and must be granted again), and the grant is still there (a wiped or rolled-back
             // Redis loses it: the worker re-announces and is granted again).
@@ -178,7 +240,19 @@ export class WorkerAdmission {
                 outcomes.push({ workerKey, admitted: false, reason: (err as Error).message });
             }
         }
+        // A worker whose announcement expired stopped renewing it: dead, or cut off from Redis. Forgotten (not demoted:
+        // if it comes back it announces again and is admitted again), its grant withdrawn, so nothing counts it live.
+        for (const worker of [...this.admitted.values()]) {
+            if (!announced.has(worker.workerKey)) await this.forget(worker);
+        }
         return outcomes;
+    }
+
+    private async forget(worker: AdmittedWorker): Promise<void> {
+        const { redis, prefix } = this.o;
+        this.admitted.delete(worker.workerKey);
+        await redis.srem(RedisKeys.admitted(prefix, worker.modelHash), worker.workerKey);
+        await redis.del(RedisKeys.grant(prefix, worker.workerKey));
     }
 
     /**
@@ -193,12 +267,13 @@ export class WorkerAdmission {
         const key = workerKey.toLowerCase();
         const { redis, prefix } = this.o;
         this.demotedHere.add(key);
+        // Out of routing at once, before any await: its answers no longer count from here.
+        const worker = this.admitted.get(key);
+        this.admitted.delete(key);
         // Separate commands, demoted set first: the keys live in different slots of a Redis Cluster.
         await redis.sadd(RedisKeys.demoted(prefix), key);
         await redis.hset(`${RedisKeys.demoted(prefix)}:reasons`, key, reason);
         await redis.del(RedisKeys.grant(prefix, key));
-        const worker = this.admitted.get(key);
-        this.admitted.delete(key);
         if (!worker) return;
         await redis.srem(RedisKeys.admitted(prefix, worker.modelHash), key);
         await this.rotate(worker.modelHash);

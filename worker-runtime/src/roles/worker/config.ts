@@ -123,6 +123,12 @@ export const workerConfigSchema = {
             "earned if the proxy's Redis loses its data (chrysalis proxy recover takes it); empty = not kept",
         '.chrysalis',
     ),
+    plainHttp: boolSetting(
+        'CHRYSALIS_WORKER_PLAIN_HTTP',
+        'Ask a proxy listed with a plain http:// endpoint for payout vouchers (refused unless the registry marks a test ' +
+            'network); an https:// proxy is always reached over RA-TLS, its attestation checked',
+        false,
+    ),
     payoutValueNanoton: decimalSetting(
         'CHRYSALIS_PAYOUT_VALUE',
         'nanoTON attached to a PayoutSigned message (gas; the excess comes back)',

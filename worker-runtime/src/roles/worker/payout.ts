@@ -4,6 +4,7 @@ import { workerAccountFor } from '../../../../wrappers/WorkerAccount';
 import { Chain, ProxyEntry, Wallet } from '../../chain';
 import { RedisKeys, StoredPayoutVoucher } from '../../protocol/keys';
 import { verifyVoucher, VoucherOp } from '../../protocol/voucher';
+import type { TransportFor } from './proxyTransports';
 
 type WorkerAccountInit = Awaited<ReturnType<typeof workerAccountFor>>;
 
@@ -24,6 +25,11 @@ export interface PayoutClaimParams {
     owner: Address;
     /** Proxies the registry lists (a voucher counts only if one of their keys signed it). */
     proxies: ProxyEntry[];
+    /**
+     * How each proxy is asked (proxyTransports.ts: RA-TLS, as clients reach it); without it the proxies are not asked
+     * and only the stored and kept vouchers count.
+     */
+    transport?: TransportFor;
     /** Pays the message's gas; any wallet will do (the Proxy pays the owner, not the sender). */
     wallet: Wallet;
     /** Billing units above what the WorkerAccount has been paid before a claim is worth its gas. */
@@ -57,14 +63,18 @@ function parseStored(raw: string): Candidate | null {
  */
 async function askProxies(p: PayoutClaimParams): Promise<Candidate[]> {
     const timeout = p.askTimeoutMs ?? 2000;
-    if (timeout <= 0) return [];
+    const transport = p.transport;
+    if (timeout <= 0 || !transport) return [];
     const answers = await Promise.all(
         p.proxies
             .filter((proxy) => /^https?:\/\/[^/]+/.test(proxy.endpoint))
             .map(async (proxy) => {
                 try {
-                    const url = `${proxy.endpoint.replace(/\/+$/, '')}/v1/payouts/${p.workerKey}`;
-                    const res = await fetch(url, { signal: AbortSignal.timeout(timeout) });
+                    const res = await transport(proxy).send({
+                        method: 'GET',
+                        path: `/v1/payouts/${p.workerKey}`,
+                        timeoutMs: timeout,
+                    });
                     return res.ok ? parseStored(await res.text()) : null;
                 } catch {
                     return null;

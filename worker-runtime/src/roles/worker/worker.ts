@@ -12,6 +12,7 @@ import { InferencePool, loadModel, LoadedModel, ModelNotAllowedError } from '../
 import { Logger, RoleMetrics, silentLogger } from '../../observability';
 import { signAnnouncement } from '../../protocol/announcement';
 import { RedisKeys } from '../../protocol/keys';
+import { ANNOUNCEMENT_RENEW_MS, ANNOUNCEMENT_TTL_MS } from '../../protocol/liveness';
 import {
     bullQueueName,
     closeRedisClient,
@@ -37,6 +38,7 @@ import { WorkerStartError } from './errors';
 import { AcceptedGrant, GrantReader } from './grant';
 import { createJobProcessor } from './jobProcessor';
 import { claimPayoutIfDue, PayoutClaimOutcome } from './payout';
+import { proxyTransports, TransportFor } from './proxyTransports';
 import { keepVoucher, readKeptVoucher } from './keptVoucher';
 import { startHealthServer } from './server';
 import { DEFAULT_REGISTRATION_TIMEOUT_MS, readStake, registerStake, stakeProblem, waitForActiveStake } from './stake';
@@ -73,6 +75,8 @@ export class WorkerRole {
     private grantReader: GrantReader | null = null;
     private grantTimer: NodeJS.Timeout | null = null;
     private payoutTimer: NodeJS.Timeout | null = null;
+    private heartbeatTimer: NodeJS.Timeout | null = null;
+    private transports: TransportFor | null = null;
     private server: FastifyInstance | null = null;
     private stopping = false;
     private cancelWatcher: CancelWatcher | null = null;
@@ -219,6 +223,7 @@ export class WorkerRole {
                 log,
             );
             await role.announce();
+            role.startHeartbeat();
             if (config.httpEnabled) {
                 role.server = await startHealthServer(
                     { health: () => role.health(), metrics: () => role.metricsText() },
@@ -324,6 +329,10 @@ export class WorkerRole {
             workerKey: this.workerKey,
             owner: this.owner,
             proxies: this.view.proxies(),
+            transport: (this.transports ??= proxyTransports(this.view, {
+                plainHttp: config.plainHttp,
+                policy: { logger: this.log, ...this.deps.attestationPolicy },
+            })),
             wallet,
             threshold: BigInt(config.payoutThreshold),
             value: BigInt(config.payoutValueNanoton),
@@ -365,6 +374,7 @@ export class WorkerRole {
         this.stopping = true;
         if (this.grantTimer) clearTimeout(this.grantTimer);
         if (this.payoutTimer) clearInterval(this.payoutTimer);
+        if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
         await this.watching;
         await this.stopConsumer();
         await this.redis.del(RedisKeys.announcement(this.deps.config.prefix, this.workerKey)).catch(() => undefined);
@@ -393,7 +403,32 @@ export class WorkerRole {
             },
             this.workerKeyPair.secretKey,
         );
-        await this.redis.set(RedisKeys.announcement(this.deps.config.prefix, this.workerKey), JSON.stringify(signed));
+        await this.redis.set(
+            RedisKeys.announcement(this.deps.config.prefix, this.workerKey),
+            JSON.stringify(signed),
+            'PX',
+            ANNOUNCEMENT_TTL_MS,
+        );
+    }
+
+    /**
+     * Renews the announcement's expiry while this worker runs (protocol/liveness.ts): a worker that dies stops, and a
+     * proxy started after that does not admit it. A timer of its own, so a key rotation that waits for in-flight jobs
+     * does not hold it up; an announcement found gone (a wiped Redis) is written again.
+     */
+    private startHeartbeat(): void {
+        const key = RedisKeys.announcement(this.deps.config.prefix, this.workerKey);
+        let beating = false;
+        this.heartbeatTimer = setInterval(() => {
+            if (beating || this.stopping) return;
+            beating = true;
+            this.redis
+                .pexpire(key, ANNOUNCEMENT_TTL_MS)
+                .then((renewed) => (renewed === 0 && !this.stopping ? this.announce() : undefined))
+                .catch((err) => this.log.warn({ err: (err as Error).message }, 'announcement renewal failed'))
+                .finally(() => (beating = false));
+        }, ANNOUNCEMENT_RENEW_MS);
+        this.heartbeatTimer.unref();
     }
 
     private readGrant() {
