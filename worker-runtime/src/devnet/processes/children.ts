@@ -5,6 +5,7 @@
  * still alive when this process exits.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, readFileSync, WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { ChrysalisError } from '../../errors';
@@ -35,6 +36,9 @@ export interface Child {
 const STOP_GRACE_MS = 15_000;
 /** How many of a child's first output lines are kept for {@link Child.waitForLine}. */
 const EARLY_LINES = 500;
+
+/** How long a failed wait gives an exited child's pipes to drain into its log before quoting the log's tail. */
+const LOG_FLUSH_WAIT_MS = 1000;
 
 export class Children {
     private readonly running = new Map<string, Child>();
@@ -79,10 +83,12 @@ export class Children {
         proc.stdout!.on('data', lineReader(log, onLine));
         proc.stderr!.on('data', lineReader(log, onLine));
         const exited = new Promise<number | string>((resolve) =>
-            proc.once('exit', (code, signal) => {
-                log.end();
-                resolve(code ?? signal ?? 'unknown');
-            }),
+            proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+        );
+        // A child's last lines can still be in its pipes when it exits: the log is closed once both pipes have ended
+        // (a grandchild that inherited them may keep them open: a wait on it is bounded where it is used).
+        const logged = Promise.all([once(proc.stdout!, 'close'), once(proc.stderr!, 'close')]).then(
+            () => new Promise<void>((resolve) => log.end(resolve)),
         );
         const child: Child = {
             name: spec.name,
@@ -104,8 +110,9 @@ export class Children {
                             ),
                         );
                     }, timeoutMs);
-                    void exited.then((code) => {
+                    void exited.then(async (code) => {
                         clearTimeout(timer);
+                        await Promise.race([logged, new Promise((r) => setTimeout(r, LOG_FLUSH_WAIT_MS))]);
                         if (waiters.delete(waiter)) {
                             reject(new ChildProcessError(`devnet: ${spec.name} exited (${code})${tail(logFile)}`));
                         }
