@@ -6,7 +6,7 @@
  *
  *   npx tsx worker-runtime/bench/profile.ts [--requests 2000] [--concurrency 16] [--out /tmp/e2e.cpuprofile]
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { benchDevnet, runLevel, signedBodies } from './http';
@@ -20,6 +20,43 @@ export interface CpuProfile {
     nodes: ProfileNode[];
     samples: number[];
     timeDeltas: number[];
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ: /proc's clock ticks
+
+/** CPU milliseconds (user + system) a process has used, all its threads included; 0 when it is gone. */
+export function cpuMsOf(pid: number): number {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    } catch {
+        return 0;
+    }
+}
+
+/**
+ * A process's `--cpu-prof` file (Node names it CPU.<date>.<time>.<pid>.<n>.cpuprofile) cut to the samples taken
+ * within `window` (µs, the profiles' clock), with its pid and the sampled time in that window.
+ */
+export function readProfileWithin(
+    file: string,
+    window: [number, number],
+): { pid: number; profile: CpuProfile; sampledUs: number } {
+    const pid = Number(file.split('/').pop()!.split('.')[3]);
+    const whole = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile & { startTime: number };
+    const samples: number[] = [];
+    const timeDeltas: number[] = [];
+    let t = whole.startTime;
+    whole.samples.forEach((id, i) => {
+        t += whole.timeDeltas[i] ?? 0;
+        if (t >= window[0] && t <= window[1]) {
+            samples.push(id);
+            timeDeltas.push(whole.timeDeltas[i] ?? 0);
+        }
+    });
+    const sampledUs = timeDeltas.reduce((a, b) => a + b, 0);
+    return { pid, profile: { ...whole, samples, timeDeltas }, sampledUs };
 }
 
 /** Self and inclusive milliseconds per function, and self per package or source file. */

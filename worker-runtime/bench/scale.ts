@@ -24,7 +24,7 @@ import { startPrivateRedis } from '../src/devnet/redis';
 import { lanes, streamChat, Figures, round } from './chatStreams';
 import { FixedRateRow, formatFixedRate, runFixedRate } from './fixedRate';
 import { BenchTarget, formatHttpBench, HttpBenchRow, runLevel, signedBodies } from './http';
-import { CpuProfile, summarizeProfile } from './profile';
+import { cpuMsOf, readProfileWithin, summarizeProfile } from './profile';
 import { benchRawQueue, QueueBenchRow } from './queue';
 
 /** Targets of issue 14: processes ≥ 15 % of raw BullMQ's jobs/s; p99 ≤ 50 ms at half the best rate. */
@@ -35,19 +35,6 @@ const FUNDS = { clientStake: toNano('50'), clientDeposit: toNano('100'), clientF
 const MODELS = { workers: 2, models: ['tiny-mlp'] as const, generative: ['chat-think'] as const };
 const CHAT_STREAMS = 4;
 const CHAT_MAX_TOKENS = 32;
-
-const TICK_MS = 1000 / 100; // USER_HZ: /proc's clock ticks
-
-/** CPU seconds (user + system) a process has used, all its threads included; 0 when it is gone. */
-function cpuMsOf(pid: number): number {
-    try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-    } catch {
-        return 0;
-    }
-}
 
 /** The pid of the redis-server listening on `port` (by its command line). */
 function redisPid(port: number): number | null {
@@ -137,22 +124,10 @@ function profilesOver(
 ): Record<string, string> {
     const out: Record<string, { text: string; us: number }> = {};
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
-        const pid = Number(file.split('.')[3]);
+        const { pid, profile, sampledUs: us } = readProfileWithin(path.join(dir, file), window);
         const component = componentOf.get(pid) ?? `pid ${pid}`;
-        const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile & { startTime: number };
-        const samples: number[] = [];
-        const timeDeltas: number[] = [];
-        let t = profile.startTime;
-        profile.samples.forEach((id, i) => {
-            t += profile.timeDeltas[i] ?? 0;
-            if (t >= window[0] && t <= window[1]) {
-                samples.push(id);
-                timeDeltas.push(profile.timeDeltas[i] ?? 0);
-            }
-        });
-        const us = timeDeltas.reduce((a, b) => a + b, 0);
         if (out[component] && out[component].us >= us) continue;
-        const text = `${(us / 1000 / requests).toFixed(3)} ms sampled per request (main thread)\n${summarizeProfile({ ...profile, samples, timeDeltas }, 8)}`;
+        const text = `${(us / 1000 / requests).toFixed(3)} ms sampled per request (main thread)\n${summarizeProfile(profile, 8)}`;
         out[component] = { text, us };
     }
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.text]));

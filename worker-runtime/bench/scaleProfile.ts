@@ -8,7 +8,7 @@
  *
  *   npx tsx worker-runtime/bench/scaleProfile.ts [--requests 1000] [--concurrency 16] [--top 40] [--keep DIR] [--no-profile]
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,19 +18,9 @@ import { startProcessDevnet } from '../src/devnet/processes/orchestrator';
 import { startPrivateRedis } from '../src/devnet/redis';
 import { runFixedRate } from './fixedRate';
 import { runLevel, signedBodies } from './http';
-import { CpuProfile, summarizeProfile } from './profile';
+import { cpuMsOf, readProfileWithin, summarizeProfile } from './profile';
 
-const TICK_MS = 1000 / 100;
 const IDLE_MS = 5000;
-function cpuMsOf(pid: number): number {
-    try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-    } catch {
-        return 0;
-    }
-}
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Calls per command since Redis started (INFO commandstats). */
@@ -131,22 +121,11 @@ async function main() {
     console.log(`Redis commands per request: ${total.toFixed(2)}`);
     for (const [k, v] of commands) console.log(`  ${k.padEnd(32)} ${v.toFixed(2)}`);
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
-        const pid = Number(file.split('.')[3]);
+        const { pid, profile } = readProfileWithin(path.join(dir, file), window);
         const name = componentOf.get(pid);
         if (!name) continue;
-        const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile & { startTime: number };
-        const samples: number[] = [];
-        const timeDeltas: number[] = [];
-        let t = profile.startTime;
-        profile.samples.forEach((id, i) => {
-            t += profile.timeDeltas[i] ?? 0;
-            if (t >= window[0] && t <= window[1]) {
-                samples.push(id);
-                timeDeltas.push(profile.timeDeltas[i] ?? 0);
-            }
-        });
         console.log(`\n===== ${name} (${file})`);
-        console.log(summarizeProfile({ ...profile, samples, timeDeltas }, Number(values.top)));
+        console.log(summarizeProfile(profile, Number(values.top)));
     }
     if (values.keep) cpSync(dir, values.keep, { recursive: true });
     rmSync(dir, { recursive: true, force: true });
