@@ -18,7 +18,7 @@ import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deployWorkerNetwork, WorkerNetwork } from '../../tests/fixtures/workerNetwork';
 import { generatedModelPath, InferencePool, sha256Hex, staticModelRegistry } from '../src/inference';
-import { SealedJobQueue } from '../src/queue';
+import { bullQueueName, SealedJobQueue } from '../src/queue';
 import { readWorkerConfig, WorkerRole } from '../src/roles/worker';
 import { SimulatedProvider } from '../src/tee';
 import { benchQueue, formatQueueBench, QueueBenchRow } from './queue';
@@ -122,7 +122,8 @@ async function benchWorkerRole(
         queueKey: key,
         config: { redisUrl: REDIS_URL, prefix, removeOnCompleteCount: 100 },
     });
-    const events = new QueueEvents(producer.queueName, { connection: { url: REDIS_URL }, prefix });
+    // BullMQ's name for the queue: hash-tagged (Redis Cluster), not the model's queue name.
+    const events = new QueueEvents(bullQueueName(env.modelHash), { connection: { url: REDIS_URL }, prefix });
     await Promise.all([producer.ready(), events.waitUntilReady()]);
     const runId = randomBytes(4).toString('hex');
     try {
