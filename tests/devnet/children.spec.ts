@@ -3,10 +3,11 @@
  * group of its own, so a stop or a kill also ends what it started (a grandchild here); a child that exits before its
  * ready line fails the wait with its log's tail; a child that ignores SIGTERM is killed after the grace period.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildProcessError, Children } from '../../worker-runtime/src/devnet/processes/children';
+import { alive } from '../fixtures/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'chrysalis-children-'));
 const children = new Children(dir);
@@ -15,16 +16,6 @@ afterAll(async () => {
     await children.stopAll();
     rmSync(dir, { recursive: true, force: true });
 });
-
-/** True while the process runs (a zombie, dead but not yet reaped by whoever inherited it, counts as gone). */
-function alive(pid: number): boolean {
-    try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-        return false;
-    }
-}
 
 /**
  * True once the process is gone, within `ms`: a signal to a group reaches every member at once, but the child's exit

@@ -6,25 +6,15 @@
  * once, every worker paid for exactly what it served, every nanoton accounted for. Then every process is gone.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ProcessDevnet, startProcessDevnet } from '../../worker-runtime/src/devnet/processes/orchestrator';
 import { runOnDevnet } from '../../worker-runtime/src/devnet/run';
 import { proxyKeys } from '../../worker-runtime/src/roles/proxy/redisKeys';
 import { createRedisClient, closeRedisClient } from '../../worker-runtime/src/queue';
+import { alive } from '../fixtures/processes';
 
 jest.setTimeout(900_000);
 
 const REQUESTS = 120;
-
-/** True while the process runs (a zombie, dead but not yet reaped by whoever inherited it, counts as gone). */
-function alive(pid: number): boolean {
-    try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-        return false;
-    }
-}
 
 let devnet: ProcessDevnet | null = null;
 

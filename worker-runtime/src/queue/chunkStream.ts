@@ -167,23 +167,11 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         const sealed = seal(this.queueKey, Buffer.from(JSON.stringify(body), 'utf8'), aad).toString('base64');
         const entry = ['MAXLEN', '~', this.maxLen, '*', 's', String(seq), 'f', final ? '1' : '0', 'c', sealed] as const;
         const now = Date.now();
-        if (seq === 0) {
-            // The key is created with its expiry in one transaction: a stream never exists without a TTL.
-            const tx = this.redis.multi();
-            before?.(tx);
-            const res = await tx
-                .xadd(this.keys.stream, ...entry)
-                .expire(this.keys.stream, this.ttlSeconds)
-                .exec();
-            const failed = res?.find(([err]) => err);
-            if (!res || failed) throw failed?.[0] ?? new ChrysalisError('Redis refused a stream write');
-            this.expiresRefreshedAt = now;
-            return;
-        }
-        // Later chunks are one XADD each (the key has its TTL already); the expiry is pushed back, in the same
-        // round trip, once a quarter of it has passed and on the final chunk.
-        if (final || now - this.expiresRefreshedAt >= (this.ttlSeconds * 1000) / 4) {
-            const tx = before ? this.redis.multi() : this.redis.pipeline();
+        // The first chunk creates the key with its expiry in one transaction (a stream never exists without a TTL);
+        // later chunks are one XADD each, and push the expiry back in the same round trip once a quarter of it has
+        // passed and on the final chunk.
+        if (seq === 0 || final || now - this.expiresRefreshedAt >= (this.ttlSeconds * 1000) / 4) {
+            const tx = seq === 0 || before ? this.redis.multi() : this.redis.pipeline();
             before?.(tx);
             const res = await tx
                 .xadd(this.keys.stream, ...entry)
