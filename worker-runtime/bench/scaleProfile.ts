@@ -6,7 +6,9 @@
  * depend on the machine's load, unlike CPU time) are printed too. bench:scale gives the figures; this says where
  * they go. `--no-profile`: the counts and CPU alone (the profiler itself costs CPU).
  *
- *   npx tsx worker-runtime/bench/scaleProfile.ts [--requests 1000] [--concurrency 16] [--top 40] [--keep DIR] [--no-profile]
+ * `--monitor`: Redis commands per request by the process that sent them (MONITOR; it slows Redis down).
+ *
+ *   npx tsx worker-runtime/bench/scaleProfile.ts [--requests 1000] [--concurrency 16] [--top 40] [--keep DIR] [--no-profile] [--monitor]
  */
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,8 +19,9 @@ import { Redis } from 'ioredis';
 import { startProcessDevnet } from '../src/devnet/processes/orchestrator';
 import { startPrivateRedis } from '../src/devnet/redis';
 import { runFixedRate } from './fixedRate';
+import { MonitorCounts, monitorRedis } from './redisMonitor';
 import { runLevel, signedBodies } from './http';
-import { cpuMsOf, readProfileWithin, summarizeProfile } from './profile';
+import { cpuMsByThread, cpuMsOf, cpuSplitOf, readProfileWithin, summarizeProfile } from './profile';
 
 const IDLE_MS = 5000;
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -41,6 +44,7 @@ async function main() {
             top: { type: 'string', default: '40' },
             keep: { type: 'string' },
             'no-profile': { type: 'boolean', default: false },
+            monitor: { type: 'boolean', default: false },
             // An open loop at this rate for --seconds instead of the closed loop: both sides of a comparison then
             // carry the same per-second background work (ticks, polls), so CPU per request compares fairly.
             rate: { type: 'string' },
@@ -87,8 +91,11 @@ async function main() {
         );
         const bodies = rate ? [] : await signedBodies(devnet, requests);
         const before = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
+        const splitBefore = new Map([...componentOf.keys()].map((p) => [p, cpuSplitOf(p)]));
+        const threadsBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsByThread(p)]));
         const self = process.cpuUsage();
         const statsBefore = await commandStats(control);
+        const monitor: MonitorCounts | null = values.monitor ? await monitorRedis(redis.url, componentOf) : null;
         window[0] = monotonicUs();
         let summary: string;
         if (rate) {
@@ -101,13 +108,30 @@ async function main() {
                 `${row.failures} failures`;
         }
         window[1] = monotonicUs();
+        await monitor?.stop();
+        if (monitor) {
+            for (const [component, counts] of monitor.byComponent) {
+                const total = [...counts.values()].reduce((a, b) => a + b, 0);
+                console.log(`Redis commands per request from ${component}: ${(total / requests).toFixed(2)}`);
+                for (const [cmd, n] of [...counts].sort((a, b) => b[1] - a[1]))
+                    console.log(`    ${(n / requests).toFixed(2).padStart(6)}  ${cmd}`);
+            }
+        }
         const selfUsed = process.cpuUsage(self);
         const statsAfter = await commandStats(control);
         for (const [cmd, n] of statsAfter) {
             const d = n - (statsBefore.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
             if (d > 0) commands.set(cmd, d / requests);
         }
-        for (const [p, name] of componentOf) cpu[name] = (cpuMsOf(p) - before.get(p)!) / requests;
+        for (const [p, name] of componentOf) {
+            cpu[name] = (cpuMsOf(p) - before.get(p)!) / requests;
+            cpu[`  ${name}: system (kernel)`] = (cpuSplitOf(p).system - splitBefore.get(p)!.system) / requests;
+            // By thread: the main thread against the inference threads, V8's GC helpers and libuv's pool.
+            for (const [thread, ms] of cpuMsByThread(p)) {
+                const d = (ms - (threadsBefore.get(p)!.get(thread) ?? 0)) / requests;
+                if (d > 0) cpu[`  ${name}: ${thread}`] = d;
+            }
+        }
         cpu.client = (selfUsed.user + selfUsed.system) / 1000 / requests;
         console.log(`${summary}${profile ? ' (profiled)' : ''}`);
     } finally {
