@@ -62,11 +62,12 @@ export async function monitorRedis(url: string, componentOf: Map<number, string>
     const byComponent = new Map<string, Map<string, number>>();
     const portOwner = new Map<number, string>();
     const resolvePort = (port: number): string => {
-        let name = portOwner.get(port);
-        if (name) return name;
+        const known = portOwner.get(port);
+        if (known) return known;
         const inode = portToInode().get(port);
         const pid = inode ? inodeToPid([...componentOf.keys(), process.pid]).get(inode) : undefined;
-        name = pid === process.pid ? 'client (bench)' : ((pid && componentOf.get(pid)) ?? 'other');
+        const name =
+            pid === undefined ? 'other' : pid === process.pid ? 'client (bench)' : (componentOf.get(pid) ?? 'other');
         portOwner.set(port, name);
         return name;
     };
