@@ -136,7 +136,8 @@ async function main() {
         console.log(`${summary}${profile ? ' (profiled)' : ''}`);
     } finally {
         control.disconnect();
-        await devnet.stop();
+        await devnet.stop(process.env.KEEP_LOGS === '1');
+        if (process.env.KEEP_LOGS === '1') console.log(`logs: ${devnet.logDir}`);
         await redis.stop();
     }
     for (const [k, v] of Object.entries(cpu)) console.log(`  ${k.padEnd(32)} ${v.toFixed(3)} ms CPU per request`);
