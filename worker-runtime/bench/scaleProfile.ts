@@ -28,10 +28,15 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Calls per command since Redis started (INFO commandstats). */
 async function commandStats(redis: Redis): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+    return new Map([...(await commandTimes(redis))].map(([k, v]) => [k, v.calls]));
+}
+
+/** Calls and microseconds spent per command since Redis started (INFO commandstats; a script's inner calls too). */
+async function commandTimes(redis: Redis): Promise<Map<string, { calls: number; usec: number }>> {
+    const out = new Map<string, { calls: number; usec: number }>();
     for (const line of (await redis.info('commandstats')).split('\n')) {
-        const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-        if (m) out.set(m[1], Number(m[2]));
+        const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+        if (m) out.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
     }
     return out;
 }
@@ -72,6 +77,7 @@ async function main() {
     const cpu: Record<string, number> = {};
     const control = new Redis(redis.url);
     let commands = new Map<string, number>();
+    const redisUsec = new Map<string, number>();
     try {
         await runLevel(devnet, Number(values.concurrency), 200);
         const pid = (n: string) => devnet.children.get(n)!.pid;
@@ -95,7 +101,14 @@ async function main() {
         const threadsBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsByThread(p)]));
         const self = process.cpuUsage();
         const statsBefore = await commandStats(control);
+        const timesBefore = await commandTimes(control);
         const monitor: MonitorCounts | null = values.monitor ? await monitorRedis(redis.url, componentOf) : null;
+        if (values.monitor) {
+            // Every command's duration (SLOWLOG at threshold 0): the time of each script, by sha.
+            await control.config('SET', 'slowlog-log-slower-than', '0');
+            await control.config('SET', 'slowlog-max-len', '1000000');
+            await control.slowlog('RESET');
+        }
         window[0] = monotonicUs();
         let summary: string;
         if (rate) {
@@ -109,6 +122,27 @@ async function main() {
         }
         window[1] = monotonicUs();
         await monitor?.stop();
+        if (values.monitor) {
+            const entries = (await control.slowlog('GET', -1)) as [number, number, number, string[]][];
+            await control.config('SET', 'slowlog-log-slower-than', '10000');
+            const byScript = new Map<string, { calls: number; usec: number }>();
+            for (const [, , usec, args] of entries) {
+                const cmd = String(args[0]).toLowerCase();
+                const name =
+                    cmd === 'evalsha'
+                        ? `evalsha ${String(args[1]).slice(0, 8)} (${args[2]} keys, ${String(args[3]).split(':').pop()?.slice(0, 12)})`
+                        : cmd;
+                const e = byScript.get(name) ?? { calls: 0, usec: 0 };
+                e.calls++;
+                e.usec += usec;
+                byScript.set(name, e);
+            }
+            console.log(`Redis time per request by command and script (SLOWLOG, ${entries.length} entries):`);
+            for (const [k, v] of [...byScript].sort((a, b) => b[1].usec - a[1].usec).slice(0, 15))
+                console.log(
+                    `    ${(v.usec / requests).toFixed(1).padStart(7)} µs  ${(v.calls / requests).toFixed(2)} calls  ${k}`,
+                );
+        }
         if (monitor) {
             for (const [component, counts] of monitor.byComponent) {
                 const total = [...counts.values()].reduce((a, b) => a + b, 0);
@@ -119,6 +153,12 @@ async function main() {
         }
         const selfUsed = process.cpuUsage(self);
         const statsAfter = await commandStats(control);
+        // Redis's own time per request by command: EVALSHA's covers its script's inner calls, which count again
+        // under their own names (so the total double-counts them; the EVALSHA line is what the scripts cost).
+        for (const [cmd, t] of await commandTimes(control)) {
+            const usec = t.usec - (timesBefore.get(cmd)?.usec ?? 0);
+            if (usec / requests >= 1) redisUsec.set(cmd, usec / requests);
+        }
         for (const [cmd, n] of statsAfter) {
             const d = n - (statsBefore.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
             if (d > 0) commands.set(cmd, d / requests);
@@ -145,6 +185,8 @@ async function main() {
     const total = [...commands.values()].reduce((a, b) => a + b, 0);
     console.log(`Redis commands per request: ${total.toFixed(2)}`);
     for (const [k, v] of commands) console.log(`  ${k.padEnd(32)} ${v.toFixed(2)}`);
+    console.log('Redis time per request by command (µs; EVALSHA includes its inner calls):');
+    for (const [k, v] of [...redisUsec].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(32)} ${v.toFixed(1)}`);
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
         const { pid, profile } = readProfileWithin(path.join(dir, file), window);
         const name = componentOf.get(pid);
