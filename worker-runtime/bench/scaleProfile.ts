@@ -20,6 +20,7 @@ import { startProcessDevnet } from '../src/devnet/processes/orchestrator';
 import { startPrivateRedis } from '../src/devnet/redis';
 import { runFixedRate } from './fixedRate';
 import { MonitorCounts, monitorRedis } from './redisMonitor';
+import { redisPid } from './scale';
 import { runLevel, signedBodies } from './http';
 import { cpuMsByThread, cpuMsOf, cpuSplitOf, readProfileWithin, summarizeProfile } from './profile';
 
@@ -84,6 +85,8 @@ async function main() {
         componentOf.set(pid('proxy'), 'proxy');
         componentOf.set(pid('chain'), 'chain');
         for (const w of devnet.workerNames()) componentOf.set(pid(w), `worker ${w}`);
+        const redisServer = redisPid(Number(new URL(redis.url).port));
+        if (redisServer !== null) componentOf.set(redisServer, 'redis');
         // Idle: what each process spends per second with no request at all (polls, timers, admission rounds).
         const idleBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
         const idleStats = await commandStats(control);
