@@ -132,6 +132,11 @@ export class ChrysalisClient {
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
+    /**
+     * Called with each voucher as it becomes the latest committable one (`chrysalis client serve --voucher-file`
+     * keeps it on disk, so a gateway killed before its next commit resumes from it and nothing it used is lost).
+     */
+    onVoucherKept: ((voucher: VoucherJson) => void) | null = null;
     private trust: Promise<WorkerTrust> | null = null;
     /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
     private audit: VoucherAudit;
@@ -675,6 +680,7 @@ export class ChrysalisClient {
         const keep = (k: VoucherJson) => {
             if (!this.latestVoucher || BigInt(k.cumulative) > BigInt(this.latestVoucher.cumulative)) {
                 this.latestVoucher = k;
+                this.onVoucherKept?.(k);
             }
         };
         if (audit.committable) keep(v);
