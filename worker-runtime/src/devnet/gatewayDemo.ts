@@ -55,15 +55,12 @@ export async function runGatewayDemo(network: DevnetView, gatewayUrl: string): P
                     stream: true,
                     stream_options: { include_usage: true },
                 });
-                let text = '';
                 let usage: OpenAIUsage | null = null;
                 let ext: Extension | null = null;
                 for await (const chunk of stream) {
-                    const delta = chunk.choices[0]?.delta?.content;
-                    if (delta) {
-                        if (!text) result.chatFirstTokenMs = performance.now() - t0;
-                        text += delta;
-                    }
+                    // The first chunk, whatever it carries: the gateway sends no chunk for a token whose text is
+                    // empty (a partial character), and a short answer may have no visible text at all.
+                    if (result.chatFirstTokenMs === 0) result.chatFirstTokenMs = performance.now() - t0;
                     if (chunk.usage) usage = chunk.usage;
                     const e = (chunk as unknown as { chrysalis?: Extension }).chrysalis;
                     if (e) ext = e;

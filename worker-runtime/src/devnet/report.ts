@@ -140,7 +140,7 @@ function generativeLines(result: DevnetRunResult): string[] {
         ...g.errors.map((e) => `  error: ${e}`),
         `  units by kind: prompt ${units('prompt')} (${c.prompt} tokens), cached ${units('cached')} (${c.cached}), ` +
             `completion ${units('completion')} (${c.completion}), reasoning ${units('reasoning')} (${c.reasoning}); ` +
-            `first streamed token after ${g.chatFirstTokenMs.toFixed(1)} ms`,
+            `first streamed ${g.via ? 'chunk' : 'token'} after ${g.chatFirstTokenMs.toFixed(1)} ms`,
     ];
 }
 
