@@ -59,7 +59,8 @@ export async function runProcessDevnet(options: DevnetCliOptions, say: (line: st
             // The run's gateway stopped to settle its account; this one goes on from the chain's count.
             say(`\n${gatewaySnippets(await devnet.startGateway(options.gatewayPort))}`);
             say(
-                `  (chrysalis client serve, log ${devnet.logDir}/gateway.log; it commits its vouchers as they fall due)`,
+                `  (chrysalis client serve with ClientAccount ${devnet.gatewayClient!.account.toString()}, log ` +
+                    `${devnet.logDir}/gateway.log; it commits its vouchers as they fall due and when it stops)`,
             );
             await new Promise<void>((resolve) => {
                 process.once('SIGINT', resolve);
