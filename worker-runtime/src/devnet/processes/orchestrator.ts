@@ -300,6 +300,16 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
             step(`gateway: pid ${children.get(GATEWAY)!.pid}, ${gatewayUrl} (chrysalis client serve; its own account)`);
         }
 
+        const startGatewayAgain = async (port = 0): Promise<string> => {
+            if (!gatewayClient) throw new Error('devnet: this devnet runs no gateway (options.gateway)');
+            gatewayUrl = await startGateway(gatewaySpec, gatewayClient, port);
+            return gatewayUrl;
+        };
+        const stopGatewayNow = async (): Promise<void> => {
+            gatewayUrl = null;
+            await stopGateway(children);
+        };
+
         const clientKeys = view.client.keyPair;
         const clientWallet = chain.open(walletContract('v4', 'devnet', clientKeys.publicKey));
         const client = await ChrysalisClient.connect({
@@ -341,25 +351,16 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                 await startProxy();
             },
             gatewayClient,
-            gatewayUrl: () => gatewayUrl,
-            async startGateway(port = 0) {
-                if (!gatewayClient) throw new Error('devnet: this devnet runs no gateway (options.gateway)');
-                gatewayUrl = await startGateway(gatewaySpec, gatewayClient, port);
-                return gatewayUrl;
-            },
-            async stopGateway() {
-                gatewayUrl = null;
-                await stopGateway(children);
-            },
+            // Null once the process is gone, stopped or killed.
+            gatewayUrl: () => (children.get(GATEWAY) ? gatewayUrl : null),
+            startGateway: startGatewayAgain,
+            stopGateway: stopGatewayNow,
             ...(gatewayClient
                 ? {
                       runGenerative: async () =>
-                          runGatewayDemo(view, gatewayUrl ?? (await startGateway(gatewaySpec, gatewayClient!, 0))),
+                          runGatewayDemo(view, children.get(GATEWAY) ? gatewayUrl! : await startGatewayAgain()),
                       // The gateway commits what its account used as it stops (serve's stop): then the chain has it all.
-                      settleClients: async () => {
-                          gatewayUrl = null;
-                          await stopGateway(children);
-                      },
+                      settleClients: stopGatewayNow,
                   }
                 : {}),
             async settlePayouts() {
