@@ -341,8 +341,9 @@ test('`serve --voucher-file`: a gateway that stopped without committing is follo
         const first = await chat();
         // Closed as a killed one ends: nothing committed (serve commits only on its signal, which this skips).
         await served!.close();
-        const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { cumulative: string }>;
-        expect(Object.values(kept).map((v) => v.cumulative)).toEqual([first.toString()]);
+        const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { voucher: { cumulative: string } }>;
+        expect(Object.values(kept).map((e) => e.voucher.cumulative)).toEqual([first.toString()]);
+        expect(Object.values(kept).map((e) => (e as unknown as { inFlight: number }).inFlight)).toEqual([0]);
         expect((await own.accountData()).charged).toBe(0n);
 
         // With it, a new gateway resumes from the kept voucher, and its commit settles both sessions' usage.
@@ -352,7 +353,9 @@ test('`serve --voucher-file`: a gateway that stopped without committing is follo
         const second = await chat();
         await served!.close();
         served = undefined;
-        own.latestVoucher = Object.values(JSON.parse(readFileSync(file, 'utf8')) as Record<string, never>)[0];
+        own.latestVoucher = Object.values(
+            JSON.parse(readFileSync(file, 'utf8')) as Record<string, { voucher: never }>,
+        )[0].voucher;
         expect((await own.commitVoucher())!.charged).toBe(first + second);
 
         // The same stop without committing, followed by a gateway without the file: its first voucher counts usage

@@ -3,8 +3,9 @@
  * account, `chrysalis client serve` runs the OpenAI-compatible gateway, and the devnet's generative demo (a streamed
  * chat, an embedding batch, a transcription) goes through that process with the official `openai` package. The run
  * settles (the gateway commits as it stops) and reconciles with the gateway's wallet and account as a party of their
- * own. Then the gateway is killed with SIGKILL between requests and started again: with its voucher file it resumes
- * where the dead one stopped, and its commits settle what both used (nothing lost, nothing charged twice).
+ * own. Then the gateway is killed with SIGKILL between requests, and in the middle of a stream, and started again
+ * each time: with its voucher file it resumes where the dead one stopped (after a request lost in flight, accepting a
+ * first voucher that counts it), and its commits settle everything the proxy metered for its account.
  */
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
@@ -13,6 +14,11 @@ import { runOnDevnet } from '../../worker-runtime/src/devnet/run';
 import { BalanceLedger } from '../../worker-runtime/src/devnet/ledger';
 import { devnetParties } from '../../worker-runtime/src/devnet/deployNetwork';
 import { alive } from '../fixtures/processes';
+import { readFileSync } from 'node:fs';
+import { billingUnits } from '../../worker-runtime/src/protocol/voucher';
+import { UsageCounters } from '../../worker-runtime/src/roles/proxy/counters';
+import { proxyKeys } from '../../worker-runtime/src/roles/proxy/redisKeys';
+import { closeRedisClient, createRedisClient } from '../../worker-runtime/src/queue';
 
 jest.setTimeout(900_000);
 
@@ -64,7 +70,7 @@ test('the generative demo goes through the gateway process with the openai packa
     expect(result.reconciled).toBe(true);
 });
 
-test('the gateway killed -9 between requests and started again: what it used is settled, nothing lost', async () => {
+test('the gateway killed -9 between requests and mid-stream, started again each time: what it used is settled, nothing lost', async () => {
     const d = devnet!;
     const account = d.network.gatewayClient!.account;
     const ledger = await BalanceLedger.open(d.network.chain, devnetParties(d.network));
@@ -72,24 +78,70 @@ test('the gateway killed -9 between requests and started again: what it used is 
     const proxyBefore = (await d.network.proxy.contract.getProxyData()).chargedUnits;
     const ask = (url: string) => new OpenAI({ baseURL: url, apiKey: 'unused', maxRetries: 0 });
     const messages = [{ role: 'user' as const, content: 'Hello' }];
+    const chat = async (api: OpenAI) =>
+        unitsOf(await api.chat.completions.create({ model: 'chat-think', messages, max_tokens: 8 }));
+    const gatewayLog = () => readFileSync(d.children.get('gateway')!.logFile, 'utf8');
 
     let openai = ask(await d.startGateway(0));
-    const used: bigint[] = [];
-    used.push(unitsOf(await openai.chat.completions.create({ model: 'chat-think', messages, max_tokens: 8 })));
-    used.push(unitsOf(await openai.embeddings.create({ model: 'embedder', input: ['one', 'two'] })));
+    const accepted: bigint[] = [];
+    accepted.push(await chat(openai));
+    accepted.push(unitsOf(await openai.embeddings.create({ model: 'embedder', input: ['one', 'two'] })));
     await d.kill('gateway');
     // Far below half the stake: the dead gateway committed nothing.
     expect((await account.getAccountData()).charged).toBe(before);
 
     // Started again with the same voucher file: its first voucher counts the dead one's usage too, and is accepted.
     openai = ask(await d.startGateway(0));
-    used.push(unitsOf(await openai.chat.completions.create({ model: 'chat-think', messages, max_tokens: 8 })));
-    await d.stopGateway();
+    expect(gatewayLog()).toMatch(/resumed 1 account\(s\) from it\)/);
+    accepted.push(await chat(openai));
 
-    const total = used.reduce((a, b) => a + b, 0n);
-    expect(used.every((u) => u > 0n)).toBe(true);
-    expect((await account.getAccountData()).charged - before).toBe(total);
-    expect((await d.network.proxy.contract.getProxyData()).chargedUnits - proxyBefore).toBe(total);
+    // Killed in the middle of a stream: the proxy bills what was generated, which no voucher the gateway kept shows.
+    const stream = await openai.chat.completions.create({
+        model: 'chat-think',
+        messages,
+        max_tokens: 200,
+        stream: true,
+    });
+    const chunks = stream[Symbol.asyncIterator]();
+    await chunks.next();
+    await d.kill('gateway');
+    await expect(
+        (async () => {
+            while (!(await chunks.next()).done);
+        })(),
+    ).rejects.toThrow();
+    // The proxy has settled the lost request (billed it, released its reservation) before the next one.
+    const redis = createRedisClient(d.redisUrl);
+    const keys = proxyKeys(d.prefix);
+    const raw = account.address.toRawString();
+    try {
+        for (let i = 0; i < 600 && (await redis.hlen(keys.reserved(raw))) > 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(await redis.hlen(keys.reserved(raw))).toBe(0);
+
+        // Started again: it knows the dead one had a request in flight, and accepts a first voucher that counts it.
+        openai = ask(await d.startGateway(0));
+        expect(gatewayLog()).toMatch(/with requests lost in flight/);
+        accepted.push(await chat(openai));
+        await d.stopGateway();
+
+        // Everything the proxy metered for the account is charged on chain: the accepted answers and the lost stream.
+        const metered = billingUnits(await new UsageCounters(redis, d.prefix).clientCounts(raw), {
+            prompt: d.network.params.promptMultiplierBps,
+            cached: d.network.params.cachedMultiplierBps,
+            completion: d.network.params.completionMultiplierBps,
+            reasoning: d.network.params.reasoningMultiplierBps,
+        });
+        const charged = (await account.getAccountData()).charged;
+        expect(charged).toBe(metered);
+        const sum = accepted.reduce((a, b) => a + b, 0n);
+        expect(accepted.every((u) => u > 0n)).toBe(true);
+        expect(charged - before).toBeGreaterThan(sum);
+        expect((await d.network.proxy.contract.getProxyData()).chargedUnits - proxyBefore).toBe(charged - before);
+    } finally {
+        await closeRedisClient(redis);
+    }
     const balances = await ledger.close();
     expect(balances.strayMessages).toEqual([]);
     expect(balances.imbalance).toBe(0n);

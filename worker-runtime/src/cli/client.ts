@@ -137,8 +137,9 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
         const kept = values['voucher-file'];
         if (kept) {
-            const resumed = keepVouchers(clients, kept);
-            out(`vouchers kept in ${kept}${resumed ? ` (resumed ${resumed} account(s) from it)` : ''}`);
+            const { resumed, afterLoss } = await keepVouchers(clients, kept);
+            const lost = afterLoss ? `, ${afterLoss} with requests lost in flight` : '';
+            out(`vouchers kept in ${kept}${resumed ? ` (resumed ${resumed} account(s) from it${lost})` : ''}`);
         }
         const gateway = await createGateway({
             clients,
