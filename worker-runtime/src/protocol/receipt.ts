@@ -1,6 +1,5 @@
 import { Address, beginCell, Cell } from '@ton/core';
 import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
-import { beginPlainCell, LayoutBuilder, PlainCell } from './plainCell';
 
 /** First 32 bits of every worker receipt cell ("RCPT"); the WorkerStake contract checks it (RECEIPT_TAG). */
 export const RECEIPT_TAG = 0x52435054;
@@ -47,30 +46,20 @@ export function hashToUint256(hash: Buffer | string): bigint {
  * receipt#52435054 request_id:uint256 model_hash:uint256 input_hash:uint256
  *     ^[output_hash:uint256 registry:MsgAddressInt]
  * (four 256-bit hashes and a tag do not fit the 1023 bits of one cell, so the output hash and the registry sit in a
- * reference). A slash by proof needs two receipts equal in everything but the output hash. Written once, for either
- * builder: @ton/core's (a `Cell` for messages) or the plain one (hash and BOC on the request path, plainCell.ts).
+ * reference). A slash by proof needs two receipts equal in everything but the output hash.
  */
-function layoutReceipt<C>(begin: () => LayoutBuilder<C>, receipt: Receipt): C {
+export function buildReceiptCell(receipt: Receipt): Cell {
     checkUint256('requestId', receipt.requestId);
     checkUint256('modelHash', receipt.modelHash);
     checkUint256('inputHash', receipt.inputHash);
     checkUint256('outputHash', receipt.outputHash);
-    return begin()
+    return beginCell()
         .storeUint(RECEIPT_TAG, 32)
         .storeUint(receipt.requestId, 256)
         .storeUint(receipt.modelHash, 256)
         .storeUint(receipt.inputHash, 256)
-        .storeRef(begin().storeUint(receipt.outputHash, 256).storeAddress(receipt.registry).endCell())
+        .storeRef(beginCell().storeUint(receipt.outputHash, 256).storeAddress(receipt.registry).endCell())
         .endCell();
-}
-
-export function buildReceiptCell(receipt: Receipt): Cell {
-    return layoutReceipt<Cell>(beginCell, receipt);
-}
-
-/** The same cell for the request path: its `hash()` and `toBoc()` are `buildReceiptCell`'s, at a fraction of the CPU. */
-export function receiptPlainCell(receipt: Receipt): PlainCell {
-    return layoutReceipt(beginPlainCell, receipt);
 }
 
 /** Parses a receipt cell; throws on a wrong tag or layout. */

@@ -11,7 +11,6 @@
  */
 import { Address, beginCell, Cell } from '@ton/core';
 import { ed25519Sign, ed25519Verify } from '../crypto/ed25519';
-import { beginPlainCell, LayoutBuilder, PlainCell } from './plainCell';
 
 /** Voucher ops: the opcode of the outer message each voucher is meant for (domain separation). */
 export const VoucherOp = {
@@ -64,25 +63,16 @@ function checkVoucher(v: Voucher): void {
     }
 }
 
-/** The cell the proxy signs, written once for either builder (@ton/core's or plainCell.ts's). */
-function layoutVoucher<C>(begin: () => LayoutBuilder<C>, v: Voucher): C {
+/** The cell the proxy signs. */
+export function voucherCell(v: Voucher): Cell {
     checkVoucher(v);
-    return begin()
+    return beginCell()
         .storeUint(v.op, 32)
         .storeUint(v.queryId, 64)
         .storeUint(v.cumulative, 64)
         .storeAddress(v.target)
         .storeUint(v.validUntil, 32)
         .endCell();
-}
-
-export function voucherCell(v: Voucher): Cell {
-    return layoutVoucher<Cell>(beginCell, v);
-}
-
-/** The same cell for the request path: its `hash()` and `toBoc()` are `voucherCell`'s, at a fraction of the CPU. */
-export function voucherPlainCell(v: Voucher): PlainCell {
-    return layoutVoucher(beginPlainCell, v);
 }
 
 /** Reads a voucher cell back (throws on a malformed one). */

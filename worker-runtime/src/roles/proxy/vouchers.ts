@@ -14,9 +14,8 @@ import {
     TokenMultipliersBps,
     VoucherKind,
     VoucherOp,
-    voucherPlainCell,
+    voucherCell,
 } from '../../protocol/voucher';
-import { PlainCell } from '../../protocol/plainCell';
 import { ed25519Signer } from '../../crypto/ed25519';
 import { StoredPayoutVoucher } from '../../protocol/keys';
 import { workerAccountFor } from '../../../../wrappers/WorkerAccount';
@@ -36,7 +35,7 @@ export interface VoucherJson {
 }
 
 export function voucherToJson(
-    signed: SignedVoucher | { voucher: PlainCell; signature: Buffer },
+    signed: SignedVoucher,
     cumulative: bigint,
     target: Address,
     validUntil: number,
@@ -100,16 +99,8 @@ export class VoucherSigner {
         return voucherToJson(signed, cumulative, target, validUntil);
     }
 
-    /**
-     * The voucher cell as the voucher helper lays it out (a plain cell: same hash and BOC, less CPU), signed through
-     * node:crypto (see ed25519.ts).
-     */
-    private sign(
-        kind: VoucherKind,
-        target: Address,
-        cumulative: bigint,
-        validUntil: number,
-    ): { voucher: PlainCell; signature: Buffer } {
+    /** The voucher cell as the voucher helper lays it out, signed through node:crypto (see ed25519.ts). */
+    private sign(kind: VoucherKind, target: Address, cumulative: bigint, validUntil: number): SignedVoucher {
         // Never sign a cumulative total below one signed before: the chain would ignore it (for a client) or the
         // worker would have lost units (a payout); either way the counters it comes from were rolled back.
         const id = target.toRawString();
@@ -122,7 +113,7 @@ export class VoucherSigner {
             refuse('state_rolled_back', `refusing to serve: ${reason}`);
         }
         this.highest.set(id, cumulative);
-        const voucher = voucherPlainCell({ op: VoucherOp[kind], queryId: 0n, cumulative, target, validUntil });
+        const voucher = voucherCell({ op: VoucherOp[kind], queryId: 0n, cumulative, target, validUntil });
         return { voucher, signature: this.signer(voucher.hash()) };
     }
 

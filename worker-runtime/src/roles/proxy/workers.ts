@@ -4,7 +4,7 @@
  * demotes by rotating the model's queue key and re-granting it to every other admitted worker.
  */
 import { Address } from '@ton/core';
-import { Receipt, receiptPlainCell } from '../../protocol/receipt';
+import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { ed25519Verify } from '../../crypto/ed25519';
 import { toWireMap, WireTensorMap } from '../../inference';
 import { hashJson } from '../../protocol/canonical';
@@ -100,7 +100,7 @@ export function expectedReceipt(
 
 /** Checks the worker's signature over the recomputed receipt; returns the receipt's JSON form, or null. */
 export function checkReceipt(receipt: Receipt, result: WorkerResult): ReceiptJson | null {
-    const cell = receiptPlainCell(receipt);
+    const cell = buildReceiptCell(receipt);
     const signature = Buffer.from(result.signature, 'hex');
     if (!ed25519Verify(cell.hash(), signature, Buffer.from(result.workerKey, 'hex'))) return null;
     return {

@@ -22,7 +22,7 @@ import {
     GenerationUsage,
     StreamedToken,
 } from '../../protocol/generation';
-import { Receipt, receiptPlainCell } from '../../protocol/receipt';
+import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { JobRequest, ProcessContext } from '../../queue';
 import { CancelWatcher } from '../../queue/cancel';
 import { ChunkStreamWriter } from '../../queue/chunkStream';
@@ -173,7 +173,7 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
             inputHash: hashJson(inputs),
             outputHash,
         };
-        return sign(receiptPlainCell(receipt).hash()).toString('hex');
+        return sign(buildReceiptCell(receipt).hash()).toString('hex');
     }
 
     function openRemembered<T>(requestId: string, raw: Buffer | null): T | null {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Address } from '@ton/core';
 import { hashTensors, InferencePool, WireTensorMap } from '../../inference';
-import { Receipt, receiptPlainCell } from '../../protocol/receipt';
+import { buildReceiptCell, Receipt } from '../../protocol/receipt';
 import { JobRequest, ProcessContext } from '../../queue';
 import { ed25519Signer } from '../../crypto/ed25519';
 
@@ -89,7 +89,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
             registry: deps.registry,
         };
         // What protocol/receipt.ts signReceipt makes (Ed25519 over the cell hash), with the key imported once.
-        const signature = sign(receiptPlainCell(receipt).hash());
+        const signature = sign(buildReceiptCell(receipt).hash());
         return {
             outputs,
             receipt: receiptToHex(receipt),
