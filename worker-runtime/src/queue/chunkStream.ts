@@ -209,11 +209,9 @@ export async function* readChunkStream<I = unknown, F = unknown>(
     redis: Redis,
     options: ChunkStreamReaderOptions,
 ): AsyncGenerator<OpenedChunk<I, F>> {
-    const modelHash = normalizeModelHash(options.modelHash);
-    assertLength(options.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
-    const keys = streamKeys(options.prefix, modelHash, options.requestId);
+    const verifier = new ChunkVerifier<I, F>(options);
+    const keys = streamKeys(options.prefix, normalizeModelHash(options.modelHash), options.requestId);
     let lastId = '0-0';
-    let expected = 0;
     let silentSince = Date.now();
     // Short blocks, so an abort or a deadline is noticed without a second connection to interrupt the XREAD.
     const slice = Math.max(1, Math.min(250, options.idleTimeoutMs));
@@ -230,33 +228,61 @@ export async function* readChunkStream<I = unknown, F = unknown>(
         )) as [string, [string, string[]][]][] | null;
         const entries = res?.[0]?.[1] ?? [];
         if (entries.length === 0) {
-            const limit = expected === 0 ? options.firstChunkTimeoutMs : options.idleTimeoutMs;
-            if (Date.now() - silentSince >= limit) {
-                throw new StreamTruncatedError(
-                    `the stream of ${options.requestId} was silent for ${limit} ms after ${expected} chunk(s) ` +
-                        'without its final chunk (worker gone or Redis lost the stream)',
-                    expected,
-                );
-            }
+            const limit = verifier.silenceLimitMs(options);
+            if (Date.now() - silentSince >= limit) throw verifier.truncated(limit);
             continue;
         }
         silentSince = Date.now();
         for (const [id, fields] of entries) {
             lastId = id;
-            const chunk = openEntry<I, F>(options, modelHash, fields);
-            if (chunk.seq < expected) {
-                throw new StreamIntegrityError('replayed', `chunk ${chunk.seq} of ${options.requestId} came again`);
-            }
-            if (chunk.seq > expected) {
-                throw new StreamIntegrityError(
-                    'gap',
-                    `chunk ${expected} of ${options.requestId} is missing (next was ${chunk.seq}): dropped or reordered`,
-                );
-            }
-            expected++;
+            const chunk = verifier.accept(fields);
             yield chunk;
             if (chunk.kind === 'final') return;
         }
+    }
+}
+
+/**
+ * The reader's checks on one stream, whoever fetched its entries (readChunkStream, or the proxy's multiplexed reader,
+ * chunkStreamMux.ts): each entry must authenticate as exactly the next chunk of this request.
+ */
+export class ChunkVerifier<I, F> {
+    /** The sequence number due next (= chunks accepted). */
+    expected = 0;
+    private readonly modelHash: string;
+
+    constructor(private readonly binding: StreamBinding) {
+        this.modelHash = normalizeModelHash(binding.modelHash);
+        assertLength(binding.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
+    }
+
+    /** Opens an entry's fields; throws {@link StreamIntegrityError} unless it is the next chunk of this stream. */
+    accept(fields: string[]): OpenedChunk<I, F> {
+        const chunk = openEntry<I, F>(this.binding, this.modelHash, fields);
+        if (chunk.seq < this.expected) {
+            throw new StreamIntegrityError('replayed', `chunk ${chunk.seq} of ${this.binding.requestId} came again`);
+        }
+        if (chunk.seq > this.expected) {
+            throw new StreamIntegrityError(
+                'gap',
+                `chunk ${this.expected} of ${this.binding.requestId} is missing (next was ${chunk.seq}): dropped or reordered`,
+            );
+        }
+        this.expected++;
+        return chunk;
+    }
+
+    /** How long the stream may stay silent now: before its first chunk, and after. */
+    silenceLimitMs(t: { firstChunkTimeoutMs: number; idleTimeoutMs: number }): number {
+        return this.expected === 0 ? t.firstChunkTimeoutMs : t.idleTimeoutMs;
+    }
+
+    truncated(limitMs: number): StreamTruncatedError {
+        return new StreamTruncatedError(
+            `the stream of ${this.binding.requestId} was silent for ${limitMs} ms after ${this.expected} chunk(s) ` +
+                'without its final chunk (worker gone or Redis lost the stream)',
+            this.expected,
+        );
     }
 }
 
