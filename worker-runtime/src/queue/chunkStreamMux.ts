@@ -79,7 +79,8 @@ export class ChunkStreamMux {
     async close(): Promise<void> {
         this.closed = true;
         for (const s of this.subs.values()) this.fail(s, new ChrysalisError('the stream reader was closed'));
-        await this.reader.quit().catch(() => undefined);
+        // Not QUIT: it would wait behind the blocked XREAD (up to blockMs).
+        this.reader.disconnect();
     }
 
     /**
