@@ -149,6 +149,10 @@ test('transcription: a multipart WAV upload, as OpenAI takes it', async () => {
     const res = await openai.audio.transcriptions.create({ model: 'whisper', file });
     expect(typeof res.text).toBe('string');
     expect((res as unknown as { usage: { seconds: number } }).usage.seconds).toBe(2);
+    // The billed tokens, which OpenAI's duration usage has no place for, in the extension: they price the cost.
+    const ext = (res as unknown as { chrysalis: { units: string; usage: OpenAI.CompletionUsage } }).chrysalis;
+    expect(ext.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(String(ext.usage.prompt_tokens + ext.usage.completion_tokens)).toBe(ext.units);
     const text = await openai.audio.transcriptions.create({ model: 'whisper', file, response_format: 'text' });
     expect(typeof text).toBe('string');
 });
@@ -297,6 +301,81 @@ test('`chrysalis client serve` finds the registry proxy where the wallet has an 
     expect(await run(['status'], ctx)).toBe(0);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('balance');
+});
+
+test('`serve --voucher-file`: a gateway that stopped without committing is followed by one that resumes from its voucher', async () => {
+    const { run } = await import('../../worker-runtime/src/cli/client');
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'chrysalis-kept-'));
+    const file = join(dir, 'vouchers.json');
+    // A wallet and account of its own (as otherClient makes them), so that its sessions are the only ones on it.
+    const { blockchain } = devnet.network.chain;
+    const keyPair = devnetKeyPair(devnet.prefix, 'gw-kept');
+    const w = await deployClientWallet(blockchain, await blockchain.treasury('gw-kept:faucet'), keyPair, toNano('50'));
+    const wallet = { address: w.wallet.address, sender: w.sender, keyPair };
+    const own = await ChrysalisClient.connect({
+        proxyUrl: devnet.proxyUrl,
+        chain: devnet.network.chain,
+        proxyAddress: devnet.network.proxy.contract.address,
+        wallet,
+    });
+    await own.openAccount(devnet.network.params.minClientStake, toNano('5'));
+    const lines: string[] = [];
+    let served: Gateway | undefined;
+    const ctx = {
+        config: { proxyUrl: '', proxyAddress: '', registryAddress: devnet.network.registry.address.toString() },
+        chain: devnet.network.chain,
+        wallet,
+        out: (line: string) => lines.push(line),
+        onGateway: (g: Gateway) => (served = g),
+    };
+    const chat = async () => {
+        const api = new OpenAI({ baseURL: served!.url, apiKey: 'unused', maxRetries: 0 });
+        const res = await api.chat.completions.create({ model: 'chat-think', messages, max_tokens: 4, seed: 3 });
+        return BigInt((res as unknown as { chrysalis: { units: string } }).chrysalis.units);
+    };
+    try {
+        expect(await run(['serve', '--port', '0', '--voucher-file', file], ctx)).toBe(0);
+        const first = await chat();
+        // Closed as a killed one ends: nothing committed (serve commits only on its signal, which this skips).
+        await served!.close();
+        const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { voucher: { cumulative: string } }>;
+        expect(Object.values(kept).map((e) => e.voucher.cumulative)).toEqual([first.toString()]);
+        expect(Object.values(kept).map((e) => (e as unknown as { inFlight: number }).inFlight)).toEqual([0]);
+        expect((await own.accountData()).charged).toBe(0n);
+
+        // With it, a new gateway resumes from the kept voucher, and its commit settles both sessions' usage.
+        lines.length = 0;
+        expect(await run(['serve', '--port', '0', '--voucher-file', file], ctx)).toBe(0);
+        expect(lines.join('\n')).toContain('resumed 1 account(s)');
+        const second = await chat();
+        await served!.close();
+        served = undefined;
+        own.latestVoucher = Object.values(
+            JSON.parse(readFileSync(file, 'utf8')) as Record<string, { voucher: never }>,
+        )[0].voucher;
+        expect((await own.commitVoucher())!.charged).toBe(first + second);
+
+        // The same stop without committing, followed by a gateway without the file: its first voucher counts usage
+        // it never saw and is refused (what the file prevents).
+        expect(await run(['serve', '--port', '0', '--voucher-file', file], ctx)).toBe(0);
+        await chat();
+        await served!.close();
+        expect(await run(['serve', '--port', '0'], ctx)).toBe(0);
+        await expect(chat()).rejects.toMatchObject({ status: 502 });
+        await served!.close();
+        served = undefined;
+
+        // A file that is not a voucher file is refused, not overwritten.
+        writeFileSync(file, '[1, 2]');
+        await expect(run(['serve', '--port', '0', '--voucher-file', file], ctx)).resolves.toBe(2);
+        expect(readFileSync(file, 'utf8')).toBe('[1, 2]');
+    } finally {
+        await served?.close();
+        rmSync(dir, { recursive: true, force: true });
+    }
 });
 
 test('an answer altered on the way (text changed after the worker signed it) is refused with 502 receipt_invalid, streamed or not', async () => {

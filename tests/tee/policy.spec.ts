@@ -70,6 +70,28 @@ describe('attestation policy', () => {
         expect(warnings.some((w) => /SIMULATED ATTESTATION for a worker on a test network/.test(w))).toBe(true);
     });
 
+    it('warns about a simulated peer once per process, not at every re-check, and about each new peer', async () => {
+        const peerWarnings = () => warnings.filter((w) => /SIMULATED ATTESTATION for a worker/.test(w)).length;
+        const policy = {
+            registry: registry({ test: true, workers: [simulatedImage] }),
+            role: 'worker' as const,
+            logger,
+        };
+        const check = async (publicKey: Buffer, nonce: string) => {
+            const document = await attest(createProvider({ kind: 'simulated', logger }), publicKey, Buffer.from(nonce));
+            expect((await verifyAttestation({ document, publicKey, nonce: Buffer.from(nonce) }, policy)).valid).toBe(
+                true,
+            );
+        };
+        const first = ed25519PublicKey();
+        await check(first, 'one');
+        expect(peerWarnings()).toBe(1);
+        await check(first, 'two'); // the same peer re-announcing: fresh quote, no new warning
+        expect(peerWarnings()).toBe(1);
+        await check(ed25519PublicKey(), 'three');
+        expect(peerWarnings()).toBe(2);
+    });
+
     it('refuses a simulated document outside test networks', async () => {
         const publicKey = ed25519PublicKey();
         const document = await attest(createProvider({ kind: 'simulated', logger }), publicKey);

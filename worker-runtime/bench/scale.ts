@@ -180,6 +180,8 @@ export async function benchScale(options: {
             redisUrl: redis.url,
             onStep: say,
             cpuProfileDir: profileDir,
+            // The benchmark's clients are its own (signed requests, chat streams): no gateway process beside them.
+            gateway: false,
         });
         let processFigures: ScaleResults['processes'];
         try {

@@ -16,7 +16,8 @@
  *   receipt <request id>                    the proxy's record of one of this account's requests (signed query)
  *   commit                                  commit the latest charge voucher (kept in --voucher-file) on chain
  *   status                                  the account at every registered proxy (with CHRYSALIS_REGISTRY)
- *   serve [--host H] [--port P]             the OpenAI-compatible gateway (default 127.0.0.1:10000)
+ *   serve [--host H] [--port P] [--voucher-file <path>]   the OpenAI-compatible gateway (default 127.0.0.1:10000);
+ *                                           with a voucher file it keeps its latest voucher there and resumes from it
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -34,6 +35,7 @@ import {
 } from '../client';
 import type { ClientConfig } from '../client';
 import { createGateway, discoverProxies, Gateway } from '../gateway';
+import { keepVouchers, VoucherFileError } from '../gateway/voucherFile';
 import { ClientState } from '../../../wrappers/ClientAccount';
 import { toWireMap } from '../inference/codec';
 import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
@@ -54,7 +56,7 @@ const USAGE = `usage: chrysalis client <command> [options]
   receipt <request id>
   commit [--voucher-file <path>]
   status
-  serve [--host <address>] [--port <port>]
+  serve [--host <address>] [--port <port>] [--voucher-file <path>]
 environment: CHRYSALIS_PROXY_URL, CHRYSALIS_PROXY_ADDRESS, CHRYSALIS_CLIENT_MNEMONIC, CHRYSALIS_CLIENT_WALLET_VERSION,
   CHRYSALIS_NETWORK, CHRYSALIS_TON_ENDPOINT, CHRYSALIS_TON_API_KEY, CHRYSALIS_REGISTRY, CHRYSALIS_GATEWAY_API_KEY,
   CHRYSALIS_CLIENT_PLAIN_HTTP (see docs/client.md)
@@ -108,7 +110,8 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             model: { type: 'string' },
             input: { type: 'string' },
             json: { type: 'boolean', default: false },
-            'voucher-file': { type: 'string', default: DEFAULT_VOUCHER_FILE },
+            // No default here: `serve` keeps vouchers only when given a file; the other commands default it below.
+            'voucher-file': { type: 'string' },
             'receipt-file': { type: 'string', default: DEFAULT_RECEIPT_FILE },
             out: { type: 'string' },
             worker: { type: 'string', multiple: true, default: [] },
@@ -132,6 +135,12 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         if (command === 'status') return 0;
         const port = Number(values.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+        const kept = values['voucher-file'];
+        if (kept) {
+            const { resumed, afterLoss } = await keepVouchers(clients, kept);
+            const lost = afterLoss ? `, ${afterLoss} with requests lost in flight` : '';
+            out(`vouchers kept in ${kept}${resumed ? ` (resumed ${resumed} account(s) from it${lost})` : ''}`);
+        }
         const gateway = await createGateway({
             clients,
             host: values.host,
@@ -169,7 +178,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
         attestationPolicy: policy,
         allowPlainHttp: ctx.config.plainHttp,
     });
-    const voucherFile = values['voucher-file']!;
+    const voucherFile = values['voucher-file'] ?? DEFAULT_VOUCHER_FILE;
     const showAccount = async () => {
         const deployed = (await ctx.chain.provider(client.account).getState()).state.type === 'active';
         const account = paymentAddress(client.account, ctx.chain.network, deployed);
@@ -357,7 +366,7 @@ export async function run(argv: string[], ctx?: ClientCliContext): Promise<numbe
     try {
         return await runWith(argv, ctx ?? (await contextFromEnv()));
     } catch (err) {
-        if (err instanceof UsageError || (err as Error).name === 'ConfigError') {
+        if (err instanceof UsageError || err instanceof VoucherFileError || (err as Error).name === 'ConfigError') {
             process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
             return 2;
         }

@@ -132,6 +132,14 @@ export class ChrysalisClient {
     readonly proxyPublicKey: Buffer;
     /** The latest (highest) charge voucher received. */
     latestVoucher: VoucherJson | null = null;
+    /**
+     * Called with each voucher as it becomes the latest committable one (`chrysalis client serve --voucher-file`
+     * keeps it on disk, so a gateway killed before its next commit resumes from it and nothing it used is lost).
+     */
+    onVoucherKept: ((voucher: VoucherJson) => void) | null = null;
+    /** Called with the number of this client's requests in flight as each starts and ends (the same file keeps it). */
+    onInFlight: ((requests: number) => void) | null = null;
+    private requestsInFlight = 0;
     private trust: Promise<WorkerTrust> | null = null;
     /** Checks each voucher's increase against the response's usage priced by the registry's multipliers. */
     private audit: VoucherAudit;
@@ -303,7 +311,7 @@ export class ChrysalisClient {
         } finally {
             // A stream left before its answer was billed for tokens this client never saw.
             if (!finished) this.audit.abandoned();
-            this.audit.end();
+            this.endRequest();
         }
     }
 
@@ -467,7 +475,7 @@ export class ChrysalisClient {
             await this.commitVoucher();
             return this.withResign(send);
         } finally {
-            this.audit.end();
+            this.endRequest();
         }
     }
 
@@ -516,7 +524,7 @@ export class ChrysalisClient {
             if (!(err instanceof ProxyError) && !(err instanceof ReceiptError)) this.audit.abandoned();
             throw err;
         } finally {
-            this.audit.end();
+            this.endRequest();
         }
     }
 
@@ -642,6 +650,20 @@ export class ChrysalisClient {
         this.audit.rebase(BigInt(voucher.cumulative));
     }
 
+    /**
+     * Resumes from a voucher kept by a session that ended with requests in flight (a gateway killed mid-request): the
+     * proxy may have billed them after that voucher, so the next voucher is checked as after a request this client
+     * abandoned (at least its own usage, at most the stake's worth more; see VoucherAudit.abandoned), and the count
+     * goes on from it. A kept voucher the chain has already passed is not resumed from: the chain's count is the start.
+     */
+    async resumeAfterLoss(voucher: VoucherJson): Promise<void> {
+        const data = this.remember(await this.accountData());
+        this.audit.unseenLimit = data.price > 0n ? data.stake / data.price : null;
+        if (BigInt(voucher.cumulative) >= data.charged) this.resumeFrom(voucher);
+        else this.audit.rebase(data.charged);
+        this.audit.abandoned();
+    }
+
     private async acceptVoucher(v: VoucherJson, usage: TokenCounts): Promise<void> {
         const signed = voucherFromJson(v);
         const parsed = ed25519Verify(signed.voucher.hash(), signed.signature, this.proxyPublicKey)
@@ -675,6 +697,7 @@ export class ChrysalisClient {
         const keep = (k: VoucherJson) => {
             if (!this.latestVoucher || BigInt(k.cumulative) > BigInt(this.latestVoucher.cumulative)) {
                 this.latestVoucher = k;
+                this.onVoucherKept?.(k);
             }
         };
         if (audit.committable) keep(v);
@@ -700,6 +723,7 @@ export class ChrysalisClient {
      */
     private startRequest(): void {
         this.audit.begin();
+        this.onInFlight?.(++this.requestsInFlight);
         if (this.audit.baseline !== null || this.accountAtStart) return;
         const read = this.accountData();
         // A failed read is retried by the next request (and surfaces where the baseline is awaited).
@@ -707,6 +731,11 @@ export class ChrysalisClient {
             if (this.accountAtStart === read) this.accountAtStart = null;
         });
         this.accountAtStart = read;
+    }
+
+    private endRequest(): void {
+        this.audit.end();
+        this.onInFlight?.(--this.requestsInFlight);
     }
 
     private sessionStart(): Promise<ClientAccountData> {

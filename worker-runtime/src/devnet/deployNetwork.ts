@@ -392,6 +392,14 @@ export function devnetParties(net: DevnetView): Party[] {
     const wallets = (name: string) => net.operatorWallets?.[name] ?? [];
     return [
         { name: 'client', addresses: [net.client.wallet.address, net.client.account.address] },
+        ...(net.gatewayClient
+            ? [
+                  {
+                      name: 'gateway client',
+                      addresses: [net.gatewayClient.wallet.address, net.gatewayClient.account.address],
+                  },
+              ]
+            : []),
         { name: 'proxy', addresses: [net.proxy.contract.address, net.proxy.owner.address, ...wallets('proxy')] },
         ...net.workers.map((w) => ({
             name: `worker ${w.index}`,

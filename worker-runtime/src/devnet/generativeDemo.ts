@@ -11,6 +11,7 @@ import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
 import { encodeWav } from '../inference/generative/wav';
 import type { GenerateResponse, UsageJson } from '../roles/proxy/generative/service';
 import type { DevnetSession } from './run';
+import type { DevnetView } from './view';
 
 export interface GenerativeDemoResult {
     /** One line per request, for the summary. */
@@ -29,12 +30,15 @@ export interface GenerativeDemoResult {
      * so the SDK continues from this one (ChrysalisClient.resumeFrom) instead of counting their usage as unexplained.
      */
     lastVoucher: VoucherJson | null;
+    /** How the requests went, when not as the demo client's own signed requests (the summary says so). */
+    via?: string;
 }
 
 const ZERO: TokenCounts = { prompt: 0n, cached: 0n, completion: 0n, reasoning: 0n };
 
-export async function runGenerativeDemo(devnet: DevnetSession): Promise<GenerativeDemoResult> {
-    const result: GenerativeDemoResult = {
+/** An empty result for `network`'s multipliers (also the gateway demo's, gatewayDemo.ts). */
+export function emptyDemoResult(network: DevnetView): GenerativeDemoResult {
+    return {
         lines: [],
         failed: 0,
         errors: [],
@@ -43,16 +47,36 @@ export async function runGenerativeDemo(devnet: DevnetSession): Promise<Generati
         chatFirstTokenMs: 0,
         lastVoucher: null,
         multipliersBps: {
-            prompt: devnet.network.params.promptMultiplierBps,
-            cached: devnet.network.params.cachedMultiplierBps,
-            completion: devnet.network.params.completionMultiplierBps,
-            reasoning: devnet.network.params.reasoningMultiplierBps,
+            prompt: network.params.promptMultiplierBps,
+            cached: network.params.cachedMultiplierBps,
+            completion: network.params.completionMultiplierBps,
+            reasoning: network.params.reasoningMultiplierBps,
         },
     };
-    const { network } = devnet;
-    const operatorOf = new Map(
-        network.workers.flatMap((w) => w.keys.map((k) => [k.keyPair.publicKey.toString('hex'), w.index] as const)),
+}
+
+/** Adds one request's billed usage to `result`, by kind and by the operator of the worker that served it. */
+export function billRequest(
+    result: GenerativeDemoResult,
+    network: DevnetView,
+    what: string,
+    usage: UsageJson,
+    workerKey: string,
+): void {
+    const op =
+        network.workers.find((w) => w.keys.some((k) => k.keyPair.publicKey.toString('hex') === workerKey))?.index ?? -1;
+    const counts = billedCounts(usage);
+    result.counts = addCounts(result.counts, counts);
+    result.countsByOperator[op] = addCounts(result.countsByOperator[op] ?? { ...ZERO }, counts);
+    result.lines.push(
+        `${what}: prompt ${usage.promptTokens} (cached ${usage.cachedTokens}), completion ${usage.completionTokens} ` +
+            `(reasoning ${usage.reasoningTokens})`,
     );
+}
+
+export async function runGenerativeDemo(devnet: DevnetSession): Promise<GenerativeDemoResult> {
+    const { network } = devnet;
+    const result = emptyDemoResult(network);
     const who = { account: network.client.account.address.toString(), secretKey: network.client.keyPair.secretKey };
     // The demo client's own channel (RA-TLS, verified and pinned), with requests signed here.
     const post = (path: string, signed: SignedRequest) =>
@@ -62,16 +86,8 @@ export async function runGenerativeDemo(devnet: DevnetSession): Promise<Generati
             result.lastVoucher = voucher;
         }
     };
-    const bill = (what: string, usage: UsageJson, workerKey: string) => {
-        const counts = billedCounts(usage);
-        result.counts = addCounts(result.counts, counts);
-        const op = operatorOf.get(workerKey) ?? -1;
-        result.countsByOperator[op] = addCounts(result.countsByOperator[op] ?? { ...ZERO }, counts);
-        result.lines.push(
-            `${what}: prompt ${usage.promptTokens} (cached ${usage.cachedTokens}), completion ${usage.completionTokens} ` +
-                `(reasoning ${usage.reasoningTokens})`,
-        );
-    };
+    const bill = (what: string, usage: UsageJson, workerKey: string) =>
+        billRequest(result, network, what, usage, workerKey);
     const fail = (what: string, err: unknown) => {
         result.failed++;
         result.errors.push(`${what}: ${(err as Error)?.message ?? String(err)}`);

@@ -17,6 +17,9 @@ import { runProcessDevnet } from './processes/cli';
 import { createGateway } from '../gateway';
 import { toNano } from '@ton/core';
 import { startTonApi, TonApi } from './tonApi';
+import { gatewaySnippets } from './snippets';
+
+export { gatewaySnippets };
 
 /** With --keep-running: a client funded for thousands of requests through the gateway. */
 const KEEP_RUNNING_FUNDS = {
@@ -31,17 +34,6 @@ const KEEP_RUNNING_FUNDS = {
  */
 export function registrySnapshotFile(runPrefix: string): string {
     return path.join(tmpdir(), `${runPrefix.replace(/:/g, '-')}-registry.json`);
-}
-
-/** What the devnet prints for the gateway: its URL, a curl and an `openai` snippet that work against it. */
-export function gatewaySnippets(url: string): string {
-    return [
-        `gateway ${url}`,
-        `  curl ${url}/chat/completions -H 'content-type: application/json' \\`,
-        `    -d '{"model": "chat-think", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 16}'`,
-        `  node -e "const O=require('openai');new O({baseURL:'${url}',apiKey:'unused'}).chat.completions` +
-            `.create({model:'chat-think',messages:[{role:'user',content:'Hello'}],max_tokens:16}).then(r=>console.log(r.choices[0].message.content, r.usage))"`,
-    ].join('\n');
 }
 
 /** What the devnet and `chrysalis devnet chain` print for the chain's TON API. */
@@ -72,7 +64,10 @@ export const USAGE = `usage: npm run devnet -- [--requests N] [--workers N] [--c
                     served too, each by its own workers, with one streamed chat, embedding batch and transcription)
   --processes       every part as an OS process of its own, through its real command: the chain behind its TON API,
                     a private redis-server, \`chrysalis proxy start\`, one \`chrysalis worker start\` per worker and
-                    model (CHRYSALIS_NETWORK=devnet); with --keep-running, prints how to join it by hand`;
+                    model (CHRYSALIS_NETWORK=devnet), and \`chrysalis client serve\` (the gateway, with an account of
+                    its own opened by \`chrysalis client open\`) that the generative requests go through with the
+                    openai package; with --keep-running, the gateway stays up (--gateway-port) and it prints how to
+                    join the devnet by hand`;
 
 export interface DevnetCliOptions {
     requests: number;

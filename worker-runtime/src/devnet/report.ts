@@ -133,12 +133,14 @@ function generativeLines(result: DevnetRunResult): string[] {
     const units = (k: keyof typeof c) => (Number(c[k] * m[k]) / 10000).toString();
     return [
         '',
-        'generative requests (streamed through the sealed queue, receipts checked):',
+        g.via
+            ? `generative requests through ${g.via} (streamed through the sealed queue, receipts checked):`
+            : 'generative requests (streamed through the sealed queue, receipts checked):',
         ...g.lines.map((l) => `  ${l}`),
         ...g.errors.map((e) => `  error: ${e}`),
         `  units by kind: prompt ${units('prompt')} (${c.prompt} tokens), cached ${units('cached')} (${c.cached}), ` +
             `completion ${units('completion')} (${c.completion}), reasoning ${units('reasoning')} (${c.reasoning}); ` +
-            `first streamed token after ${g.chatFirstTokenMs.toFixed(1)} ms`,
+            `first streamed ${g.via ? 'chunk' : 'token'} after ${g.chatFirstTokenMs.toFixed(1)} ms`,
     ];
 }
 

@@ -40,6 +40,13 @@ export interface DevnetSession {
     proxyUrl: string;
     /** After the requests: each operator's latest payout voucher claimed on chain (vouchers are cumulative). */
     settlePayouts(): Promise<void>;
+    /**
+     * The generative demo, when not the demo client's own (`--processes`: through the gateway process, charged to the
+     * gateway's account, `network.gatewayClient`).
+     */
+    runGenerative?(): Promise<GenerativeDemoResult>;
+    /** Before the payouts: whatever other clients used is committed (`--processes`: the gateway stops and commits). */
+    settleClients?(): Promise<void>;
 }
 
 export interface DevnetRunResult {
@@ -67,7 +74,9 @@ export async function runOnDevnet(
     };
     // The generative models, when the network serves any: a streamed chat, an embedding batch, a transcription.
     // First: the tensor requests' vouchers that follow are cumulative, so the client's last one covers these too.
-    const generative = network.models.some((m) => m.package) ? await runGenerativeDemo(devnet) : null;
+    const generative = network.models.some((m) => m.package)
+        ? await (devnet.runGenerative ? devnet.runGenerative() : runGenerativeDemo(devnet))
+        : null;
     if (generative?.lastVoucher) client.resumeFrom(generative.lastVoucher);
     const stream = await runRequestStream(network, client, {
         requests: options.requests,
@@ -84,6 +93,7 @@ export async function runOnDevnet(
 
     // Final settlement: whatever the client has not committed yet, and each operator's latest payout voucher.
     await client.commitVoucher();
+    await devnet.settleClients?.();
     await devnet.settlePayouts();
     await report();
 
@@ -162,17 +172,28 @@ async function billingChecks(
             ),
             multipliers,
         );
-    const tokens = units(stream.tokens, generative?.counts);
     const check = (what: string, expected: bigint, actual: bigint): BillingCheck => ({
         what,
         expected: expected.toString(),
         actual: actual.toString(),
         ok: expected === actual,
     });
-    const checks = [
-        check('client account: charged units = units metered', tokens, account.charged),
-        check('proxy: charged units = client charges', account.charged, proxy.chargedUnits),
-    ];
+    let checks: BillingCheck[];
+    if (network.gatewayClient) {
+        // Two accounts: the demo client's (the tensor stream) and the gateway's (the generative demo).
+        const gateway = await network.gatewayClient.account.getAccountData();
+        checks = [
+            check('client account: charged units = units metered', units(stream.tokens), account.charged),
+            check('gateway account: charged units = units metered', units(0, generative?.counts), gateway.charged),
+            check('proxy: charged units = client charges', account.charged + gateway.charged, proxy.chargedUnits),
+        ];
+    } else {
+        const tokens = units(stream.tokens, generative?.counts);
+        checks = [
+            check('client account: charged units = units metered', tokens, account.charged),
+            check('proxy: charged units = client charges', account.charged, proxy.chargedUnits),
+        ];
+    }
     let paidExpected = 0n;
     for (const w of network.workers) {
         const deployed = (await network.chain.provider(w.payoutAccount.address).getState()).state.type === 'active';

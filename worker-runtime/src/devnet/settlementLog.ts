@@ -11,7 +11,7 @@ import { lastLt, outcomeOf, transactionsAfter, txHashHex } from './transactions'
 
 export interface SettlementRecord {
     kind: 'charge' | 'payout' | 'state-commit';
-    /** `client`, `worker <i>` or `proxy`. */
+    /** `client`, `gateway`, `worker <i>` or `proxy`. */
     party: string;
     /** Cumulative billing units of the voucher (the seqno for a state commitment). */
     cumulative: string;
@@ -39,6 +39,8 @@ export class SettlementLog {
     static async open(network: DevnetView): Promise<SettlementLog> {
         const targets = [
             { address: network.client.account.address, party: 'client' },
+            // `--processes`: the gateway process commits its own account's charges.
+            ...(network.gatewayClient ? [{ address: network.gatewayClient.account.address, party: 'gateway' }] : []),
             { address: network.proxy.contract.address, party: 'proxy' },
             ...network.workers.map((w) => ({ address: w.payoutAccount.address, party: `worker ${w.index}` })),
         ];

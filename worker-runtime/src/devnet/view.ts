@@ -46,6 +46,14 @@ export interface DevnetView {
         keys: DevnetViewWorkerKey[];
         payoutAccount: Addressed & Pick<OpenedContract<WorkerAccount>, 'getWorkerData'>;
     }>;
+    /**
+     * The gateway process's client (`--processes`): a wallet and ClientAccount of its own, a party of its own in the
+     * ledger, and the account the generative demo's requests are charged to.
+     */
+    gatewayClient?: {
+        wallet: Addressed;
+        account: Addressed & Pick<OpenedContract<ClientAccount>, 'getAccountData'>;
+    };
     /** Wallets the role processes pay gas from (`--processes`), counted with their party: name → addresses. */
     operatorWallets?: Record<string, Address[]>;
 }

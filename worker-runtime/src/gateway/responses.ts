@@ -1,7 +1,8 @@
 /**
  * The proxy's answers out as OpenAI objects. Usage follows OpenAI's fields; `cost_nanoton` (what the request added
  * to the account's voucher, in nanoTON, as a decimal string) is Chrysalis's extension, and `chrysalis` carries the
- * request id, the worker's key, the billed units and the finish reason when it has no OpenAI name.
+ * request id, the worker's key, the billed units and the finish reason when it has no OpenAI name (and, for a
+ * transcription, whose OpenAI usage is a duration, the billed tokens in OpenAI's usage shape).
  */
 import type { EmbedResponse, ProxyModel, TranscribeResponse } from '../client/generativeCalls';
 import type { BillingJson, GenerateResponse } from '../roles/proxy/generative/service';
@@ -145,7 +146,8 @@ export function transcription(r: TranscribeResponse) {
     return {
         text: r.text,
         usage: { type: 'duration', seconds: r.audioSeconds, cost_nanoton: r.costNanoton },
-        chrysalis: extension(r),
+        // OpenAI's duration usage has no token counts; the tokens billed (audio as prompt, text as completion) are here.
+        chrysalis: { ...extension(r), usage: usageOf(r) },
     };
 }
 

@@ -138,6 +138,22 @@ async function verifyFacts(
     };
 }
 
+/**
+ * Peers (role and key) whose simulated attestation this process has already warned about: the warning is for the
+ * operator, once per peer, not once per check (a proxy re-checks each worker's announcement every few seconds).
+ * Bounded: forgotten all at once when full, so a long-running process may warn again, never grow without limit.
+ */
+const simulatedPeersWarned = new Set<string>();
+const SIMULATED_PEERS_REMEMBERED = 1024;
+
+function firstSimulatedSighting(role: string, publicKey: Uint8Array): boolean {
+    const id = `${role}:${Buffer.from(publicKey).toString('hex')}`;
+    if (simulatedPeersWarned.has(id)) return false;
+    if (simulatedPeersWarned.size >= SIMULATED_PEERS_REMEMBERED) simulatedPeersWarned.clear();
+    simulatedPeersWarned.add(id);
+    return true;
+}
+
 /** Verifies a peer's attestation against the policy. Never throws for bad input: refusals come back as verdicts. */
 export async function verifyAttestation(
     input: AttestationInput,
@@ -159,7 +175,7 @@ export async function verifyAttestation(
         let notAfter = Infinity;
         if (!facts) ({ facts, notAfter } = await verifyFacts(kind, bytes, policy, at));
 
-        if (kind === 'simulated') {
+        if (kind === 'simulated' && firstSimulatedSighting(role, input.publicKey)) {
             (policy.logger ?? console).warn(
                 `SIMULATED ATTESTATION for a ${role} on a test network: no TEE protects this peer's data`,
             );

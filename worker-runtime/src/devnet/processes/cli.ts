@@ -1,7 +1,8 @@
 /**
  * `npm run devnet -- --processes`: starts the devnet as processes (orchestrator.ts), runs the same requests, settlement
  * and reconciliation as the in-process devnet (run.ts), prints the same report, and stops every process, also when the
- * run fails or is interrupted. With --keep-running it serves until Ctrl-C and prints how to join it by hand.
+ * run fails or is interrupted. With --keep-running it serves until Ctrl-C, the gateway process on --gateway-port, and
+ * prints how to join it by hand.
  */
 import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
 import { ChrysalisError } from '../../errors';
@@ -11,6 +12,8 @@ import { DEVNET_GENERATIVE_NAMES } from '../models';
 import { RedisUnavailableError } from '../redis';
 import { runAndReport } from '../run';
 import { fund, ProcessDevnet, startProcessDevnet } from './orchestrator';
+import { KEEP_RUNNING_FUNDING, RUN_FUNDING } from './gatewayProcess';
+import { gatewaySnippets } from '../snippets';
 
 export async function runProcessDevnet(options: DevnetCliOptions, say: (line: string) => void): Promise<number> {
     const t0 = Date.now();
@@ -23,6 +26,9 @@ export async function runProcessDevnet(options: DevnetCliOptions, say: (line: st
             apiPort: options.apiPort ?? 0,
             timeScale: options.timeScale,
             generative: options.generative ? DEVNET_GENERATIVE_NAMES : [],
+            // The gateway is the client side of the generative demo; kept running, it serves until Ctrl-C.
+            gateway: options.generative || options.keepRunning,
+            gatewayFunding: options.keepRunning ? KEEP_RUNNING_FUNDING : RUN_FUNDING,
             onStep: say,
         });
     } catch (err) {
@@ -50,6 +56,12 @@ export async function runProcessDevnet(options: DevnetCliOptions, say: (line: st
             process.removeListener('SIGINT', interrupt);
             process.removeListener('SIGTERM', interrupt);
             say(await joinInstructions(devnet));
+            // The run's gateway stopped to settle its account; this one goes on from the chain's count.
+            say(`\n${gatewaySnippets(await devnet.startGateway(options.gatewayPort))}`);
+            say(
+                `  (chrysalis client serve with ClientAccount ${devnet.gatewayClient!.account.toString()}, log ` +
+                    `${devnet.logDir}/gateway.log; it commits its vouchers as they fall due and when it stops)`,
+            );
             await new Promise<void>((resolve) => {
                 process.once('SIGINT', resolve);
                 process.once('SIGTERM', resolve);

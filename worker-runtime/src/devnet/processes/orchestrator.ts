@@ -3,10 +3,13 @@
  * (`chrysalis devnet chain --deploy`: the sandbox with the network deployed by deployNetwork, behind the devnet's TON
  * API), a private `redis-server`
  * (unless a Redis is given), `chrysalis proxy start` and one `chrysalis worker start` per (operator, model), configured
- * by environment as operators configure them (CHRYSALIS_NETWORK=devnet, the TON API as endpoint). This process is the
- * client: the SDK over the TON API and the proxy's HTTP API. The run itself (requests, settlement, reconciliation)
- * is the in-process devnet's (run.ts); only the payout claims differ: the role processes are not reachable from here,
- * so each operator's latest payout voucher (asked of the proxy, as a worker asks) is claimed from its wallet here.
+ * by environment as operators configure them (CHRYSALIS_NETWORK=devnet, the TON API as endpoint), and the client side
+ * as an app developer runs it: `chrysalis client open` and `chrysalis client serve` (the OpenAI-compatible gateway)
+ * with a wallet and account of their own (gatewayProcess.ts), which the generative demo goes through with the `openai`
+ * package. This process is the demo client of the tensor stream: the SDK over the TON API and the proxy's HTTP API.
+ * The run itself (requests, settlement, reconciliation) is the in-process devnet's (run.ts); the payout claims differ:
+ * the role processes are not reachable from here, so each operator's latest payout voucher (asked of the proxy, as a
+ * worker asks) is claimed from its wallet here; and the gateway settles its account by stopping (it commits first).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,18 @@ import { devnetKeySeed } from '../keys';
 import { DevnetRedis, ensureRedis, freePort, startPrivateRedis } from '../redis';
 import type { DevnetSession } from '../run';
 import { DevnetView, viewOverChain, workerKeyLabel } from '../view';
+import { ClientAccount } from '../../../../wrappers/ClientAccount';
+import { runGatewayDemo } from '../gatewayDemo';
+import {
+    GATEWAY,
+    GatewayClient,
+    GatewayFunding,
+    GatewaySpec,
+    openGatewayClient,
+    RUN_FUNDING,
+    startGateway,
+    stopGateway,
+} from './gatewayProcess';
 import { Child, Children } from './children';
 import { parseChainReady } from './chainReady';
 import { DevnetEndpoints, proxyEnv, sharedEnv, workerEnv } from './roleEnv';
@@ -59,6 +74,13 @@ export interface StartProcessDevnetOptions extends Pick<
     onStep?: (message: string) => void;
     /** Record a V8 CPU profile of the chain, proxy and worker processes into this folder (written when they exit). */
     cpuProfileDir?: string;
+    /**
+     * Run the client gateway (`chrysalis client serve`, account opened by `chrysalis client open`) and send the
+     * generative demo through it (default: when a generative model is served).
+     */
+    gateway?: boolean;
+    /** What the gateway's wallet and account are given (default RUN_FUNDING). */
+    gatewayFunding?: GatewayFunding;
 }
 
 export interface DevnetProcess {
@@ -86,6 +108,14 @@ export interface ProcessDevnet extends DevnetSession {
     kill(name: string): Promise<void>;
     /** Starts the proxy process again (after a kill or a stop), on the same port and Redis; resolves when it serves. */
     restartProxy(): Promise<void>;
+    /** The gateway's client (wallet, account, words), or null when the devnet runs no gateway. */
+    gatewayClient: GatewayClient | null;
+    /** The running gateway's base URL (`http://127.0.0.1:P/v1`), or null while it is stopped. */
+    gatewayUrl(): string | null;
+    /** Starts the gateway process (again) on `port` (0 = any free port); resolves with its URL once it serves. */
+    startGateway(port?: number): Promise<string>;
+    /** Stops the gateway as Ctrl-C does: it commits its account's usage, then exits. */
+    stopGateway(): Promise<void>;
     /** Stops every process (SIGTERM, then SIGKILL), Redis too when private; keeps the logs when `keepLogs`. */
     stop(keepLogs?: boolean): Promise<void>;
 }
@@ -104,7 +134,9 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
     let control: Redis | null = null;
     let redis: DevnetRedis | null = null;
     const stop = async (keepLogs = false) => {
-        // Workers first (their jobs finish), then the proxy (it commits), then the chain.
+        // The gateway first (it commits its account's usage through the chain), then workers (their jobs finish), then
+        // the proxy (it commits), then the chain.
+        await stopGateway(children).catch(() => undefined);
         const workers = children.names().filter((n) => n.startsWith('worker-'));
         await Promise.all(workers.map((n) => children.stop(n)));
         await children.stopAll(['proxy', 'chain']);
@@ -242,6 +274,42 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                 models.map((m) => m.name).join(', '),
         );
 
+        // The client side as an app runs it: the CLI opens the gateway's account, `client serve` is the gateway.
+        const gatewaySpec: GatewaySpec = {
+            children,
+            command: process.execPath,
+            cli: [...node, CHRYSALIS_BIN],
+            env: { ...processEnv(), LOG_LEVEL: logLevel },
+            endpoints,
+            proxyUrl,
+            proxyAddress: view.proxy.contract.address,
+            readyMs,
+        };
+        let gatewayClient: GatewayClient | null = null;
+        let gatewayUrl: string | null = null;
+        if (options.gateway ?? models.some((m) => m.package)) {
+            const opened = await openGatewayClient(gatewaySpec, options.gatewayFunding ?? RUN_FUNDING, (a, ton) =>
+                fund(ready.baseUrl, a, ton),
+            );
+            gatewayClient = opened;
+            view.gatewayClient = {
+                wallet: { address: opened.wallet },
+                account: chain.open(ClientAccount.fromAddress(opened.account)),
+            };
+            gatewayUrl = await startGateway(gatewaySpec, opened, 0);
+            step(`gateway: pid ${children.get(GATEWAY)!.pid}, ${gatewayUrl} (chrysalis client serve; its own account)`);
+        }
+
+        const startGatewayAgain = async (port = 0): Promise<string> => {
+            if (!gatewayClient) throw new Error('devnet: this devnet runs no gateway (options.gateway)');
+            gatewayUrl = await startGateway(gatewaySpec, gatewayClient, port);
+            return gatewayUrl;
+        };
+        const stopGatewayNow = async (): Promise<void> => {
+            gatewayUrl = null;
+            await stopGateway(children);
+        };
+
         const clientKeys = view.client.keyPair;
         const clientWallet = chain.open(walletContract('v4', 'devnet', clientKeys.publicKey));
         const client = await ChrysalisClient.connect({
@@ -282,6 +350,19 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                 await children.stop('proxy');
                 await startProxy();
             },
+            gatewayClient,
+            // Null once the process is gone, stopped or killed.
+            gatewayUrl: () => (children.get(GATEWAY) ? gatewayUrl : null),
+            startGateway: startGatewayAgain,
+            stopGateway: stopGatewayNow,
+            ...(gatewayClient
+                ? {
+                      runGenerative: async () =>
+                          runGatewayDemo(view, children.get(GATEWAY) ? gatewayUrl! : await startGatewayAgain()),
+                      // The gateway commits what its account used as it stops (serve's stop): then the chain has it all.
+                      settleClients: stopGatewayNow,
+                  }
+                : {}),
             async settlePayouts() {
                 // As a worker claims (claimPayoutIfDue): the freshest voucher the proxy signs when asked, from the
                 // operator's wallet. Cumulative per operator: after the first claim the others are below threshold.

@@ -75,3 +75,23 @@ export function workerEnv(o: WorkerEnvOptions): Record<string, string> {
         CHRYSALIS_GRANT_POLL_MS: '1000',
     };
 }
+
+/**
+ * The client CLI's environment (`chrysalis client open`, `chrysalis client serve`), as docs/client.md has an app
+ * developer set it against the devnet: the network, the proxy and the registry whose registered proxies `serve` uses.
+ */
+export function clientEnv(
+    e: DevnetEndpoints,
+    mnemonic: string,
+    proxyUrl: string,
+    proxyAddress: { toString(): string },
+): Record<string, string> {
+    return {
+        CHRYSALIS_NETWORK: 'devnet',
+        CHRYSALIS_TON_ENDPOINT: e.tonApi,
+        CHRYSALIS_CLIENT_MNEMONIC: mnemonic,
+        CHRYSALIS_PROXY_URL: proxyUrl,
+        CHRYSALIS_PROXY_ADDRESS: proxyAddress.toString(),
+        CHRYSALIS_REGISTRY: e.registry,
+    };
+}
