@@ -205,6 +205,10 @@ export class ChunkStreamMux {
                     sub.lastId = last;
                     sub.wake?.();
                 }
+                // After a reply, the next XREAD leaves at the end of this event-loop turn (the readers just woken
+                // forward their chunks first, and the worker's writes of this turn reach Redis), so under load it
+                // fetches more per round trip; its reply could not be handled before the next turn anyway.
+                if (res) await new Promise((resolve) => setImmediate(resolve));
             }
         } finally {
             this.running = false;
