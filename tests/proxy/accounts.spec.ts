@@ -4,18 +4,31 @@
  * an account that went quiet stops costing reads, and an address that is not one of the proxy's accounts is never
  * read in the background.
  */
-import { Address, StateInit } from '@ton/core';
+import { Address, StateInit, toNano } from '@ton/core';
 import { Blockchain } from '@ton/sandbox';
 import { SandboxChain } from '../../worker-runtime/src/chain';
+import { ClientAccount } from '../../wrappers/ClientAccount';
 import { deployNetwork, DevnetNetwork } from '../../worker-runtime/src/devnet/deployNetwork';
 import { ClientAccounts, KEEP_FRESH_CACHE_PERIODS } from '../../worker-runtime/src/roles/proxy/accounts';
 import { ProxyRefusal } from '../../worker-runtime/src/roles/proxy/errors';
 
 jest.setTimeout(60_000);
 
-/** The sandbox chain, counting the state reads of each address (one per snapshot the proxy loads). */
+/** The sandbox chain, counting the state reads of each address (one per snapshot the proxy loads) and getter runs. */
 class CountingChain extends SandboxChain {
     readonly reads = new Map<string, number>();
+    readonly getters = new Map<string, number>();
+
+    constructor(blockchain: Blockchain) {
+        super(blockchain);
+        // Every opened contract's getter ends here, whichever provider ran it.
+        const run = blockchain.runGetMethod.bind(blockchain);
+        blockchain.runGetMethod = (address, ...rest) => {
+            const key = address.toRawString();
+            this.getters.set(key, (this.getters.get(key) ?? 0) + 1);
+            return run(address, ...rest);
+        };
+    }
 
     provider(address: Address, init?: StateInit | null) {
         const key = address.toRawString();
@@ -25,6 +38,10 @@ class CountingChain extends SandboxChain {
 
     readsOf(address: Address): number {
         return this.reads.get(address.toRawString()) ?? 0;
+    }
+
+    gettersOf(address: Address): number {
+        return this.getters.get(address.toRawString()) ?? 0;
     }
 }
 
@@ -81,6 +98,28 @@ test('an account quiet for longer than the keep-fresh window costs no more reads
     await a.read(address);
     await sleep(cacheMs * 3);
     expect(chain.readsOf(address)).toBeGreaterThan(settled + 1);
+});
+
+test('the getter runs again only after the account had a transaction: unchanged state costs a state read alone', async () => {
+    const cacheMs = 40;
+    const a = accounts(cacheMs);
+    const address = net.client.account.address;
+    const first = await a.read(address);
+    await a.read(address);
+    const getters = chain.gettersOf(address);
+    const reads = chain.readsOf(address);
+    await sleep(cacheMs * 4);
+    // Read again in the background (state reads), the getter not run: nothing happened to the account.
+    expect(chain.readsOf(address)).toBeGreaterThan(reads + 1);
+    expect(chain.gettersOf(address)).toBe(getters);
+    expect((await a.read(address)).balance).toBe(first.balance);
+    // A top-up is a transaction: the next read runs the getter and sees the new balance.
+    await chain
+        .open(ClientAccount.fromAddress(address))
+        .send(net.treasury.getSender(), { value: toNano('2') }, { $$type: 'TopUp', queryId: 0n });
+    const after = await a.read(address, true);
+    expect(chain.gettersOf(address)).toBe(getters + 1);
+    expect(after.balance).toBeGreaterThan(first.balance + toNano('1.9'));
 });
 
 test('an address that is not an account of this proxy is refused and never read in the background', async () => {

@@ -6,7 +6,7 @@
  *
  *   npx tsx worker-runtime/bench/profile.ts [--requests 2000] [--concurrency 16] [--out /tmp/e2e.cpuprofile]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { benchDevnet, runLevel, signedBodies } from './http';
@@ -33,6 +33,42 @@ export function cpuMsOf(pid: number): number {
     } catch {
         return 0;
     }
+}
+
+/** User and system CPU milliseconds a process has used (system: the kernel's share, e.g. socket reads and writes). */
+export function cpuSplitOf(pid: number): { user: number; system: number } {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return { user: Number(fields[11]) * TICK_MS, system: Number(fields[12]) * TICK_MS };
+    } catch {
+        return { user: 0, system: 0 };
+    }
+}
+
+/** CPU milliseconds of each thread of a process, summed by thread name (/proc/<pid>/task/<tid>/comm). */
+export function cpuMsByThread(pid: number): Map<string, number> {
+    const out = new Map<string, number>();
+    let tids: string[] = [];
+    try {
+        tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+        return out;
+    }
+    for (const tid of tids) {
+        try {
+            const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+            const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+            const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+            // The main thread is the one whose id is the process's.
+            const key = tid === String(pid) ? `${name} (main)` : name;
+            out.set(key, (out.get(key) ?? 0) + ms);
+        } catch {
+            // the thread ended meanwhile
+        }
+    }
+    return out;
 }
 
 /**

@@ -37,7 +37,7 @@ const CHAT_STREAMS = 4;
 const CHAT_MAX_TOKENS = 32;
 
 /** The pid of the redis-server listening on `port` (by its command line). */
-function redisPid(port: number): number | null {
+export function redisPid(port: number): number | null {
     for (const entry of readdirSync('/proc')) {
         if (!/^\d+$/.test(entry)) continue;
         try {

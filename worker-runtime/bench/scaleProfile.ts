@@ -6,7 +6,9 @@
  * depend on the machine's load, unlike CPU time) are printed too. bench:scale gives the figures; this says where
  * they go. `--no-profile`: the counts and CPU alone (the profiler itself costs CPU).
  *
- *   npx tsx worker-runtime/bench/scaleProfile.ts [--requests 1000] [--concurrency 16] [--top 40] [--keep DIR] [--no-profile]
+ * `--monitor`: Redis commands per request by the process that sent them (MONITOR; it slows Redis down).
+ *
+ *   npx tsx worker-runtime/bench/scaleProfile.ts [--requests 1000] [--concurrency 16] [--top 40] [--keep DIR] [--no-profile] [--monitor]
  */
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,18 +19,25 @@ import { Redis } from 'ioredis';
 import { startProcessDevnet } from '../src/devnet/processes/orchestrator';
 import { startPrivateRedis } from '../src/devnet/redis';
 import { runFixedRate } from './fixedRate';
+import { MonitorCounts, monitorRedis } from './redisMonitor';
+import { redisPid } from './scale';
 import { runLevel, signedBodies } from './http';
-import { cpuMsOf, readProfileWithin, summarizeProfile } from './profile';
+import { cpuMsByThread, cpuMsOf, cpuSplitOf, readProfileWithin, summarizeProfile } from './profile';
 
 const IDLE_MS = 5000;
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Calls per command since Redis started (INFO commandstats). */
 async function commandStats(redis: Redis): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+    return new Map([...(await commandTimes(redis))].map(([k, v]) => [k, v.calls]));
+}
+
+/** Calls and microseconds spent per command since Redis started (INFO commandstats; a script's inner calls too). */
+async function commandTimes(redis: Redis): Promise<Map<string, { calls: number; usec: number }>> {
+    const out = new Map<string, { calls: number; usec: number }>();
     for (const line of (await redis.info('commandstats')).split('\n')) {
-        const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-        if (m) out.set(m[1], Number(m[2]));
+        const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+        if (m) out.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
     }
     return out;
 }
@@ -41,6 +50,7 @@ async function main() {
             top: { type: 'string', default: '40' },
             keep: { type: 'string' },
             'no-profile': { type: 'boolean', default: false },
+            monitor: { type: 'boolean', default: false },
             // An open loop at this rate for --seconds instead of the closed loop: both sides of a comparison then
             // carry the same per-second background work (ticks, polls), so CPU per request compares fairly.
             rate: { type: 'string' },
@@ -68,12 +78,15 @@ async function main() {
     const cpu: Record<string, number> = {};
     const control = new Redis(redis.url);
     let commands = new Map<string, number>();
+    const redisUsec = new Map<string, number>();
     try {
         await runLevel(devnet, Number(values.concurrency), 200);
         const pid = (n: string) => devnet.children.get(n)!.pid;
         componentOf.set(pid('proxy'), 'proxy');
         componentOf.set(pid('chain'), 'chain');
         for (const w of devnet.workerNames()) componentOf.set(pid(w), `worker ${w}`);
+        const redisServer = redisPid(Number(new URL(redis.url).port));
+        if (redisServer !== null) componentOf.set(redisServer, 'redis');
         // Idle: what each process spends per second with no request at all (polls, timers, admission rounds).
         const idleBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
         const idleStats = await commandStats(control);
@@ -87,8 +100,18 @@ async function main() {
         );
         const bodies = rate ? [] : await signedBodies(devnet, requests);
         const before = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
+        const splitBefore = new Map([...componentOf.keys()].map((p) => [p, cpuSplitOf(p)]));
+        const threadsBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsByThread(p)]));
         const self = process.cpuUsage();
         const statsBefore = await commandStats(control);
+        const timesBefore = await commandTimes(control);
+        const monitor: MonitorCounts | null = values.monitor ? await monitorRedis(redis.url, componentOf) : null;
+        if (values.monitor) {
+            // Every command's duration (SLOWLOG at threshold 0): the time of each script, by sha.
+            await control.config('SET', 'slowlog-log-slower-than', '0');
+            await control.config('SET', 'slowlog-max-len', '1000000');
+            await control.slowlog('RESET');
+        }
         window[0] = monotonicUs();
         let summary: string;
         if (rate) {
@@ -101,18 +124,63 @@ async function main() {
                 `${row.failures} failures`;
         }
         window[1] = monotonicUs();
+        await monitor?.stop();
+        if (values.monitor) {
+            const entries = (await control.slowlog('GET', -1)) as [number, number, number, string[]][];
+            await control.config('SET', 'slowlog-log-slower-than', '10000');
+            const byScript = new Map<string, { calls: number; usec: number }>();
+            for (const [, , usec, args] of entries) {
+                const cmd = String(args[0]).toLowerCase();
+                const name =
+                    cmd === 'evalsha'
+                        ? `evalsha ${String(args[1]).slice(0, 8)} (${args[2]} keys, ${String(args[3]).split(':').pop()?.slice(0, 12)})`
+                        : cmd;
+                const e = byScript.get(name) ?? { calls: 0, usec: 0 };
+                e.calls++;
+                e.usec += usec;
+                byScript.set(name, e);
+            }
+            console.log(`Redis time per request by command and script (SLOWLOG, ${entries.length} entries):`);
+            for (const [k, v] of [...byScript].sort((a, b) => b[1].usec - a[1].usec).slice(0, 15))
+                console.log(
+                    `    ${(v.usec / requests).toFixed(1).padStart(7)} µs  ${(v.calls / requests).toFixed(2)} calls  ${k}`,
+                );
+        }
+        if (monitor) {
+            for (const [component, counts] of monitor.byComponent) {
+                const total = [...counts.values()].reduce((a, b) => a + b, 0);
+                console.log(`Redis commands per request from ${component}: ${(total / requests).toFixed(2)}`);
+                for (const [cmd, n] of [...counts].sort((a, b) => b[1] - a[1]))
+                    console.log(`    ${(n / requests).toFixed(2).padStart(6)}  ${cmd}`);
+            }
+        }
         const selfUsed = process.cpuUsage(self);
         const statsAfter = await commandStats(control);
+        // Redis's own time per request by command: EVALSHA's covers its script's inner calls, which count again
+        // under their own names (so the total double-counts them; the EVALSHA line is what the scripts cost).
+        for (const [cmd, t] of await commandTimes(control)) {
+            const usec = t.usec - (timesBefore.get(cmd)?.usec ?? 0);
+            if (usec / requests >= 1) redisUsec.set(cmd, usec / requests);
+        }
         for (const [cmd, n] of statsAfter) {
             const d = n - (statsBefore.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
             if (d > 0) commands.set(cmd, d / requests);
         }
-        for (const [p, name] of componentOf) cpu[name] = (cpuMsOf(p) - before.get(p)!) / requests;
+        for (const [p, name] of componentOf) {
+            cpu[name] = (cpuMsOf(p) - before.get(p)!) / requests;
+            cpu[`  ${name}: system (kernel)`] = (cpuSplitOf(p).system - splitBefore.get(p)!.system) / requests;
+            // By thread: the main thread against the inference threads, V8's GC helpers and libuv's pool.
+            for (const [thread, ms] of cpuMsByThread(p)) {
+                const d = (ms - (threadsBefore.get(p)!.get(thread) ?? 0)) / requests;
+                if (d > 0) cpu[`  ${name}: ${thread}`] = d;
+            }
+        }
         cpu.client = (selfUsed.user + selfUsed.system) / 1000 / requests;
         console.log(`${summary}${profile ? ' (profiled)' : ''}`);
     } finally {
         control.disconnect();
-        await devnet.stop();
+        await devnet.stop(process.env.KEEP_LOGS === '1');
+        if (process.env.KEEP_LOGS === '1') console.log(`logs: ${devnet.logDir}`);
         await redis.stop();
     }
     for (const [k, v] of Object.entries(cpu)) console.log(`  ${k.padEnd(32)} ${v.toFixed(3)} ms CPU per request`);
@@ -120,6 +188,8 @@ async function main() {
     const total = [...commands.values()].reduce((a, b) => a + b, 0);
     console.log(`Redis commands per request: ${total.toFixed(2)}`);
     for (const [k, v] of commands) console.log(`  ${k.padEnd(32)} ${v.toFixed(2)}`);
+    console.log('Redis time per request by command (µs; EVALSHA includes its inner calls):');
+    for (const [k, v] of [...redisUsec].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(32)} ${v.toFixed(1)}`);
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
         const { pid, profile } = readProfileWithin(path.join(dir, file), window);
         const name = componentOf.get(pid);

@@ -5,7 +5,7 @@
  */
 import { Address } from '@ton/core';
 import { Chain } from '../../chain';
-import { ClientAccount, ClientState } from '../../../../wrappers/ClientAccount';
+import { ClientAccount, ClientAccountData, ClientState } from '../../../../wrappers/ClientAccount';
 import { Proxy } from '../../../../wrappers/Proxy';
 import { refuse } from './errors';
 
@@ -40,6 +40,8 @@ export class ClientAccounts {
     private readonly identities = new Map<string, Identity>();
     private readonly balances = new Map<string, { at: number; snapshot: AccountSnapshot }>();
     private readonly reading = new Map<string, Promise<AccountSnapshot>>();
+    /** The getter's last answer per account, with the transaction (lt:hash) it was read after. */
+    private readonly getterAnswers = new Map<string, { last: string; data: ClientAccountData }>();
     /** When each account last asked for its snapshot, and the timer that keeps it fresh meanwhile. */
     private readonly active = new Map<string, { askedAt: number; account: Address; timer?: NodeJS.Timeout }>();
     private closed = false;
@@ -160,15 +162,25 @@ export class ClientAccounts {
     }
 
     private async accountData(account: Address) {
+        const key = account.toRawString();
         const state = await this.chain.provider(account).getState();
         if (state.state.type !== 'active') {
             refuse('unknown_account', `no ClientAccount is deployed at ${account.toString()}: open one first`);
         }
+        // The getter reads the contract's storage and balance, which only a transaction changes: while the account's
+        // last transaction is the one read before, so is the answer (a getter run costs the chain far more than the
+        // state read that tells).
+        const last = state.last ? `${state.last.lt}:${state.last.hash.toString('hex')}` : null;
+        const known = this.getterAnswers.get(key);
+        if (last !== null && known?.last === last) return known.data;
+        let data: ClientAccountData;
         try {
-            return await this.chain.open(ClientAccount.fromAddress(account)).getAccountData();
+            data = await this.chain.open(ClientAccount.fromAddress(account)).getAccountData();
         } catch {
             return refuse('unknown_account', `${account.toString()} is not a ClientAccount`);
         }
+        if (last !== null) this.getterAnswers.set(key, { last, data });
+        return data;
     }
 
     private async identity(account: Address, owner: Address, proxy: Address, opening: bigint): Promise<Identity> {
