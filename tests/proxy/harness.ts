@@ -24,6 +24,7 @@ import {
 import { attest, createProvider } from '../../worker-runtime/src/tee';
 import { signAnnouncement } from '../../worker-runtime/src/protocol/announcement';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
+import { writeAnnouncement } from '../../worker-runtime/src/protocol/keyIndex';
 import { TransientError } from '../../worker-runtime/src/errors';
 
 export { REDIS_URL } from '../fixtures/redis';
@@ -202,7 +203,7 @@ export async function createHarness(opts: {
             },
             kp.secretKey,
         );
-        await redis.set(RedisKeys.announcement(prefix, workers[i].workerKey), JSON.stringify(signed));
+        await writeAnnouncement(redis, prefix, signed);
     }
 
     const h: Harness = {

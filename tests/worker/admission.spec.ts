@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { generatedModelPath } from '../../worker-runtime/src/inference';
 import { signAnnouncement, signGrant } from '../../worker-runtime/src/protocol/announcement';
 import { RedisKeys } from '../../worker-runtime/src/protocol/keys';
+import { writeAnnouncement } from '../../worker-runtime/src/protocol/keyIndex';
 import { ANNOUNCEMENT_RENEW_MS, ANNOUNCEMENT_TTL_MS } from '../../worker-runtime/src/protocol/liveness';
 import { AdmissionOutcome, WorkerAdmission } from '../../worker-runtime/src/roles/admission';
 import { openJob, queueNameForModel, SealedJobQueue } from '../../worker-runtime/src/queue';
@@ -113,14 +114,12 @@ describe('joining: what the worker refuses to do and what the proxy refuses to g
             },
             forger.secretKey,
         );
-        await bed.redis.set(RedisKeys.announcement(bed.prefix, forger.publicKey), JSON.stringify(forged));
+        // Written as a worker writes (key and index), so the proxy really reads them and must refuse them.
+        await writeAnnouncement(bed.redis, bed.prefix, forged);
         // The same announcement with the sealing key swapped after signing.
         const tampered = { ...forged, sealingKey: generateX25519KeyPair().publicKey.toString('hex') };
         const tamperKey = keyPairFromSeed(randomBytes(32));
-        await bed.redis.set(
-            RedisKeys.announcement(bed.prefix, tamperKey.publicKey),
-            JSON.stringify({ ...tampered, workerKey: tamperKey.publicKey.toString('hex') }),
-        );
+        await writeAnnouncement(bed.redis, bed.prefix, { ...tampered, workerKey: tamperKey.publicKey.toString('hex') });
         const outcomes = await bed.admission.admitPending();
         const reasons = Object.fromEntries(outcomes.map((o) => [o.workerKey, o.admitted ? 'admitted' : o.reason]));
         expect(reasons[forger.publicKey.toString('hex')]).toMatch(/attestation refused \(binding\)/);
@@ -245,10 +244,14 @@ describe('joining: what the worker refuses to do and what the proxy refuses to g
         const live = await bed.admission.liveWorkers(bed.modelHash);
         // What a wiped or rolled-back Redis does to this worker: its grant and its announcement are gone.
         const announcement = RedisKeys.announcement(bed.prefix, worker.workerKey);
+        const index = RedisKeys.announcementIndex(bed.prefix);
         await bed.redis.del(RedisKeys.grant(bed.prefix, worker.workerKey), announcement);
+        await bed.redis.srem(index, worker.workerKey);
         expect(await bed.admission.liveWorkers(bed.modelHash)).toBe(live - 1);
         await waitFor(() => worker.currentState === 'demoted');
         await waitFor(async () => (await bed.redis.exists(announcement)) === 1);
+        // Announced again, and indexed again with it: the proxy finds it through the index.
+        expect(await bed.redis.sismember(index, worker.workerKey)).toBe(1);
         // Admission still holds it as admitted under the current key, but sees the grant is missing and grants again.
         expect(await bed.admission.admitPending()).toContainEqual({
             workerKey: worker.workerKey,
@@ -305,7 +308,7 @@ describe('liveness: only workers that renew their announcement are admitted (pro
         await dead.stop();
         // (At most 3 s of it left, so that this spec does not wait out a whole expiry: a shorter rest only moves its
         // last renewal earlier.)
-        await bed.redis.set(key, raw!, 'PX', Math.min(left, 3_000));
+        await writeAnnouncement(bed.redis, bed.prefix, JSON.parse(raw!), Math.min(left, 3_000));
 
         const restarted = await restartedAdmission();
         // Neither was renewed since the restart: neither is admitted yet.
@@ -335,9 +338,13 @@ describe('liveness: only workers that renew their announcement are admitted (pro
         const [raw, left] = [await bed.redis.get(key), await bed.redis.pttl(key)];
         await worker.stop();
         // Died a moment ago: the announcement is left with the short rest of its expiry.
-        await bed.redis.set(key, raw!, 'PX', Math.min(left, 200));
+        await writeAnnouncement(bed.redis, bed.prefix, JSON.parse(raw!), Math.min(left, 200));
+        const index = RedisKeys.announcementIndex(bed.prefix);
         await waitFor(async () => (await bed.redis.exists(key)) === 0);
+        expect(await bed.redis.sismember(index, worker.workerKey)).toBe(1);
         await bed.admission.admitPending();
+        // The expired announcement's member is pruned from the index, so later rounds do not read it again.
+        expect(await bed.redis.sismember(index, worker.workerKey)).toBe(0);
         expect(await bed.admission.admittedWorker(worker.workerKey)).toBeNull();
         expect(await bed.redis.exists(RedisKeys.grant(bed.prefix, worker.workerKey))).toBe(0);
         expect(await bed.redis.sismember(RedisKeys.demoted(bed.prefix), worker.workerKey)).toBe(0);

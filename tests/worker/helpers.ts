@@ -52,9 +52,10 @@ export interface WorkerTestbed {
     close(): Promise<void>;
 }
 
-export async function workerTestbed(area: string): Promise<WorkerTestbed> {
+/** `redisUrl`: the shared Redis by default; a spec that counts commands passes a private server of its own. */
+export async function workerTestbed(area: string, redisUrl = REDIS_URL): Promise<WorkerTestbed> {
     generateModels();
-    const redis = new Redis(REDIS_URL);
+    const redis = new Redis(redisUrl);
     const prefix = uniquePrefix(area);
     const { net, chain, view, admission, proxyKeys, modelPath, modelHash } = await deployWorkerNetwork(redis, prefix);
     const operatorWallet = { address: net.operator.address, sender: net.operator.getSender() };
@@ -63,7 +64,7 @@ export async function workerTestbed(area: string): Promise<WorkerTestbed> {
         readWorkerConfig(
             {},
             {
-                redisUrl: REDIS_URL,
+                redisUrl,
                 prefix,
                 registryAddress: net.registry.address.toString(),
                 modelPath,

@@ -20,12 +20,23 @@ export function slotTag(prefix: string): string {
 export const RedisKeys = {
     /** A worker's signed announcement (JSON SignedAnnouncement), written by the worker. */
     announcement: (prefix: string, workerKey: string | Uint8Array) => `${prefix}:workers:${hex(workerKey)}`,
-    /** Match pattern for every announcement (SCAN). */
+    /**
+     * Match pattern for every announcement: for tests and operators only. The runtime lists announcements through
+     * {@link RedisKeys.announcementIndex}, never by SCAN (which walks the whole keyspace).
+     */
     announcementPattern: (prefix: string) => `${prefix}:workers:*`,
+    /**
+     * Set of worker keys (hex) with an announcement, written after each announcement and renewal, pruned by readers
+     * that find the announcement gone (protocol/keyIndex.ts). Outside `workers:*` so the pattern above matches
+     * announcements only; on a cluster it is one key in its own slot.
+     */
+    announcementIndex: (prefix: string) => `${prefix}:index:workers`,
     /** The proxy's signed grant for a worker (JSON SignedGrant); deleted when the worker is demoted. */
     grant: (prefix: string, workerKey: string | Uint8Array) => `${prefix}:grants:${hex(workerKey)}`,
     /** The latest payout voucher for a worker (JSON StoredPayoutVoucher), written by the proxy. */
     payout: (prefix: string, workerKey: string | Uint8Array) => `${prefix}:payout:${hex(workerKey)}`,
+    /** Set of worker keys (hex) with a stored payout voucher, written by the proxy after each store (keyIndex.ts). */
+    payoutIndex: (prefix: string) => `${prefix}:index:payout`,
     /** Set of worker keys the proxy admitted for a model (hex). */
     admitted: (prefix: string, modelHash: string) => `${prefix}:admitted:${modelHash}`,
     /** Set of demoted worker keys (hex): never re-admitted until removed by an operator. */

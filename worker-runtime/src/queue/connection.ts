@@ -21,7 +21,8 @@ function newCluster(target: string): Cluster {
  * A Redis client for the runtime's own keys. On a cluster target it is an ioredis `Cluster`, typed as `Redis`: every
  * command the runtime sends is a single-slot command (each Lua script, MULTI and pipeline keeps its keys under one
  * hash tag, docs/queue.md "Redis Cluster"), which a `Cluster` routes exactly as a `Redis` would run it. The one
- * whole-keyspace command, SCAN, goes through {@link scanKeys}, which walks every master of a cluster.
+ * whole-keyspace command, SCAN, goes through {@link scanKeys}, which walks every master of a cluster; no serving path
+ * uses it (the proxy lists announcements and payout vouchers through index sets, protocol/keyIndex.ts).
  */
 export function createRedisClient(redisUrl: string): Redis {
     if (isClusterTarget(redisUrl)) return newCluster(redisUrl) as unknown as Redis;
@@ -58,7 +59,12 @@ export async function closeRedisClient(redis: Redis): Promise<void> {
     }
 }
 
-/** Every key matching `pattern` (SCAN, not KEYS, so a large Redis is not blocked), on every master of a cluster. */
+/**
+ * Every key matching `pattern` (SCAN, not KEYS, so a large Redis is not blocked), on every master of a cluster. A SCAN
+ * walks the whole keyspace whatever the pattern (charge records, kept 30 days, are most of it): its cost grows with
+ * everything ever served, so it is for a walk that is really meant to cover a whole deployment, once, never for a
+ * round that repeats. Its one runtime use is {@link deleteKeysUnder}; tests use it to look at what a run left.
+ */
 export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
     const nodes: Redis[] = isCluster(redis) ? (redis as unknown as Cluster).nodes('master') : [redis];
     const keys: string[] = [];
@@ -73,7 +79,12 @@ export async function scanKeys(redis: Redis, pattern: string): Promise<string[]>
     return keys;
 }
 
-/** Deletes every key under `prefix:` and nothing outside it (on a cluster one DEL per key: they live in many slots). */
+/**
+ * Deletes every key under `prefix:` and nothing outside it (on a cluster one DEL per key: they live in many slots).
+ * A teardown, run once when something that owned a whole prefix ends: the in-process and `--processes` devnets at
+ * their stop (their random `chrysalis-devnet:<hex>` prefix, unless the Redis was their own), a worker started without
+ * a seed at its stop (the registry view it kept under its one-off key's namespace), and the tests' clean-ups.
+ */
 export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
     const keys = await scanKeys(redis, `${prefix}:*`);
     const cluster = isCluster(redis);

@@ -1,7 +1,8 @@
 import { Address } from '@ton/core';
 import type { Redis } from 'ioredis';
 import { Chain, RegistryView } from '../../chain';
-import { createQueueKey, grantQueueKey, normalizeModelHash, scanKeys } from '../../queue';
+import { createQueueKey, grantQueueKey, normalizeModelHash } from '../../queue';
+import { indexMembers, pruneIndexMember } from '../../protocol/keyIndex';
 import { SharedQueueKeys } from './sharedQueueKeys';
 import {
     SignedAnnouncement,
@@ -203,9 +204,15 @@ export class WorkerAdmission {
         const demoted = new Set([...(await redis.smembers(RedisKeys.demoted(prefix))), ...this.demotedHere]);
         const outcomes: AdmissionOutcome[] = [];
         const announced = new Set<string>();
-        for (const key of await scanKeys(redis, RedisKeys.announcementPattern(prefix))) {
-            const workerKey = key.slice(key.lastIndexOf(':') + 1).toLowerCase();
-            if (demoted.has(workerKey)) continue;
+        // The index, not a SCAN: a SCAN walks the whole keyspace every round (protocol/keyIndex.ts).
+        const index = RedisKeys.announcementIndex(prefix);
+        for (const workerKey of await indexMembers(redis, index)) {
+            const key = RedisKeys.announcement(prefix, workerKey);
+            if (demoted.has(workerKey)) {
+                // Never admitted again; dropped from the index once its announcement is gone, so it is not read forever.
+                if ((await redis.exists(key)) === 0) await pruneIndexMember(redis, index, key, workerKey);
+                continue;
+            }
             // Taken before PTTL is sent: Redis runs it later, so the renewal time read from it is never later than
             // the true one (a dead worker's last renewal, before `since`, is never taken for one after it).
             const askedAt = Date.now();
@@ -214,7 +221,10 @@ export class WorkerAdmission {
                 redis.exists(RedisKeys.grant(prefix, workerKey)),
                 redis.pttl(key),
             ]);
-            if (raw === null) continue;
+            if (raw === null) {
+                await pruneIndexMember(redis, index, key, workerKey); // expired: the worker stopped renewing it
+                continue;
+            }
             announced.add(workerKey);
             // Alive: renewed since this admission started, or admitted by it already (and renewed since: the
             // announcement is still there). One that has not been renewed since may be a dead worker's: wait a period.

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { Chain } from '../../chain';
 import { RoleMetrics } from '../../observability';
 import { RedisKeys, StoredPayoutVoucher } from '../../protocol/keys';
-import { scanKeys } from '../../queue';
+import { indexMembers, indexPayoutVoucher, pruneIndexMember } from '../../protocol/keyIndex';
 import { UsageCounters } from './counters';
 import { VoucherJson, VoucherSigner } from './vouchers';
 import { WorkerAdmissionPort } from './workers';
@@ -58,6 +58,8 @@ export async function storePayoutVoucher(
         voucher.cumulative,
         String(voucher.validUntil),
     );
+    // After the store, whatever it returned: the voucher key exists either way (this one or one further ahead).
+    await indexPayoutVoucher(redis, prefix, workerKey);
     return stored === 1;
 }
 
@@ -169,10 +171,18 @@ export class PayoutVouchers {
         });
     }
 
-    /** Worker keys with a stored payout voucher under this proxy's prefix. */
+    /**
+     * Worker keys with a stored payout voucher under this proxy's prefix, from the index (not a SCAN: that walks the
+     * whole keyspace, protocol/keyIndex.ts); a member whose voucher was deleted is pruned and left out.
+     */
     private async storedWorkerKeys(): Promise<string[]> {
-        const head = RedisKeys.payout(this.d.prefix, '');
-        return (await scanKeys(this.d.redis, `${head}*`)).map((k) => k.slice(head.length));
+        const { redis, prefix } = this.d;
+        const index = RedisKeys.payoutIndex(prefix);
+        const members = await indexMembers(redis, index);
+        const present = await Promise.all(members.map((m) => redis.exists(RedisKeys.payout(prefix, m))));
+        const gone = members.filter((_, i) => present[i] === 0);
+        await Promise.all(gone.map((m) => pruneIndexMember(redis, index, RedisKeys.payout(prefix, m), m)));
+        return members.filter((_, i) => present[i] === 1);
     }
 
     private async sign(owner: Address, now: number): Promise<PayoutVoucher> {

@@ -11,6 +11,7 @@ import { isPermanentError } from '../../errors';
 import { InferencePool, loadModel, LoadedModel, ModelNotAllowedError } from '../../inference';
 import { Logger, RoleMetrics, silentLogger } from '../../observability';
 import { signAnnouncement } from '../../protocol/announcement';
+import { writeAnnouncement, renewAnnouncement } from '../../protocol/keyIndex';
 import { RedisKeys } from '../../protocol/keys';
 import { ANNOUNCEMENT_RENEW_MS, ANNOUNCEMENT_TTL_MS } from '../../protocol/liveness';
 import {
@@ -403,12 +404,7 @@ export class WorkerRole {
             },
             this.workerKeyPair.secretKey,
         );
-        await this.redis.set(
-            RedisKeys.announcement(this.deps.config.prefix, this.workerKey),
-            JSON.stringify(signed),
-            'PX',
-            ANNOUNCEMENT_TTL_MS,
-        );
+        await writeAnnouncement(this.redis, this.deps.config.prefix, signed, ANNOUNCEMENT_TTL_MS);
     }
 
     /**
@@ -417,14 +413,12 @@ export class WorkerRole {
      * does not hold it up; an announcement found gone (a wiped Redis) is written again.
      */
     private startHeartbeat(): void {
-        const key = RedisKeys.announcement(this.deps.config.prefix, this.workerKey);
         let beating = false;
         this.heartbeatTimer = setInterval(() => {
             if (beating || this.stopping) return;
             beating = true;
-            this.redis
-                .pexpire(key, ANNOUNCEMENT_TTL_MS)
-                .then((renewed) => (renewed === 0 && !this.stopping ? this.announce() : undefined))
+            renewAnnouncement(this.redis, this.deps.config.prefix, this.workerKey, ANNOUNCEMENT_TTL_MS)
+                .then((renewed) => (!renewed && !this.stopping ? this.announce() : undefined))
                 .catch((err) => this.log.warn({ err: (err as Error).message }, 'announcement renewal failed'))
                 .finally(() => (beating = false));
         }, ANNOUNCEMENT_RENEW_MS);
