@@ -273,6 +273,34 @@ test('commands given to finish run in one transaction just before the final chun
     expect(await rejection(readAll(id))).toBeInstanceOf(StreamTruncatedError);
 });
 
+test('items still pending at finish share the final chunk round trip: one transaction, both or neither', async () => {
+    // Items 1 and 2 arrive while chunk 0 is in flight: finish waits for that write only, then sends their chunk and
+    // the final one together.
+    const ok = requestId('tail');
+    const w = writer(ok);
+    const reading = readAll(ok);
+    w.push({ id: 0 });
+    w.push({ id: 1 });
+    w.push({ id: 2 });
+    await w.finish({ done: true });
+    expect((await reading).map((c) => (c.kind === 'items' ? c.items.map((x) => x.id) : 'final'))).toEqual([
+        [0],
+        [1, 2],
+        'final',
+    ]);
+
+    // The same with a transaction Redis refuses: the pending items' chunk is discarded with the final one.
+    const refused = requestId('tail-refused');
+    const r = writer(refused);
+    r.push({ id: 0 });
+    r.push({ id: 1 });
+    r.push({ id: 2 });
+    expect(await rejection(r.finish({ done: true }, (tx) => tx.call('SET', `${prefix}:x`)))).toBeTruthy();
+    const cut = await rejection(readAll(refused));
+    expect(cut).toBeInstanceOf(StreamTruncatedError);
+    expect((cut as StreamTruncatedError).received).toBe(1); // chunk 0 only
+});
+
 test('a garbage entry is refused as malformed', async () => {
     const id = requestId('garbage');
     await redis.xadd(streamKeys(prefix, modelHash, id).stream, '*', 'x', 'y');

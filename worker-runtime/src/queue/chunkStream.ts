@@ -75,8 +75,8 @@ export const DEFAULT_STREAM_TTL_SECONDS = 600;
  * The worker's side. `push(item)` queues an item and returns at once; items are written as soon as the previous
  * write has finished (after the first chunk: and the event-loop turn they arrived in has ended), all items that
  * arrived meanwhile in one chunk (so a token leaves the worker within one Redis round trip, and a Redis or an event
- * loop slower than the model costs fewer, larger chunks instead of a growing backlog). `finish(body)` writes every
- * pending item and then the final chunk.
+ * loop slower than the model costs fewer, larger chunks instead of a growing backlog). `finish(body)` writes the
+ * pending items (a chunk of their own) and the final chunk in one round trip.
  */
 export class ChunkStreamWriter<I = unknown, F = unknown> {
     readonly keys: StreamKeys;
@@ -132,9 +132,17 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
      */
     async finish(body: F, before?: (tx: ChainableCommander) => void): Promise<void> {
         this.finished = true;
+        // The write in flight ends the drain (it takes no more pending items once finished); what is still pending
+        // goes in the final chunk's round trip, as a chunk of its own just before it: the end of a stream costs one
+        // round trip, not two.
         while (this.writing) await this.writing;
         if (this.failure) throw this.failure;
-        await this.write({ final: body }, true, before);
+        const items = this.pending;
+        this.pending = [];
+        await this.write(
+            [...(items.length > 0 ? [{ body: { items }, final: false }] : []), { body: { final: body }, final: true }],
+            before,
+        );
     }
 
     /** Resolves when every pushed item is in Redis. */
@@ -149,10 +157,10 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
 
     private async drain(): Promise<void> {
         try {
-            while (this.pending.length > 0) {
+            while (this.pending.length > 0 && !this.finished) {
                 const items = this.pending;
                 this.pending = [];
-                await this.write({ items }, false);
+                await this.write([{ body: { items }, final: false }]);
             }
         } catch (err) {
             this.failure = err as Error;
@@ -161,28 +169,40 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         }
     }
 
-    private async write(body: unknown, final: boolean, before?: (tx: ChainableCommander) => void): Promise<void> {
-        const seq = this.seq++;
-        const aad = chunkAad(this.modelHash, this.options.requestId, seq, final);
-        const sealed = seal(this.queueKey, Buffer.from(JSON.stringify(body), 'utf8'), aad).toString('base64');
-        const entry = ['MAXLEN', '~', this.maxLen, '*', 's', String(seq), 'f', final ? '1' : '0', 'c', sealed] as const;
+    /**
+     * Writes chunks in order in one round trip. `before` runs just before the last one's XADD, in the same
+     * transaction. A single chunk that neither starts the stream nor is due an expiry refresh is a lone XADD.
+     */
+    private async write(
+        chunks: { body: unknown; final: boolean }[],
+        before?: (tx: ChainableCommander) => void,
+    ): Promise<void> {
+        const first = this.seq === 0;
+        const entries = chunks.map(({ body, final }) => {
+            const seq = this.seq++;
+            const aad = chunkAad(this.modelHash, this.options.requestId, seq, final);
+            const sealed = seal(this.queueKey, Buffer.from(JSON.stringify(body), 'utf8'), aad).toString('base64');
+            return ['MAXLEN', '~', this.maxLen, '*', 's', String(seq), 'f', final ? '1' : '0', 'c', sealed] as const;
+        });
+        const final = chunks[chunks.length - 1].final;
         const now = Date.now();
         // The first chunk creates the key with its expiry in one transaction (a stream never exists without a TTL);
         // later chunks are one XADD each, and push the expiry back in the same round trip once a quarter of it has
         // passed and on the final chunk.
-        if (seq === 0 || final || now - this.expiresRefreshedAt >= (this.ttlSeconds * 1000) / 4) {
-            const tx = seq === 0 || before ? this.redis.multi() : this.redis.pipeline();
-            before?.(tx);
-            const res = await tx
-                .xadd(this.keys.stream, ...entry)
-                .expire(this.keys.stream, this.ttlSeconds)
-                .exec();
+        if (first || final || entries.length > 1 || now - this.expiresRefreshedAt >= (this.ttlSeconds * 1000) / 4) {
+            // Several entries go in one command batch (never split: an auto-pipelined XADD could leave after it).
+            const tx = first || before ? this.redis.multi() : this.redis.pipeline();
+            entries.forEach((entry, i) => {
+                if (i === entries.length - 1) before?.(tx);
+                tx.xadd(this.keys.stream, ...entry);
+            });
+            const res = await tx.expire(this.keys.stream, this.ttlSeconds).exec();
             const failed = res?.find(([err]) => err);
             if (!res || failed) throw failed?.[0] ?? new ChrysalisError('Redis refused a stream write');
             this.expiresRefreshedAt = now;
             return;
         }
-        await this.redis.xadd(this.keys.stream, ...entry);
+        await this.redis.xadd(this.keys.stream, ...entries[0]);
     }
 }
 
@@ -209,11 +229,9 @@ export async function* readChunkStream<I = unknown, F = unknown>(
     redis: Redis,
     options: ChunkStreamReaderOptions,
 ): AsyncGenerator<OpenedChunk<I, F>> {
-    const modelHash = normalizeModelHash(options.modelHash);
-    assertLength(options.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
-    const keys = streamKeys(options.prefix, modelHash, options.requestId);
+    const verifier = new ChunkVerifier<I, F>(options);
+    const keys = streamKeys(options.prefix, normalizeModelHash(options.modelHash), options.requestId);
     let lastId = '0-0';
-    let expected = 0;
     let silentSince = Date.now();
     // Short blocks, so an abort or a deadline is noticed without a second connection to interrupt the XREAD.
     const slice = Math.max(1, Math.min(250, options.idleTimeoutMs));
@@ -230,33 +248,61 @@ export async function* readChunkStream<I = unknown, F = unknown>(
         )) as [string, [string, string[]][]][] | null;
         const entries = res?.[0]?.[1] ?? [];
         if (entries.length === 0) {
-            const limit = expected === 0 ? options.firstChunkTimeoutMs : options.idleTimeoutMs;
-            if (Date.now() - silentSince >= limit) {
-                throw new StreamTruncatedError(
-                    `the stream of ${options.requestId} was silent for ${limit} ms after ${expected} chunk(s) ` +
-                        'without its final chunk (worker gone or Redis lost the stream)',
-                    expected,
-                );
-            }
+            const limit = verifier.silenceLimitMs(options);
+            if (Date.now() - silentSince >= limit) throw verifier.truncated(limit);
             continue;
         }
         silentSince = Date.now();
         for (const [id, fields] of entries) {
             lastId = id;
-            const chunk = openEntry<I, F>(options, modelHash, fields);
-            if (chunk.seq < expected) {
-                throw new StreamIntegrityError('replayed', `chunk ${chunk.seq} of ${options.requestId} came again`);
-            }
-            if (chunk.seq > expected) {
-                throw new StreamIntegrityError(
-                    'gap',
-                    `chunk ${expected} of ${options.requestId} is missing (next was ${chunk.seq}): dropped or reordered`,
-                );
-            }
-            expected++;
+            const chunk = verifier.accept(fields);
             yield chunk;
             if (chunk.kind === 'final') return;
         }
+    }
+}
+
+/**
+ * The reader's checks on one stream, whoever fetched its entries (readChunkStream, or the proxy's multiplexed reader,
+ * chunkStreamMux.ts): each entry must authenticate as exactly the next chunk of this request.
+ */
+export class ChunkVerifier<I, F> {
+    /** The sequence number due next (= chunks accepted). */
+    expected = 0;
+    private readonly modelHash: string;
+
+    constructor(private readonly binding: StreamBinding) {
+        this.modelHash = normalizeModelHash(binding.modelHash);
+        assertLength(binding.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
+    }
+
+    /** Opens an entry's fields; throws {@link StreamIntegrityError} unless it is the next chunk of this stream. */
+    accept(fields: string[]): OpenedChunk<I, F> {
+        const chunk = openEntry<I, F>(this.binding, this.modelHash, fields);
+        if (chunk.seq < this.expected) {
+            throw new StreamIntegrityError('replayed', `chunk ${chunk.seq} of ${this.binding.requestId} came again`);
+        }
+        if (chunk.seq > this.expected) {
+            throw new StreamIntegrityError(
+                'gap',
+                `chunk ${this.expected} of ${this.binding.requestId} is missing (next was ${chunk.seq}): dropped or reordered`,
+            );
+        }
+        this.expected++;
+        return chunk;
+    }
+
+    /** How long the stream may stay silent now: before its first chunk, and after. */
+    silenceLimitMs(t: { firstChunkTimeoutMs: number; idleTimeoutMs: number }): number {
+        return this.expected === 0 ? t.firstChunkTimeoutMs : t.idleTimeoutMs;
+    }
+
+    truncated(limitMs: number): StreamTruncatedError {
+        return new StreamTruncatedError(
+            `the stream of ${this.binding.requestId} was silent for ${limitMs} ms after ${this.expected} chunk(s) ` +
+                'without its final chunk (worker gone or Redis lost the stream)',
+            this.expected,
+        );
     }
 }
 

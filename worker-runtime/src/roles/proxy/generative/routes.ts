@@ -51,13 +51,15 @@ export function registerGenerativeRoutes(
             'x-request-id': prepared.req.requestId,
         });
         raw.flushHeaders();
-        const send = (event: string, data: unknown) => {
-            if (!raw.destroyed) raw.write(`event: ${event}\ndata: ${json(data)}\n\n`);
+        const event = (name: string, data: string) => {
+            if (!raw.destroyed) raw.write(`event: ${name}\ndata: ${data}\n\n`);
         };
+        const send = (name: string, data: unknown) => event(name, json(data));
         try {
             const outcome = await gen.run(prepared, {
                 stream: true,
-                onDelta: (delta) => send('delta', delta),
+                // A delta holds no bigint: no replacer (which JSON.stringify would call for every token id).
+                onDelta: (delta) => event('delta', JSON.stringify(delta)),
                 clientGone: gone,
             });
             if (outcome.ok) {

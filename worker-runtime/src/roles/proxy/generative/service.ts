@@ -17,7 +17,16 @@ import {
 import { Receipt } from '../../../protocol/receipt';
 import { TokenCounts } from '../../../protocol/voucher';
 import { requestCancel } from '../../../queue/cancel';
-import { readChunkStream, StreamIntegrityError, streamKeys, StreamTruncatedError } from '../../../queue/chunkStream';
+import {
+    ChunkStreamReaderOptions,
+    OpenedChunk,
+    readChunkStream,
+    StreamIntegrityError,
+    streamKeys,
+    StreamTruncatedError,
+} from '../../../queue/chunkStream';
+import { ChunkStreamMux } from '../../../queue/chunkStreamMux';
+import { isCluster } from '../../../queue/connection';
 import { ChatJobInputs, EmbedJobInputs, GenerateInputs, TranscribeJobInputs } from '../../worker/generative';
 import { requestIdToUint256 } from '../../worker/jobProcessor';
 import { hashJson } from '../../../protocol/canonical';
@@ -29,6 +38,7 @@ import { ProxyRefusal, refuse } from '../errors';
 import { Reservations } from '../reservations';
 import type { SignedBody } from './routes';
 import { InferenceService, ServedModel } from '../service';
+import type { InferBody } from '../request';
 import { VoucherJson, VoucherSigner } from '../vouchers';
 import { checkReceipt, ReceiptJson, WorkerAdmissionPort } from '../workers';
 import { parseEmbedInputs, parseGenerateInputs, parseTranscribeInputs } from './inputs';
@@ -114,12 +124,27 @@ export interface GenerativeDeps {
 const toUsage = (u: MeteredUsage): UsageJson => ({ ...u, totalTokens: u.promptTokens + u.completionTokens });
 
 export class GenerativeService {
+    /** Cluster only: connections for one blocking reader per stream. */
     private readonly readers: Redis[] = [];
+    /** A single Redis: one blocking XREAD for every stream this proxy reads (created on first use). */
+    private muxReader: ChunkStreamMux | null | undefined;
 
     constructor(private readonly d: GenerativeDeps) {}
 
+    private get mux(): ChunkStreamMux | null {
+        if (this.muxReader === undefined) {
+            this.muxReader = isCluster(this.d.redis)
+                ? null
+                : new ChunkStreamMux(this.d.redis.duplicate(), this.d.redis, { prefix: this.d.config.prefix });
+        }
+        return this.muxReader;
+    }
+
     async close(): Promise<void> {
-        await Promise.allSettled(this.readers.splice(0).map((r) => r.quit()));
+        await Promise.allSettled([
+            ...this.readers.splice(0).map((r) => r.quit()),
+            ...(this.muxReader ? [this.muxReader.close()] : []),
+        ]);
     }
 
     /**
@@ -127,11 +152,55 @@ export class GenerativeService {
      * reservation). Throws ProxyRefusal; on success the reservation is held and `run` must follow.
      */
     async prepare(body: SignedBody) {
-        const { req, model, account, log, digest } = await this.d.service.admit(body.raw, body.auth, {
-            generative: true,
-        });
+        // The inputs are checked, the prompt counted and the reservation sent while admission's charge-record lookup
+        // is in flight (one round trip for both, not one after the other). Refusals keep their order: admission's
+        // first, then the inputs', then the reservation's; a reservation made for a request admission then refuses
+        // is taken back at once.
+        let early: { checked: ReturnType<GenerativeService['checkInputs']> } | { error: unknown } | undefined;
+        let reserving: Promise<boolean> | undefined;
+        let reservedFor: { account: string; requestId: string } | undefined;
+        let admitted: Awaited<ReturnType<InferenceService['admit']>>;
+        try {
+            admitted = await this.d.service.admit(body.raw, body.auth, {
+                generative: true,
+                whileLookingUp: ({ req, model, account, digest }) => {
+                    try {
+                        const checked = this.checkInputs(model, req.inputs);
+                        early = { checked };
+                        const units = maxChatUnits(
+                            checked.prompt.length,
+                            checked.inputs.max_tokens,
+                            this.d.signer.multipliersBps,
+                        );
+                        reserving = this.d.service.reserve(req.requestId, account.address, account, digest, units);
+                        reservedFor = { account: account.address.toRawString(), requestId: req.requestId };
+                        reserving.catch(() => undefined); // awaited below, after admission's refusals
+                    } catch (error) {
+                        early = { error };
+                    }
+                },
+            });
+        } catch (err) {
+            if (reserving && reservedFor && (await reserving.catch(() => false))) {
+                await this.d.reservations.release(reservedFor.account, reservedFor.requestId).catch(() => undefined);
+            }
+            throw err;
+        }
+        const { req, model, account, log } = admitted;
+        const done = early as typeof early | undefined;
+        if (!done) throw new Error('admission did not run the generative checks');
+        if ('error' in done) throw done.error;
+        if (!(await reserving)) {
+            refuse('request_id_conflict', `request id ${req.requestId} is in flight already: use a new id`);
+        }
+        const { info, inputs, prompt, deadlineAt } = done.checked;
+        return { req, model, info, inputs, prompt, account, log, deadlineAt };
+    }
+
+    /** A chat request's inputs against the model: its shape, the prompt's token count and the context. Throws refusals. */
+    private checkInputs(model: ServedModel, raw: InferBody['inputs']) {
         const info = this.info(model, 'chat');
-        const inputs = parseGenerateInputs(req.inputs);
+        const inputs = parseGenerateInputs(raw);
         // The deadline runs from acceptance: the queue wait counts against it.
         const deadlineAt = inputs.timeout_ms !== undefined ? Date.now() + inputs.timeout_ms : undefined;
         const prompt = promptTokenIds(info, inputs);
@@ -144,13 +213,7 @@ export class GenerativeService {
                 `prompt (${prompt.length}) + max_tokens (${inputs.max_tokens}) exceeds the context (${info.contextLength})`,
             );
         }
-        await this.reserve(
-            req.requestId,
-            account,
-            digest,
-            maxChatUnits(prompt.length, inputs.max_tokens, this.d.signer.multipliersBps),
-        );
-        return { req, model, info, inputs, prompt, account, log, deadlineAt };
+        return { info, inputs, prompt, deadlineAt };
     }
 
     async run(
@@ -188,9 +251,8 @@ export class GenerativeService {
             let final: GenerationFinal | null = null;
             let problem: Error | null = null;
             let silentWorker: string | null = null;
-            const reader = this.reader();
             try {
-                for await (const chunk of readChunkStream<StreamedToken, GenerationFinal>(reader, {
+                for await (const batch of this.chunks<StreamedToken, GenerationFinal>({
                     prefix: this.d.config.prefix,
                     modelHash: model.hash,
                     requestId: streamId,
@@ -198,32 +260,42 @@ export class GenerativeService {
                     firstChunkTimeoutMs: this.d.config.resultTimeoutMs,
                     idleTimeoutMs: this.d.config.streamIdleTimeoutMs,
                 })) {
-                    if (chunk.kind === 'final') {
-                        final = chunk.final;
-                        break;
-                    }
+                    // The chunks fetched together go to the client as one delta (fewer, larger events under load);
+                    // what was accepted before a bad chunk is still delivered (and billed), a bad chunk not at all.
                     const first = ids.length;
                     let deltaText = '';
-                    for (const t of chunk.items) {
-                        if (t.i !== ids.length || !Number.isInteger(t.id) || typeof t.t !== 'string') {
-                            throw new StreamIntegrityError(
-                                'malformed',
-                                `token ${t.i} arrived where ${ids.length} was due`,
-                            );
+                    try {
+                        for (const chunk of batch) {
+                            if (chunk.kind === 'final') {
+                                final = chunk.final;
+                                break;
+                            }
+                            chunk.items.forEach((t, k) => {
+                                if (t.i !== ids.length + k || !Number.isInteger(t.id) || typeof t.t !== 'string') {
+                                    throw new StreamIntegrityError(
+                                        'malformed',
+                                        `token ${t.i} arrived where ${ids.length + k} was due`,
+                                    );
+                                }
+                            });
+                            for (const t of chunk.items) {
+                                ids.push(t.id);
+                                deltaText += t.t;
+                            }
                         }
-                        ids.push(t.id);
-                        deltaText += t.t;
+                    } finally {
+                        text += deltaText;
+                        if (ids.length > first) {
+                            sink.onDelta({ index: first, tokenIds: ids.slice(first), text: deltaText });
+                        }
                     }
-                    text += deltaText;
-                    if (chunk.items.length > 0)
-                        sink.onDelta({ index: first, tokenIds: chunk.items.map((t) => t.id), text: deltaText });
+                    if (final) break;
                 }
             } catch (err) {
                 if (!(err instanceof StreamIntegrityError || err instanceof StreamTruncatedError)) throw err;
                 problem = err;
             } finally {
                 sink.clientGone?.removeEventListener('abort', onGone);
-                this.release(reader);
             }
             // Cleanup only (the stream expires anyway, and a retry streams under another id): not waited for.
             void this.d.redis.del(keys.stream).catch(() => undefined);
@@ -524,12 +596,21 @@ export class GenerativeService {
         }
     }
 
-    private reader(): Redis {
-        return this.readers.pop() ?? this.d.redis.duplicate();
-    }
-
-    private release(reader: Redis): void {
-        if (this.readers.length < 64) this.readers.push(reader);
-        else void reader.quit().catch(() => undefined);
+    /**
+     * A stream's chunks, in batches: through the one multiplexed reader on a single Redis, or (a cluster: XREAD over
+     * many keys needs one slot) one readChunkStream on a pooled connection of its own.
+     */
+    private async *chunks<I, F>(options: ChunkStreamReaderOptions): AsyncGenerator<OpenedChunk<I, F>[]> {
+        if (this.mux) {
+            yield* this.mux.batches<I, F>(options);
+            return;
+        }
+        const reader = this.readers.pop() ?? this.d.redis.duplicate();
+        try {
+            for await (const chunk of readChunkStream<I, F>(reader, options)) yield [chunk];
+        } finally {
+            if (this.readers.length < 64) this.readers.push(reader);
+            else void reader.quit().catch(() => undefined);
+        }
     }
 }
