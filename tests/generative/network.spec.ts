@@ -437,9 +437,8 @@ test('N concurrent requests that together exceed the balance: the excess get 402
     expect(billingUnits(counts, multipliers)).toBe(units);
 });
 
-test('admission refuses before the inputs and the reservation, though both are checked during its lookup', async () => {
-    // The proxy checks a chat request's inputs and sends its reservation while admission's charge-record lookup is in
-    // flight; admission's refusal still comes first (here: the account is closing), and nothing stays reserved.
+test("admission's refusal comes before the inputs' and the reservation's, and nothing stays reserved", async () => {
+    // Here the account is closing: bad inputs and a prompt beyond the context get the account's refusal too.
     const { client, keyPair, wallet } = await walletClient('gen-closing');
     await client.openAccount(devnet.network.params.minClientStake, toNano('5'));
     await devnet.network.chain

@@ -38,7 +38,7 @@ import { ProxyRefusal, refuse } from './errors';
 import { PayoutVouchers } from './payouts';
 import { ReputationBook } from './reputation';
 import { maxBodyBytes } from './limits';
-import { InferBody, parseInferBody, parseSignedHeaders, SignedHeaders } from './request';
+import { parseInferBody, parseSignedHeaders, SignedHeaders } from './request';
 import { Reservations } from './reservations';
 import { VoucherJson, VoucherSigner } from './vouchers';
 import { checkReceipt, expectedReceipt, parseWorkerResult, ReceiptJson, WorkerAdmissionPort } from './workers';
@@ -173,24 +173,7 @@ export class InferenceService {
      * body, model, expiry, admission (queue wait), duplicate id and the account's funds. `generative` endpoints refuse
      * an unknown model with 400 (it is bad input there, as every other field).
      */
-    async admit(
-        raw: Buffer,
-        auth: Authenticated,
-        opts: {
-            generative?: boolean;
-            /**
-             * Runs once every check but the duplicate-id and funds ones has passed, while the charge-record lookup is
-             * still in flight: a caller may send its reservation behind it (one round trip for both). It must not
-             * throw (a refusal of its own waits until these checks have passed: the refusal order stays).
-             */
-            whileLookingUp?: (admitted: {
-                req: InferBody;
-                model: ServedModel;
-                account: AccountSnapshot;
-                digest: string;
-            }) => void;
-        } = {},
-    ) {
+    async admit(raw: Buffer, auth: Authenticated, opts: { generative?: boolean } = {}) {
         if (this.refusal) refuse('state_rolled_back', this.refusal);
         const { accountAddress } = auth;
         if (!bodyHash(raw).equals(auth.bodyHash)) {
@@ -255,8 +238,6 @@ export class InferenceService {
             );
         }
         this.checkBacklog(model);
-        const digest = this.d.records.tag(auth.digest);
-        opts.whileLookingUp?.({ req, model, account, digest });
         const known = await lookup;
         if (known.record) {
             refuse(
@@ -266,7 +247,7 @@ export class InferenceService {
         }
         this.checkFunds(accountAddress, account, known.clientCounts);
         // Reservations keep a keyed tag of the digest: equality is all they need, and Redis learns nothing from it.
-        return { req, model, account, log, client, digest };
+        return { req, model, account, log, client, digest: this.d.records.tag(auth.digest) };
     }
 
     /** A tensor request: admitted, its inputs validated, its maximum cost reserved before anything is queued. */

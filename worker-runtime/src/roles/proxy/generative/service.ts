@@ -38,7 +38,6 @@ import { ProxyRefusal, refuse } from '../errors';
 import { Reservations } from '../reservations';
 import type { SignedBody } from './routes';
 import { InferenceService, ServedModel } from '../service';
-import type { InferBody } from '../request';
 import { VoucherJson, VoucherSigner } from '../vouchers';
 import { checkReceipt, ReceiptJson, WorkerAdmissionPort } from '../workers';
 import { parseEmbedInputs, parseGenerateInputs, parseTranscribeInputs } from './inputs';
@@ -152,55 +151,11 @@ export class GenerativeService {
      * reservation). Throws ProxyRefusal; on success the reservation is held and `run` must follow.
      */
     async prepare(body: SignedBody) {
-        // The inputs are checked, the prompt counted and the reservation sent while admission's charge-record lookup
-        // is in flight (one round trip for both, not one after the other). Refusals keep their order: admission's
-        // first, then the inputs', then the reservation's; a reservation made for a request admission then refuses
-        // is taken back at once.
-        let early: { checked: ReturnType<GenerativeService['checkInputs']> } | { error: unknown } | undefined;
-        let reserving: Promise<boolean> | undefined;
-        let reservedFor: { account: string; requestId: string } | undefined;
-        let admitted: Awaited<ReturnType<InferenceService['admit']>>;
-        try {
-            admitted = await this.d.service.admit(body.raw, body.auth, {
-                generative: true,
-                whileLookingUp: ({ req, model, account, digest }) => {
-                    try {
-                        const checked = this.checkInputs(model, req.inputs);
-                        early = { checked };
-                        const units = maxChatUnits(
-                            checked.prompt.length,
-                            checked.inputs.max_tokens,
-                            this.d.signer.multipliersBps,
-                        );
-                        reserving = this.d.service.reserve(req.requestId, account.address, account, digest, units);
-                        reservedFor = { account: account.address.toRawString(), requestId: req.requestId };
-                        reserving.catch(() => undefined); // awaited below, after admission's refusals
-                    } catch (error) {
-                        early = { error };
-                    }
-                },
-            });
-        } catch (err) {
-            if (reserving && reservedFor && (await reserving.catch(() => false))) {
-                await this.d.reservations.release(reservedFor.account, reservedFor.requestId).catch(() => undefined);
-            }
-            throw err;
-        }
-        const { req, model, account, log } = admitted;
-        const done = early as typeof early | undefined;
-        if (!done) throw new Error('admission did not run the generative checks');
-        if ('error' in done) throw done.error;
-        if (!(await reserving)) {
-            refuse('request_id_conflict', `request id ${req.requestId} is in flight already: use a new id`);
-        }
-        const { info, inputs, prompt, deadlineAt } = done.checked;
-        return { req, model, info, inputs, prompt, account, log, deadlineAt };
-    }
-
-    /** A chat request's inputs against the model: its shape, the prompt's token count and the context. Throws refusals. */
-    private checkInputs(model: ServedModel, raw: InferBody['inputs']) {
+        const { req, model, account, log, digest } = await this.d.service.admit(body.raw, body.auth, {
+            generative: true,
+        });
         const info = this.info(model, 'chat');
-        const inputs = parseGenerateInputs(raw);
+        const inputs = parseGenerateInputs(req.inputs);
         // The deadline runs from acceptance: the queue wait counts against it.
         const deadlineAt = inputs.timeout_ms !== undefined ? Date.now() + inputs.timeout_ms : undefined;
         const prompt = promptTokenIds(info, inputs);
@@ -213,7 +168,13 @@ export class GenerativeService {
                 `prompt (${prompt.length}) + max_tokens (${inputs.max_tokens}) exceeds the context (${info.contextLength})`,
             );
         }
-        return { info, inputs, prompt, deadlineAt };
+        await this.reserve(
+            req.requestId,
+            account,
+            digest,
+            maxChatUnits(prompt.length, inputs.max_tokens, this.d.signer.multipliersBps),
+        );
+        return { req, model, info, inputs, prompt, account, log, deadlineAt };
     }
 
     async run(
