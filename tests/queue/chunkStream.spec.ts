@@ -5,7 +5,6 @@
 import { Redis } from 'ioredis';
 import { createQueueKey } from '../../worker-runtime/src/queue';
 import {
-    chunkAad,
     ChunkStreamWriter,
     DEFAULT_STREAM_TTL_SECONDS,
     OpenedChunk,
@@ -134,16 +133,6 @@ test('later chunks are one XADD each: the expiry is pushed back once a quarter o
     await w.finish({ done: true });
     expect(await redis.pttl(key)).toBeGreaterThan(3000);
     expect((await readAll(id)).map((c) => c.kind)).toEqual(['items', 'items', 'final']);
-});
-
-test('the AAD binds the chunk to its model, request, sequence number and finality, whatever builds it', () => {
-    // The writer and the reader build it from a per-stream prefix: the bytes must stay this one construction.
-    expect(chunkAad('ab12', 'req-1.1', 12, true).toString('utf8')).toBe(
-        'chrysalis/stream/v1\0ab12\0req-1.1\0' + '12\0' + '1',
-    );
-    expect(chunkAad('ab12', 'req-1.1', 0, false).toString('utf8')).toBe(
-        'chrysalis/stream/v1\0ab12\0req-1.1\0' + '0\0' + '0',
-    );
 });
 
 test('a chunk does not open under another request id (moved between streams) nor under another key', async () => {

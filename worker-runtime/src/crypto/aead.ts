@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SealedPayloadError } from '../errors';
 import { assertLength, SYMMETRIC_KEY_BYTES } from './keys';
 
@@ -16,49 +16,15 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 export const SEAL_OVERHEAD_BYTES = 1 + NONCE_BYTES + TAG_BYTES;
 
-/**
- * Nonces are cut from a pool of CSPRNG bytes, each byte used once: the same random nonces as one `randomBytes(12)`
- * per seal, without a call into OpenSSL's generator for every chunk of a token stream (≈ 2 % of the event loop's
- * time at 4 streams, docs/inference.md, fourth round).
- */
-const POOL_BYTES = 4096 - (4096 % NONCE_BYTES);
-const pool = Buffer.alloc(POOL_BYTES);
-let poolOffset = POOL_BYTES;
-
-function nextNonce(into: Buffer, at: number): void {
-    if (poolOffset + NONCE_BYTES > POOL_BYTES) {
-        randomFillSync(pool);
-        poolOffset = 0;
-    }
-    pool.copy(into, at, poolOffset, poolOffset + NONCE_BYTES);
-    // Wiped once handed out: a used nonce does not linger in the pool.
-    pool.fill(0, poolOffset, poolOffset + NONCE_BYTES);
-    poolOffset += NONCE_BYTES;
-}
-
-/** version ‖ nonce ‖ caller's AAD: what GCM authenticates besides the ciphertext. */
-function fullAad(header: Uint8Array, aad: Uint8Array): Buffer {
-    const out = Buffer.allocUnsafe(header.length + aad.length);
-    out.set(header, 0);
-    out.set(aad, header.length);
-    return out;
-}
-
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = Buffer.alloc(0)): Buffer {
     assertLength(key, SYMMETRIC_KEY_BYTES, 'AES-256-GCM key');
-    const header = Buffer.allocUnsafe(1 + NONCE_BYTES);
+    const header = Buffer.alloc(1 + NONCE_BYTES);
     header[0] = VERSION;
-    nextNonce(header, 1);
+    randomBytes(NONCE_BYTES).copy(header, 1);
     const cipher = createCipheriv('aes-256-gcm', key, header.subarray(1), { authTagLength: TAG_BYTES });
-    cipher.setAAD(fullAad(header, aad));
-    const body = cipher.update(plaintext);
-    const rest = cipher.final(); // empty for GCM, kept for form
-    const out = Buffer.allocUnsafe(header.length + body.length + rest.length + TAG_BYTES);
-    header.copy(out, 0);
-    body.copy(out, header.length);
-    rest.copy(out, header.length + body.length);
-    cipher.getAuthTag().copy(out, header.length + body.length + rest.length);
-    return out;
+    cipher.setAAD(Buffer.concat([header, aad]));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([header, body, cipher.getAuthTag()]);
 }
 
 /** Opens what `seal` produced; throws `SealedPayloadError` for a wrong key, tampering or different AAD. */
@@ -76,11 +42,9 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array = Buff
     const tag = box.subarray(box.length - TAG_BYTES);
     try {
         const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(1), { authTagLength: TAG_BYTES });
-        decipher.setAAD(fullAad(header, aad));
+        decipher.setAAD(Buffer.concat([header, aad]));
         decipher.setAuthTag(tag);
-        const clear = decipher.update(body);
-        const rest = decipher.final();
-        return rest.length === 0 ? clear : Buffer.concat([clear, rest]);
+        return Buffer.concat([decipher.update(body), decipher.final()]);
     } catch {
         // GCM reports every failure the same way on purpose: say nothing about which part was wrong.
         throw new SealedPayloadError('sealed payload failed authentication (wrong key, tampered data or wrong AAD)');

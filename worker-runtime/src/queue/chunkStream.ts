@@ -51,20 +51,7 @@ export function streamKeys(prefix: string, modelHash: string, requestId: string)
 }
 
 export function chunkAad(modelHash: string, requestId: string, seq: number, final: boolean): Buffer {
-    return chunkAadFrom(chunkAadPrefix(modelHash, requestId), seq, final);
-}
-
-/** The part of {@link chunkAad} that is the same for every chunk of a stream (built once per stream, not per chunk). */
-export function chunkAadPrefix(modelHash: string, requestId: string): Buffer {
-    return Buffer.from(`chrysalis/stream/v1\0${modelHash}\0${requestId}\0`, 'utf8');
-}
-
-export function chunkAadFrom(prefix: Buffer, seq: number, final: boolean): Buffer {
-    const tail = `${seq}\0${final ? 1 : 0}`; // ASCII: one byte per character
-    const out = Buffer.allocUnsafe(prefix.length + tail.length);
-    prefix.copy(out, 0);
-    out.write(tail, prefix.length, 'latin1');
-    return out;
+    return Buffer.from(`chrysalis/stream/v1\0${modelHash}\0${requestId}\0${seq}\0${final ? 1 : 0}`, 'utf8');
 }
 
 export interface StreamBinding {
@@ -95,7 +82,6 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
     readonly keys: StreamKeys;
     private readonly modelHash: string;
     private readonly queueKey: Buffer;
-    private readonly aadPrefix: Buffer;
     private readonly maxLen: number;
     private readonly ttlSeconds: number;
     private seq = 0;
@@ -113,7 +99,6 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         assertLength(options.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
         this.queueKey = Buffer.from(options.queueKey);
         this.keys = streamKeys(options.prefix, this.modelHash, options.requestId);
-        this.aadPrefix = chunkAadPrefix(this.modelHash, options.requestId);
         this.maxLen = options.maxLen ?? DEFAULT_STREAM_MAX_LEN;
         this.ttlSeconds = options.ttlSeconds ?? DEFAULT_STREAM_TTL_SECONDS;
     }
@@ -195,7 +180,7 @@ export class ChunkStreamWriter<I = unknown, F = unknown> {
         const first = this.seq === 0;
         const entries = chunks.map(({ body, final }) => {
             const seq = this.seq++;
-            const aad = chunkAadFrom(this.aadPrefix, seq, final);
+            const aad = chunkAad(this.modelHash, this.options.requestId, seq, final);
             const sealed = seal(this.queueKey, Buffer.from(JSON.stringify(body), 'utf8'), aad).toString('base64');
             return ['MAXLEN', '~', this.maxLen, '*', 's', String(seq), 'f', final ? '1' : '0', 'c', sealed] as const;
         });
@@ -284,16 +269,16 @@ export async function* readChunkStream<I = unknown, F = unknown>(
 export class ChunkVerifier<I, F> {
     /** The sequence number due next (= chunks accepted). */
     expected = 0;
-    private readonly aadPrefix: Buffer;
+    private readonly modelHash: string;
 
     constructor(private readonly binding: StreamBinding) {
-        this.aadPrefix = chunkAadPrefix(normalizeModelHash(binding.modelHash), binding.requestId);
+        this.modelHash = normalizeModelHash(binding.modelHash);
         assertLength(binding.queueKey, SYMMETRIC_KEY_BYTES, 'queue key');
     }
 
     /** Opens an entry's fields; throws {@link StreamIntegrityError} unless it is the next chunk of this stream. */
     accept(fields: string[]): OpenedChunk<I, F> {
-        const chunk = openEntry<I, F>(this.binding, this.aadPrefix, fields);
+        const chunk = openEntry<I, F>(this.binding, this.modelHash, fields);
         if (chunk.seq < this.expected) {
             throw new StreamIntegrityError('replayed', `chunk ${chunk.seq} of ${this.binding.requestId} came again`);
         }
@@ -321,7 +306,7 @@ export class ChunkVerifier<I, F> {
     }
 }
 
-function openEntry<I, F>(binding: StreamBinding, aadPrefix: Buffer, fields: string[]): OpenedChunk<I, F> {
+function openEntry<I, F>(binding: StreamBinding, modelHash: string, fields: string[]): OpenedChunk<I, F> {
     const map = new Map<string, string>();
     for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
     const seqText = map.get('s') ?? '';
@@ -334,7 +319,11 @@ function openEntry<I, F>(binding: StreamBinding, aadPrefix: Buffer, fields: stri
     const final = finalText === '1';
     let plaintext: Buffer;
     try {
-        plaintext = open(binding.queueKey, Buffer.from(sealed, 'base64'), chunkAadFrom(aadPrefix, seq, final));
+        plaintext = open(
+            binding.queueKey,
+            Buffer.from(sealed, 'base64'),
+            chunkAad(modelHash, binding.requestId, seq, final),
+        );
     } catch (err) {
         if (!(err instanceof SealedPayloadError)) throw err;
         throw new StreamIntegrityError(
