@@ -1,5 +1,5 @@
 /**
- * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--out bench/generate-results.json]`
+ * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--warm-up 32] [--out bench/generate-results.json]`
  *
  * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
  * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
@@ -37,27 +37,30 @@ function folderBytes(dir: string): number {
 
 const rssMb = () => round(process.memoryUsage().rss / 2 ** 20, 1);
 
-async function benchModel(dir: string, name: string, maxTokens: number, requests: number) {
+/** Prompt indices of the warm-up requests: apart from the measured ones (0 … requests × streams). */
+const WARM_UP_BASE = 100_000;
+
+async function benchModel(dir: string, name: string, maxTokens: number, requests: number, warmUp: number) {
     // Raw: the engine alone (its own worker thread), memory measured around its creation.
     global.gc?.();
     const rssBefore = rssMb();
     const engine = await ChatEngine.create(dir, { registry: null });
     await engine.generate({ messages: messagesFor(-1), maxTokens: 4 }); // warm-up
     const rssLoaded = rssMb();
+    const rawOne = async (i: number) => {
+        const t0 = performance.now();
+        let first = 0;
+        const r = await engine.generate({ messages: messagesFor(i), maxTokens, temperature: 0 }, () => {
+            if (!first) first = performance.now();
+        });
+        const end = performance.now();
+        return { ttftMs: first - t0, totalMs: end - t0, tokens: r.completionTokenIds.length };
+    };
+    // Warm-up at 4 streams, the same on both sides: the figures are of code V8 has finished optimising (a server's
+    // steady state), not of its JIT at work (docs/inference.md, fourth round).
+    await lanes(4, warmUp, (k) => rawOne(WARM_UP_BASE + k));
     const raw: Figures[] = [];
-    for (const streams of [1, 4]) {
-        raw.push(
-            await lanes(streams, requests * streams, async (i) => {
-                const t0 = performance.now();
-                let first = 0;
-                const r = await engine.generate({ messages: messagesFor(i), maxTokens, temperature: 0 }, () => {
-                    if (!first) first = performance.now();
-                });
-                const end = performance.now();
-                return { ttftMs: first - t0, totalMs: end - t0, tokens: r.completionTokenIds.length };
-            }),
-        );
-    }
+    for (const streams of [1, 4]) raw.push(await lanes(streams, requests * streams, rawOne));
     const rssServing = rssMb();
     await engine.close();
 
@@ -87,6 +90,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         // Over the devnet client's RA-TLS channel (verified once per connection, kept alive).
         const one = (i: number) => streamChat(devnet.client, model, who, i, maxTokens);
         await one(-1); // warm-up
+        await lanes(4, warmUp, (k) => one(WARM_UP_BASE + k));
         for (const streams of [1, 4]) network.push(await lanes(streams, requests * streams, one));
     } finally {
         await devnet.stop();
@@ -109,6 +113,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         dir,
         modelBytes: folderBytes(dir),
         maxTokens,
+        warmUpRequests: warmUp,
         raw,
         network,
         comparison,
@@ -129,11 +134,14 @@ async function main() {
             'make-model': { type: 'boolean', default: false },
             'max-tokens': { type: 'string', default: '128' },
             requests: { type: 'string', default: '8' },
+            // Requests (at 4 streams) run and discarded before each side's measurements.
+            'warm-up': { type: 'string', default: '32' },
             out: { type: 'string', default: path.resolve(__dirname, '..', '..', 'bench', 'generate-results.json') },
         },
     });
     const maxTokens = Number(values['max-tokens']);
     const requests = Number(values.requests);
+    const warmUp = Number(values['warm-up']);
     const targets = [{ name: 'chat-llama', dir: generatedPackagePath('chat-llama') }];
     let made: string | undefined;
     if (values['make-model']) {
@@ -150,7 +158,7 @@ async function main() {
     const results: (Awaited<ReturnType<typeof benchModel>> & { memory: Record<string, unknown> })[] = [];
     for (const t of targets) {
         console.log(`benchmarking ${t.name} (${t.dir})…`);
-        const r = await benchModel(t.dir, t.name, maxTokens, requests);
+        const r = await benchModel(t.dir, t.name, maxTokens, requests, warmUp);
         const idle: number | undefined = results[0]?.memory.servingMb;
         const modelMb = round(r.modelBytes / 2 ** 20, 1);
         const beyondIdle: number | undefined = idle === undefined ? undefined : round(r.memory.servingMb - idle, 1);
