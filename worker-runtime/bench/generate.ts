@@ -1,5 +1,5 @@
 /**
- * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--warm-up 32] [--out bench/generate-results.json]`
+ * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--warm-up 128] [--out bench/generate-results.json]`
  *
  * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
  * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
@@ -135,7 +135,7 @@ async function main() {
             'max-tokens': { type: 'string', default: '128' },
             requests: { type: 'string', default: '8' },
             // Requests (at 4 streams) run and discarded before each side's measurements.
-            'warm-up': { type: 'string', default: '32' },
+            'warm-up': { type: 'string', default: '128' },
             out: { type: 'string', default: path.resolve(__dirname, '..', '..', 'bench', 'generate-results.json') },
         },
     });
