@@ -15,6 +15,7 @@ import {
 } from '../../worker-runtime/src/queue/chunkStream';
 import { CancelWatcher, requestCancel } from '../../worker-runtime/src/queue/cancel';
 import { deleteKeysUnder, keysUnder, randomModelHash, REDIS_URL, requestId, uniquePrefix } from './helpers';
+import { rejection } from '../fixtures/rejection';
 
 const prefix = uniquePrefix('chunks');
 const redis = new Redis(REDIS_URL);
@@ -47,15 +48,6 @@ async function readAll(id: string, key = queueKey): Promise<OpenedChunk<Item, { 
         chunks.push(c);
     }
     return chunks;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-    try {
-        await p;
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error('expected a rejection');
 }
 
 /** Writes three item chunks (one item each, waiting for each write) and the final chunk. */

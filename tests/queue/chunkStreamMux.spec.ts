@@ -14,6 +14,7 @@ import {
 } from '../../worker-runtime/src/queue/chunkStream';
 import { ChunkStreamMux } from '../../worker-runtime/src/queue/chunkStreamMux';
 import { deleteKeysUnder, keysUnder, randomModelHash, REDIS_URL, requestId, uniquePrefix } from './helpers';
+import { rejection } from '../fixtures/rejection';
 
 const prefix = uniquePrefix('chunkmux');
 const redis = new Redis(REDIS_URL);
@@ -45,15 +46,6 @@ async function readAll(mux: ChunkStreamMux, id: string, signal?: AbortSignal): P
         chunks.push(c);
     }
     return chunks;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-    try {
-        await p;
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error('expected a rejection');
 }
 
 const itemsOf = (chunks: OpenedChunk<Item, Final>[]) =>

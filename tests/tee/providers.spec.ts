@@ -16,18 +16,9 @@ import {
     verifySimulatedQuote,
 } from '../../worker-runtime/src/tee';
 import { createTdxWorld } from './syntheticQuote';
+import { rejection } from '../fixtures/rejection';
 
 const silent = { warn: () => undefined };
-
-async function rejection(p: Promise<unknown>): Promise<AttestationError> {
-    try {
-        await p;
-    } catch (err) {
-        expect(err).toBeInstanceOf(AttestationError);
-        return err as AttestationError;
-    }
-    throw new Error('expected a rejection');
-}
 
 /**
  * A fake configfs-tsm report directory with the kernel's file protocol: an entry with `provider`, `generation`,
@@ -88,7 +79,10 @@ describe('TdxProvider over configfs-tsm', () => {
         const fake = fakeConfigfs({ quote: tdxQuote });
         try {
             const provider = new TdxProvider({ reportDir: fake.reportDir, entryName: fake.entryName });
-            const err = await rejection(fake.withKernel(() => provider.getQuote(Buffer.alloc(64, 7))));
+            const err = await rejection(
+                fake.withKernel(() => provider.getQuote(Buffer.alloc(64, 7))),
+                AttestationError,
+            );
             expect(err.message).toMatch(/different report data/);
         } finally {
             fake.cleanup();
@@ -99,7 +93,10 @@ describe('TdxProvider over configfs-tsm', () => {
         const fake = fakeConfigfs({ quote: tdxQuote, generationAfterRead: 2 });
         try {
             const provider = new TdxProvider({ reportDir: fake.reportDir, entryName: fake.entryName });
-            const err = await rejection(fake.withKernel(() => provider.getQuote(quoteReportData)));
+            const err = await rejection(
+                fake.withKernel(() => provider.getQuote(quoteReportData)),
+                AttestationError,
+            );
             expect(err.message).toMatch(/written concurrently \(generation 0 → 2\)/);
         } finally {
             fake.cleanup();
@@ -111,11 +108,23 @@ describe('TdxProvider over configfs-tsm', () => {
         const empty = fakeConfigfs({ quote: Buffer.alloc(0) });
         try {
             const p1 = new TdxProvider({ reportDir: sev.reportDir, entryName: sev.entryName });
-            expect((await rejection(sev.withKernel(() => p1.getQuote(quoteReportData)))).message).toMatch(/sev_guest/);
+            expect(
+                (
+                    await rejection(
+                        sev.withKernel(() => p1.getQuote(quoteReportData)),
+                        AttestationError,
+                    )
+                ).message,
+            ).toMatch(/sev_guest/);
             const p2 = new TdxProvider({ reportDir: empty.reportDir, entryName: empty.entryName });
-            expect((await rejection(empty.withKernel(() => p2.getQuote(quoteReportData)))).message).toMatch(
-                /empty quote/,
-            );
+            expect(
+                (
+                    await rejection(
+                        empty.withKernel(() => p2.getQuote(quoteReportData)),
+                        AttestationError,
+                    )
+                ).message,
+            ).toMatch(/empty quote/);
         } finally {
             sev.cleanup();
             empty.cleanup();
@@ -124,13 +133,13 @@ describe('TdxProvider over configfs-tsm', () => {
 
     it('gives a clear error when configfs-tsm is absent', async () => {
         const provider = new TdxProvider({ reportDir: path.join(os.tmpdir(), 'chrysalis-no-such-tsm', 'report') });
-        const err = await rejection(provider.getQuote(Buffer.alloc(64)));
+        const err = await rejection(provider.getQuote(Buffer.alloc(64)), AttestationError);
         expect(err.code).toBe('provider');
         expect(err.message).toMatch(/configfs-tsm is not available/);
     });
 
     it('requires exactly 64 bytes of report data', async () => {
-        const err = await rejection(new TdxProvider().getQuote(Buffer.alloc(32)));
+        const err = await rejection(new TdxProvider().getQuote(Buffer.alloc(32)), AttestationError);
         expect(err.message).toMatch(/64 bytes/);
     });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../worker-runtime/src/tee';
 import { chrysalis } from '../fixtures/cli';
 import { COLLATERAL_DIR, readCollateralFile, SAMPLE_ROOT_PEM, VERIFY_AT } from './testdata';
+import { rejection } from '../fixtures/rejection';
 
 const FMSPC = 'ed742af8adf5'; // of the sample quote's PCK certificate and of the sample TCB info
 const TCB_NEXT_UPDATE = Date.parse('2041-08-06T13:55:15Z'); // TCB info and QE identity
@@ -115,16 +116,6 @@ function clock(start: Date) {
     return { now: () => new Date(t), set: (ms: number) => (t = ms) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<PccsError> {
-    try {
-        await promise;
-    } catch (err) {
-        expect(err).toBeInstanceOf(PccsError);
-        return err as PccsError;
-    }
-    throw new Error('expected the PCCS source to reject');
-}
-
 const sampleQuote = () => file('quote.dat');
 const roots = () => [SAMPLE_ROOT_PEM()];
 
@@ -205,7 +196,7 @@ describe('PCCS collateral source', () => {
     });
 
     it('asks for both PCK CA CRLs by default, since a PCK certificate may come from either CA', async () => {
-        const err = await rejection(createPccsSource({ baseUrl: pccs.url, now: () => VERIFY_AT }).crls());
+        const err = await rejection(createPccsSource({ baseUrl: pccs.url, now: () => VERIFY_AT }).crls(), PccsError);
         expect(err.url).toContain('/sgx/certification/v4/pckcrl?ca=platform');
         expect(pccs.hits).toContain('/sgx/certification/v4/pckcrl?ca=processor');
     });
@@ -264,7 +255,7 @@ describe('PCCS collateral source', () => {
         expect(await s.forFmspc(FMSPC)).toEqual(first); // no new attempt within retryAfterMs
         expect(pccs.count('/tdx/certification/v4/tcb')).toBe(2);
         time.set(TCB_NEXT_UPDATE + 1000);
-        const err = await rejection(s.forFmspc(FMSPC));
+        const err = await rejection(s.forFmspc(FMSPC), PccsError);
         expect(err.status).toBe(503);
         expect(err.message).toContain(`${pccs.url}/tdx/certification/v4/tcb?fmspc=${FMSPC}`);
     });
@@ -288,7 +279,7 @@ describe('PCCS collateral source', () => {
     it('does not cache failures', async () => {
         const s = source();
         pccs.overrides.set('/tdx/certification/v4/qe/identity', { status: 500, body: '' });
-        await rejection(s.forFmspc(FMSPC));
+        await rejection(s.forFmspc(FMSPC), PccsError);
         pccs.overrides.clear();
         expect(await s.forFmspc(FMSPC)).toEqual(fromFiles());
         expect(pccs.count('/tdx/certification/v4/qe/identity')).toBe(2);
@@ -296,7 +287,7 @@ describe('PCCS collateral source', () => {
 
     it('gives errors that name the URL for HTTP errors, bad bodies and missing headers', async () => {
         const tcbUrl = (fmspc: string) => `${pccs.url}/tdx/certification/v4/tcb?fmspc=${fmspc}`;
-        const notFound = await rejection(source().forFmspc('00906ea10000'));
+        const notFound = await rejection(source().forFmspc('00906ea10000'), PccsError);
         expect(notFound.status).toBe(404);
         expect(notFound.url).toBe(tcbUrl('00906ea10000'));
         expect(notFound.message).toMatch(/HTTP 404/);
@@ -319,7 +310,7 @@ describe('PCCS collateral source', () => {
         ];
         for (const [reply, message] of cases) {
             pccs.overrides.set('/tdx/certification/v4/qe/identity', reply);
-            const err = await rejection(source().forFmspc(FMSPC));
+            const err = await rejection(source().forFmspc(FMSPC), PccsError);
             expect(err.message).toMatch(message);
             expect(err.url).toBe(qeUrl);
             expect(err.message).toContain(qeUrl);
@@ -329,10 +320,12 @@ describe('PCCS collateral source', () => {
             body: file('tcbInfo.json').toString().replace('"nextUpdate":"2041-08-06T13:55:15Z"', '"nextUpdate":"soon"'),
             headers: { 'TCB-Info-Issuer-Chain': encodeURIComponent(file('tcbSignChain.pem').toString()) },
         });
-        expect((await rejection(source().forFmspc(FMSPC))).message).toMatch(/TCB info has no readable nextUpdate/);
+        expect((await rejection(source().forFmspc(FMSPC), PccsError)).message).toMatch(
+            /TCB info has no readable nextUpdate/,
+        );
 
         pccs.overrides.set('/sgx/certification/v4/rootcacrl', { body: '<html>login</html>' });
-        const crl = await rejection(source().crls());
+        const crl = await rejection(source().crls(), PccsError);
         expect(crl.message).toMatch(/not a CRL/);
         expect(crl.url).toBe(`${pccs.url}/sgx/certification/v4/rootcacrl`);
     });
@@ -342,13 +335,13 @@ describe('PCCS collateral source', () => {
             body: file('qeIdentity.json'),
             headers: { 'SGX-Enclave-Identity-Issuer-Chain': encodeURIComponent(file('pckSignChain.pem').toString()) },
         });
-        expect((await rejection(source().forFmspc(FMSPC))).message).toMatch(/issuer chain differs/);
+        expect((await rejection(source().forFmspc(FMSPC), PccsError)).message).toMatch(/issuer chain differs/);
         expect(pccs.count('/tdx/certification/v4/qe/identity')).toBe(2);
     });
 
     it('times out a PCCS that does not answer, naming the URL', async () => {
         pccs.overrides.set('/tdx/certification/v4/qe/identity', { hang: true });
-        const err = await rejection(source({ timeoutMs: 200 }).forFmspc(FMSPC));
+        const err = await rejection(source({ timeoutMs: 200 }).forFmspc(FMSPC), PccsError);
         expect(err.message).toMatch(/did not answer within 200 ms/);
         expect(err.url).toBe(`${pccs.url}/tdx/certification/v4/qe/identity`);
     });
@@ -357,7 +350,7 @@ describe('PCCS collateral source', () => {
         const down = await new SamplePccs().start();
         await down.stop();
         const s = createPccsSource({ baseUrl: down.url, now: () => VERIFY_AT });
-        const err = await rejection(s.forFmspc(FMSPC));
+        const err = await rejection(s.forFmspc(FMSPC), PccsError);
         expect(err.message).toMatch(/request failed/);
         expect(err.message).toContain(down.url);
         const verdict = await verifyAttestation(
