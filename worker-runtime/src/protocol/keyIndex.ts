@@ -70,3 +70,19 @@ export async function pruneIndexMember(redis: Redis, index: string, key: string,
     await redis.srem(index, member);
     if ((await redis.exists(key)) === 1) await redis.sadd(index, member);
 }
+
+/**
+ * The members of `index` whose key (`keyOf(member)`) still exists, with its value; members whose key is gone are
+ * pruned ({@link pruneIndexMember}) and left out. For string-valued keys (announcements, payout vouchers).
+ */
+export async function indexedEntries(
+    redis: Redis,
+    index: string,
+    keyOf: (member: string) => string,
+): Promise<{ member: string; value: string }[]> {
+    const members = await indexMembers(redis, index);
+    const values = await Promise.all(members.map((m) => redis.get(keyOf(m))));
+    const gone = members.filter((_, i) => values[i] === null);
+    await Promise.all(gone.map((m) => pruneIndexMember(redis, index, keyOf(m), m)));
+    return members.flatMap((member, i) => (values[i] === null ? [] : [{ member, value: values[i]! }]));
+}

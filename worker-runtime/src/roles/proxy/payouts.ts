@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { Chain } from '../../chain';
 import { RoleMetrics } from '../../observability';
 import { RedisKeys, StoredPayoutVoucher } from '../../protocol/keys';
-import { indexMembers, indexPayoutVoucher, pruneIndexMember } from '../../protocol/keyIndex';
+import { indexedEntries, indexPayoutVoucher } from '../../protocol/keyIndex';
 import { UsageCounters } from './counters';
 import { VoucherJson, VoucherSigner } from './vouchers';
 import { WorkerAdmissionPort } from './workers';
@@ -177,12 +177,8 @@ export class PayoutVouchers {
      */
     private async storedWorkerKeys(): Promise<string[]> {
         const { redis, prefix } = this.d;
-        const index = RedisKeys.payoutIndex(prefix);
-        const members = await indexMembers(redis, index);
-        const present = await Promise.all(members.map((m) => redis.exists(RedisKeys.payout(prefix, m))));
-        const gone = members.filter((_, i) => present[i] === 0);
-        await Promise.all(gone.map((m) => pruneIndexMember(redis, index, RedisKeys.payout(prefix, m), m)));
-        return members.filter((_, i) => present[i] === 1);
+        const stored = await indexedEntries(redis, RedisKeys.payoutIndex(prefix), (m) => RedisKeys.payout(prefix, m));
+        return stored.map((e) => e.member);
     }
 
     private async sign(owner: Address, now: number): Promise<PayoutVoucher> {

@@ -18,7 +18,7 @@ import { KeyPair } from '@ton/crypto';
 import { Redis } from 'ioredis';
 import { Chain, hashToBuffer, TxId, Wallet } from '../../chain';
 import { RedisKeys } from '../../protocol/keys';
-import { indexMembers, pruneIndexMember } from '../../protocol/keyIndex';
+import { indexedEntries } from '../../protocol/keyIndex';
 import { billingUnits, TokenMultipliersBps, verifyVoucher, VoucherOp } from '../../protocol/voucher';
 import {
     loadChargeNotify,
@@ -283,22 +283,10 @@ export async function ownersOnChain(
     return { clients: [...clients.values()], workers: [...workers.values()] };
 }
 
-/** The values of the keys an index lists (protocol/keyIndex.ts: not a SCAN), pruning members whose key is gone. */
-async function indexedValues(redis: Redis, index: string, keyOf: (member: string) => string): Promise<string[]> {
-    const out: string[] = [];
-    for (const member of await indexMembers(redis, index)) {
-        const key = keyOf(member);
-        const raw = await redis.get(key);
-        if (raw === null) await pruneIndexMember(redis, index, key, member);
-        else out.push(raw);
-    }
-    return out;
-}
-
 async function announcedOwners(redis: Redis, prefix: string): Promise<string[]> {
     const out: string[] = [];
     const keyOf = (member: string) => RedisKeys.announcement(prefix, member);
-    for (const raw of await indexedValues(redis, RedisKeys.announcementIndex(prefix), keyOf)) {
+    for (const { value: raw } of await indexedEntries(redis, RedisKeys.announcementIndex(prefix), keyOf)) {
         try {
             const owner = (JSON.parse(raw) as { owner?: unknown }).owner;
             if (typeof owner === 'string') out.push(owner);
@@ -312,7 +300,7 @@ async function announcedOwners(redis: Redis, prefix: string): Promise<string[]> 
 async function payoutVouchersInRedis(redis: Redis, prefix: string): Promise<KeptVoucher[]> {
     const out: KeptVoucher[] = [];
     const keyOf = (member: string) => RedisKeys.payout(prefix, member);
-    for (const raw of await indexedValues(redis, RedisKeys.payoutIndex(prefix), keyOf)) {
+    for (const { value: raw } of await indexedEntries(redis, RedisKeys.payoutIndex(prefix), keyOf)) {
         try {
             const v = JSON.parse(raw) as KeptVoucher | null;
             if (v && typeof v.voucher === 'string' && typeof v.signature === 'string') out.push(v);
