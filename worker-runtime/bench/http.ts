@@ -12,7 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { toNano } from '@ton/core';
 import { Devnet, startDevnet } from '../src/devnet/orchestrator';
-import type { DevnetSession } from '../src/devnet/run';
+import type { ProcessDevnet } from '../src/devnet/processes/orchestrator';
+import type { SdkClientSession } from '../src/devnet/run';
+import { ChrysalisClient } from '../src/client';
+import { walletContract } from '../src/cli/networkConfig';
 import { toWireMap } from '../src/inference/codec';
 import { signRequest, SignedRequest } from '../src/protocol/request';
 import { FixedRateRow, formatFixedRate, runFixedRate } from './fixedRate';
@@ -39,7 +42,25 @@ export function tinyMlpInputs(i: number) {
 }
 
 /** A devnet to send requests to: in-process or as processes (what the load functions below read of it). */
-export type BenchTarget = Pick<DevnetSession, 'network' | 'proxyUrl' | 'client'>;
+export type BenchTarget = Pick<SdkClientSession, 'network' | 'proxyUrl' | 'client'>;
+
+/**
+ * A devnet run as processes, as the benchmark sends to it: from this process, through the SDK with the demo client's
+ * key over the TON API (the devnet's own stream goes through a client process; the load here is the benchmark's).
+ */
+export async function processTarget(devnet: ProcessDevnet): Promise<BenchTarget> {
+    const keys = devnet.network.client.keyPair;
+    const wallet = devnet.network.chain.open(walletContract('v4', 'devnet', keys.publicKey));
+    const client = await ChrysalisClient.connect({
+        proxyUrl: devnet.proxyUrl,
+        chain: devnet.network.chain,
+        // Simulated quotes warn on every worker checked; the devnet said it once as its workers started.
+        attestationPolicy: { logger: { warn: () => undefined } },
+        proxyAddress: devnet.network.proxy.contract.address,
+        wallet: { address: wallet.address, sender: wallet.sender(keys.secretKey), keyPair: keys },
+    });
+    return { network: devnet.network, proxyUrl: devnet.proxyUrl, client };
+}
 
 /** Signed request bodies for the devnet's client, made before the clock starts (signing is the client's cost). */
 export async function signedBodies(devnet: BenchTarget, requests: number): Promise<SignedRequest[]> {

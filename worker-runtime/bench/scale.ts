@@ -23,7 +23,7 @@ import { startProcessDevnet } from '../src/devnet/processes/orchestrator';
 import { startPrivateRedis } from '../src/devnet/redis';
 import { lanes, streamChat, Figures, round } from './chatStreams';
 import { FixedRateRow, formatFixedRate, runFixedRate } from './fixedRate';
-import { BenchTarget, formatHttpBench, HttpBenchRow, runLevel, signedBodies } from './http';
+import { BenchTarget, formatHttpBench, HttpBenchRow, processTarget, runLevel, signedBodies } from './http';
 import { cpuMsOf, readProfileWithin, summarizeProfile } from './profile';
 import { benchRawQueue, QueueBenchRow } from './queue';
 
@@ -185,7 +185,8 @@ export async function benchScale(options: {
         });
         let processFigures: ScaleResults['processes'];
         try {
-            await runLevel(processes, concurrency, Math.min(100, requests)); // warm-up
+            const target = await processTarget(processes);
+            await runLevel(target, concurrency, Math.min(100, requests)); // warm-up
             const pid = (name: string) => processes.children.get(name)!.pid;
             const workers = processes.workerNames();
             const components: Components = {
@@ -195,18 +196,18 @@ export async function benchScale(options: {
                 chain: [pid('chain')],
                 redis: redisPids,
             };
-            const bodies = await signedBodies(processes, requests);
+            const bodies = await signedBodies(target, requests);
             let closedLoop!: HttpBenchRow;
             const cpu = await cpuPerRequest(components, requests, async () => {
                 window[0] = monotonicUs();
-                closedLoop = await runLevel(processes, concurrency, requests, bodies);
+                closedLoop = await runLevel(target, concurrency, requests, bodies);
                 window[1] = monotonicUs();
             });
             for (const [name, pids] of Object.entries(components)) for (const p of pids) componentOf.set(p, name);
             await new Promise((r) => setTimeout(r, 500));
             const rate = Math.max(1, Math.round(closedLoop.requestsPerSecond / 2));
-            const halfRate = await runFixedRate(processes, rate, options.seconds);
-            processFigures = { closedLoop, halfRate, chat: await chatFigures(processes, 2), cpuMsPerRequest: cpu };
+            const halfRate = await runFixedRate(target, rate, options.seconds);
+            processFigures = { closedLoop, halfRate, chat: await chatFigures(target, 2), cpuMsPerRequest: cpu };
         } finally {
             await processes.stop();
         }

@@ -21,7 +21,7 @@ import { startPrivateRedis } from '../src/devnet/redis';
 import { runFixedRate } from './fixedRate';
 import { MonitorCounts, monitorRedis } from './redisMonitor';
 import { redisPid } from './scale';
-import { runLevel, signedBodies } from './http';
+import { processTarget, runLevel, signedBodies } from './http';
 import { cpuMsByThread, cpuMsOf, cpuSplitOf, readProfileWithin, summarizeProfile } from './profile';
 
 const IDLE_MS = 5000;
@@ -80,7 +80,8 @@ async function main() {
     let commands = new Map<string, number>();
     const redisUsec = new Map<string, number>();
     try {
-        await runLevel(devnet, Number(values.concurrency), 200);
+        const target = await processTarget(devnet);
+        await runLevel(target, Number(values.concurrency), 200);
         const pid = (n: string) => devnet.children.get(n)!.pid;
         componentOf.set(pid('proxy'), 'proxy');
         componentOf.set(pid('chain'), 'chain');
@@ -98,7 +99,7 @@ async function main() {
                 .map(([p, name]) => `${name} ${((cpuMsOf(p) - idleBefore.get(p)!) / (IDLE_MS / 1000)).toFixed(1)} ms`)
                 .join(', ')}; Redis ${(idleCommands / (IDLE_MS / 1000)).toFixed(0)} commands`,
         );
-        const bodies = rate ? [] : await signedBodies(devnet, requests);
+        const bodies = rate ? [] : await signedBodies(target, requests);
         const before = new Map([...componentOf.keys()].map((p) => [p, cpuMsOf(p)]));
         const splitBefore = new Map([...componentOf.keys()].map((p) => [p, cpuSplitOf(p)]));
         const threadsBefore = new Map([...componentOf.keys()].map((p) => [p, cpuMsByThread(p)]));
@@ -115,10 +116,10 @@ async function main() {
         window[0] = monotonicUs();
         let summary: string;
         if (rate) {
-            const row = await runFixedRate(devnet, rate, Number(values.seconds));
+            const row = await runFixedRate(target, rate, Number(values.seconds));
             summary = `${rate}/s offered, ${row.achievedPerSecond}/s achieved, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms`;
         } else {
-            const row = await runLevel(devnet, Number(values.concurrency), requests, bodies);
+            const row = await runLevel(target, Number(values.concurrency), requests, bodies);
             summary =
                 `${row.requestsPerSecond.toFixed(1)} req/s, p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms, ` +
                 `${row.failures} failures`;

@@ -11,6 +11,9 @@
  *   infer --model <hash> --input <file.json> [--json] [--receipt-file <path>]   one signed request; prints outputs,
  *                                           receipt, tokens; the receipt is accepted only from a staked, attested
  *                                           worker key, and kept in the receipt file for offline checks
+ *   infer --inputs <file.jsonl> [--model <hash>] [--concurrency N] [--recover-for <s>] [--json] [--receipt-dir <dir>]
+ *                                           many requests, one a line, N in flight; a line (JSON with --json) per
+ *                                           answer or failure, receipts kept as <dir>/<request id>.json (inferBatch.ts)
  *   snapshot --out <file> [--worker <key>]...   save the registry's allow-lists and these workers' stakes
  *   verify-receipt <file> --snapshot <file> check a kept receipt offline against a saved registry snapshot
  *   receipt <request id>                    the proxy's record of one of this account's requests (signed query)
@@ -40,6 +43,7 @@ import { ClientState } from '../../../wrappers/ClientAccount';
 import { toWireMap } from '../inference/codec';
 import { checkReceiptBundle, ReceiptBundle } from '../client/receiptFile';
 import { SavedRegistrySnapshot, saveRegistrySnapshot } from '../client/registrySnapshot';
+import { BatchInputError, inferBatch, readBatch } from './inferBatch';
 import { describeWallet, paymentAddress, toncenterEndpoint, walletContract, walletSender } from './networkConfig';
 
 const USAGE = `usage: chrysalis client <command> [options]
@@ -51,6 +55,8 @@ const USAGE = `usage: chrysalis client <command> [options]
   models
   verify-proxy
   infer --model <hash> --input <inputs.json> [--json] [--voucher-file <path>] [--receipt-file <path>]
+  infer --inputs <requests.jsonl> [--model <hash>] [--concurrency <n>] [--recover-for <seconds>] [--json]
+        [--voucher-file <path>] [--receipt-dir <dir>]
   snapshot --out <file> [--worker <key>]...
   verify-receipt <receipt.json> --snapshot <snapshot.json>
   receipt <request id>
@@ -75,6 +81,7 @@ export interface ClientCliContext {
 
 const DEFAULT_VOUCHER_FILE = '.chrysalis-voucher.json';
 const DEFAULT_RECEIPT_FILE = '.chrysalis-receipt.json';
+const DEFAULT_RECEIPT_DIR = '.chrysalis-receipts';
 
 class UsageError extends Error {}
 
@@ -109,10 +116,15 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             deposit: { type: 'string' },
             model: { type: 'string' },
             input: { type: 'string' },
+            inputs: { type: 'string' },
+            concurrency: { type: 'string', default: '4' },
+            'recover-for': { type: 'string', default: '0' },
             json: { type: 'boolean', default: false },
             // No default here: `serve` keeps vouchers only when given a file; the other commands default it below.
             'voucher-file': { type: 'string' },
-            'receipt-file': { type: 'string', default: DEFAULT_RECEIPT_FILE },
+            // No default here: --inputs keeps receipts in --receipt-dir and refuses this one.
+            'receipt-file': { type: 'string' },
+            'receipt-dir': { type: 'string', default: DEFAULT_RECEIPT_DIR },
             out: { type: 'string' },
             worker: { type: 'string', multiple: true, default: [] },
             snapshot: { type: 'string' },
@@ -220,6 +232,33 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
             return 0;
         }
         case 'infer': {
+            if (values.inputs) {
+                if (values.input) throw new UsageError('infer takes --input <file.json> or --inputs <file.jsonl>');
+                if (values['receipt-file']) {
+                    throw new UsageError(
+                        '--receipt-file keeps one receipt: with --inputs, receipts go to --receipt-dir',
+                    );
+                }
+                const concurrency = Number(values.concurrency);
+                if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+                    throw new UsageError('--concurrency must be a whole number from 1 to 256');
+                }
+                if (!/^\d+(\.\d+)?$/.test(values['recover-for']!)) {
+                    throw new UsageError('--recover-for must be a number of seconds, e.g. 60');
+                }
+                return inferBatch(
+                    client,
+                    {
+                        requests: readBatch(values.inputs, values.model),
+                        concurrency,
+                        recoverForMs: Number(values['recover-for']) * 1000,
+                        json: values.json!,
+                        voucherFile,
+                        receiptDir: values['receipt-dir']!,
+                    },
+                    out,
+                );
+            }
             if (!values.model || !values.input) throw new UsageError('infer needs --model <hash> and --input <file>');
             let inputs: Record<string, unknown>;
             try {
@@ -243,7 +282,7 @@ export async function runWith(argv: string[], ctx: ClientCliContext): Promise<nu
                 receipt: res.receipt,
                 announcement,
             };
-            await writeFile(values['receipt-file']!, JSON.stringify(bundle));
+            await writeFile(values['receipt-file'] ?? DEFAULT_RECEIPT_FILE, JSON.stringify(bundle));
             // NaN and ±Infinity are printed by name (JSON would print null); `encodedOutputs` holds the exact bytes.
             const named = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
             if (values.json) out(JSON.stringify(res, named));
@@ -366,7 +405,8 @@ export async function run(argv: string[], ctx?: ClientCliContext): Promise<numbe
     try {
         return await runWith(argv, ctx ?? (await contextFromEnv()));
     } catch (err) {
-        if (err instanceof UsageError || err instanceof VoucherFileError || (err as Error).name === 'ConfigError') {
+        const usage = err instanceof UsageError || err instanceof BatchInputError || err instanceof VoucherFileError;
+        if (usage || (err as Error).name === 'ConfigError') {
             process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
             return 2;
         }

@@ -21,7 +21,7 @@ import { SandboxChain } from '../chain/sandboxChain';
 import { Measurements, imageHashBigInt } from '../tee/binding';
 import { SIMULATED_MEASUREMENTS } from '../tee/simulated';
 import { ClientWallet, deployClientWallet } from './clientWallet';
-import { devnetKeyPair, devnetKeySeed, publicKeyToUint } from './keys';
+import { devnetKeyPair, devnetKeySeed, devnetMnemonicKeyPair, publicKeyToUint } from './keys';
 import {
     DEVNET_MODEL_NAMES,
     DevnetGenerativeName,
@@ -371,7 +371,7 @@ async function openClient(
     const wallet = await deployClientWallet(
         chain.blockchain,
         funder,
-        devnetKeyPair(seed, 'client'),
+        await devnetMnemonicKeyPair(seed, 'client'),
         options.clientFunding ?? toNano('100'),
     );
     const stake = options.clientStake ?? params.minClientStake;

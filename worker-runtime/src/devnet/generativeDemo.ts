@@ -10,7 +10,7 @@ import type { VoucherJson } from '../roles/proxy/vouchers';
 import { billedCounts, addCounts } from '../roles/proxy/generative/metering';
 import { encodeWav } from '../inference/generative/wav';
 import type { GenerateResponse, UsageJson } from '../roles/proxy/generative/service';
-import type { DevnetSession } from './run';
+import type { SdkClientSession } from './run';
 import type { DevnetView } from './view';
 
 export interface GenerativeDemoResult {
@@ -74,7 +74,7 @@ export function billRequest(
     );
 }
 
-export async function runGenerativeDemo(devnet: DevnetSession): Promise<GenerativeDemoResult> {
+export async function runGenerativeDemo(devnet: SdkClientSession): Promise<GenerativeDemoResult> {
     const { network } = devnet;
     const result = emptyDemoResult(network);
     const who = { account: network.client.account.address.toString(), secretKey: network.client.keyPair.secretKey };

@@ -9,7 +9,7 @@ import { BalanceLedger, LedgerReport } from './ledger';
 import { startDevnet, StartDevnetOptions } from './orchestrator';
 import type { DevnetView } from './view';
 import { SettlementLog, SettlementRecord } from './settlementLog';
-import { runRequestStream, StreamProgress, StreamResult } from './stream';
+import { runRequestStream, StreamOptions, StreamProgress, StreamResult } from './stream';
 import { GenerativeDemoResult, runGenerativeDemo } from './generativeDemo';
 import { billingUnits, TokenCounts } from '../protocol/voucher';
 import { addCounts } from '../roles/proxy/generative/metering';
@@ -33,10 +33,8 @@ export interface BillingCheck {
 }
 
 /** What a run needs of a started devnet, whether its roles share this process or run as processes of their own. */
-export interface DevnetSession {
+interface DevnetSessionBase {
     network: DevnetView;
-    /** The demo client's SDK, over the devnet's chain and the proxy's API. */
-    client: ChrysalisClient;
     proxyUrl: string;
     /** After the requests: each operator's latest payout voucher claimed on chain (vouchers are cumulative). */
     settlePayouts(): Promise<void>;
@@ -48,6 +46,22 @@ export interface DevnetSession {
     /** Before the payouts: whatever other clients used is committed (`--processes`: the gateway stops and commits). */
     settleClients?(): Promise<void>;
 }
+
+/** In-process: this process is the demo client; its SDK sends the tensor stream and commits the client's voucher. */
+export interface SdkClientSession extends DevnetSessionBase {
+    client: ChrysalisClient;
+}
+
+/**
+ * `--processes`: the tensor stream is sent by a client process of its own (`chrysalis client infer --inputs`), and
+ * `settleClients` commits what it used (`chrysalis client commit`) along with the other clients.
+ */
+export interface ClientProcessSession extends DevnetSessionBase {
+    runStream(options: StreamOptions): Promise<StreamResult>;
+    settleClients(): Promise<void>;
+}
+
+export type DevnetSession = SdkClientSession | ClientProcessSession;
 
 export interface DevnetRunResult {
     stream: StreamResult;
@@ -66,7 +80,7 @@ export async function runOnDevnet(
     options: DevnetRunOptions,
     startMs = 0,
 ): Promise<DevnetRunResult> {
-    const { network, client } = devnet;
+    const { network } = devnet;
     const ledger = await BalanceLedger.open(network.chain, devnetParties(network));
     const log = await SettlementLog.open(network);
     const report = async () => {
@@ -74,25 +88,26 @@ export async function runOnDevnet(
     };
     // The generative models, when the network serves any: a streamed chat, an embedding batch, a transcription.
     // First: the tensor requests' vouchers that follow are cumulative, so the client's last one covers these too.
-    const generative = network.models.some((m) => m.package)
-        ? await (devnet.runGenerative ? devnet.runGenerative() : runGenerativeDemo(devnet))
-        : null;
-    if (generative?.lastVoucher) client.resumeFrom(generative.lastVoucher);
-    const stream = await runRequestStream(network, client, {
+    const generative = network.models.some((m) => m.package) ? await generativeDemo(devnet) : null;
+    const streamOptions: StreamOptions = {
         requests: options.requests,
         concurrency: options.concurrency ?? 8,
         recoverForMs: options.recoverForMs,
-        proxyUrl: devnet.proxyUrl,
         onProgress: (p) => {
             options.onProgress?.(p);
             // A poll that fails mid-run (the chain busy or going away) is retried at the next progress and at the end.
             void report().catch(() => undefined);
         },
-    });
+    };
+    let stream: StreamResult;
+    if ('client' in devnet) {
+        if (generative?.lastVoucher) devnet.client.resumeFrom(generative.lastVoucher);
+        stream = await runRequestStream(network, devnet.client, streamOptions);
+    } else stream = await devnet.runStream(streamOptions);
     await report();
 
-    // Final settlement: whatever the client has not committed yet, and each operator's latest payout voucher.
-    await client.commitVoucher();
+    // Final settlement: whatever the clients have not committed yet, and each operator's latest payout voucher.
+    if ('client' in devnet) await devnet.client.commitVoucher();
     await devnet.settleClients?.();
     await devnet.settlePayouts();
     await report();
@@ -106,6 +121,13 @@ export async function runOnDevnet(
         stream.failed === 0 &&
         (generative?.failed ?? 0) === 0;
     return { stream, generative, settlements: log.records, ledger: balances, billing, reconciled, startMs };
+}
+
+/** The generative demo: the session's own (the gateway process), else sent by the in-process demo client. */
+function generativeDemo(devnet: DevnetSession): Promise<GenerativeDemoResult> {
+    if (devnet.runGenerative) return devnet.runGenerative();
+    if ('client' in devnet) return runGenerativeDemo(devnet);
+    throw new Error('devnet: generative models are served, but no client sends the generative demo (options.gateway)');
 }
 
 /**

@@ -26,7 +26,7 @@ import type { SignedAnnouncement } from '../protocol/announcement';
 import { InferenceRequest, signRequest } from '../protocol/request';
 import type { InferResponse } from '../roles/proxy/service';
 import { demoInputs } from './demoInputs';
-import { devnetKeyPair } from './keys';
+import { devnetMnemonicKeyPair } from './keys';
 import { DEVNET_MODEL_NAMES, DevnetModelName } from './models';
 
 export interface SendOptions {
@@ -84,7 +84,7 @@ export async function sendDemoRequest(o: SendOptions): Promise<SendResult> {
         account: Address.parse(o.account).toString(),
         validUntil: Math.floor(Date.now() / 1000) + 300, // the devnet's chain clock follows the wall clock
     };
-    const signed = signRequest(request, devnetKeyPair(o.seed ?? 'devnet', 'client').secretKey);
+    const signed = signRequest(request, (await devnetMnemonicKeyPair(o.seed ?? 'devnet', 'client')).secretKey);
     const response = await postSigned<InferResponse>(proxy, '/v1/infer', signed);
     const announcement = await requestJson<{ announcement: SignedAnnouncement }>(
         proxy,

@@ -5,10 +5,10 @@
  * to what was sent and received.
  */
 import { performance } from 'node:perf_hooks';
-import { meter } from '../inference/metering';
+import { meter, MeteredTensorMap } from '../inference/metering';
 import { JsonTensorMap } from '../inference/types';
-import { randomBytes } from 'node:crypto';
-import { ChrysalisClient, ProxyError } from '../client';
+import type { ChrysalisClient } from '../client';
+import { inferRidingOut } from '../client/ridingOut';
 import type { DevnetModelName } from './models';
 import { demoInputs } from './demoInputs';
 import type { DevnetView } from './view';
@@ -50,161 +50,143 @@ export interface StreamOptions {
     onProgress?: (p: StreamProgress) => void;
     progressEveryMs?: number;
     /**
-     * Riding out a proxy that goes away (a crash, a restart): for up to this long, a request whose proxy could not be
-     * reached, or answered 503, is settled by the proxy's receipt when it was charged (the answer was lost, the charge
-     * was not) and sent again under a new id when it was not. Needs `proxyUrl`. Default 0: a failure is a failure.
+     * Riding out a proxy that goes away (a crash, a restart) for up to this long (client/ridingOut.ts): a lost answer
+     * is settled by the proxy's record, a request never charged is sent again. Default 0: a failure is a failure.
      */
     recoverForMs?: number;
-    proxyUrl?: string;
 }
 
-/** What the proxy keeps of a charged request (GET /v1/receipts/:id): enough to count its tokens and who served it. */
-interface ChargedReceipt {
-    model: string;
+type TensorModel = DevnetView['models'][number];
+
+/** The stream's requests, in order: round-robin over the tensor models, with the demo inputs of each number. */
+export function streamRequests(network: DevnetView, requests: number): { model: TensorModel; inputs: JsonTensorMap }[] {
+    // Generative folders are exercised by the generative demo (generativeDemo.ts), not by tensor requests.
+    const tensorModels = network.models.filter((m) => !m.package);
+    return Array.from({ length: requests }, (_, n) => {
+        const model = tensorModels[n % tensorModels.length];
+        return { model, inputs: demoInputs(model.name as DevnetModelName, n) };
+    });
+}
+
+/** An answer as the stream counts it (outputs null: settled by the proxy's record after the answer was lost). */
+export interface StreamAnswer {
     workerKey: string;
     tokens: number;
+    outputs: MeteredTensorMap | null;
+    recovered: boolean;
+    ms: number;
 }
 
-/** A request's answer (`recovered`: from the proxy's receipt after the answer was lost), or: send it again. */
-type Attempt = { kind: 'answered'; workerKey: string; tokens: number; recovered?: boolean } | { kind: 'retry' };
+/**
+ * The stream's count, whoever sends the requests (this process through the SDK, or a client process): each answer is
+ * checked, beyond what the SDK already checks, against the devnet's registered worker keys and the metering rule.
+ */
+export class StreamTally {
+    readonly result: StreamResult;
+    private readonly owners = new Map<string, { operator: number; model: string }>();
+    private readonly started = performance.now();
+    private lastProgress = this.started;
 
+    constructor(
+        network: DevnetView,
+        private readonly options: Pick<StreamOptions, 'requests' | 'onProgress' | 'progressEveryMs'>,
+    ) {
+        for (const w of network.workers) {
+            for (const k of w.keys)
+                this.owners.set(k.keyPair.publicKey.toString('hex'), { operator: w.index, model: k.model.hashHex });
+        }
+        this.result = {
+            requests: options.requests,
+            failed: 0,
+            errors: [],
+            latenciesMs: [],
+            latencyMs: { p50: 0, p99: 0, mean: 0 },
+            elapsedMs: 0,
+            tokens: 0,
+            tokensByModel: {},
+            tokensByOperator: {},
+            recovered: 0,
+        };
+    }
+
+    answered(model: TensorModel, inputs: JsonTensorMap, a: StreamAnswer): void {
+        if (a.outputs) {
+            const expected = meter(model.kind, inputs, a.outputs);
+            if (a.tokens !== expected) {
+                return this.failed(model, `the proxy metered ${a.tokens} tokens, the rule gives ${expected}`);
+            }
+        }
+        const worker = this.owners.get(a.workerKey.toLowerCase());
+        if (!worker || worker.model !== model.hashHex) {
+            return this.failed(model, `answered by worker key ${a.workerKey}, not one registered for ${model.name}`);
+        }
+        const r = this.result;
+        if (a.recovered) r.recovered += 1;
+        r.latenciesMs.push(a.ms);
+        r.tokens += a.tokens;
+        r.tokensByModel[model.name] = (r.tokensByModel[model.name] ?? 0) + a.tokens;
+        r.tokensByOperator[worker.operator] = (r.tokensByOperator[worker.operator] ?? 0) + a.tokens;
+        this.tick();
+    }
+
+    failed(model: TensorModel, message: string): void {
+        this.result.failed += 1;
+        const line = `${model.name}: ${message}`;
+        if (this.result.errors.length < 5 && !this.result.errors.includes(line)) this.result.errors.push(line);
+        this.tick();
+    }
+
+    /** The result, with the last progress report. */
+    finish(): StreamResult {
+        this.result.elapsedMs = performance.now() - this.started;
+        this.result.latencyMs = summarize(this.result.latenciesMs);
+        this.progress();
+        return this.result;
+    }
+
+    private tick(): void {
+        if (performance.now() - this.lastProgress >= (this.options.progressEveryMs ?? 1000)) {
+            this.lastProgress = performance.now();
+            this.progress();
+        }
+    }
+
+    private progress(): void {
+        this.options.onProgress?.({
+            done: this.result.latenciesMs.length + this.result.failed,
+            failed: this.result.failed,
+            total: this.options.requests,
+            elapsedMs: performance.now() - this.started,
+            latencyMs: summarize(this.result.latenciesMs),
+        });
+    }
+}
+
+/** The stream sent from this process through the SDK, a few requests in flight at once. */
 export async function runRequestStream(
     network: DevnetView,
     client: ChrysalisClient,
     options: StreamOptions,
 ): Promise<StreamResult> {
-    const owners = new Map<string, { operator: number; model: string }>();
-    for (const w of network.workers) {
-        for (const k of w.keys)
-            owners.set(k.keyPair.publicKey.toString('hex'), { operator: w.index, model: k.model.hashHex });
-    }
-    const result: StreamResult = {
-        requests: options.requests,
-        failed: 0,
-        errors: [],
-        latenciesMs: [],
-        latencyMs: { p50: 0, p99: 0, mean: 0 },
-        elapsedMs: 0,
-        tokens: 0,
-        tokensByModel: {},
-        tokensByOperator: {},
-        recovered: 0,
-    };
-    const started = performance.now();
+    const tally = new StreamTally(network, options);
+    const requests = streamRequests(network, options.requests);
     let next = 0;
-    let lastProgress = started;
-    const progress = () => {
-        options.onProgress?.({
-            done: result.latenciesMs.length + result.failed,
-            failed: result.failed,
-            total: options.requests,
-            elapsedMs: performance.now() - started,
-            latencyMs: summarize(result.latenciesMs),
-        });
-    };
-
-    // Generative folders are exercised by the generative demo (generativeDemo.ts), not by tensor requests.
-    const tensorModels = network.models.filter((m) => !m.package);
-    /** One request, as the SDK sends it; with recovery, a lost answer is looked up by its request id. */
-    const attempt = async (
-        model: (typeof tensorModels)[number],
-        inputs: JsonTensorMap,
-        deadline: number,
-    ): Promise<Attempt> => {
-        const requestId = randomBytes(32).toString('hex');
-        let response;
-        try {
-            response = await client.infer(model.hashHex, inputs, requestId);
-        } catch (err) {
-            const unavailable = err instanceof ProxyError && err.status === 503;
-            if (!options.proxyUrl || performance.now() > deadline || !(unavailable || unreachable(err))) throw err;
-            if (unavailable) return { kind: 'retry' };
-            const charged = await receiptOnceReachable(client, requestId, deadline);
-            if (!charged) return { kind: 'retry' };
-            if (charged.model !== model.hashHex) throw new Error(`receipt ${requestId} names model ${charged.model}`);
-            return { kind: 'answered', workerKey: charged.workerKey, tokens: charged.tokens, recovered: true };
-        }
-        const expected = meter(model.kind, inputs, response.outputs);
-        if (response.tokens !== expected) {
-            throw new Error(`${model.name}: the proxy metered ${response.tokens} tokens, the rule gives ${expected}`);
-        }
-        return { kind: 'answered', workerKey: response.workerKey, tokens: response.tokens };
-    };
     const one = async (n: number) => {
-        const model = tensorModels[n % tensorModels.length];
-        const inputs = demoInputs(model.name as DevnetModelName, n);
+        const { model, inputs } = requests[n];
         const t0 = performance.now();
-        const deadline = t0 + (options.recoverForMs ?? 0);
         try {
-            let outcome = await attempt(model, inputs, deadline);
-            if (outcome.kind === 'retry' || outcome.recovered) result.recovered += 1;
-            while (outcome.kind === 'retry') {
-                await sleep(RETRY_PAUSE_MS);
-                outcome = await attempt(model, inputs, deadline);
-            }
-            const ms = performance.now() - t0;
-            const worker = owners.get(outcome.workerKey.toLowerCase());
-            if (!worker || worker.model !== model.hashHex) {
-                throw new Error(`answered by worker key ${outcome.workerKey}, not one registered for ${model.name}`);
-            }
-            result.latenciesMs.push(ms);
-            result.tokens += outcome.tokens;
-            result.tokensByModel[model.name] = (result.tokensByModel[model.name] ?? 0) + outcome.tokens;
-            result.tokensByOperator[worker.operator] = (result.tokensByOperator[worker.operator] ?? 0) + outcome.tokens;
+            const r = await inferRidingOut(client, model.hashHex, inputs, options.recoverForMs);
+            const outputs = r.response?.outputs ?? null;
+            tally.answered(model, inputs, { ...r, outputs, ms: performance.now() - t0 });
         } catch (err) {
-            result.failed += 1;
-            const message = `${model.name}: ${(err as Error).message}`;
-            if (result.errors.length < 5 && !result.errors.includes(message)) result.errors.push(message);
-        }
-        if (performance.now() - lastProgress >= (options.progressEveryMs ?? 1000)) {
-            lastProgress = performance.now();
-            progress();
+            tally.failed(model, (err as Error).message);
         }
     };
-
     const lanes = Array.from({ length: Math.max(1, Math.min(options.concurrency, options.requests)) }, async () => {
         while (next < options.requests) await one(next++);
     });
     await Promise.all(lanes);
-    result.elapsedMs = performance.now() - started;
-    result.latencyMs = summarize(result.latenciesMs);
-    progress();
-    return result;
-}
-
-const RETRY_PAUSE_MS = 250;
-
-/**
- * The HTTP request itself failed (refused, reset, timed out): the proxy may or may not have charged it. Every
- * transport reports a socket error with the system's code as its cause (fetch: `fetch failed`).
- */
-function unreachable(err: unknown): boolean {
-    const e = err as { name?: string; message?: string; cause?: { code?: unknown } };
-    if (e?.name === 'TimeoutError' || /fetch failed/.test(e?.message ?? '')) return true;
-    return typeof e?.cause?.code === 'string' && /^E[A-Z]+$/.test(e.cause.code);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * The proxy's record of a request, once the proxy answers again: the record when it was charged, null when it was
- * not (404). A charge is one Redis script, so a request is either charged with its record or not at all.
- */
-async function receiptOnceReachable(
-    client: ChrysalisClient,
-    requestId: string,
-    deadline: number,
-): Promise<ChargedReceipt | null> {
-    for (;;) {
-        try {
-            return (await client.receipt(requestId)) as unknown as ChargedReceipt;
-        } catch (err) {
-            if (err instanceof ProxyError && err.status === 404) return null;
-            // not reachable yet
-        }
-        if (performance.now() > deadline) throw new Error(`the proxy did not come back to answer for ${requestId}`);
-        await sleep(RETRY_PAUSE_MS);
-    }
+    return tally.finish();
 }
 
 /** p50, p99 (nearest rank) and mean of a list of milliseconds, rounded to 0.01 ms; zeros when empty. */

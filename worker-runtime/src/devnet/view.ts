@@ -11,7 +11,7 @@ import { NetworkParams, Registry } from '../../../wrappers/Registry';
 import { Proxy } from '../../../wrappers/Proxy';
 import { ClientAccount } from '../../../wrappers/ClientAccount';
 import { WorkerAccount } from '../../../wrappers/WorkerAccount';
-import { devnetKeyPair, devnetKeySeed } from './keys';
+import { devnetKeyPair, devnetKeySeed, devnetMnemonicKeyPair } from './keys';
 import { DevnetModel } from './models';
 
 type Addressed = { address: Address };
@@ -110,7 +110,7 @@ export async function viewOverChain(
             keyPair: devnetKeyPair(seed, 'proxy'),
         },
         client: {
-            keyPair: devnetKeyPair(seed, 'client'),
+            keyPair: await devnetMnemonicKeyPair(seed, 'client'),
             wallet: { address: at(addresses.client.wallet) },
             account: chain.open(ClientAccount.fromAddress(at(addresses.client.account))),
         },

@@ -19,6 +19,8 @@ export interface ChildSpec {
     command: string;
     args: string[];
     env: Record<string, string>;
+    /** Called with each line the child prints on stdout (a client process's answers), as well as logged. */
+    onStdout?: (line: string) => void;
 }
 
 export interface Child {
@@ -28,6 +30,8 @@ export interface Child {
     readonly process: ChildProcess;
     /** Resolves with the exit code (or the signal's name) once the process has exited. */
     readonly exited: Promise<number | string>;
+    /** Resolves with the same once its output has been read to the end too (every stdout line seen). */
+    readonly closed: Promise<number | string>;
     /** Resolves with the first output line matching `pattern` (rejects if the child exits first or on timeout). */
     waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
 }
@@ -80,10 +84,20 @@ export class Children {
                 }
             }
         };
-        proc.stdout!.on('data', lineReader(log, onLine));
+        const onStdout = spec.onStdout;
+        proc.stdout!.on(
+            'data',
+            lineReader(log, (line) => {
+                onLine(line);
+                onStdout?.(line);
+            }),
+        );
         proc.stderr!.on('data', lineReader(log, onLine));
         const exited = new Promise<number | string>((resolve) =>
             proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+        );
+        const closed = new Promise<number | string>((resolve) =>
+            proc.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
         );
         // A child's last lines can still be in its pipes when it exits: the log is closed once both pipes have ended
         // (a grandchild that inherited them may keep them open: a wait on it is bounded where it is used).
@@ -96,6 +110,7 @@ export class Children {
             logFile,
             process: proc,
             exited,
+            closed,
             waitForLine: (pattern, timeoutMs) =>
                 new Promise<string>((resolve, reject) => {
                     const seen = early.find((line) => pattern.test(line));

@@ -1,15 +1,18 @@
 /**
  * `npm run devnet -- --processes`: the devnet as separate OS processes, each through its real command. The chain
  * (`chrysalis devnet chain --deploy`: the sandbox with the network deployed by deployNetwork, behind the devnet's TON
- * API), a private `redis-server`
- * (unless a Redis is given), `chrysalis proxy start` and one `chrysalis worker start` per (operator, model), configured
- * by environment as operators configure them (CHRYSALIS_NETWORK=devnet, the TON API as endpoint), and the client side
- * as an app developer runs it: `chrysalis client open` and `chrysalis client serve` (the OpenAI-compatible gateway)
- * with a wallet and account of their own (gatewayProcess.ts), which the generative demo goes through with the `openai`
- * package. This process is the demo client of the tensor stream: the SDK over the TON API and the proxy's HTTP API.
- * The run itself (requests, settlement, reconciliation) is the in-process devnet's (run.ts); the payout claims differ:
- * the role processes are not reachable from here, so each operator's latest payout voucher (asked of the proxy, as a
- * worker asks) is claimed from its wallet here; and the gateway settles its account by stopping (it commits first).
+ * API), a private `redis-server` (unless a Redis is given), `chrysalis proxy start` and one `chrysalis worker start`
+ * per (operator, model), configured by environment as operators configure them (CHRYSALIS_NETWORK=devnet, the TON API
+ * as endpoint), and the client side as an app developer runs it, through the client CLI: the tensor request stream
+ * is one `chrysalis client infer --inputs <requests.jsonl> --json` process with the demo client's words (the wallet
+ * and account the chain process deployed; tensorClient.ts), settled by `chrysalis client commit` from the voucher file
+ * it kept; the generative demo goes through `chrysalis client serve` (the OpenAI-compatible gateway) with the `openai`
+ * package, with a wallet and an account of its own opened by `chrysalis client open` (gatewayProcess.ts).
+ * This process sends no request and holds no client key: it writes the requests file, reads the client process's
+ * answer lines, and runs the in-process devnet's settlement and reconciliation (run.ts) over the TON API. The payout
+ * claims differ: the role processes are not reachable from here, so each operator's latest payout voucher (asked of
+ * the proxy over RA-TLS, as a worker asks) is claimed from its wallet here; and the gateway settles its account by
+ * stopping (it commits first).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,14 +23,15 @@ import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
 import type { Redis } from 'ioredis';
 import { TonChain } from '../../chain/tonChain';
 import type { Wallet } from '../../chain/chain';
-import { ChrysalisClient } from '../../client';
 import { closeRedisClient, createRedisClient, deleteKeysUnder } from '../../queue';
+import { saveRegistrySnapshot } from '../../client/registrySnapshot';
 import { claimPayoutIfDue } from '../../roles/worker/payout';
 import { walletContract } from '../../cli/networkConfig';
 import { DeployNetworkOptions, networkModels } from '../deployNetwork';
-import { devnetKeySeed } from '../keys';
+import { devnetKeySeed, devnetMnemonic } from '../keys';
 import { DevnetRedis, ensureRedis, freePort, startPrivateRedis } from '../redis';
-import type { DevnetSession } from '../run';
+import type { ClientProcessSession } from '../run';
+import { snapshotTransport } from '../send';
 import { DevnetView, viewOverChain, workerKeyLabel } from '../view';
 import { ClientAccount } from '../../../../wrappers/ClientAccount';
 import { runGatewayDemo } from '../gatewayDemo';
@@ -43,7 +47,8 @@ import {
 } from './gatewayProcess';
 import { Child, Children } from './children';
 import { parseChainReady } from './chainReady';
-import { DevnetEndpoints, proxyEnv, sharedEnv, workerEnv } from './roleEnv';
+import { clientEnv, DevnetEndpoints, proxyEnv, sharedEnv, workerEnv } from './roleEnv';
+import { commitTensorClient, runTensorStream, TensorClientSpec } from './tensorClient';
 
 /** The repository root: bin/chrysalis.js is found from it. */
 const ROOT = resolve(__dirname, '../../../..');
@@ -91,7 +96,7 @@ export interface DevnetProcess {
     model?: string;
 }
 
-export interface ProcessDevnet extends DevnetSession {
+export interface ProcessDevnet extends ClientProcessSession {
     network: DevnetView;
     children: Children;
     /** Where every process's log is (removed on stop unless the run failed). */
@@ -108,6 +113,8 @@ export interface ProcessDevnet extends DevnetSession {
     kill(name: string): Promise<void>;
     /** Starts the proxy process again (after a kill or a stop), on the same port and Redis; resolves when it serves. */
     restartProxy(): Promise<void>;
+    /** The client processes that sent tensor streams (`chrysalis client infer --inputs`), in order. */
+    tensorClients: Array<{ pid: number; args: string[] }>;
     /** The gateway's client (wallet, account, words), or null when the devnet runs no gateway. */
     gatewayClient: GatewayClient | null;
     /** The running gateway's base URL (`http://127.0.0.1:P/v1`), or null while it is stopped. */
@@ -310,20 +317,31 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
             await stopGateway(children);
         };
 
-        const clientKeys = view.client.keyPair;
-        const clientWallet = chain.open(walletContract('v4', 'devnet', clientKeys.publicKey));
-        const client = await ChrysalisClient.connect({
-            proxyUrl,
-            chain,
-            // Simulated quotes warn on every worker checked; the devnet says it once (the workers' line above).
-            attestationPolicy: { logger: { warn: () => undefined } },
-            proxyAddress: view.proxy.contract.address,
-            wallet: {
-                address: clientWallet.address,
-                sender: clientWallet.sender(clientKeys.secretKey),
-                keyPair: clientKeys,
+        // The tensor stream's client: the demo client's wallet and account (deployed by the chain process), its
+        // words handed to the client CLI as an app developer hands them.
+        const tensorClients: ProcessDevnet['tensorClients'] = [];
+        const tensorSpec: TensorClientSpec = {
+            children,
+            command: process.execPath,
+            cli: [...node, CHRYSALIS_BIN],
+            env: {
+                ...processEnv(),
+                LOG_LEVEL: logLevel,
+                ...clientEnv(
+                    endpoints,
+                    (await devnetMnemonic(seed, 'client')).join(' '),
+                    proxyUrl,
+                    view.proxy.contract.address,
+                ),
             },
-        });
+            readyMs,
+            onStart: (pid, args) => {
+                tensorClients.push({ pid, args });
+                step(
+                    `tensor client: pid ${pid} (chrysalis client infer --inputs ${args[args.indexOf('--inputs') + 1]})`,
+                );
+            },
+        };
         const proxyEntry = {
             proxyId: 1,
             endpoint: proxyUrl,
@@ -335,7 +353,6 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
         startupDone();
         return {
             network: view,
-            client,
             proxyUrl,
             children,
             logDir,
@@ -350,6 +367,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                 await children.stop('proxy');
                 await startProxy();
             },
+            tensorClients,
             gatewayClient,
             // Null once the process is gone, stopped or killed.
             gatewayUrl: () => (children.get(GATEWAY) ? gatewayUrl : null),
@@ -359,11 +377,20 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                 ? {
                       runGenerative: async () =>
                           runGatewayDemo(view, children.get(GATEWAY) ? gatewayUrl! : await startGatewayAgain()),
-                      // The gateway commits what its account used as it stops (serve's stop): then the chain has it all.
-                      settleClients: stopGatewayNow,
                   }
                 : {}),
+            runStream: (streamOptions) => runTensorStream(tensorSpec, view, streamOptions),
+            async settleClients() {
+                await commitTensorClient(tensorSpec);
+                // The gateway commits what its account used as it stops (serve's stop): then the chain has it all.
+                if (gatewayClient) await stopGatewayNow();
+            },
             async settlePayouts() {
+                // Over RA-TLS to the proxy, checked against the registry as read now (its listing, image allow-list).
+                const transport = snapshotTransport(
+                    proxyUrl,
+                    await saveRegistrySnapshot(chain, Address.parse(ready.addresses.registry), []),
+                );
                 // As a worker claims (claimPayoutIfDue): the freshest voucher the proxy signs when asked, from the
                 // operator's wallet. Cumulative per operator: after the first claim the others are below threshold.
                 for (const operator of view.workers) {
@@ -375,8 +402,7 @@ export async function startProcessDevnet(options: StartProcessDevnetOptions = {}
                             workerKey: key.keyPair.publicKey.toString('hex'),
                             owner: operator.owner.address,
                             proxies: [proxyEntry],
-                            // Over the client's RA-TLS channel to the proxy (verified, pinned), as a worker asks.
-                            transport: () => client.proxy,
+                            transport: () => transport,
                             wallet: workerWallets[operator.index].wallet,
                             threshold: 1n,
                             value: PAYOUT_VALUE,
