@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { ChrysalisClient, ProxyError, ReceiptError } from '../client';
 import { inferRidingOut } from '../client/ridingOut';
 import type { ReceiptBundle } from '../client/receiptFile';
+import type { SignedAnnouncement } from '../protocol/announcement';
 import { toWireMap } from '../inference/codec';
 import type { VoucherJson } from '../roles/proxy/vouchers';
 
@@ -103,6 +104,25 @@ export async function inferBatch(
     client.onVoucherKept = (v) => writeAtomic(o.voucherFile, JSON.stringify(v));
     // NaN and ±Infinity are printed by name (JSON would print null), as a single `infer` prints them.
     const named = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+    // The worker's announcement goes into each receipt kept, for offline checks: asked once per worker. The answer
+    // was checked against it already; a proxy gone when it is asked (a restart) is asked again while the requests
+    // ride it out, and after that the receipt is kept without it (an offline check then says what is missing).
+    const announcements = new Map<string, SignedAnnouncement>();
+    const announcement = async (workerKey: string): Promise<SignedAnnouncement | undefined> => {
+        const deadline = performance.now() + o.recoverForMs;
+        for (;;) {
+            const known = announcements.get(workerKey);
+            if (known) return known;
+            try {
+                const fetched = await client.workerAnnouncement(workerKey);
+                if (fetched) announcements.set(workerKey, fetched);
+                return fetched;
+            } catch {
+                if (performance.now() > deadline) return undefined;
+                await new Promise((r) => setTimeout(r, 250));
+            }
+        }
+    };
     let failed = 0;
     const one = async (r: BatchRequest) => {
         const t0 = performance.now();
@@ -118,7 +138,7 @@ export async function inferBatch(
                     request: { requestId: res.requestId, model: r.model.toLowerCase(), inputs: toWireMap(r.inputs) },
                     outputs: res.response.encodedOutputs,
                     receipt: res.response.receipt,
-                    announcement: await client.workerAnnouncement(res.workerKey),
+                    announcement: await announcement(res.workerKey),
                 };
                 writeAtomic(receiptFile, JSON.stringify(bundle));
             }

@@ -8,11 +8,12 @@
  * and account the chain process deployed; tensorClient.ts), settled by `chrysalis client commit` from the voucher file
  * it kept; the generative demo goes through `chrysalis client serve` (the OpenAI-compatible gateway) with the `openai`
  * package, with a wallet and an account of its own opened by `chrysalis client open` (gatewayProcess.ts).
- * This process sends no request and holds no client key: it writes the requests file, reads the client process's
- * answer lines, and runs the in-process devnet's settlement and reconciliation (run.ts) over the TON API. The payout
- * claims differ: the role processes are not reachable from here, so each operator's latest payout voucher (asked of
- * the proxy over RA-TLS, as a worker asks) is claimed from its wallet here; and the gateway settles its account by
- * stopping (it commits first).
+ * This process sends no request and signs nothing as a client: it hands the demo client's words (derived from the
+ * seed) to the client process, writes the requests file, reads the client process's answer lines, and runs the
+ * in-process devnet's settlement and reconciliation (run.ts) over the TON API. The payout claims differ: the role
+ * processes are not reachable from here, so each operator's latest payout voucher (asked of the proxy over RA-TLS,
+ * as a worker asks) is claimed from its wallet here; and the gateway settles its account by stopping (it commits
+ * first).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
