@@ -34,6 +34,7 @@ export interface StreamResult {
     errors: string[];
     latenciesMs: number[];
     latencyMs: LatencySummary;
+    /** From the first request sent to the last answer. */
     elapsedMs: number;
     /** Tokens the proxy metered, in total, per model and per worker operator (who should be paid for them). */
     tokens: number;
@@ -86,6 +87,11 @@ export class StreamTally {
     private readonly owners = new Map<string, { operator: number; model: string }>();
     private readonly started = performance.now();
     private lastProgress = this.started;
+    /**
+     * When the first request went out (an answer's arrival less its latency): the stream's time counts from there,
+     * not from a client process's start (loading the CLI, reading the chain, checking the proxy).
+     */
+    private firstSent: number | null = null;
 
     constructor(
         network: DevnetView,
@@ -120,6 +126,8 @@ export class StreamTally {
         if (!worker || worker.model !== model.hashHex) {
             return this.failed(model, `answered by worker key ${a.workerKey}, not one registered for ${model.name}`);
         }
+        const sent = performance.now() - a.ms;
+        if (this.firstSent === null || sent < this.firstSent) this.firstSent = sent;
         const r = this.result;
         if (a.recovered) r.recovered += 1;
         r.latenciesMs.push(a.ms);
@@ -138,10 +146,14 @@ export class StreamTally {
 
     /** The result, with the last progress report. */
     finish(): StreamResult {
-        this.result.elapsedMs = performance.now() - this.started;
+        this.result.elapsedMs = this.elapsed();
         this.result.latencyMs = summarize(this.result.latenciesMs);
         this.progress();
         return this.result;
+    }
+
+    private elapsed(): number {
+        return performance.now() - (this.firstSent ?? this.started);
     }
 
     private tick(): void {
@@ -156,7 +168,7 @@ export class StreamTally {
             done: this.result.latenciesMs.length + this.result.failed,
             failed: this.result.failed,
             total: this.options.requests,
-            elapsedMs: performance.now() - this.started,
+            elapsedMs: this.elapsed(),
             latencyMs: summarize(this.result.latenciesMs),
         });
     }
