@@ -45,8 +45,20 @@ export function summarize(streams: number, runs: Run[], wallMs: number, cpuMs: n
     };
 }
 
+/** One batch of runs at a fixed concurrency, kept whole so that several batches can be summarized together. */
+export interface LaneBatch {
+    streams: number;
+    runs: Run[];
+    wallMs: number;
+    cpuMs: number;
+}
+
 /** `requests` runs of `one`, `streams` at a time. */
-export async function lanes(streams: number, requests: number, one: (i: number) => Promise<Run>): Promise<Figures> {
+export async function runLanes(
+    streams: number,
+    requests: number,
+    one: (i: number) => Promise<Run>,
+): Promise<LaneBatch> {
     const runs: Run[] = [];
     let next = 0;
     const t0 = performance.now();
@@ -57,7 +69,23 @@ export async function lanes(streams: number, requests: number, one: (i: number) 
         }),
     );
     const cpu = process.cpuUsage(cpu0);
-    return summarize(streams, runs, performance.now() - t0, (cpu.user + cpu.system) / 1000);
+    return { streams, runs, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/** Batches of one concurrency as one: tokens over their summed wall and CPU time, percentiles over all runs. */
+export function summarizeBatches(batches: LaneBatch[]): Figures {
+    const sum = (f: (b: LaneBatch) => number) => batches.reduce((n, b) => n + f(b), 0);
+    return summarize(
+        batches[0].streams,
+        batches.flatMap((b) => b.runs),
+        sum((b) => b.wallMs),
+        sum((b) => b.cpuMs),
+    );
+}
+
+/** `requests` runs of `one`, `streams` at a time, summarized. */
+export async function lanes(streams: number, requests: number, one: (i: number) => Promise<Run>): Promise<Figures> {
+    return summarizeBatches([await runLanes(streams, requests, one)]);
 }
 
 export const messagesFor = (i: number) => [

@@ -1,19 +1,23 @@
 /**
- * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--warm-up 128] [--out bench/generate-results.json]`
+ * `npm run bench:generate [-- --model <dir> | --make-model] [--max-tokens 128] [--requests 8] [--rounds 4] [--warm-up 128]
+ *  [--out bench/generate-results.json]`
  *
  * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
  * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
  * any real folder given with `--model`: tokens/s, time to first token (and what the network adds to it, p50/p99),
- * per-token overhead, CPU time per token (the whole process: proxy, worker, client and sandbox chain share it in the
- * network half), and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
- * so both generate the same tokens. Prints a table and writes the figures to the results file. Never a timed test.
+ * per-token overhead, CPU time per token (the whole process, and its main thread: proxy, worker, client and sandbox
+ * chain share it in the network half, the engine has a thread of its own), and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
+ * so both generate the same tokens. The two sides take turns (`--rounds`, each `--requests` per stream) with both
+ * alive, and the figures are over all rounds, with each round's share printed too: this machine's speed drifts within
+ * minutes, and a side measured only after the other would carry the drift. Prints a table and writes the figures to
+ * the results file. Never a timed test.
  *
  * `--make-model` writes a larger random fp32 chat folder (`benchChatFolder`: llama layout, 94 MB graph) to a temporary
  * directory and benchmarks it like `--model` (nothing is downloaded; the folder is removed afterwards).
  *
- * Memory: resident set of the process before the engine, once it is loaded and warm, and after the raw runs (serving,
- * prefix cache filled). A served model's cost "beyond an idle worker" is its serving growth less the tiny model's: the
- * engine thread, ONNX Runtime and the tokenizer cost the same ≈ 50 MB whatever the model (that is the idle worker's
+ * Memory: resident set of the process before the engine, once it is loaded and warm, and after the raw warm-up
+ * (serving, prefix cache filled). A served model's cost "beyond an idle worker" is its serving growth less the tiny
+ * model's: the engine thread, ONNX Runtime and the tokenizer cost the same ≈ 50 MB whatever the model (that is the idle worker's
  * generative runtime); the target is at most the folder's size + 50 MB.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,8 +27,9 @@ import { parseArgs } from 'node:util';
 import { startDevnet } from '../src/devnet/orchestrator';
 import { generatedPackagePath } from '../src/inference/catalog';
 import { ChatEngine } from '../src/inference/generative/engines';
+import { cpuMsByThread } from './profile';
 import { benchChatFolder } from '../scripts/generative/folders';
-import { Figures, lanes, messagesFor, round, streamChat } from './chatStreams';
+import { LaneBatch, lanes, messagesFor, round, runLanes, streamChat, summarizeBatches } from './chatStreams';
 
 function folderBytes(dir: string): number {
     let n = 0;
@@ -35,12 +40,30 @@ function folderBytes(dir: string): number {
     return n;
 }
 
+/** A batch with the CPU time its main thread used (the rest went to the engine thread, V8's and libuv's helpers). */
+type ThreadedBatch = LaneBatch & { mainCpuMs: number };
+const mainThreadCpuMs = () => cpuMsByThread(process.pid).get('node (main)') ?? 0;
+
+async function onMainThread(run: () => Promise<LaneBatch>): Promise<ThreadedBatch> {
+    const before = mainThreadCpuMs();
+    const batch = await run();
+    return { ...batch, mainCpuMs: mainThreadCpuMs() - before };
+}
+
 const rssMb = () => round(process.memoryUsage().rss / 2 ** 20, 1);
 
 /** Prompt indices of the warm-up requests: apart from the measured ones (0 … requests × streams). */
 const WARM_UP_BASE = 100_000;
+const STREAMS = [1, 4];
 
-async function benchModel(dir: string, name: string, maxTokens: number, requests: number, warmUp: number) {
+async function benchModel(
+    dir: string,
+    name: string,
+    maxTokens: number,
+    requests: number,
+    warmUp: number,
+    rounds: number,
+) {
     // Raw: the engine alone (its own worker thread), memory measured around its creation.
     global.gc?.();
     const rssBefore = rssMb();
@@ -59,10 +82,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
     // Warm-up at 4 streams, the same on both sides: the figures are of code V8 has finished optimising (a server's
     // steady state), not of its JIT at work (docs/inference.md, fourth round).
     await lanes(4, warmUp, (k) => rawOne(WARM_UP_BASE + k));
-    const raw: Figures[] = [];
-    for (const streams of [1, 4]) raw.push(await lanes(streams, requests * streams, rawOne));
     const rssServing = rssMb();
-    await engine.close();
 
     // The network: the same requests through a devnet serving this folder on one worker.
     const devnet = await startDevnet({
@@ -76,7 +96,11 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         clientDeposit: 1_000_000_000_000n,
         clientFunding: 3_000_000_000_000n,
     });
-    const network: Figures[] = [];
+    // Per concurrency, each side's batches: raw and network take turns, round after round, so that a machine whose
+    // speed drifts (this one's varies within minutes) slows both sides alike instead of whichever ran second.
+    const batches = new Map<string, ThreadedBatch[]>();
+    const add = (side: string, b: ThreadedBatch) =>
+        batches.set(`${side}/${b.streams}`, [...(batches.get(`${side}/${b.streams}`) ?? []), b]);
     try {
         for (const w of devnet.workers) {
             for (let i = 0; i < 200 && w.role.currentState !== 'consuming'; i++)
@@ -91,10 +115,38 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         const one = (i: number) => streamChat(devnet.client, model, who, i, maxTokens);
         await one(-1); // warm-up
         await lanes(4, warmUp, (k) => one(WARM_UP_BASE + k));
-        for (const streams of [1, 4]) network.push(await lanes(streams, requests * streams, one));
+        for (let round = 0; round < rounds; round++) {
+            for (const streams of STREAMS) {
+                // Both sides get the same prompts (so the same tokens); each round new ones.
+                const base = (round * STREAMS.length + STREAMS.indexOf(streams)) * requests * Math.max(...STREAMS);
+                add('raw', await onMainThread(() => runLanes(streams, requests * streams, (k) => rawOne(base + k))));
+                add('network', await onMainThread(() => runLanes(streams, requests * streams, (k) => one(base + k))));
+            }
+        }
     } finally {
         await devnet.stop();
+        await engine.close();
     }
+    const figures = (side: string) =>
+        STREAMS.map((s) => {
+            const all = batches.get(`${side}/${s}`)!;
+            const tokens = all.reduce((n, b) => n + b.runs.reduce((m, r) => m + r.tokens, 0), 0);
+            const mainCpuMs = all.reduce((n, b) => n + b.mainCpuMs, 0);
+            return { ...summarizeBatches(all), mainThreadCpuMsPerToken: round(mainCpuMs / Math.max(1, tokens), 3) };
+        });
+    const raw = figures('raw');
+    const network = figures('network');
+    // Each round's share on its own: how much the figure moves on this machine within one run.
+    const roundShares = (streams: number) =>
+        batches
+            .get(`network/${streams}`)!
+            .map((n, r) =>
+                round(
+                    summarizeBatches([n]).tokensPerSecond /
+                        summarizeBatches([batches.get(`raw/${streams}`)![r]]).tokensPerSecond,
+                    3,
+                ),
+            );
     const comparison = raw.map((r, i) => {
         const n = network[i];
         return {
@@ -106,6 +158,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
             addedTtftP99Ms: round(n.ttftP99Ms - r.ttftP99Ms),
             perTokenOverheadMs: round(n.msPerToken - r.msPerToken, 3),
             perTokenCpuOverheadMs: round(n.cpuMsPerToken - r.cpuMsPerToken, 3),
+            roundShares: roundShares(r.streams),
         };
     });
     return {
@@ -114,6 +167,7 @@ async function benchModel(dir: string, name: string, maxTokens: number, requests
         modelBytes: folderBytes(dir),
         maxTokens,
         warmUpRequests: warmUp,
+        rounds,
         raw,
         network,
         comparison,
@@ -136,12 +190,15 @@ async function main() {
             requests: { type: 'string', default: '8' },
             // Requests (at 4 streams) run and discarded before each side's measurements.
             'warm-up': { type: 'string', default: '128' },
+            // Raw and network take turns this many times (`--requests` per stream each turn).
+            rounds: { type: 'string', default: '4' },
             out: { type: 'string', default: path.resolve(__dirname, '..', '..', 'bench', 'generate-results.json') },
         },
     });
     const maxTokens = Number(values['max-tokens']);
     const requests = Number(values.requests);
     const warmUp = Number(values['warm-up']);
+    const rounds = Number(values.rounds);
     const targets = [{ name: 'chat-llama', dir: generatedPackagePath('chat-llama') }];
     let made: string | undefined;
     if (values['make-model']) {
@@ -158,7 +215,7 @@ async function main() {
     const results: (Awaited<ReturnType<typeof benchModel>> & { memory: Record<string, unknown> })[] = [];
     for (const t of targets) {
         console.log(`benchmarking ${t.name} (${t.dir})…`);
-        const r = await benchModel(t.dir, t.name, maxTokens, requests, warmUp);
+        const r = await benchModel(t.dir, t.name, maxTokens, requests, warmUp, rounds);
         const idle: number | undefined = results[0]?.memory.servingMb;
         const modelMb = round(r.modelBytes / 2 ** 20, 1);
         const beyondIdle: number | undefined = idle === undefined ? undefined : round(r.memory.servingMb - idle, 1);
@@ -182,13 +239,18 @@ async function main() {
                     : ` (${beyondIdle} MB beyond the tiny model's engine; budget ${round(modelMb + 50, 1)} MB)`),
         );
         console.log(
-            'streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms  CPU ms/token raw → network',
+            'streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms  CPU ms/token raw → network (main thread)  share by round',
         );
+        const cpu = (side: typeof r.raw, streams: number) => {
+            const f = side.find((x) => x.streams === streams)!;
+            return `${f.cpuMsPerToken} (${f.mainThreadCpuMsPerToken})`;
+        };
         for (const c of r.comparison) {
             console.log(
                 `${String(c.streams).padStart(7)}  ${String(c.rawTokensPerSecond).padStart(9)}  ${String(c.networkTokensPerSecond).padStart(13)}  ` +
                     `${(c.networkShareOfRaw * 100).toFixed(1).padStart(4)}%  ${`${c.addedTtftP50Ms} / ${c.addedTtftP99Ms}`.padStart(20)}  ${String(c.perTokenOverheadMs).padStart(21)}` +
-                    `  ${r.raw.find((x) => x.streams === c.streams)!.cpuMsPerToken} → ${r.network.find((x) => x.streams === c.streams)!.cpuMsPerToken}`,
+                    `  ${cpu(r.raw, c.streams)} → ${cpu(r.network, c.streams)}`.padEnd(45) +
+                    c.roundShares.map((v) => `${(v * 100).toFixed(1)}%`).join(' '),
             );
         }
     }

@@ -101,6 +101,20 @@ describe('chat engine on the tiny llama and qwen2 folders', () => {
         expect((await qwen.generate(byId)).completionTokenIds).toEqual((await qwen.generate(byId)).completionTokenIds);
     });
 
+    it('four requests at once: each gets every token, in order, before its result (tokens leave in rounds)', async () => {
+        const runs = await Promise.all(
+            [0, 1, 2, 3].map((i) =>
+                collect(llama, { prompt: `Round ${i}: tell me about sealed queues`, maxTokens: 24 + 8 * i }),
+            ),
+        );
+        for (const [i, { result, events, streamed }] of runs.entries()) {
+            expect(result.completionTokenIds.length).toBe(24 + 8 * i);
+            expect(events.map((e) => e.tokenId)).toEqual(result.completionTokenIds);
+            expect(events.map((e) => e.index)).toEqual(result.completionTokenIds.map((_, k) => k));
+            expect(streamed).toBe(result.text);
+        }
+    });
+
     it('stops before a stop string, never streaming it; stop ids end generation', async () => {
         const base = await collect(llama, { messages: USER, maxTokens: 48 });
         const clean = base.result.text.replace(/\uFFFD/g, '');

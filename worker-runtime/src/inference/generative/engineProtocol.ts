@@ -30,6 +30,7 @@ export type ThreadRequest =
 export type ThreadMessage =
     | { type: 'ready' }
     | { type: 'fatal'; error: { name: string; message: string } }
-    | { type: 'token'; id: number; event: TokenEvent }
+    /** Token events of one or more requests, in the order they were sampled (tokenPost.ts). */
+    | { type: 'tokens'; tokens: { id: number; event: TokenEvent }[] }
     | { type: 'result'; id: number; result: GenerateResult | EmbedResult | TranscribeResult }
     | { type: 'error'; id: number; error: { name: string; message: string } };
