@@ -101,7 +101,7 @@ describe('chat engine on the tiny llama and qwen2 folders', () => {
         expect((await qwen.generate(byId)).completionTokenIds).toEqual((await qwen.generate(byId)).completionTokenIds);
     });
 
-    it('four requests at once: each gets every token, in order, before its result (tokens leave in rounds)', async () => {
+    it('four requests at once: each gets every token, in order, before its result', async () => {
         const runs = await Promise.all(
             [0, 1, 2, 3].map((i) =>
                 collect(llama, { prompt: `Round ${i}: tell me about sealed queues`, maxTokens: 24 + 8 * i }),

@@ -30,7 +30,6 @@ export type ThreadRequest =
 export type ThreadMessage =
     | { type: 'ready' }
     | { type: 'fatal'; error: { name: string; message: string } }
-    /** Token events of one or more requests, in the order they were sampled (tokenPost.ts). */
-    | { type: 'tokens'; tokens: { id: number; event: TokenEvent }[] }
+    | { type: 'token'; id: number; event: TokenEvent }
     | { type: 'result'; id: number; result: GenerateResult | EmbedResult | TranscribeResult }
     | { type: 'error'; id: number; error: { name: string; message: string } };

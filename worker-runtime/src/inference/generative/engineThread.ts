@@ -8,7 +8,6 @@ import { ChatModel } from './chatModel';
 import { EmbeddingModel } from './embeddingModel';
 import { EngineInit, ThreadInit, ThreadMessage, ThreadRequest } from './engineProtocol';
 import { SpeechModel } from './speechModel';
-import { TokenPost } from './tokenPost';
 
 const errorOf = (err: unknown) => ({
     name: (err as Error).name ?? 'Error',
@@ -18,7 +17,6 @@ const errorOf = (err: unknown) => ({
 async function main(init: EngineInit): Promise<void> {
     const port = parentPort!;
     const send = (m: ThreadMessage) => port.postMessage(m);
-    const tokens = new TokenPost((batch) => send({ type: 'tokens', tokens: batch }));
     let chat: ChatModel | undefined;
     let embedder: EmbeddingModel | undefined;
     let speech: SpeechModel | undefined;
@@ -49,18 +47,14 @@ async function main(init: EngineInit): Promise<void> {
             if (msg.type === 'generate') {
                 const controller = new AbortController();
                 running.set(msg.id, controller);
-                // The tokens of the others leave before this request's prefill holds the thread.
-                tokens.flush();
-                let result;
                 try {
-                    result = await chat!.generate({ ...msg.req, signal: controller.signal }, (event) =>
-                        tokens.add(msg.id, event),
+                    const result = await chat!.generate({ ...msg.req, signal: controller.signal }, (event) =>
+                        send({ type: 'token', id: msg.id, event }),
                     );
+                    send({ type: 'result', id: msg.id, result });
                 } finally {
-                    tokens.settle(msg.id);
                     running.delete(msg.id);
                 }
-                send({ type: 'result', id: msg.id, result });
             } else if (msg.type === 'embed') {
                 send({ type: 'result', id: msg.id, result: await embedder!.embed(msg.inputs) });
             } else if (msg.type === 'transcribe') {

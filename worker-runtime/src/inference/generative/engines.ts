@@ -111,12 +111,12 @@ class EngineThread {
 
     private onMessage(m: ThreadMessage): void {
         if (m.type === 'ready' || m.type === 'fatal') return;
-        if (m.type === 'tokens') {
-            for (const t of m.tokens) this.pending.get(t.id)?.onToken?.(t.event);
-            return;
-        }
         const p = this.pending.get(m.id);
         if (!p) return;
+        if (m.type === 'token') {
+            p.onToken?.(m.event);
+            return;
+        }
         this.pending.delete(m.id);
         if (m.type === 'result') p.resolve(m.result);
         else p.reject(rebuildError(m.error));
