@@ -4,21 +4,22 @@
  *
  * The chat engine in a worker thread on its own ("raw") against the whole network (HTTP → proxy → sealed job →
  * worker → sealed chunk stream on Redis → proxy → SSE), at 1 and 4 concurrent streams, on the tiny chat model and on
- * any real folder given with `--model`: tokens/s, time to first token (and what the network adds to it, p50/p99),
- * per-token overhead, CPU time per token (the whole process, and its main thread: proxy, worker, client and sandbox
- * chain share it in the network half, the engine has a thread of its own), and the resident memory the served model costs. Greedy decoding, the same prompts on both sides,
- * so both generate the same tokens. The two sides take turns (`--rounds`, each `--requests` per stream) with both
- * alive, and the figures are over all rounds, with each round's share printed too: this machine's speed drifts within
- * minutes, and a side measured only after the other would carry the drift. Prints a table and writes the figures to
- * the results file. Never a timed test.
+ * any real folder given with `--model`: tokens/s while every stream is busy (chatStreams.ts), time to first token (and
+ * what the network adds to it, p50/p99), per-token overhead, CPU time per token (the whole process, and its main
+ * thread: proxy, worker, client and sandbox chain share it in the network half, the engine has a thread of its own),
+ * and the resident memory the served model costs. Greedy decoding, the same prompts on both sides, so both generate
+ * the same tokens, in two request mixes (MIXES: lengths spread, and all the same). The two sides take turns
+ * (`--rounds`, each `--requests` per stream) with both alive, and the figures are over all rounds, with each round's
+ * share printed too: this machine's speed drifts within minutes, and a side measured only after the other would carry
+ * the drift. Prints a table and writes the figures to the results file. Never a timed test.
  *
  * `--make-model` writes a larger random fp32 chat folder (`benchChatFolder`: llama layout, 94 MB graph) to a temporary
  * directory and benchmarks it like `--model` (nothing is downloaded; the folder is removed afterwards).
  *
  * Memory: resident set of the process before the engine, once it is loaded and warm, and after the raw warm-up
  * (serving, prefix cache filled). A served model's cost "beyond an idle worker" is its serving growth less the tiny
- * model's: the engine thread, ONNX Runtime and the tokenizer cost the same ≈ 50 MB whatever the model (that is the idle worker's
- * generative runtime); the target is at most the folder's size + 50 MB.
+ * model's: the engine thread, ONNX Runtime and the tokenizer cost the same ≈ 50 MB whatever the model (that is the
+ * idle worker's generative runtime); the target is at most the folder's size + 50 MB.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +30,7 @@ import { generatedPackagePath } from '../src/inference/catalog';
 import { ChatEngine } from '../src/inference/generative/engines';
 import { cpuMsByThread } from './profile';
 import { benchChatFolder } from '../scripts/generative/folders';
-import { LaneBatch, lanes, messagesFor, round, runLanes, streamChat, summarizeBatches } from './chatStreams';
+import { LaneBatch, lanes, messagesFor, round, Run, runLanes, streamChat, summarizeBatches } from './chatStreams';
 
 function folderBytes(dir: string): number {
     let n = 0;
@@ -56,6 +57,21 @@ const rssMb = () => round(process.memoryUsage().rss / 2 ** 20, 1);
 const WARM_UP_BASE = 100_000;
 const STREAMS = [1, 4];
 
+/**
+ * The two request mixes, each measured on both sides (the same requests, so the same tokens). `spread`: request i asks
+ * for a max_tokens spread over [mean / 2, 3 mean / 2] (mean `--max-tokens`), as chats differ in length. `same`: every
+ * request asks for the mean; then the lanes of a closed loop lock into step (they end together and start again
+ * together), which the engine alone runs faster (≈ 15 % here: the streams' keys and values grow in step) and which the
+ * network's latency per request breaks, leaving the engine idle while four new requests make their way to it
+ * (docs/inference.md, "Sixth round").
+ */
+const MIXES = ['spread', 'same'] as const;
+type Mix = (typeof MIXES)[number];
+
+function requestLength(mix: Mix, mean: number, i: number): number {
+    return mix === 'same' ? mean : Math.floor(mean / 2) + (Math.abs(i * 61) % (mean + 1));
+}
+
 async function benchModel(
     dir: string,
     name: string,
@@ -70,18 +86,19 @@ async function benchModel(
     const engine = await ChatEngine.create(dir, { registry: null });
     await engine.generate({ messages: messagesFor(-1), maxTokens: 4 }); // warm-up
     const rssLoaded = rssMb();
-    const rawOne = async (i: number) => {
+    const rawOne = async (mix: Mix, i: number) => {
         const t0 = performance.now();
-        let first = 0;
-        const r = await engine.generate({ messages: messagesFor(i), maxTokens, temperature: 0 }, () => {
-            if (!first) first = performance.now();
+        const tokenAt: number[] = [];
+        const maxTokensOf = requestLength(mix, maxTokens, i);
+        const r = await engine.generate({ messages: messagesFor(i), maxTokens: maxTokensOf, temperature: 0 }, () => {
+            tokenAt.push(performance.now());
         });
         const end = performance.now();
-        return { ttftMs: first - t0, totalMs: end - t0, tokens: r.completionTokenIds.length };
+        return { ttftMs: tokenAt[0] - t0, totalMs: end - t0, tokens: r.completionTokenIds.length, tokenAt };
     };
     // Warm-up at 4 streams, the same on both sides: the figures are of code V8 has finished optimising (a server's
     // steady state), not of its JIT at work (docs/inference.md, fourth round).
-    await lanes(4, warmUp, (k) => rawOne(WARM_UP_BASE + k));
+    await lanes(4, warmUp, (k) => rawOne('spread', WARM_UP_BASE + k));
     const rssServing = rssMb();
 
     // The network: the same requests through a devnet serving this folder on one worker.
@@ -99,8 +116,7 @@ async function benchModel(
     // Per concurrency, each side's batches: raw and network take turns, round after round, so that a machine whose
     // speed drifts (this one's varies within minutes) slows both sides alike instead of whichever ran second.
     const batches = new Map<string, ThreadedBatch[]>();
-    const add = (side: string, b: ThreadedBatch) =>
-        batches.set(`${side}/${b.streams}`, [...(batches.get(`${side}/${b.streams}`) ?? []), b]);
+    const add = (key: string, b: ThreadedBatch) => batches.set(key, [...(batches.get(key) ?? []), b]);
     try {
         for (const w of devnet.workers) {
             for (let i = 0; i < 200 && w.role.currentState !== 'consuming'; i++)
@@ -112,45 +128,46 @@ async function benchModel(
             secretKey: devnet.network.client.keyPair.secretKey,
         };
         // Over the devnet client's RA-TLS channel (verified once per connection, kept alive).
-        const one = (i: number) => streamChat(devnet.client, model, who, i, maxTokens);
-        await one(-1); // warm-up
-        await lanes(4, warmUp, (k) => one(WARM_UP_BASE + k));
+        const one = (mix: Mix, i: number) => streamChat(devnet.client, model, who, i, requestLength(mix, maxTokens, i));
+        await one('spread', -1); // warm-up
+        await lanes(4, warmUp, (k) => one('spread', WARM_UP_BASE + k));
+        let base = 0;
         for (let round = 0; round < rounds; round++) {
-            for (const streams of STREAMS) {
-                // Both sides get the same prompts (so the same tokens); each round new ones.
-                const base = (round * STREAMS.length + STREAMS.indexOf(streams)) * requests * Math.max(...STREAMS);
-                add('raw', await onMainThread(() => runLanes(streams, requests * streams, (k) => rawOne(base + k))));
-                add('network', await onMainThread(() => runLanes(streams, requests * streams, (k) => one(base + k))));
+            for (const mix of MIXES) {
+                for (const streams of STREAMS) {
+                    // Both sides get the same prompts (so the same tokens); each turn new ones.
+                    const first = base;
+                    base += requests * streams;
+                    const turn = (f: (mix: Mix, i: number) => Promise<Run>) =>
+                        onMainThread(() => runLanes(streams, requests * streams, (k) => f(mix, first + k)));
+                    add(`raw/${mix}/${streams}`, await turn(rawOne));
+                    add(`network/${mix}/${streams}`, await turn(one));
+                }
             }
         }
     } finally {
         await devnet.stop();
         await engine.close();
     }
-    const figures = (side: string) =>
-        STREAMS.map((s) => {
-            const all = batches.get(`${side}/${s}`)!;
-            const tokens = all.reduce((n, b) => n + b.runs.reduce((m, r) => m + r.tokens, 0), 0);
-            const mainCpuMs = all.reduce((n, b) => n + b.mainCpuMs, 0);
-            return { ...summarizeBatches(all), mainThreadCpuMsPerToken: round(mainCpuMs / Math.max(1, tokens), 3) };
+    const figures = (key: string) => {
+        const all = batches.get(key)!;
+        const tokens = all.reduce((n, b) => n + b.runs.reduce((m, r) => m + r.tokens, 0), 0);
+        const mainCpuMs = all.reduce((n, b) => n + b.mainCpuMs, 0);
+        return { ...summarizeBatches(all), mainThreadCpuMsPerToken: round(mainCpuMs / Math.max(1, tokens), 3) };
+    };
+    const cases = MIXES.flatMap((mix) => STREAMS.map((streams) => ({ mix, streams })));
+    const raw = cases.map(({ mix, streams }) => ({ mix, ...figures(`raw/${mix}/${streams}`) }));
+    const network = cases.map(({ mix, streams }) => ({ mix, ...figures(`network/${mix}/${streams}`) }));
+    const comparison = cases.map(({ mix, streams }, i) => {
+        const [r, n] = [raw[i], network[i]];
+        // Each turn's share on its own: how much the figure moves on this machine within one run.
+        const turns = batches.get(`network/${mix}/${streams}`)!.map((b, k) => {
+            const rawTurn = batches.get(`raw/${mix}/${streams}`)![k];
+            return round(summarizeBatches([b]).tokensPerSecond / summarizeBatches([rawTurn]).tokensPerSecond, 3);
         });
-    const raw = figures('raw');
-    const network = figures('network');
-    // Each round's share on its own: how much the figure moves on this machine within one run.
-    const roundShares = (streams: number) =>
-        batches
-            .get(`network/${streams}`)!
-            .map((n, r) =>
-                round(
-                    summarizeBatches([n]).tokensPerSecond /
-                        summarizeBatches([batches.get(`raw/${streams}`)![r]]).tokensPerSecond,
-                    3,
-                ),
-            );
-    const comparison = raw.map((r, i) => {
-        const n = network[i];
         return {
-            streams: r.streams,
+            mix,
+            streams,
             rawTokensPerSecond: r.tokensPerSecond,
             networkTokensPerSecond: n.tokensPerSecond,
             networkShareOfRaw: round(n.tokensPerSecond / r.tokensPerSecond, 3),
@@ -158,7 +175,9 @@ async function benchModel(
             addedTtftP99Ms: round(n.ttftP99Ms - r.ttftP99Ms),
             perTokenOverheadMs: round(n.msPerToken - r.msPerToken, 3),
             perTokenCpuOverheadMs: round(n.cpuMsPerToken - r.cpuMsPerToken, 3),
-            roundShares: roundShares(r.streams),
+            cpuMsPerToken: { raw: r.cpuMsPerToken, network: n.cpuMsPerToken },
+            mainThreadCpuMsPerToken: { raw: r.mainThreadCpuMsPerToken, network: n.mainThreadCpuMsPerToken },
+            roundShares: turns,
         };
     });
     return {
@@ -166,6 +185,7 @@ async function benchModel(
         dir,
         modelBytes: folderBytes(dir),
         maxTokens,
+        mixes: { spread: 'max_tokens spread over [max / 2, 3 max / 2]', same: 'max_tokens = max for every request' },
         warmUpRequests: warmUp,
         rounds,
         raw,
@@ -239,17 +259,14 @@ async function main() {
                     : ` (${beyondIdle} MB beyond the tiny model's engine; budget ${round(modelMb + 50, 1)} MB)`),
         );
         console.log(
-            'streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms  CPU ms/token raw → network (main thread)  share by round',
+            'mix     streams  raw tok/s  network tok/s  share  added TTFT p50/p99 ms  per-token overhead ms  CPU ms/token raw → network (main thread)  share by round',
         );
-        const cpu = (side: typeof r.raw, streams: number) => {
-            const f = side.find((x) => x.streams === streams)!;
-            return `${f.cpuMsPerToken} (${f.mainThreadCpuMsPerToken})`;
-        };
         for (const c of r.comparison) {
+            const cpu = `${c.cpuMsPerToken.raw} (${c.mainThreadCpuMsPerToken.raw}) → ${c.cpuMsPerToken.network} (${c.mainThreadCpuMsPerToken.network})`;
             console.log(
-                `${String(c.streams).padStart(7)}  ${String(c.rawTokensPerSecond).padStart(9)}  ${String(c.networkTokensPerSecond).padStart(13)}  ` +
+                `${c.mix.padEnd(6)}  ${String(c.streams).padStart(7)}  ${String(c.rawTokensPerSecond).padStart(9)}  ${String(c.networkTokensPerSecond).padStart(13)}  ` +
                     `${(c.networkShareOfRaw * 100).toFixed(1).padStart(4)}%  ${`${c.addedTtftP50Ms} / ${c.addedTtftP99Ms}`.padStart(20)}  ${String(c.perTokenOverheadMs).padStart(21)}` +
-                    `  ${cpu(r.raw, c.streams)} → ${cpu(r.network, c.streams)}`.padEnd(45) +
+                    `  ${cpu.padEnd(43)}` +
                     c.roundShares.map((v) => `${(v * 100).toFixed(1)}%`).join(' '),
             );
         }
