@@ -7,11 +7,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { toNano } from '@ton/core';
 import { run, ClientCliContext } from '../../worker-runtime/src/cli/client';
-import { deployClientWallet } from '../../worker-runtime/src/devnet/clientWallet';
-import { devnetKeyPair } from '../../worker-runtime/src/devnet/keys';
 import { createHarness, Harness, mlpInputs } from '../proxy/harness';
+import { clientCliContext } from '../fixtures/clientCli';
 
 jest.setTimeout(120_000);
 
@@ -36,20 +34,7 @@ interface Answer {
 
 beforeAll(async () => {
     h = await createHarness({ area: 'client-cli-batch' });
-    const funder = await h.chain.blockchain.treasury('cli-batch-faucet');
-    const keys = devnetKeyPair(h.prefix, 'cli-batch');
-    const wallet = await deployClientWallet(h.chain.blockchain, funder, keys, toNano('20'));
-    ctx = {
-        config: {
-            proxyUrl: h.url,
-            proxyAddress: h.net.proxy.contract.address.toString(),
-            registryAddress: h.net.registry.address.toString(),
-            plainHttp: true,
-        },
-        chain: h.chain,
-        wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
-        out: (line) => lines.push(line),
-    };
+    ctx = await clientCliContext(h, 'cli-batch', (line) => lines.push(line));
     lines = [];
     expect(await run(['open', '--stake', '1', '--deposit', '5'], ctx)).toBe(0);
 });

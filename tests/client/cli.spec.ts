@@ -5,12 +5,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Address, toNano } from '@ton/core';
+import { Address } from '@ton/core';
 import { run, ClientCliContext } from '../../worker-runtime/src/cli/client';
-import { deployClientWallet } from '../../worker-runtime/src/devnet/clientWallet';
-import { devnetKeyPair } from '../../worker-runtime/src/devnet/keys';
 import { createHarness, Harness, mlpInputs } from '../proxy/harness';
 import { startForgingRelay } from '../fixtures/forgingRelay';
+import { clientCliContext } from '../fixtures/clientCli';
 
 jest.setTimeout(60000);
 
@@ -21,20 +20,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'chrysalis-cli-'));
 
 beforeAll(async () => {
     h = await createHarness({ area: 'client-cli' });
-    const funder = await h.chain.blockchain.treasury('cli-faucet');
-    const wallet = await deployClientWallet(h.chain.blockchain, funder, devnetKeyPair(h.prefix, 'cli'), toNano('20'));
-    ctx = {
-        config: {
-            proxyUrl: h.url,
-            proxyAddress: h.net.proxy.contract.address.toString(),
-            registryAddress: h.net.registry.address.toString(),
-            // The harness proxy speaks plain HTTP on its test network: CHRYSALIS_CLIENT_PLAIN_HTTP=true.
-            plainHttp: true,
-        },
-        chain: h.chain,
-        wallet: { address: wallet.wallet.address, sender: wallet.sender, keyPair: wallet.keyPair },
-        out: (line) => lines.push(line),
-    };
+    ctx = await clientCliContext(h, 'cli', (line) => lines.push(line));
 });
 afterAll(async () => h?.close());
 beforeEach(() => (lines = []));
