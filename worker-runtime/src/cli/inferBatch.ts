@@ -7,10 +7,11 @@
  * usage already answered; each receipt is kept in the receipt folder as `<request id>.json` (what `verify-receipt`
  * checks).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ChrysalisClient, ProxyError, ReceiptError } from '../client';
+import { writeFileAtomicSync } from '../client/atomicFile';
 import { inferRidingOut } from '../client/ridingOut';
 import type { ReceiptBundle } from '../client/receiptFile';
 import type { SignedAnnouncement } from '../protocol/announcement';
@@ -71,13 +72,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Writes through a temporary file renamed over the old one: a kill mid-write leaves the previous content. */
-function writeAtomic(file: string, text: string): void {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-}
-
 /** Why a request failed, as a single `infer` says it. */
 function failure(err: unknown): string {
     if (err instanceof ProxyError) return `the proxy refused: ${err.message}`;
@@ -101,7 +95,7 @@ export async function inferBatch(
         // none kept yet
     }
     if (kept) client.resumeFrom(kept);
-    client.onVoucherKept = (v) => writeAtomic(o.voucherFile, JSON.stringify(v));
+    client.onVoucherKept = (v) => writeFileAtomicSync(o.voucherFile, JSON.stringify(v));
     // NaN and ±Infinity are printed by name (JSON would print null), as a single `infer` prints them.
     const named = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
     // The worker's announcement goes into each receipt kept, for offline checks: asked once per worker. The answer
@@ -140,7 +134,7 @@ export async function inferBatch(
                     receipt: res.response.receipt,
                     announcement: await announcement(res.workerKey),
                 };
-                writeAtomic(receiptFile, JSON.stringify(bundle));
+                writeFileAtomicSync(receiptFile, JSON.stringify(bundle));
             }
             if (o.json) {
                 const answer = {

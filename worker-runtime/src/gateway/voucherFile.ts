@@ -8,8 +8,9 @@
  * after that voucher: the successor then checks its first voucher as after an abandoned request
  * (ChrysalisClient.resumeAfterLoss: at least its own usage, at most the stake's worth more).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Address } from '@ton/core';
+import { writeFileAtomicSync } from '../client/atomicFile';
 import type { ChrysalisClient } from '../client/client';
 import type { VoucherJson } from '../roles/proxy/vouchers';
 
@@ -59,11 +60,7 @@ export async function keepVouchers(
 ): Promise<{ resumed: number; afterLoss: number }> {
     const kept = read(file);
     const counts = { resumed: 0, afterLoss: 0 };
-    const save = () => {
-        const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify(kept));
-        renameSync(tmp, file);
-    };
+    const save = () => writeFileAtomicSync(file, JSON.stringify(kept));
     for (const client of clients) {
         const key = client.account.toRawString();
         const entry = kept[key];
