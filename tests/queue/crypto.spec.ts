@@ -28,6 +28,11 @@ describe('seal / open (AES-256-GCM)', () => {
     it('uses a fresh nonce each time (same input, different ciphertexts)', () => {
         const key = generateSymmetricKey();
         expect(seal(key, Buffer.from('x'), aad).equals(seal(key, Buffer.from('x'), aad))).toBe(false);
+        // Nonces come from the CSPRNG in blocks of 256: across several blocks, never one twice.
+        const nonces = new Set(
+            Array.from({ length: 1000 }, () => seal(key, Buffer.from('x'), aad).subarray(1, 13).toString('hex')),
+        );
+        expect(nonces.size).toBe(1000);
     });
 
     it('refuses a wrong key', () => {

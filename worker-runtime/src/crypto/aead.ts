@@ -30,7 +30,6 @@ function writeNonce(into: Buffer, offset: number): void {
         nonceAt = 0;
     }
     nonceBlock.copy(into, offset, nonceAt, nonceAt + NONCE_BYTES);
-    nonceBlock.fill(0, nonceAt, nonceAt + NONCE_BYTES);
     nonceAt += NONCE_BYTES;
 }
 
