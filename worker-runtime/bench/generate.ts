@@ -61,9 +61,9 @@ const STREAMS = [1, 4];
  * The two request mixes, each measured on both sides (the same requests, so the same tokens). `spread`: request i asks
  * for a max_tokens spread over [mean / 2, 3 mean / 2] (mean `--max-tokens`), as chats differ in length. `same`: every
  * request asks for the mean; then the lanes of a closed loop lock into step (they end together and start again
- * together), which the engine alone runs faster (≈ 15 % here: the streams' keys and values grow in step) and which the
- * network's latency per request breaks, leaving the engine idle while four new requests make their way to it. Neither
- * is neutral: the engine alone runs four streams of mixed lengths 15–29 % slower than in step, which flatters the
+ * together), which the network's latency per request breaks, leaving the engine idle while four new requests make
+ * their way to it. Neither is neutral: the engine alone runs four streams in step 15–29 % faster than four of mixed
+ * lengths (ONNX Runtime reuses its memory plan when consecutive runs have the same shapes), which flatters the
  * network's share in `spread` (docs/inference.md, "Sixth round").
  */
 const MIXES = ['spread', 'same'] as const;
