@@ -22,17 +22,33 @@ export function publicKeyToUint(publicKey: Buffer): bigint {
  * CHRYSALIS_CLIENT_MNEMONIC, which takes words, not a key seed). Deterministic: words drawn from a hash of the seed
  * and a counter, the first draw that is a valid TON mnemonic (as mnemonicNew draws, but from the seed).
  */
-export async function devnetMnemonic(seed: string, label: string): Promise<string[]> {
-    for (let attempt = 0; ; attempt++) {
-        const words = Array.from({ length: 24 }, (_, i) => {
-            const h = createHash('sha256').update(`chrysalis-devnet:${seed}:${label}:words:${attempt}:${i}`).digest();
-            return mnemonicWordList[h.readUInt16BE(0) % mnemonicWordList.length];
-        });
-        if (await mnemonicValidate(words)) return words;
-    }
+export function devnetMnemonic(seed: string, label: string): Promise<string[]> {
+    return derivedOnce(`words\0${seed}\0${label}`, async () => {
+        for (let attempt = 0; ; attempt++) {
+            const words = Array.from({ length: 24 }, (_, i) => {
+                const h = createHash('sha256')
+                    .update(`chrysalis-devnet:${seed}:${label}:words:${attempt}:${i}`)
+                    .digest();
+                return mnemonicWordList[h.readUInt16BE(0) % mnemonicWordList.length];
+            });
+            if (await mnemonicValidate(words)) return words;
+        }
+    });
+}
+
+/**
+ * The words and their key pair cost ≈ 0.1 s each to derive (PBKDF2 in the validity check and in the key) and several
+ * parts of one devnet start ask for them (the deployment, the view, the client process's environment): once per
+ * process. The derivation is a pure function of its inputs.
+ */
+const derived = new Map<string, Promise<unknown>>();
+function derivedOnce<T>(key: string, derive: () => Promise<T>): Promise<T> {
+    let value = derived.get(key) as Promise<T> | undefined;
+    if (!value) derived.set(key, (value = derive()));
+    return value;
 }
 
 /** The key pair of {@link devnetMnemonic}'s words (what a wallet app derives from them). */
-export async function devnetMnemonicKeyPair(seed: string, label: string): Promise<KeyPair> {
-    return mnemonicToPrivateKey(await devnetMnemonic(seed, label));
+export function devnetMnemonicKeyPair(seed: string, label: string): Promise<KeyPair> {
+    return derivedOnce(`keys\0${seed}\0${label}`, async () => mnemonicToPrivateKey(await devnetMnemonic(seed, label)));
 }
