@@ -15,6 +15,7 @@ import { generatedPackagePath } from '../../worker-runtime/src/inference/catalog
 import { GenerationFinal, StreamedToken } from '../../worker-runtime/src/protocol/generation';
 import { SignedRequest } from '../../worker-runtime/src/protocol/request';
 import { billingUnits } from '../../worker-runtime/src/protocol/voucher';
+import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SealedJobQueue, SealedWorker } from '../../worker-runtime/src/queue';
 import { WorkerRole } from '../../worker-runtime/src/roles/worker/worker';
@@ -73,6 +74,29 @@ async function post(path: string, signed: SignedRequest, signal?: AbortSignal): 
         body: signed.body,
         signal,
     });
+}
+
+/** A producer on a served model's queue, as the proxy has it (the queue key of its current grant). */
+async function modelQueue(model: string): Promise<SealedJobQueue> {
+    const { key } = await devnet.admission.queueKey(hashOf(model));
+    const queue = new SealedJobQueue({
+        modelHash: hashOf(model),
+        queueKey: key,
+        config: { redisUrl: devnet.redis.url, prefix: devnet.prefix },
+    });
+    await queue.ready();
+    return queue;
+}
+
+/** The job once BullMQ has moved it on from active (the worker settles it just after its final chunk). */
+async function settledJob(queue: SealedJobQueue, jobId: string): Promise<Job | undefined> {
+    for (let i = 0; i < 100; i++) {
+        const job = await Job.fromId(queue.queue, jobId);
+        if (!job) return undefined;
+        if ((await job.getState()) === 'completed') return Job.fromId(queue.queue, jobId);
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`job ${jobId} was not settled`);
 }
 
 /** The proxy's record of one of the devnet client's requests (a receipt query signed by the account's owner). */
@@ -157,6 +181,15 @@ test('a streamed chat: deltas as the worker samples them, then a done event whos
     ).toBe(true);
     const record = await chargedRecord(req.requestId);
     expect(record).toMatchObject({ usage: done!.usage, finishReason: done!.finishReason });
+    // Nothing of it stays queued: its completion removed the job (the sealed prompt with it), and the worker kept no
+    // result record, the answer having gone through the stream.
+    const queue = await modelQueue('chat-think');
+    try {
+        expect(await settledJob(queue, `${req.requestId}.1`)).toBeUndefined();
+        expect(await queue.ledger.getResult(`${req.requestId}.1`)).toBeNull();
+    } finally {
+        await queue.close();
+    }
 });
 
 test('the same seeded request as one JSON answer gives the same tokens; without a seed, two ids sample differently', async () => {
@@ -174,14 +207,9 @@ test('the same seeded request as one JSON answer gives the same tokens; without 
 test('a worker answers a repeat of a request it signed with the stored answer: one receipt, never two', async () => {
     const model = hashOf('chat-think');
     const { key } = await devnet.admission.queueKey(model);
-    const queue = new SealedJobQueue({
-        modelHash: model,
-        queueKey: key,
-        config: { redisUrl: devnet.redis.url, prefix: devnet.prefix },
-    });
+    const queue = await modelQueue('chat-think');
     const reader = devnet.redisClient.duplicate();
     try {
-        await queue.ready();
         const requestId = randomBytes(32).toString('hex');
         const inputs = { messages, max_tokens: 12, temperature: 1.2 }; // sampled, seeded from the request id
         const finals: Extract<GenerationFinal, { ok: true }>[] = [];
@@ -198,6 +226,9 @@ test('a worker answers a repeat of a request it signed with the stored answer: o
             })) {
                 if (c.kind === 'final' && c.final.ok) finals.push(c.final);
             }
+            // Kept as completed (this add did not ask for its removal), with no result record behind it.
+            expect((await settledJob(queue, streamId))?.returnvalue).toBe('streamed-result:v1');
+            expect(await queue.ledger.getResult(streamId)).toBeNull();
         }
         expect(finals).toHaveLength(2);
         expect(finals[1].repeated).toBe(true);

@@ -51,6 +51,12 @@ type SealKind = 'job' | 'result' | 'error';
  */
 export const STORED_RESULT = 'stored-result:v1';
 
+/**
+ * What a worker returns to BullMQ for a job whose processor answered through a channel of its own (a chat's chunk
+ * stream, whose final chunk carries the receipt): no result record is written, since nobody would read it.
+ */
+export const STREAMED_RESULT = 'streamed-result:v1';
+
 /** Failed jobs carry this marker before the base64 ciphertext in BullMQ's `failedReason`. */
 export const SEALED_FAILURE_MARKER = 'sealed-failure:v1:';
 

@@ -15,7 +15,7 @@ export { sealJob, openJob, sealResult, openResult, sealFailure, openFailure, sea
 export { queueKeyId, RequestLedger } from './ledger';
 export { SealedJobQueue } from './producer';
 export type { SealedJobQueueOptions } from './producer';
-export { SealedWorker } from './worker';
+export { ANSWERED_BY_STREAM, SealedWorker } from './worker';
 export type { SealedWorkerOptions, SealedProcessor, ProcessContext, CloseOutcome } from './worker';
 export type { AttestationCheck, QueueKeyGrant } from './keyDistribution';
 export { createQueueKey, grantQueueKey, acceptQueueKey } from './keyDistribution';

@@ -13,7 +13,7 @@ import {
 import { assertLength, SYMMETRIC_KEY_BYTES } from '../crypto/keys';
 import { loadQueueConfig, QueueConfig } from './config';
 import { bullConnection, closeRedisClient, createRedisClient } from './connection';
-import { JobRequest, openFailure, openResult, sealJob, STORED_RESULT } from './envelope';
+import { JobRequest, openFailure, openResult, sealJob, STORED_RESULT, STREAMED_RESULT } from './envelope';
 import { queueKeyId, RequestLedger } from './ledger';
 import { bullQueueName, normalizeModelHash, queueNameForModel, validateRequestId } from './naming';
 
@@ -61,7 +61,7 @@ export class SealedJobQueue {
         });
         // Every pending waitUntilFinished adds a 'closing' listener to the queue; a proxy waits on many at once.
         this.queue.setMaxListeners(0);
-        // Started by ready() (or the first wait) from the event stream's current end, not from '$' (see startEvents).
+        // Started by the first wait, from the event stream's current end, not from '$' (see startEvents).
         this.events = new QueueEvents(bullQueueName(this.modelHash), {
             connection: this.bullConnections[1].connection,
             prefix: this.config.prefix,
@@ -80,9 +80,13 @@ export class SealedJobQueue {
         );
     }
 
-    /** Resolves once the queue is connected and its event stream is read from now on (call before the first add). */
+    /**
+     * Resolves once the queue is connected. Its event stream is read from the first `submit` or `waitForResult` on
+     * (each starts it before it adds or looks), not before: a queue that only carries generations, answered through
+     * their chunk streams, never pays for reading and parsing every job's events.
+     */
     async ready(): Promise<void> {
-        await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.startEvents()]);
+        await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
     }
 
     /**
@@ -165,6 +169,10 @@ export class SealedJobQueue {
      * is gone or does not open with this queue key is a {@link StaleResultError}: the job should run again.
      */
     private async openValue<O>(requestId: string, value: unknown): Promise<O> {
+        if (value === STREAMED_RESULT) {
+            // A chat's answer went through its chunk stream; waiting on its job is a caller's mistake, not a retry.
+            throw new InvalidInputError(`request ${requestId} was answered through its chunk stream: it has no result`);
+        }
         const sealed = value === STORED_RESULT ? await this.ledger.getResult(requestId) : value;
         if (sealed === null) throw new StaleResultError(`the result record of ${requestId} is gone`);
         try {

@@ -4,7 +4,15 @@ import { isPermanentError } from '../errors';
 import { assertLength, SYMMETRIC_KEY_BYTES } from '../crypto/keys';
 import { loadQueueConfig, QueueConfig } from './config';
 import { bullConnection, closeRedisClient, createRedisClient } from './connection';
-import { JobRequest, openJob, SealedJobData, sealFailure, sealResult, STORED_RESULT } from './envelope';
+import {
+    JobRequest,
+    openJob,
+    SealedJobData,
+    sealFailure,
+    sealResult,
+    STORED_RESULT,
+    STREAMED_RESULT,
+} from './envelope';
 import { queueKeyId, RequestLedger } from './ledger';
 import { bullQueueName, normalizeModelHash, queueNameForModel } from './naming';
 
@@ -18,9 +26,16 @@ export interface ProcessContext {
 
 /**
  * A plain function from an opened request to a JSON-serialisable output. Throw an error with `permanent: true`
- * (e.g. `InvalidInputError`) for input that can never succeed; anything else is retried with backoff.
+ * (e.g. `InvalidInputError`) for input that can never succeed; anything else is retried with backoff. A processor that
+ * answered through a stream of its own returns {@link ANSWERED_BY_STREAM}: no result record is kept.
  */
-export type SealedProcessor<I = unknown, O = unknown> = (request: JobRequest<I>, context: ProcessContext) => Promise<O>;
+export type SealedProcessor<I = unknown, O = unknown> = (
+    request: JobRequest<I>,
+    context: ProcessContext,
+) => Promise<O | typeof ANSWERED_BY_STREAM>;
+
+/** What a processor returns for a request it answered through a stream of its own. */
+export const ANSWERED_BY_STREAM: unique symbol = Symbol('answered by stream');
 
 export interface SealedWorkerOptions<I, O> {
     modelHash: string | Uint8Array;
@@ -188,7 +203,7 @@ export class SealedWorker<I = unknown, O = unknown> {
             const earlier = await this.ledger.getResult(requestId);
             if (earlier !== null) return STORED_RESULT; // delivered again after a result was stored: do not compute twice
         }
-        let output: O;
+        let output: O | typeof ANSWERED_BY_STREAM;
         try {
             output = await this.processor(request as JobRequest<I>, {
                 requestId,
@@ -198,6 +213,7 @@ export class SealedWorker<I = unknown, O = unknown> {
         } catch (err) {
             throw this.failure(requestId, err as Error, isPermanentError(err));
         }
+        if (output === ANSWERED_BY_STREAM) return STREAMED_RESULT;
         await this.ledger.putResult(requestId, sealResult(this.queueKey, this.modelHash, requestId, output));
         return STORED_RESULT;
     }

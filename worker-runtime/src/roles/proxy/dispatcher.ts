@@ -125,11 +125,13 @@ export class Dispatcher {
 
     /**
      * Queues a job without waiting for its result (a generation answers through its chunk stream); returns the queue
-     * key it was sealed with, which the worker also seals its chunks with.
+     * key it was sealed with, which the worker also seals its chunks with. The worker's completion deletes the job:
+     * nobody reads a finished generation's job (its answer went through the stream), and its sealed prompt leaves
+     * Redis at once instead of waiting to be trimmed. A failed one is kept (`takenBy` names the worker).
      */
     async enqueue(modelHash: string, jobId: string, inputs: unknown): Promise<{ queueKey: Buffer; version: number }> {
         const { queue, version, key } = await this.queueFor(modelHash);
-        await queue.add({ requestId: jobId, inputs });
+        await queue.add({ requestId: jobId, inputs }, { removeOnComplete: true });
         return { queueKey: key, version };
     }
 

@@ -23,7 +23,7 @@ import {
     StreamedToken,
 } from '../../protocol/generation';
 import { buildReceiptCell, Receipt } from '../../protocol/receipt';
-import { JobRequest, ProcessContext } from '../../queue';
+import { ANSWERED_BY_STREAM, JobRequest, ProcessContext } from '../../queue';
 import { CancelWatcher } from '../../queue/cancel';
 import { ChunkStreamWriter } from '../../queue/chunkStream';
 import { requestIdToUint256 } from './jobProcessor';
@@ -212,7 +212,7 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
         await writer.finish(final, (tx) => tx.set(signedKey(requestId), sealed, 'EX', signedTtl));
     }
 
-    async function chat(job: ChatJobInputs, streamId: string): Promise<{ finishReason: string }> {
+    async function chat(job: ChatJobInputs, streamId: string): Promise<typeof ANSWERED_BY_STREAM> {
         if (!deps.chat) throw new InvalidInputError('this worker serves no chat model');
         const writer = new ChunkStreamWriter<StreamedToken, GenerationFinal>(deps.streamRedis ?? deps.redis, {
             prefix: deps.prefix,
@@ -283,7 +283,7 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
             // A repeat: the answer this worker signed, token by token, never a second generation.
             previous.completionTokenIds.forEach((id, i) => writer.push({ i, id, t: i === 0 ? previous.text : '' }));
             await writer.finish({ ...previous, repeated: true });
-            return { finishReason: previous.finishReason };
+            return ANSWERED_BY_STREAM;
         }
         if (holder !== null && holder !== workerKeyHex) {
             await drop();
@@ -327,7 +327,7 @@ export function createGenerativeProcessor(deps: GenerativeProcessorDeps) {
                 signature: signReceipt(job.requestId, job.inputs, generationOutputHash(summary)),
             };
             await rememberAndFinish(job.requestId, final, writer);
-            return { finishReason: result.finishReason };
+            return ANSWERED_BY_STREAM;
         } catch (err) {
             const e = err as Error & { permanent?: boolean };
             await writer
