@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import {
     ensureRedis,
@@ -9,6 +11,7 @@ import {
 
 const LOCAL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NOBODY = 'redis://127.0.0.1:1'; // port 1: nothing listens there
+const REPO = path.resolve(__dirname, '../..');
 
 describe('devnet redis', () => {
     it('uses REDIS_URL when it answers', async () => {
@@ -21,6 +24,15 @@ describe('devnet redis', () => {
         await expect(ensureRedis({ env: { REDIS_URL: NOBODY }, timeoutMs: 300 })).rejects.toThrow(
             'The Redis at REDIS_URL (redis://127.0.0.1:1) does not answer.',
         );
+    });
+
+    it('a probe of a Redis that refuses leaves no timer pending (one would hold the process open for seconds)', () => {
+        // In a process of its own: a shared Jest worker has timers of other tests coming and going.
+        const probe =
+            "const { redisAnswers } = require('./worker-runtime/src/devnet/redis.ts');" +
+            `redisAnswers('${NOBODY}', 300).then((a) => console.log(JSON.stringify({ a, timers: process.getActiveResourcesInfo().filter((r) => r === 'Timeout') })));`;
+        const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', probe], { cwd: REPO, encoding: 'utf8' });
+        expect(JSON.parse(out)).toEqual({ a: false, timers: [] });
     });
 
     it('uses the local Redis when REDIS_URL is unset', async () => {

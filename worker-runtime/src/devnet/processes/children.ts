@@ -127,7 +127,14 @@ export class Children {
                     }, timeoutMs);
                     void exited.then(async (code) => {
                         clearTimeout(timer);
-                        await Promise.race([logged, new Promise((r) => setTimeout(r, LOG_FLUSH_WAIT_MS))]);
+                        if (!waiters.has(waiter)) return; // it saw its line: nothing to report
+                        // The flush wait is cleared once the log is complete: a pending timer would hold the process.
+                        let flushWait: NodeJS.Timeout | undefined;
+                        await Promise.race([
+                            logged,
+                            new Promise((r) => (flushWait = setTimeout(r, LOG_FLUSH_WAIT_MS))),
+                        ]);
+                        clearTimeout(flushWait);
                         if (waiters.delete(waiter)) {
                             reject(new ChildProcessError(`devnet: ${spec.name} exited (${code})${tail(logFile)}`));
                         }
