@@ -5,7 +5,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { clusterSeeds, isClusterTarget } from '../queue/connection';
+import { closeRedisClient, clusterSeeds, isClusterTarget } from '../queue/connection';
 
 export const INSTALL_REDIS_HINT =
     'No Redis found: set REDIS_URL, run one on 127.0.0.1:6379, or install it with `apt-get install redis-server` (Redis 7).';
@@ -58,9 +58,7 @@ export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boole
     } catch {
         return false;
     } finally {
-        // After a refused connect the client has ended: disconnecting it again would leave ioredis waiting 2 s for
-        // the close of a socket already closed (a timer that holds the process, and Jest's workers, that long).
-        if (client.status !== 'end') client.disconnect();
+        await closeRedisClient(client);
     }
 }
 

@@ -79,8 +79,9 @@ export class ChunkStreamMux {
     async close(): Promise<void> {
         this.closed = true;
         for (const s of this.subs.values()) this.fail(s, new ChrysalisError('the stream reader was closed'));
-        // Not QUIT: it would wait behind the blocked XREAD (up to blockMs).
-        this.reader.disconnect();
+        // Not QUIT: it would wait behind the blocked XREAD (up to blockMs). Not a connection that has ended already
+        // (broken, or closed by its owner): disconnect() on it leaves a 2 s timer behind (see closeRedisClient).
+        if (this.reader.status !== 'end') this.reader.disconnect();
     }
 
     /**
