@@ -1,8 +1,9 @@
 /**
  * Cumulative usage counters, the single source of the vouchers the proxy signs. One Lua script charges a request:
  * it claims the request id (SET NX), adds the tokens to the client's and the worker owner's running totals and
- * counts the change for the next state commitment and releases the request's reservation (reservations.ts), all in one
- * atomic step, so a request is billed exactly once
+ * counts the change for the next state commitment, releases the request's reservation (reservations.ts) and records
+ * whose the serving worker key is (for its payout, whoever asks later), all in one atomic step, so a request is billed
+ * exactly once
  * however often it is delivered, retried or raced, and the two totals never disagree.
  */
 import { createHash } from 'node:crypto';
@@ -30,6 +31,7 @@ for i, suffix in ipairs(kinds) do
         redis.call('HINCRBY', KEYS[3], ARGV[2] .. suffix, n)
     end
 end
+if ARGV[10] ~= '' then redis.call('HSET', KEYS[7], ARGV[10], ARGV[2]) end
 local u = redis.call('INCR', KEYS[4])
 local n = redis.call('INCR', KEYS[5])
 return {1, totals(KEYS[2], ARGV[1]), totals(KEYS[3], ARGV[2]), ARGV[3], tostring(u), tostring(n)}
@@ -112,7 +114,7 @@ export class UsageCounters {
     ) {
         this.keys = proxyKeys(prefix);
         if (!(CHARGE_COMMAND in redis)) {
-            redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 6, lua: CHARGE_SCRIPT });
+            redis.defineCommand(CHARGE_COMMAND, { numberOfKeys: 7, lua: CHARGE_SCRIPT });
             redis.defineCommand(MARK_COMMITTED_COMMAND, { numberOfKeys: 2, lua: MARK_COMMITTED_SCRIPT });
         }
         if (!(LOOKUP_COMMAND in redis)) redis.defineCommand(LOOKUP_COMMAND, { numberOfKeys: 2, lua: LOOKUP_SCRIPT });
@@ -122,6 +124,8 @@ export class UsageCounters {
         requestId: string;
         client: string;
         workerOwner: string;
+        /** The worker key that served it: recorded as the owner's (workerKeyOwners), for its payout later. */
+        workerKey?: string;
         /** Prompt-kind tokens (tensor models meter only these); ignored when `counts` is given. */
         tokens?: bigint;
         /** Tokens of each kind (generative models). */
@@ -139,12 +143,14 @@ export class UsageCounters {
             this.keys.uncommitted,
             this.keys.chargeCount,
             this.keys.reserved(args.client),
+            this.keys.workerKeyOwners,
             args.client,
             args.workerOwner,
             args.record,
             String(this.recordTtlSeconds),
             ...KINDS.map((k) => counts[k].toString()),
             args.requestId,
+            args.workerKey?.toLowerCase() ?? '',
         );
         const clientCounts = countsFrom(res[1]);
         const workerCounts = countsFrom(res[2]);
@@ -184,6 +190,16 @@ export class UsageCounters {
     /** A worker owner's cumulative tokens of every kind. */
     async workerCounts(owner: string): Promise<TokenCounts> {
         return countsFrom(await this.redis.hmget(this.keys.workerTokens, ...KINDS.map((k) => owner + KIND_SUFFIX[k])));
+    }
+
+    /** The owner (raw address) a charge recorded for a worker key; null when it never served here. */
+    async ownerOfWorkerKey(workerKey: string): Promise<string | null> {
+        return this.redis.hget(this.keys.workerKeyOwners, workerKey.toLowerCase());
+    }
+
+    /** Every worker key a charge has recorded (bounded by the workers that ever served here). */
+    async servedWorkerKeys(): Promise<string[]> {
+        return this.redis.hkeys(this.keys.workerKeyOwners);
     }
 
     async chargedRecord(requestId: string): Promise<string | null> {

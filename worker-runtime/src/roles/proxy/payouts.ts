@@ -127,7 +127,7 @@ export class PayoutVouchers {
     forWorker(workerKey: string): Promise<PayoutVoucher | null> {
         const key = workerKey.toLowerCase();
         return this.serialised(async () => {
-            const owner = this.owners.get(key) ?? (await this.d.admission.admittedWorker(key))?.owner;
+            const owner = await this.ownerOf(key);
             if (!owner) return null;
             this.dirty.delete(key);
             const voucher = await this.sign(owner, await this.d.chain.now());
@@ -137,18 +137,18 @@ export class PayoutVouchers {
     }
 
     /**
-     * Before a close: signs the latest voucher of every worker this proxy knows (seen serving since it started, or
-     * holding a stored voucher from before), valid until `validUntil`, and stores each where the worker reads it.
-     * A worker whose owner this process never learnt (no charge since the restart) keeps its stored voucher, which
-     * the flush at the last stop made current. Returns the vouchers by worker key.
+     * Before a close: signs the latest voucher of every worker this proxy knows (seen serving since it started,
+     * recorded by a charge, or holding a stored voucher from before), valid until `validUntil`, and stores each where
+     * the worker reads it. A worker whose owner cannot be found (a voucher stored by a proxy older than the charges'
+     * record) keeps its stored voucher. Returns the vouchers by worker key.
      */
     publishAll(validUntil: number): Promise<Map<string, StoredPayoutVoucher>> {
         return this.serialised(async () => {
             const out = new Map<string, StoredPayoutVoucher>();
-            const stored = await this.storedWorkerKeys();
+            const [stored, served] = await Promise.all([this.storedWorkerKeys(), this.d.counters.servedWorkerKeys()]);
             const now = await this.d.chain.now();
-            for (const key of new Set([...this.owners.keys(), ...stored])) {
-                const owner = this.owners.get(key) ?? (await this.d.admission.admittedWorker(key))?.owner;
+            for (const key of new Set([...this.owners.keys(), ...served, ...stored])) {
+                const owner = await this.ownerOf(key);
                 if (!owner) {
                     const old = await this.d.redis.get(RedisKeys.payout(this.d.prefix, key));
                     if (old) out.set(key, JSON.parse(old) as StoredPayoutVoucher);
@@ -179,6 +179,18 @@ export class PayoutVouchers {
         const { redis, prefix } = this.d;
         const stored = await indexedEntries(redis, RedisKeys.payoutIndex(prefix), (m) => RedisKeys.payout(prefix, m));
         return stored.map((e) => e.member);
+    }
+
+    /**
+     * Whose counter pays a worker key: the owner seen serving in this process, else the admitted worker's, else the
+     * one the charges recorded (a worker that served before a restart of this proxy and is no longer admitted, dead or
+     * demoted, is still paid what it served).
+     */
+    private async ownerOf(key: string): Promise<Address | null> {
+        const known = this.owners.get(key) ?? (await this.d.admission.admittedWorker(key))?.owner;
+        if (known) return known;
+        const recorded = await this.d.counters.ownerOfWorkerKey(key);
+        return recorded ? Address.parse(recorded) : null;
     }
 
     private async sign(owner: Address, now: number): Promise<PayoutVoucher> {

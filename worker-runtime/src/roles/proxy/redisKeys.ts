@@ -12,6 +12,11 @@ export function proxyKeys(prefix: string) {
         clientTokens: `${base}:clients`,
         /** Hash: worker owner (raw address) → cumulative metered tokens. */
         workerTokens: `${base}:workers`,
+        /**
+         * Hash: worker key (hex) → its owner (raw address), written by every charge: whoever asks for a worker's
+         * payout later (a restarted proxy that no longer admits it: dead, demoted) finds whose counter to sign.
+         */
+        workerKeyOwners: `${base}:worker-key-owners`,
         /** Hash {seqno, digest}: the latest state commitment the proxy made. */
         commit: `${base}:commit`,
         /** Counter of charges since the last commitment. */

@@ -594,6 +594,7 @@ export class InferenceService {
             requestId,
             client: account.toRawString(),
             workerOwner: owner.toRawString(),
+            workerKey,
             counts,
             record: this.d.records.seal(requestId, JSON.stringify(record)),
         });
