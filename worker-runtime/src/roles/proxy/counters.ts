@@ -3,8 +3,7 @@
  * it claims the request id (SET NX), adds the tokens to the client's and the worker owner's running totals and
  * counts the change for the next state commitment, releases the request's reservation (reservations.ts) and records
  * whose the serving worker key is (for its payout, whoever asks later), all in one atomic step, so a request is billed
- * exactly once
- * however often it is delivered, retried or raced, and the two totals never disagree.
+ * exactly once however often it is delivered, retried or raced, and the two totals never disagree.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
